@@ -1,0 +1,214 @@
+//! Command-line interface: clap definitions, global options, terminal decisions, exit codes.
+//!
+//! Each subcommand lives in its own file with its arguments and a `run` function. `run`
+//! returns an [`Outcome`] or a [`Failure`]; [`main`] maps them to exit codes like grep:
+//! 0 = results, 1 = no results, 2 = error. Errors are printed as one line,
+//! `quarry: <what went wrong> (<what to do>)`, on stderr; a closed stdout (broken pipe) ends the
+//! program quietly with 0. Results go to stdout, everything else to stderr.
+
+mod index;
+mod search;
+mod show;
+mod stats;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Find and cite the exact passage in a collection of sources.
+#[derive(Debug, Parser)]
+#[command(
+    name = "quarry",
+    version,
+    about = "Find and cite the exact passage in a collection of sources",
+    long_about = "quarry indexes a folder of sources (text, Markdown, HTML) into passages that \
+                  know their document, line and heading, and ranks them with BM25.\n\n\
+                  Exit status: 0 when there are results, 1 when there are none, 2 on error.",
+    after_help = "Start with: quarry search \"Zhenhua Data\" (indexes ./corpus on first use)"
+)]
+pub struct Cli {
+    /// Index directory [default: $QUARRY_INDEX, else .quarry in the current directory]
+    #[arg(long, global = true, value_name = "DIR", env = "QUARRY_INDEX")]
+    index: Option<PathBuf>,
+
+    /// When to colour output: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
+
+    /// Print no progress, notices or summaries on stderr (errors and skipped files still show)
+    #[arg(short, long, global = true)]
+    quiet: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build the index from folders and files of documents
+    Index(index::Args),
+    /// Search the index; prints ranked passages with citations
+    Search(search::Args),
+    /// Show a passage (with neighbours) or a whole document by id
+    Show(show::Args),
+    /// Show what the index holds and how it was built
+    Stats(stats::Args),
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set or TERM is dumb.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Options shared by every subcommand, resolved once.
+#[derive(Debug)]
+pub struct Globals {
+    /// The index directory.
+    pub index_dir: PathBuf,
+    /// Whether stdout gets colour.
+    pub color: bool,
+    /// Suppress notices.
+    pub quiet: bool,
+    /// Whether stderr is a terminal (for progress display).
+    pub stderr_tty: bool,
+}
+
+impl Globals {
+    fn resolve(cli: &Cli) -> Globals {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        let color = match cli.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => io::stdout().is_terminal() && !no_color && !dumb,
+        };
+        Globals {
+            index_dir: cli.index.clone().unwrap_or_else(|| PathBuf::from(".quarry")),
+            color,
+            quiet: cli.quiet,
+            stderr_tty: io::stderr().is_terminal(),
+        }
+    }
+
+    /// Prints a notice on stderr unless quiet.
+    pub fn notice(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("quarry: {message}");
+        }
+    }
+}
+
+/// How a successful run ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// There were results.
+    Found,
+    /// The run worked but found nothing.
+    NothingFound,
+}
+
+/// Why a run failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The library reported an error.
+    Quarry(quarry::Error),
+    /// Writing the results failed.
+    Output(io::Error),
+}
+
+impl From<quarry::Error> for Failure {
+    fn from(e: quarry::Error) -> Self {
+        Failure::Quarry(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Output(e)
+    }
+}
+
+/// Output formats offered by `search`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Human-readable text
+    Text,
+    /// One JSON array
+    Json,
+    /// One JSON object per line
+    Jsonl,
+    /// CSV with a header row
+    Csv,
+}
+
+impl From<FormatArg> for quarry::output::OutputFormat {
+    fn from(f: FormatArg) -> Self {
+        use quarry::output::OutputFormat as O;
+        match f {
+            FormatArg::Text => O::Text,
+            FormatArg::Json => O::Json,
+            FormatArg::Jsonl => O::Jsonl,
+            FormatArg::Csv => O::Csv,
+        }
+    }
+}
+
+/// Runs `write` against a buffered, locked stdout and flushes it.
+pub fn with_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    write(&mut out)?;
+    out.flush()
+}
+
+/// Parses arguments, runs the subcommand and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let globals = Globals::resolve(&cli);
+    let result = match cli.command {
+        Command::Index(args) => index::run(args, &globals),
+        Command::Search(args) => search::run(args, &globals),
+        Command::Show(args) => show::run(args, &globals),
+        Command::Stats(args) => stats::run(args, &globals),
+    };
+    match result {
+        Ok(Outcome::Found) => ExitCode::SUCCESS,
+        Ok(Outcome::NothingFound) => ExitCode::from(1),
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Output(e)) => {
+            eprintln!("quarry: cannot write output: {}", quarry::error::io_reason(&e));
+            ExitCode::from(2)
+        }
+        Err(Failure::Quarry(e)) => {
+            eprintln!("quarry: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_parse_anywhere() {
+        let cli = Cli::try_parse_from(["quarry", "search", "a", "--index", "x", "--color", "never", "-q"])
+            .unwrap();
+        assert_eq!(cli.index, Some(PathBuf::from("x")));
+        assert_eq!(cli.color, ColorChoice::Never);
+        assert!(cli.quiet);
+    }
+}

@@ -1,0 +1,190 @@
+//! Documents as extractors produce them: extracted text, metadata, and blocks with provenance.
+//!
+//! A [`Document`] holds the whole extracted text of one source file and a list of [`Block`]s:
+//! paragraphs, headings, list items, table rows, code blocks. Blocks are byte ranges of that
+//! text, in order, not overlapping; every non-whitespace character of the text lies in a block.
+//! Each block knows the line it starts on and, for paged formats, its page. The passage splitter
+//! ([`crate::passage`]) works on blocks only, so it does not care which format a document came
+//! from; a new format only has to produce blocks.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The source format of a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Plain text (`.txt`).
+    Text,
+    /// Markdown (`.md`, `.markdown`), with optional YAML or TOML front matter.
+    Markdown,
+    /// HTML (`.html`, `.htm`).
+    Html,
+}
+
+impl Format {
+    /// The short lower-case name used in the index, in output and in `type:` filters.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+        }
+    }
+
+    /// The format with this [`Format::name`].
+    pub fn from_name(name: &str) -> Option<Format> {
+        [Format::Text, Format::Markdown, Format::Html]
+            .into_iter()
+            .find(|f| f.name() == name)
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Descriptive metadata of a document: from front matter, HTML `<meta>` tags, or derived.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// The document's title.
+    pub title: Option<String>,
+    /// Its authors, in the order given.
+    pub authors: Vec<String>,
+    /// The organisation that published the original source.
+    pub publisher: Option<String>,
+    /// The publication date of the original, normalised to `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    pub date: Option<String>,
+    /// The canonical URL of the original source.
+    pub url: Option<String>,
+    /// Free tags: attributed actors, operation names, platforms, topics.
+    pub tags: Vec<String>,
+    /// The kind of source: report, investigation, platform-disclosure, policy, law, dataset, news...
+    pub kind: Option<String>,
+    /// The document language as a code such as `en` or `ru`, when declared.
+    pub lang: Option<String>,
+    /// A one-paragraph description, when the source declares one.
+    pub description: Option<String>,
+    /// Every other front-matter key, kept as given.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A unit of a document's layout: a paragraph, heading, list item, table row or code block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Block {
+    /// Byte offset of the block's first character in [`Document::text`].
+    pub start: usize,
+    /// Byte offset just past the block's last character.
+    pub end: usize,
+    /// 1-based line of the block's first character: in the source file for text and Markdown,
+    /// in the extracted text for formats whose source lines mean nothing to a reader (HTML).
+    /// Within a block, each `\n` of the text is one more line.
+    pub line: u32,
+    /// 1-based page, for paged formats.
+    pub page: Option<u32>,
+    /// `Some(level)` (1–6) when the block is a heading.
+    pub heading: Option<u8>,
+}
+
+/// One extracted source document.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The path as shown to users and stored in the index (forward slashes).
+    pub path: String,
+    /// The source format.
+    pub format: Format,
+    /// Descriptive metadata.
+    pub meta: Metadata,
+    /// The whole extracted text.
+    pub text: String,
+    /// The layout blocks of `text`, in order.
+    pub blocks: Vec<Block>,
+}
+
+/// Builds a document's text and blocks in order, keeping the block invariants.
+#[derive(Debug, Default)]
+pub struct TextBuilder {
+    text: String,
+    blocks: Vec<Block>,
+    newlines: u32,
+}
+
+impl TextBuilder {
+    /// An empty builder.
+    pub fn new() -> TextBuilder {
+        TextBuilder::default()
+    }
+
+    /// Appends a block. Leading and trailing whitespace is trimmed (the block's `line` is moved
+    /// down past leading newlines); an all-whitespace block is dropped. Blocks are separated by
+    /// a blank line in the text.
+    pub fn push(&mut self, content: &str, line: u32, page: Option<u32>, heading: Option<u8>) {
+        let trimmed_start = content.trim_start();
+        let skipped = &content[..content.len() - trimmed_start.len()];
+        let line = line + skipped.matches('\n').count() as u32;
+        let body = trimmed_start.trim_end();
+        if body.is_empty() {
+            return;
+        }
+        if !self.text.is_empty() {
+            self.text.push_str("\n\n");
+            self.newlines += 2;
+        }
+        let start = self.text.len();
+        self.text.push_str(body);
+        self.newlines += body.matches('\n').count() as u32;
+        self.blocks.push(Block {
+            start,
+            end: self.text.len(),
+            line,
+            page,
+            heading,
+        });
+    }
+
+    /// The line of the text on which the next block will start (for formats whose lines are
+    /// the extracted text's own).
+    pub fn next_text_line(&self) -> u32 {
+        if self.text.is_empty() {
+            1
+        } else {
+            self.newlines + 3
+        }
+    }
+
+    /// The text and blocks built.
+    pub fn finish(self) -> (String, Vec<Block>) {
+        (self.text, self.blocks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_trims_and_separates_blocks() {
+        let mut b = TextBuilder::new();
+        b.push("\n  Heading ", 3, None, Some(1));
+        b.push("   ", 9, None, None);
+        b.push("Body text.\nSecond line.", 6, None, None);
+        let (text, blocks) = b.finish();
+        assert_eq!(text, "Heading\n\nBody text.\nSecond line.");
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(&text[blocks[0].start..blocks[0].end], "Heading");
+        assert_eq!(blocks[0].line, 4);
+        assert_eq!(blocks[0].heading, Some(1));
+        assert_eq!(&text[blocks[1].start..blocks[1].end], "Body text.\nSecond line.");
+    }
+
+    #[test]
+    fn next_text_line_counts_the_separator() {
+        let mut b = TextBuilder::new();
+        assert_eq!(b.next_text_line(), 1);
+        b.push("one\ntwo", 1, None, None);
+        // "one\ntwo" ends on line 2; the blank separator is line 3; the next block starts on 4.
+        assert_eq!(b.next_text_line(), 4);
+    }
+}

@@ -1,0 +1,306 @@
+//! The on-disk index: tantivy's files plus quarry's own metadata file, `quarry.json`.
+//!
+//! [`QuarryIndex::open`] checks that a directory holds a quarry index this version can read
+//! (format marker and [`SCHEMA_VERSION`]) before touching tantivy, and refuses clearly otherwise,
+//! naming the command that rebuilds it. Building lives in [`build`]; reading stored passages and
+//! documents in [`read`].
+
+pub mod build;
+pub mod read;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::schema::{self, Fields, SCHEMA_VERSION};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tantivy::{Index, IndexReader, ReloadPolicy};
+
+/// Name of quarry's metadata file inside the index directory.
+pub const META_FILE: &str = "quarry.json";
+/// Value of [`IndexMeta::format`].
+pub const FORMAT_MARKER: &str = "quarry-index";
+
+/// The contents of `quarry.json`: versions, analysis and the last build's summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IndexMeta {
+    /// Always [`FORMAT_MARKER`].
+    pub format: String,
+    /// The schema version the index was built with.
+    pub schema_version: u32,
+    /// The quarry version that built it.
+    pub quarry_version: String,
+    /// A description of the text analysis.
+    pub analysis: String,
+    /// When the last build finished (RFC 3339, UTC).
+    pub built_at: String,
+    /// How long the last build took, in seconds.
+    pub build_seconds: f64,
+    /// The paths the index was built from, as given.
+    pub sources: Vec<String>,
+    /// Documents indexed.
+    pub documents: u64,
+    /// Passages indexed.
+    pub passages: u64,
+    /// Files skipped because they could not be read or extracted.
+    pub skipped: u64,
+    /// Documents per source format.
+    pub by_format: BTreeMap<String, u64>,
+    /// Documents per publisher (`(none)` for documents without one).
+    pub by_publisher: BTreeMap<String, u64>,
+    /// The earliest document date.
+    pub date_min: Option<String>,
+    /// The latest document date.
+    pub date_max: Option<String>,
+    /// Documents without a date.
+    pub undated: u64,
+}
+
+/// An open index, ready for searching.
+pub struct QuarryIndex {
+    dir: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    meta: IndexMeta,
+}
+
+impl std::fmt::Debug for QuarryIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QuarryIndex").field("dir", &self.dir).finish()
+    }
+}
+
+/// The command that (re)builds the index in `dir` from `sources`.
+pub fn rebuild_command(dir: &Path, sources: &[String]) -> String {
+    let mut cmd = format!("quarry index --index {}", shell_word(&dir.display().to_string()));
+    if sources.is_empty() {
+        cmd.push_str(" PATH");
+    }
+    for s in sources {
+        cmd.push(' ');
+        cmd.push_str(&shell_word(s));
+    }
+    cmd
+}
+
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s
+            .chars()
+            .all(|c| c.is_alphanumeric() || "/._-+:@%".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// What a directory holds, as far as quarry is concerned.
+#[derive(Debug)]
+pub(crate) enum DirState {
+    /// Nothing there, or an empty directory.
+    Empty,
+    /// A quarry index with readable metadata (compatible or not).
+    Quarry(IndexMeta),
+    /// quarry.json exists but cannot be read.
+    BrokenMeta(String),
+    /// Something else: a directory with other files, or a file.
+    Foreign,
+}
+
+pub(crate) fn dir_state(dir: &Path) -> DirState {
+    let meta_path = dir.join(META_FILE);
+    match std::fs::read(&meta_path) {
+        Ok(bytes) => match serde_json::from_slice::<IndexMeta>(&bytes) {
+            Ok(meta) if meta.format == FORMAT_MARKER => DirState::Quarry(meta),
+            Ok(_) => DirState::BrokenMeta("not a quarry index metadata file".to_string()),
+            Err(e) => DirState::BrokenMeta(e.to_string()),
+        },
+        Err(_) => match std::fs::read_dir(dir) {
+            Err(_) if !dir.exists() => DirState::Empty,
+            Err(_) => DirState::Foreign,
+            Ok(mut entries) => {
+                if entries.next().is_none() {
+                    DirState::Empty
+                } else {
+                    DirState::Foreign
+                }
+            }
+        },
+    }
+}
+
+impl QuarryIndex {
+    /// Opens the index in `dir` for reading.
+    pub fn open(dir: &Path) -> Result<QuarryIndex> {
+        let meta = match dir_state(dir) {
+            DirState::Quarry(meta) => meta,
+            DirState::Empty => {
+                return Err(Error::new(
+                    ErrorKind::NoIndex,
+                    format!("no index at {}", dir.display()),
+                )
+                .with_hint(format!(
+                    "build one with: {}",
+                    rebuild_command(dir, &["corpus/".to_string()])
+                )))
+            }
+            DirState::Foreign => {
+                return Err(Error::new(
+                    ErrorKind::NoIndex,
+                    format!("{} is not a quarry index", dir.display()),
+                )
+                .with_hint("pass the directory `quarry index` wrote with --index, or build one there"))
+            }
+            DirState::BrokenMeta(reason) => {
+                return Err(Error::new(
+                    ErrorKind::IncompatibleIndex,
+                    format!(
+                        "cannot read {}: {reason}",
+                        dir.join(META_FILE).display()
+                    ),
+                )
+                .with_hint(format!("rebuild it with: {}", rebuild_command(dir, &[]))))
+            }
+        };
+        if meta.schema_version != SCHEMA_VERSION {
+            return Err(Error::new(
+                ErrorKind::IncompatibleIndex,
+                format!(
+                    "the index at {} has schema version {} (built by quarry {}); this quarry reads version {}",
+                    dir.display(),
+                    meta.schema_version,
+                    meta.quarry_version,
+                    SCHEMA_VERSION
+                ),
+            )
+            .with_hint(format!(
+                "rebuild it with: {}",
+                rebuild_command(dir, &meta.sources)
+            )));
+        }
+        let index = Index::open_in_dir(dir).map_err(|e| {
+            Error::new(
+                ErrorKind::IncompatibleIndex,
+                format!("cannot open the index at {}: {e}", dir.display()),
+            )
+            .with_hint(format!(
+                "rebuild it with: {}",
+                rebuild_command(dir, &meta.sources)
+            ))
+        })?;
+        schema::register_analyzers(index.tokenizers());
+        let fields = fields_of(&index).ok_or_else(|| {
+            Error::new(
+                ErrorKind::IncompatibleIndex,
+                format!("the index at {} lacks fields this quarry needs", dir.display()),
+            )
+            .with_hint(format!(
+                "rebuild it with: {}",
+                rebuild_command(dir, &meta.sources)
+            ))
+        })?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e| Error::engine("cannot open an index reader", e))?;
+        Ok(QuarryIndex {
+            dir: dir.to_path_buf(),
+            index,
+            reader,
+            fields,
+            meta,
+        })
+    }
+
+    /// The index directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The index's metadata.
+    pub fn meta(&self) -> &IndexMeta {
+        &self.meta
+    }
+
+    /// Handles to the schema's fields.
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    /// The tantivy index.
+    pub fn tantivy(&self) -> &Index {
+        &self.index
+    }
+
+    /// A searcher over the last commit.
+    pub fn searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+}
+
+/// The field handles of an index, checked against the schema quarry builds now.
+fn fields_of(index: &Index) -> Option<Fields> {
+    let (expected, fields) = schema::build();
+    let actual = index.schema();
+    for (field, entry) in expected.fields() {
+        let other = actual.get_field(entry.name()).ok()?;
+        if other != field || actual.get_field_entry(other) != entry {
+            return None;
+        }
+    }
+    Some(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rebuild_command_quotes_odd_paths() {
+        assert_eq!(
+            rebuild_command(Path::new(".quarry"), &["corpus/".into(), "my docs".into()]),
+            "quarry index --index .quarry corpus/ 'my docs'"
+        );
+    }
+
+    #[test]
+    fn missing_and_foreign_directories_are_refused_clearly() {
+        let tmp = tempfile::tempdir().unwrap();
+        let missing = tmp.path().join("nope");
+        let err = QuarryIndex::open(&missing).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NoIndex);
+        assert!(err.to_string().contains("quarry index"), "{err}");
+
+        std::fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+        let err = QuarryIndex::open(tmp.path()).unwrap_err();
+        assert!(err.to_string().contains("is not a quarry index"), "{err}");
+    }
+
+    #[test]
+    fn other_schema_versions_are_refused_with_the_rebuild_command() {
+        let tmp = tempfile::tempdir().unwrap();
+        let meta = IndexMeta {
+            format: FORMAT_MARKER.into(),
+            schema_version: SCHEMA_VERSION + 1,
+            quarry_version: "9.9.9".into(),
+            analysis: String::new(),
+            built_at: String::new(),
+            build_seconds: 0.0,
+            sources: vec!["corpus/".into()],
+            documents: 0,
+            passages: 0,
+            skipped: 0,
+            by_format: BTreeMap::new(),
+            by_publisher: BTreeMap::new(),
+            date_min: None,
+            date_max: None,
+            undated: 0,
+        };
+        std::fs::write(tmp.path().join(META_FILE), serde_json::to_vec(&meta).unwrap()).unwrap();
+        let err = QuarryIndex::open(tmp.path()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::IncompatibleIndex);
+        assert!(err.to_string().contains("corpus/"), "{err}");
+    }
+}

@@ -1,0 +1,196 @@
+//! Reading stored passages and documents back out of the index.
+//!
+//! [`PassageRecord`] is a passage with its provenance as stored; it is what search hits,
+//! `quarry show` and every output format are made from. [`DocumentRecord`] is a whole source
+//! document: its metadata and full extracted text.
+
+use super::build::DocumentInfo;
+use super::QuarryIndex;
+use crate::error::{Error, ErrorKind, Result};
+use crate::schema::Fields;
+use serde::Serialize;
+use tantivy::collector::DocSetCollector;
+use tantivy::query::TermQuery;
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{DocAddress, TantivyDocument, Term};
+
+/// A stored passage with its document's metadata and its provenance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PassageRecord {
+    /// Id of the source document (16 hex digits).
+    pub doc_id: String,
+    /// Id of the passage: `doc_id-ordinal`.
+    pub passage_id: String,
+    /// 0-based position of the passage in its document.
+    pub ordinal: u64,
+    /// Path of the source file, as indexed.
+    pub path: String,
+    /// Source format.
+    pub format: String,
+    /// Document title.
+    pub title: String,
+    /// Publisher of the original source.
+    pub publisher: Option<String>,
+    /// Authors.
+    pub authors: Vec<String>,
+    /// Date of the original (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    pub date: Option<String>,
+    /// URL of the original.
+    pub url: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Kind of source.
+    pub kind: Option<String>,
+    /// Declared language.
+    pub lang: Option<String>,
+    /// 1-based page, or null.
+    pub page: Option<u64>,
+    /// 1-based line of the passage's start.
+    pub line: u64,
+    /// Character offset of the passage in the document's extracted text.
+    pub start: u64,
+    /// Character offset just past the passage's end.
+    pub end: u64,
+    /// The nearest heading.
+    pub heading: Option<String>,
+    /// The passage text.
+    pub text: String,
+    /// Other metadata from the source (front-matter keys quarry does not interpret).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A whole source document.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentRecord {
+    /// Document id.
+    pub doc_id: String,
+    /// Path, format, metadata and counts.
+    #[serde(flatten)]
+    pub info: DocumentInfo,
+    /// The whole extracted text (passage offsets point into it).
+    pub text: String,
+}
+
+fn first_str(doc: &TantivyDocument, field: Field) -> Option<String> {
+    doc.get_first(field)
+        .and_then(|v| v.as_str().map(str::to_string))
+}
+
+fn all_str(doc: &TantivyDocument, field: Field) -> Vec<String> {
+    doc.get_all(field)
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+fn first_u64(doc: &TantivyDocument, field: Field) -> Option<u64> {
+    doc.get_first(field).and_then(|v| v.as_u64())
+}
+
+impl PassageRecord {
+    /// Reads a passage record from a stored tantivy document.
+    pub fn from_stored(doc: &TantivyDocument, f: &Fields) -> PassageRecord {
+        let extra = first_str(doc, f.extra)
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
+        PassageRecord {
+            doc_id: first_str(doc, f.doc_id).unwrap_or_default(),
+            passage_id: first_str(doc, f.passage_id).unwrap_or_default(),
+            ordinal: first_u64(doc, f.ordinal).unwrap_or(0),
+            path: first_str(doc, f.path).unwrap_or_default(),
+            format: first_str(doc, f.format).unwrap_or_default(),
+            title: first_str(doc, f.title).unwrap_or_default(),
+            publisher: first_str(doc, f.publisher),
+            authors: all_str(doc, f.author),
+            date: first_str(doc, f.date),
+            url: first_str(doc, f.url),
+            tags: all_str(doc, f.tag),
+            kind: first_str(doc, f.kind),
+            lang: first_str(doc, f.lang),
+            page: first_u64(doc, f.page),
+            line: first_u64(doc, f.line).unwrap_or(1),
+            start: first_u64(doc, f.start).unwrap_or(0),
+            end: first_u64(doc, f.end).unwrap_or(0),
+            heading: first_str(doc, f.heading),
+            text: first_str(doc, f.text).unwrap_or_default(),
+            extra,
+        }
+    }
+}
+
+impl QuarryIndex {
+    /// Loads a stored document by address.
+    pub(crate) fn stored(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> Result<TantivyDocument> {
+        searcher
+            .doc::<TantivyDocument>(addr)
+            .map_err(|e| Error::engine("cannot read a stored passage", e))
+    }
+
+    fn addresses(&self, field: Field, value: &str) -> Result<Vec<DocAddress>> {
+        let query = TermQuery::new(
+            Term::from_field_text(field, value),
+            IndexRecordOption::Basic,
+        );
+        let mut found: Vec<DocAddress> = self
+            .searcher()
+            .search(&query, &DocSetCollector)
+            .map_err(|e| Error::engine("cannot look up the index", e))?
+            .into_iter()
+            .collect();
+        found.sort();
+        Ok(found)
+    }
+
+    /// The passage with this id, if any.
+    pub fn passage(&self, passage_id: &str) -> Result<Option<PassageRecord>> {
+        let searcher = self.searcher();
+        match self.addresses(self.fields().passage_id, passage_id)?.first() {
+            Some(&addr) => Ok(Some(PassageRecord::from_stored(
+                &self.stored(&searcher, addr)?,
+                self.fields(),
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// The passages of a document with ordinals in `first..=last`, in order.
+    pub fn passages_of(&self, doc_id: &str, first: u64, last: u64) -> Result<Vec<PassageRecord>> {
+        let searcher = self.searcher();
+        let f = self.fields();
+        let mut out = Vec::new();
+        for addr in self.addresses(f.doc_id, doc_id)? {
+            let stored = self.stored(&searcher, addr)?;
+            if first_str(&stored, f.passage_id).is_none() {
+                continue; // the document record
+            }
+            let ordinal = first_u64(&stored, f.ordinal).unwrap_or(0);
+            if (first..=last).contains(&ordinal) {
+                out.push(PassageRecord::from_stored(&stored, f));
+            }
+        }
+        out.sort_by_key(|p| p.ordinal);
+        Ok(out)
+    }
+
+    /// The whole document with this id, if any.
+    pub fn document(&self, doc_id: &str) -> Result<Option<DocumentRecord>> {
+        let searcher = self.searcher();
+        let f = self.fields();
+        for addr in self.addresses(f.doc_id, doc_id)? {
+            let stored = self.stored(&searcher, addr)?;
+            if let Some(meta) = first_str(&stored, f.doc_meta) {
+                let info: DocumentInfo = serde_json::from_str(&meta).map_err(|e| {
+                    Error::new(
+                        ErrorKind::IncompatibleIndex,
+                        format!("unreadable document record for {doc_id}: {e}"),
+                    )
+                })?;
+                return Ok(Some(DocumentRecord {
+                    doc_id: doc_id.to_string(),
+                    info,
+                    text: first_str(&stored, f.doc_text).unwrap_or_default(),
+                }));
+            }
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,213 @@
+//! The tantivy schema: one tantivy document per passage, plus one record per source document.
+//!
+//! Following the design notes, a passage carries its own text and its document's metadata, so
+//! every filter works on passages directly. Per source document there is also one `doc` record
+//! holding the whole extracted text and the metadata as JSON (for `quarry show DOC_ID` and
+//! `quarry stats`); its only indexed fields are `rec` and `doc_id`, so no text query can match it.
+//!
+//! Field names are the names users type in `field:value` queries. Two analyzers are
+//! registered: [`TEXT_ANALYZER`] for prose (lower-cased, accents folded, English-stemmed) and
+//! [`PLAIN_ANALYZER`] for metadata (lower-cased, accents folded, no stemming). Any change to
+//! fields or analyzers must bump [`SCHEMA_VERSION`]; an index with another version is refused.
+
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST,
+    INDEXED, STORED, STRING,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    TextAnalyzer, TokenizerManager,
+};
+
+/// Version of the schema and analysis; stored with each index and checked when it is opened.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The analyzer for passage text, titles and headings.
+pub const TEXT_ANALYZER: &str = "quarry_text_v1";
+/// The analyzer for metadata fields (publisher, author, tag, path...).
+pub const PLAIN_ANALYZER: &str = "quarry_plain_v1";
+
+/// A description of the analysis, recorded in the index metadata.
+pub const ANALYSIS: &str = "text: simple tokenizer, tokens over 40 bytes dropped, lower case, \
+                            ASCII folding, English Snowball stemmer; metadata: same without stemming";
+
+/// `rec` value of passage records.
+pub const REC_PASSAGE: &str = "passage";
+/// `rec` value of document records.
+pub const REC_DOC: &str = "doc";
+
+/// Handles to every field of the schema.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    /// Record type: [`REC_PASSAGE`] or [`REC_DOC`].
+    pub rec: Field,
+    /// Document id (16 hex digits), on both record types.
+    pub doc_id: Field,
+    /// Passage id (`DOCID-ORDINAL`).
+    pub passage_id: Field,
+    /// Passage ordinal within its document.
+    pub ordinal: Field,
+    /// Display path of the source file.
+    pub path: Field,
+    /// Source format name (`text`, `markdown`, `html`).
+    pub format: Field,
+    /// Document title.
+    pub title: Field,
+    /// Authors (one value each).
+    pub author: Field,
+    /// Publisher of the original source.
+    pub publisher: Field,
+    /// Normalised date string as the source gave it (`YYYY[-MM[-DD]]`), stored only.
+    pub date: Field,
+    /// The first day of the date's period, indexed for range filters.
+    pub date_value: Field,
+    /// Source URL, stored only.
+    pub url: Field,
+    /// Tags (one value each).
+    pub tag: Field,
+    /// Kind of source.
+    pub kind: Field,
+    /// Declared language code.
+    pub lang: Field,
+    /// The nearest heading.
+    pub heading: Field,
+    /// The passage text.
+    pub text: Field,
+    /// 1-based page, when there is one.
+    pub page: Field,
+    /// 1-based line.
+    pub line: Field,
+    /// Character offsets of the passage in the document's extracted text.
+    pub start: Field,
+    /// See `start`.
+    pub end: Field,
+    /// Other metadata as a JSON object, stored only.
+    pub extra: Field,
+    /// Document records only: the whole extracted text.
+    pub doc_text: Field,
+    /// Document records only: the metadata and counts as JSON.
+    pub doc_meta: Field,
+}
+
+fn text_options(analyzer: &str, positions: bool, stored: bool) -> TextOptions {
+    let record = if positions {
+        IndexRecordOption::WithFreqsAndPositions
+    } else {
+        IndexRecordOption::WithFreqs
+    };
+    let options = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(analyzer)
+            .set_index_option(record),
+    );
+    if stored {
+        options.set_stored()
+    } else {
+        options
+    }
+}
+
+/// Builds the schema and its field handles.
+pub fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let num = || NumericOptions::default().set_stored();
+    let fields = Fields {
+        rec: b.add_text_field("rec", STRING),
+        doc_id: b.add_text_field("doc_id", STRING | STORED),
+        passage_id: b.add_text_field("passage_id", STRING | STORED),
+        ordinal: b.add_u64_field("ordinal", INDEXED | STORED | FAST),
+        path: b.add_text_field("path", text_options(PLAIN_ANALYZER, true, true)),
+        format: b.add_text_field("format", text_options(PLAIN_ANALYZER, false, true)),
+        title: b.add_text_field("title", text_options(TEXT_ANALYZER, true, true)),
+        author: b.add_text_field("author", text_options(PLAIN_ANALYZER, true, true)),
+        publisher: b.add_text_field("publisher", text_options(PLAIN_ANALYZER, true, true)),
+        date: b.add_text_field("date", STORED),
+        date_value: b.add_date_field("date_value", INDEXED | FAST),
+        url: b.add_text_field("url", STORED),
+        tag: b.add_text_field("tag", text_options(PLAIN_ANALYZER, true, true)),
+        kind: b.add_text_field("kind", text_options(PLAIN_ANALYZER, true, true)),
+        lang: b.add_text_field("lang", text_options(PLAIN_ANALYZER, false, true)),
+        heading: b.add_text_field("heading", text_options(TEXT_ANALYZER, true, true)),
+        text: b.add_text_field("text", text_options(TEXT_ANALYZER, true, true)),
+        page: b.add_u64_field("page", num()),
+        line: b.add_u64_field("line", num()),
+        start: b.add_u64_field("start", num()),
+        end: b.add_u64_field("end", num()),
+        extra: b.add_text_field("extra", STORED),
+        doc_text: b.add_text_field("doc_text", STORED),
+        doc_meta: b.add_text_field("doc_meta", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// The analyzer for prose fields.
+pub fn text_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// The analyzer for metadata fields.
+pub fn plain_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// Registers quarry's analyzers with an index's tokenizer manager.
+pub fn register_analyzers(manager: &TokenizerManager) {
+    manager.register(TEXT_ANALYZER, text_analyzer());
+    manager.register(PLAIN_ANALYZER, plain_analyzer());
+}
+
+/// Fields a user may name in `field:value` queries, with a word on each (for help and errors).
+pub const QUERY_FIELDS: &[(&str, &str)] = &[
+    ("text", "passage text"),
+    ("title", "document title"),
+    ("heading", "nearest heading"),
+    ("publisher", "publisher of the original"),
+    ("author", "an author"),
+    ("tag", "a tag"),
+    ("kind", "kind of source (report, investigation...)"),
+    ("lang", "declared language code"),
+    ("format", "source format (text, markdown, html)"),
+    ("path", "words of the file path"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::tokenizer::TokenStream;
+
+    fn tokens(mut analyzer: TextAnalyzer, text: &str) -> Vec<String> {
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while let Some(t) = stream.next() {
+            out.push(t.text.clone());
+        }
+        out
+    }
+
+    #[test]
+    fn text_analyzer_stems_and_folds() {
+        assert_eq!(
+            tokens(text_analyzer(), "Journalists monitored Café"),
+            ["journalist", "monitor", "cafe"]
+        );
+        assert_eq!(tokens(plain_analyzer(), "The Washington-Post"), ["the", "washington", "post"]);
+    }
+
+    #[test]
+    fn every_query_field_is_indexed() {
+        let (schema, _) = build();
+        for (name, _) in QUERY_FIELDS {
+            let field = schema.get_field(name).unwrap();
+            assert!(schema.get_field_entry(field).is_indexed(), "{name}");
+        }
+    }
+}

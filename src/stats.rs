@@ -1,0 +1,73 @@
+//! Index statistics: what is in an index and how it was built.
+
+use crate::index::QuarryIndex;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Statistics of an index.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    /// The index directory.
+    pub index: String,
+    /// Documents indexed.
+    pub documents: u64,
+    /// Passages indexed.
+    pub passages: u64,
+    /// Files skipped at the last build.
+    pub skipped: u64,
+    /// Documents per format.
+    pub by_format: BTreeMap<String, u64>,
+    /// Documents per publisher.
+    pub by_publisher: BTreeMap<String, u64>,
+    /// Earliest document date.
+    pub date_min: Option<String>,
+    /// Latest document date.
+    pub date_max: Option<String>,
+    /// Documents without a date.
+    pub undated: u64,
+    /// Bytes the index occupies on disk.
+    pub size_bytes: u64,
+    /// When the last build finished (RFC 3339).
+    pub built_at: String,
+    /// How long it took, in seconds.
+    pub build_seconds: f64,
+    /// The paths it was built from.
+    pub sources: Vec<String>,
+    /// The quarry version that built it.
+    pub quarry_version: String,
+    /// Its schema version.
+    pub schema_version: u32,
+}
+
+/// Gathers the statistics of an open index.
+pub fn stats(index: &QuarryIndex) -> Stats {
+    let m = index.meta();
+    Stats {
+        index: index.dir().display().to_string(),
+        documents: m.documents,
+        passages: m.passages,
+        skipped: m.skipped,
+        by_format: m.by_format.clone(),
+        by_publisher: m.by_publisher.clone(),
+        date_min: m.date_min.clone(),
+        date_max: m.date_max.clone(),
+        undated: m.undated,
+        size_bytes: dir_size(index.dir()),
+        built_at: m.built_at.clone(),
+        build_seconds: m.build_seconds,
+        sources: m.sources.clone(),
+        quarry_version: m.quarry_version.clone(),
+        schema_version: m.schema_version,
+    }
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}
