@@ -229,7 +229,10 @@ mod tests {
         assert_eq!(norm("2021-12").as_deref(), Some("2021-12"));
         assert_eq!(norm("2021-12-28").as_deref(), Some("2021-12-28"));
         assert_eq!(norm("2021/12/28").as_deref(), Some("2021-12-28"));
-        assert_eq!(norm("2021-12-28T23:30:00-05:00").as_deref(), Some("2021-12-28"));
+        assert_eq!(
+            norm("2021-12-28T23:30:00-05:00").as_deref(),
+            Some("2021-12-28")
+        );
         assert_eq!(norm("28 December 2021").as_deref(), Some("2021-12-28"));
         assert_eq!(norm("December 28, 2021").as_deref(), Some("2021-12-28"));
         assert_eq!(norm("Sept. 14th, 2020").as_deref(), Some("2020-09-14"));
@@ -239,8 +242,15 @@ mod tests {
     #[test]
     fn rejects_invalid_dates() {
         for bad in [
-            "", "2021-02-30", "2021-13", "21-12-28", "yesterday", "2021-12-28-01", "Mayday 2021",
-            "12 2021", "0999",
+            "",
+            "2021-02-30",
+            "2021-13",
+            "21-12-28",
+            "yesterday",
+            "2021-12-28-01",
+            "Mayday 2021",
+            "12 2021",
+            "0999",
         ] {
             assert_eq!(norm(bad), None, "{bad}");
         }

@@ -176,7 +176,10 @@ mod tests {
         assert_eq!(&text[blocks[0].start..blocks[0].end], "Heading");
         assert_eq!(blocks[0].line, 4);
         assert_eq!(blocks[0].heading, Some(1));
-        assert_eq!(&text[blocks[1].start..blocks[1].end], "Body text.\nSecond line.");
+        assert_eq!(
+            &text[blocks[1].start..blocks[1].end],
+            "Body text.\nSecond line."
+        );
     }
 
     #[test]

@@ -79,19 +79,34 @@ pub fn snippet(text: &str, highlights: &[CharRange], max_chars: usize) -> (Strin
             end -= 1;
         }
     }
+    // Render the window with runs of whitespace shown as one space; `position[i]` is where
+    // character `start + i` lands in the snippet.
     let mut out = String::new();
-    let prefix = usize::from(start > 0);
+    let mut len = 0;
     if start > 0 {
         out.push('…');
+        len += 1;
     }
-    out.extend(chars[start..end].iter().map(|&c| if c.is_control() { ' ' } else { c }));
+    let mut position = Vec::with_capacity(end - start + 1);
+    let mut last_space = false;
+    for &c in &chars[start..end] {
+        position.push(len);
+        let space = c.is_whitespace() || c.is_control();
+        if space && last_space {
+            continue;
+        }
+        out.push(if space { ' ' } else { c });
+        len += 1;
+        last_space = space;
+    }
+    position.push(len);
     if end < n {
         out.push('…');
     }
     let ranges = highlights
         .iter()
         .filter(|&&(s, e)| s >= start && e <= end)
-        .map(|&(s, e)| (s - start + prefix, e - start + prefix))
+        .map(|&(s, e)| (position[s - start], position[e - start]))
         .collect();
     (out, ranges)
 }
@@ -107,7 +122,12 @@ fn best_window_start(chars: &[char], highlights: &[CharRange], width: usize) -> 
             .collect();
         let distinct = inside
             .iter()
-            .map(|&&(a, b)| chars[a..b].iter().flat_map(|c| c.to_lowercase()).collect::<String>())
+            .map(|&&(a, b)| {
+                chars[a..b]
+                    .iter()
+                    .flat_map(|c| c.to_lowercase())
+                    .collect::<String>()
+            })
             .collect::<HashSet<_>>()
             .len();
         let key = (distinct, inside.len());
@@ -139,14 +159,18 @@ mod tests {
 
     #[test]
     fn short_text_is_its_own_snippet() {
-        let (s, r) = snippet("one two\nthree", &[(4, 7)], 100);
+        let (s, r) = snippet("one two\n\nthree", &[(4, 7), (9, 14)], 100);
         assert_eq!(s, "one two three");
-        assert_eq!(r, vec![(4, 7)]);
+        assert_eq!(r, vec![(4, 7), (8, 13)]);
     }
 
     #[test]
     fn long_text_is_cut_around_the_matches_at_word_boundaries() {
-        let text = format!("{} target words here {}", "lead ".repeat(100), "tail ".repeat(100));
+        let text = format!(
+            "{} target words here {}",
+            "lead ".repeat(100),
+            "tail ".repeat(100)
+        );
         let ranges = highlight_ranges(&text, &terms(&["target"]));
         let (s, r) = snippet(&text, &ranges, 60);
         assert!(s.starts_with('…') && s.ends_with('…'), "{s}");

@@ -78,8 +78,8 @@ pub fn split(text: &str, blocks: &[Block]) -> Vec<Passage> {
     let mut groups: Vec<(usize, usize)> = Vec::new(); // unit index ranges [a, b)
     let mut section_start = 0;
     for i in 1..=units.len() {
-        let page_changes = i == units.len()
-            || blocks[units[i].block].page != blocks[units[i - 1].block].page;
+        let page_changes =
+            i == units.len() || blocks[units[i].block].page != blocks[units[i - 1].block].page;
         if page_changes {
             for (a, b) in group(&units[section_start..i]) {
                 groups.push((section_start + a, section_start + b));
@@ -414,13 +414,18 @@ mod tests {
         let (text, blocks) = doc(&[(&zh, None, None)]);
         let p = split(&text, &blocks);
         assert!(p.len() >= 2);
-        assert!(p.iter().all(|x| x.words <= MAX_WORDS && x.words >= MIN_WORDS));
+        assert!(p
+            .iter()
+            .all(|x| x.words <= MAX_WORDS && x.words >= MIN_WORDS));
         assert_eq!(p.iter().map(|x| x.end - x.start).sum::<usize>(), 480);
     }
 
     #[test]
     fn char_offsets_count_characters_not_bytes() {
-        let (text, blocks) = doc(&[("Ünïcödé first.", None, None), ("Пропаганда second.", None, None)]);
+        let (text, blocks) = doc(&[
+            ("Ünïcödé first.", None, None),
+            ("Пропаганда second.", None, None),
+        ]);
         let p = split(&text, &blocks);
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].end, text.chars().count());

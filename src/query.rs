@@ -12,7 +12,10 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::index::QuarryIndex;
 use crate::schema::{QUERY_FIELDS, REC_PASSAGE};
 use std::collections::HashSet;
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, QueryParserError, TermQuery};
+use tantivy::query::{
+    BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, QueryParserError, TermQuery,
+};
+use tantivy::query_grammar::UserInputAst;
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
@@ -61,13 +64,11 @@ fn check_balance(input: &str) -> Result<()> {
                 }
             }
             '(' if open_quote.is_none() => parens.push(col),
-            ')' if open_quote.is_none() => {
-                if parens.pop().is_none() {
-                    return Err(query_error(
-                        format!("unmatched ')' at column {col} of the query"),
-                        "remove it, or open it with '('",
-                    ));
-                }
+            ')' if open_quote.is_none() && parens.pop().is_none() => {
+                return Err(query_error(
+                    format!("unmatched ')' at column {col} of the query"),
+                    "remove it, or open it with '('",
+                ));
             }
             _ => {}
         }
@@ -100,7 +101,11 @@ pub fn parse(index: &QuarryIndex, input: &str) -> Result<ParsedQuery> {
     let f = index.fields();
     let mut parser = QueryParser::for_index(index.tantivy(), vec![f.text, f.title]);
     parser.set_field_boost(f.title, TITLE_BOOST);
-    let user_query = parser.parse_query(input).map_err(|e| translate(e, input))?;
+    let ast = tantivy::query_grammar::parse_query(input)
+        .map_err(|_| translate(QueryParserError::SyntaxError(input.to_string()), input))?;
+    let user_query = parser
+        .build_query_from_user_input_ast(hoist_negations(ast))
+        .map_err(|e| translate(e, input))?;
 
     let mut text_terms = HashSet::new();
     user_query.query_terms(&mut |term: &Term, _| {
@@ -122,6 +127,33 @@ pub fn parse(index: &QuarryIndex, input: &str) -> Result<ParsedQuery> {
         (Occur::Must, only_passages),
     ]));
     Ok(ParsedQuery { query, text_terms })
+}
+
+/// Rewrites `a AND NOT b`, which the grammar reads as "a, and a clause that only excludes b"
+/// (a clause that matches nothing), into "a, excluding b", as users mean it.
+fn hoist_negations(ast: UserInputAst) -> UserInputAst {
+    match ast {
+        UserInputAst::Clause(items) => UserInputAst::Clause(
+            items
+                .into_iter()
+                .map(|(occur, child)| match hoist_negations(child) {
+                    UserInputAst::Clause(mut inner)
+                        if matches!(occur, Some(Occur::Must) | None)
+                            && inner.len() == 1
+                            && inner[0].0 == Some(Occur::MustNot) =>
+                    {
+                        let (_, negated) = inner.remove(0);
+                        (Some(Occur::MustNot), negated)
+                    }
+                    other => (occur, other),
+                })
+                .collect(),
+        ),
+        UserInputAst::Boost(inner, boost) => {
+            UserInputAst::Boost(Box::new(hoist_negations(*inner)), boost)
+        }
+        leaf => leaf,
+    }
 }
 
 fn translate(err: QueryParserError, input: &str) -> Error {

@@ -199,7 +199,10 @@ mod tests {
             tokens(text_analyzer(), "Journalists monitored Café"),
             ["journalist", "monitor", "cafe"]
         );
-        assert_eq!(tokens(plain_analyzer(), "The Washington-Post"), ["the", "washington", "post"]);
+        assert_eq!(
+            tokens(plain_analyzer(), "The Washington-Post"),
+            ["the", "washington", "post"]
+        );
     }
 
     #[test]

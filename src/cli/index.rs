@@ -54,19 +54,27 @@ impl StderrReporter {
 impl Reporter for StderrReporter {
     fn skipped(&self, path: &str, reason: &str) {
         self.clear_progress();
-        eprintln!("quarry: skipped {}: {reason}", quarry::output::sanitize(path));
+        eprintln!(
+            "quarry: skipped {}: {reason}",
+            quarry::output::sanitize(path)
+        );
     }
 
     fn warning(&self, path: &str, message: &str) {
         self.clear_progress();
-        eprintln!("quarry: warning: {}: {message}", quarry::output::sanitize(path));
+        eprintln!(
+            "quarry: warning: {}: {message}",
+            quarry::output::sanitize(path)
+        );
     }
 
     fn progress(&self, done: usize, total: usize) {
         if !self.progress {
             return;
         }
-        let Ok(mut last) = self.last.lock() else { return };
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
         let now = Instant::now();
         if last.is_some_and(|t| now - t < Duration::from_millis(100)) && done < total {
             return;

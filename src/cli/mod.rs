@@ -90,7 +90,10 @@ impl Globals {
             ColorChoice::Auto => io::stdout().is_terminal() && !no_color && !dumb,
         };
         Globals {
-            index_dir: cli.index.clone().unwrap_or_else(|| PathBuf::from(".quarry")),
+            index_dir: cli
+                .index
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(".quarry")),
             color,
             quiet: cli.quiet,
             stderr_tty: io::stderr().is_terminal(),
@@ -183,7 +186,10 @@ pub fn main() -> ExitCode {
         Ok(Outcome::NothingFound) => ExitCode::from(1),
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(Failure::Output(e)) => {
-            eprintln!("quarry: cannot write output: {}", quarry::error::io_reason(&e));
+            eprintln!(
+                "quarry: cannot write output: {}",
+                quarry::error::io_reason(&e)
+            );
             ExitCode::from(2)
         }
         Err(Failure::Quarry(e)) => {
@@ -205,8 +211,10 @@ mod tests {
 
     #[test]
     fn global_flags_parse_anywhere() {
-        let cli = Cli::try_parse_from(["quarry", "search", "a", "--index", "x", "--color", "never", "-q"])
-            .unwrap();
+        let cli = Cli::try_parse_from([
+            "quarry", "search", "a", "--index", "x", "--color", "never", "-q",
+        ])
+        .unwrap();
         assert_eq!(cli.index, Some(PathBuf::from("x")));
         assert_eq!(cli.color, ColorChoice::Never);
         assert!(cli.quiet);

@@ -11,7 +11,8 @@ const QUERY_HELP: &str = "\
 Query syntax:
   word word          passages with any of the words, best matches first
   \"exact phrase\"     the words in this order (quote it for the shell: '\"a b\"')
-  +word  -word       the word is required / excluded
+  +word  -word       the word is required / excluded (quote a query with -words,
+                     e.g. quarry search 'china -twitter', or put it after --)
   a AND b, a OR b, NOT a, (a OR b) AND c
   field:value        in one field: title, heading, publisher, author, tag, kind, lang,
                      format, path (e.g. publisher:\"Washington Post\", tag:prc)

@@ -45,7 +45,10 @@ fn parse_passage_id(s: &str) -> Option<(&str, u64)> {
 fn not_found(what: &str, id: &str, index: &QuarryIndex) -> Failure {
     Error::new(
         ErrorKind::InvalidInput,
-        format!("no {what} with id {id} in the index at {}", index.dir().display()),
+        format!(
+            "no {what} with id {id} in the index at {}",
+            index.dir().display()
+        ),
     )
     .with_hint("ids change when a file is moved or renamed; search again for current ids")
     .into()
@@ -98,7 +101,10 @@ mod tests {
 
     #[test]
     fn ids_are_recognised() {
-        assert_eq!(parse_passage_id("3f2a9c1e7b5d4a60-4"), Some(("3f2a9c1e7b5d4a60", 4)));
+        assert_eq!(
+            parse_passage_id("3f2a9c1e7b5d4a60-4"),
+            Some(("3f2a9c1e7b5d4a60", 4))
+        );
         assert_eq!(parse_passage_id("3f2a9c1e7b5d4a60"), None);
         assert_eq!(parse_passage_id("xyz-4"), None);
         assert!(is_doc_id("3f2a9c1e7b5d4a60"));

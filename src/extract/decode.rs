@@ -40,7 +40,7 @@ fn utf8(bytes: &[u8]) -> Result<String, String> {
 }
 
 fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err("truncated UTF-16 text (odd number of bytes)".to_string());
     }
     let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
@@ -76,7 +76,9 @@ mod tests {
 
     #[test]
     fn binary_and_invalid_are_refused_with_reasons() {
-        assert!(decode_text(b"\x7FELF\x00\x01\x02").unwrap_err().contains("binary"));
+        assert!(decode_text(b"\x7FELF\x00\x01\x02")
+            .unwrap_err()
+            .contains("binary"));
         let err = decode_text(b"abc\xE9def").unwrap_err();
         assert!(err.contains("offset 3"), "{err}");
     }

@@ -80,8 +80,9 @@ pub fn parse(fm: &FrontMatter<'_>) -> Result<Map<String, Value>, String> {
                 .map_err(|e| format!("invalid YAML front matter: {}", first_line(&e.to_string())))?
         }
         Syntax::Toml => {
-            let table: toml::Table = toml::from_str(fm.header)
-                .map_err(|e| format!("invalid TOML front matter: {}", first_line(&e.to_string())))?;
+            let table: toml::Table = toml::from_str(fm.header).map_err(|e| {
+                format!("invalid TOML front matter: {}", first_line(&e.to_string()))
+            })?;
             toml_to_json(toml::Value::Table(table))
         }
     };

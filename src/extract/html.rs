@@ -31,9 +31,39 @@ const SKIP: &[&str] = &[
 
 /// Elements that start and end a block of text.
 const BLOCKS: &[&str] = &[
-    "p", "div", "section", "article", "main", "header", "h1", "h2", "h3", "h4", "h5", "h6", "li",
-    "ul", "ol", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "caption",
-    "blockquote", "pre", "figure", "figcaption", "address", "hr", "details", "summary", "body",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "caption",
+    "blockquote",
+    "pre",
+    "figure",
+    "figcaption",
+    "address",
+    "hr",
+    "details",
+    "summary",
+    "body",
     "center",
 ];
 
@@ -110,10 +140,10 @@ fn read_meta(html: &Html, meta: &mut Metadata, warnings: &mut Vec<String>) {
                 };
                 match key.as_str() {
                     "author" | "article:author" | "citation_author" | "dc.creator"
-                    | "dcterms.creator" => {
-                        if !content.starts_with("http") && !meta.authors.contains(&content) {
-                            meta.authors.push(content);
-                        }
+                    | "dcterms.creator"
+                        if !content.starts_with("http") && !meta.authors.contains(&content) =>
+                    {
+                        meta.authors.push(content);
                     }
                     "description" | "og:description" | "dc.description" => {
                         meta.description.get_or_insert(content);
@@ -125,9 +155,17 @@ fn read_meta(html: &Html, meta: &mut Metadata, warnings: &mut Vec<String>) {
                     | "dcterms.publisher" => {
                         meta.publisher.get_or_insert(content);
                     }
-                    "article:published_time" | "date" | "dc.date" | "dc.date.issued"
-                    | "dcterms.date" | "dcterms.issued" | "citation_publication_date"
-                    | "citation_date" | "pubdate" | "publish_date" | "datepublished" => {
+                    "article:published_time"
+                    | "date"
+                    | "dc.date"
+                    | "dc.date.issued"
+                    | "dcterms.date"
+                    | "dcterms.issued"
+                    | "citation_publication_date"
+                    | "citation_date"
+                    | "pubdate"
+                    | "publish_date"
+                    | "datepublished" => {
                         date_raw.get_or_insert(content);
                     }
                     "og:url" => {
@@ -155,7 +193,10 @@ fn read_meta(html: &Html, meta: &mut Metadata, warnings: &mut Vec<String>) {
         }
     }
     let mut seen = std::collections::HashSet::new();
-    meta.tags = tags.into_iter().filter(|t| seen.insert(t.clone())).collect();
+    meta.tags = tags
+        .into_iter()
+        .filter(|t| seen.insert(t.clone()))
+        .collect();
 }
 
 /// The visible text of the page's body as blocks, plus the text of its first `<h1>`.
@@ -322,7 +363,10 @@ line two</pre>
         assert_eq!(m.url.as_deref(), Some("https://example.org/story"));
         assert_eq!(m.lang.as_deref(), Some("en"));
         assert_eq!(m.tags, ["PRC", "surveillance"]);
-        assert_eq!(m.description.as_deref(), Some("How a state watches reporters."));
+        assert_eq!(
+            m.description.as_deref(),
+            Some("How a state watches reporters.")
+        );
     }
 
     #[test]
@@ -337,7 +381,10 @@ line two</pre>
             blocks,
             vec![
                 ("Watching the watchers", Some(1)),
-                ("Officials bought software to monitor Twitter and Facebook.", None),
+                (
+                    "Officials bought software to monitor Twitter and Facebook.",
+                    None
+                ),
                 ("Hong Kong", None),
                 ("Taiwan", None),
                 ("contracts | 300+", None),

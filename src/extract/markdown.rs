@@ -60,10 +60,7 @@ struct Pending {
 
 /// Renders a Markdown body to text and blocks. `line_offset` is the number of source lines
 /// before `body`. Also returns the text of the first level-1 heading.
-fn render(
-    body: &str,
-    line_offset: u32,
-) -> (String, Vec<crate::document::Block>, Option<String>) {
+fn render(body: &str, line_offset: u32) -> (String, Vec<crate::document::Block>, Option<String>) {
     let line_starts: Vec<usize> = std::iter::once(0)
         .chain(body.match_indices('\n').map(|(i, _)| i + 1))
         .collect();

@@ -102,8 +102,14 @@ mod tests {
 
     #[test]
     fn extractors_are_chosen_by_extension() {
-        assert_eq!(for_path(Path::new("a/b.MD")).unwrap().format, Format::Markdown);
-        assert_eq!(for_path(Path::new("b.markdown")).unwrap().format, Format::Markdown);
+        assert_eq!(
+            for_path(Path::new("a/b.MD")).unwrap().format,
+            Format::Markdown
+        );
+        assert_eq!(
+            for_path(Path::new("b.markdown")).unwrap().format,
+            Format::Markdown
+        );
         assert_eq!(for_path(Path::new("b.htm")).unwrap().format, Format::Html);
         assert_eq!(for_path(Path::new("b.txt")).unwrap().format, Format::Text);
         assert!(for_path(Path::new("b.exe")).is_none());
@@ -112,6 +118,9 @@ mod tests {
 
     #[test]
     fn titles_from_paths() {
-        assert_eq!(title_from_path("corpus/zhenhua-data_leak.md"), "zhenhua data leak");
+        assert_eq!(
+            title_from_path("corpus/zhenhua-data_leak.md"),
+            "zhenhua data leak"
+        );
     }
 }

@@ -19,11 +19,14 @@ pub const EXTRACTOR: Extractor = Extractor {
 fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, String> {
     let text = decode_text(bytes)?;
     let blocks = paragraphs(&text);
-    let mut meta = Metadata::default();
-    meta.title = Some(match standalone_first_line(&text, &blocks) {
+    let title = match standalone_first_line(&text, &blocks) {
         Some(line) => line.to_string(),
         None => title_from_path(path),
-    });
+    };
+    let meta = Metadata {
+        title: Some(title),
+        ..Metadata::default()
+    };
     Ok(Extracted {
         doc: Document {
             path: path.to_string(),
@@ -86,8 +89,15 @@ mod tests {
         let out = extract("notes/x.txt", input.as_bytes()).unwrap();
         let doc = out.doc;
         assert_eq!(doc.meta.title.as_deref(), Some("Title line"));
-        let texts: Vec<&str> = doc.blocks.iter().map(|b| &doc.text[b.start..b.end]).collect();
-        assert_eq!(texts, ["Title line", "First para\ncontinues.", "Second para."]);
+        let texts: Vec<&str> = doc
+            .blocks
+            .iter()
+            .map(|b| &doc.text[b.start..b.end])
+            .collect();
+        assert_eq!(
+            texts,
+            ["Title line", "First para\ncontinues.", "Second para."]
+        );
         let lines: Vec<u32> = doc.blocks.iter().map(|b| b.line).collect();
         assert_eq!(lines, [1, 3, 7]);
     }

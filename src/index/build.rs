@@ -121,7 +121,10 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
         .map_err(|e| match e {
             tantivy::TantivyError::LockFailure(..) => Error::new(
                 ErrorKind::IndexLocked,
-                format!("index {} is being written by another quarry process", dir.display()),
+                format!(
+                    "index {} is being written by another quarry process",
+                    dir.display()
+                ),
             )
             .with_hint("wait for it to finish, then run this again"),
             other => Error::engine("cannot start the index writer", other),
@@ -262,7 +265,10 @@ fn prepare_target(dir: &Path) -> Result<Target> {
         }
         DirState::Foreign => Err(Error::new(
             ErrorKind::InvalidInput,
-            format!("{} exists and is not a quarry index; not writing there", dir.display()),
+            format!(
+                "{} exists and is not a quarry index; not writing there",
+                dir.display()
+            ),
         )
         .with_hint("choose an empty or new directory with --index")),
     }
@@ -304,7 +310,11 @@ fn walk(paths: &[PathBuf], index_dir: &Path) -> Result<(Vec<Source>, BTreeMap<St
         let root_meta = std::fs::metadata(root).map_err(|e| {
             Error::new(
                 ErrorKind::InvalidInput,
-                format!("cannot index {}: {}", root.display(), crate::error::io_reason(&e)),
+                format!(
+                    "cannot index {}: {}",
+                    root.display(),
+                    crate::error::io_reason(&e)
+                ),
             )
             .with_hint("give the folders or files of documents to index: quarry index PATH...")
         })?;
@@ -363,9 +373,10 @@ fn walk(paths: &[PathBuf], index_dir: &Path) -> Result<(Vec<Source>, BTreeMap<St
                     }
                 }
                 None => {
-                    let ext = path
-                        .extension()
-                        .map_or_else(|| "(none)".to_string(), |e| e.to_string_lossy().to_lowercase());
+                    let ext = path.extension().map_or_else(
+                        || "(none)".to_string(),
+                        |e| e.to_string_lossy().to_lowercase(),
+                    );
                     *unsupported.entry(ext).or_insert(0) += 1;
                 }
             }
@@ -376,7 +387,10 @@ fn walk(paths: &[PathBuf], index_dir: &Path) -> Result<(Vec<Source>, BTreeMap<St
 
 /// The document id of a display path: 16 hex digits of its xxh3 hash.
 pub fn doc_id_for(display_path: &str) -> String {
-    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(display_path.as_bytes()))
+    format!(
+        "{:016x}",
+        xxhash_rust::xxh3::xxh3_64(display_path.as_bytes())
+    )
 }
 
 /// What indexing one source produced, for the build summary.
@@ -460,7 +474,10 @@ fn add_metadata(out: &mut TantivyDocument, doc: &Document, doc_id: &str, f: &Fie
         out.add_text(f.lang, l);
     }
     if !m.extra.is_empty() {
-        out.add_text(f.extra, serde_json::Value::Object(m.extra.clone()).to_string());
+        out.add_text(
+            f.extra,
+            serde_json::Value::Object(m.extra.clone()).to_string(),
+        );
     }
 }
 

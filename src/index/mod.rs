@@ -66,13 +66,18 @@ pub struct QuarryIndex {
 
 impl std::fmt::Debug for QuarryIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("QuarryIndex").field("dir", &self.dir).finish()
+        f.debug_struct("QuarryIndex")
+            .field("dir", &self.dir)
+            .finish()
     }
 }
 
 /// The command that (re)builds the index in `dir` from `sources`.
 pub fn rebuild_command(dir: &Path, sources: &[String]) -> String {
-    let mut cmd = format!("quarry index --index {}", shell_word(&dir.display().to_string()));
+    let mut cmd = format!(
+        "quarry index --index {}",
+        shell_word(&dir.display().to_string())
+    );
     if sources.is_empty() {
         cmd.push_str(" PATH");
     }
@@ -85,8 +90,7 @@ pub fn rebuild_command(dir: &Path, sources: &[String]) -> String {
 
 fn shell_word(s: &str) -> String {
     if !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_alphanumeric() || "/._-+:@%".contains(c))
     {
         s.to_string()
@@ -101,7 +105,7 @@ pub(crate) enum DirState {
     /// Nothing there, or an empty directory.
     Empty,
     /// A quarry index with readable metadata (compatible or not).
-    Quarry(IndexMeta),
+    Quarry(Box<IndexMeta>),
     /// quarry.json exists but cannot be read.
     BrokenMeta(String),
     /// Something else: a directory with other files, or a file.
@@ -112,7 +116,7 @@ pub(crate) fn dir_state(dir: &Path) -> DirState {
     let meta_path = dir.join(META_FILE);
     match std::fs::read(&meta_path) {
         Ok(bytes) => match serde_json::from_slice::<IndexMeta>(&bytes) {
-            Ok(meta) if meta.format == FORMAT_MARKER => DirState::Quarry(meta),
+            Ok(meta) if meta.format == FORMAT_MARKER => DirState::Quarry(Box::new(meta)),
             Ok(_) => DirState::BrokenMeta("not a quarry index metadata file".to_string()),
             Err(e) => DirState::BrokenMeta(e.to_string()),
         },
@@ -134,7 +138,7 @@ impl QuarryIndex {
     /// Opens the index in `dir` for reading.
     pub fn open(dir: &Path) -> Result<QuarryIndex> {
         let meta = match dir_state(dir) {
-            DirState::Quarry(meta) => meta,
+            DirState::Quarry(meta) => *meta,
             DirState::Empty => {
                 return Err(Error::new(
                     ErrorKind::NoIndex,
@@ -150,15 +154,14 @@ impl QuarryIndex {
                     ErrorKind::NoIndex,
                     format!("{} is not a quarry index", dir.display()),
                 )
-                .with_hint("pass the directory `quarry index` wrote with --index, or build one there"))
+                .with_hint(
+                    "pass the directory `quarry index` wrote with --index, or build one there",
+                ))
             }
             DirState::BrokenMeta(reason) => {
                 return Err(Error::new(
                     ErrorKind::IncompatibleIndex,
-                    format!(
-                        "cannot read {}: {reason}",
-                        dir.join(META_FILE).display()
-                    ),
+                    format!("cannot read {}: {reason}", dir.join(META_FILE).display()),
                 )
                 .with_hint(format!("rebuild it with: {}", rebuild_command(dir, &[]))))
             }
@@ -193,7 +196,10 @@ impl QuarryIndex {
         let fields = fields_of(&index).ok_or_else(|| {
             Error::new(
                 ErrorKind::IncompatibleIndex,
-                format!("the index at {} lacks fields this quarry needs", dir.display()),
+                format!(
+                    "the index at {} lacks fields this quarry needs",
+                    dir.display()
+                ),
             )
             .with_hint(format!(
                 "rebuild it with: {}",
@@ -298,7 +304,11 @@ mod tests {
             date_max: None,
             undated: 0,
         };
-        std::fs::write(tmp.path().join(META_FILE), serde_json::to_vec(&meta).unwrap()).unwrap();
+        std::fs::write(
+            tmp.path().join(META_FILE),
+            serde_json::to_vec(&meta).unwrap(),
+        )
+        .unwrap();
         let err = QuarryIndex::open(tmp.path()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::IncompatibleIndex);
         assert!(err.to_string().contains("corpus/"), "{err}");

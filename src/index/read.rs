@@ -119,7 +119,11 @@ impl PassageRecord {
 
 impl QuarryIndex {
     /// Loads a stored document by address.
-    pub(crate) fn stored(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> Result<TantivyDocument> {
+    pub(crate) fn stored(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+    ) -> Result<TantivyDocument> {
         searcher
             .doc::<TantivyDocument>(addr)
             .map_err(|e| Error::engine("cannot read a stored passage", e))
@@ -143,7 +147,10 @@ impl QuarryIndex {
     /// The passage with this id, if any.
     pub fn passage(&self, passage_id: &str) -> Result<Option<PassageRecord>> {
         let searcher = self.searcher();
-        match self.addresses(self.fields().passage_id, passage_id)?.first() {
+        match self
+            .addresses(self.fields().passage_id, passage_id)?
+            .first()
+        {
             Some(&addr) => Ok(Some(PassageRecord::from_stored(
                 &self.stored(&searcher, addr)?,
                 self.fields(),

@@ -5,8 +5,26 @@ use std::io::{self, Write};
 
 /// The CSV columns, in order.
 pub const COLUMNS: &[&str] = &[
-    "rank", "score", "passage_id", "doc_id", "path", "page", "line", "start", "end", "title",
-    "publisher", "authors", "date", "url", "tags", "kind", "lang", "heading", "snippet", "text",
+    "rank",
+    "score",
+    "passage_id",
+    "doc_id",
+    "path",
+    "page",
+    "line",
+    "start",
+    "end",
+    "title",
+    "publisher",
+    "authors",
+    "date",
+    "url",
+    "tags",
+    "kind",
+    "lang",
+    "heading",
+    "snippet",
+    "text",
 ];
 
 /// Writes hits as CSV with a header row.

@@ -85,10 +85,22 @@ pub fn write_hits(out: &mut dyn Write, results: &SearchResults, style: Style) ->
         )?;
         writeln!(out, "   {}", citation(p, &painter))?;
         if let Some(h) = &p.heading {
-            writeln!(out, "   {}", painter.paint(HEADING, &format!("§ {}", sanitize(h))))?;
+            writeln!(
+                out,
+                "   {}",
+                painter.paint(HEADING, &format!("§ {}", sanitize(h)))
+            )?;
         }
-        writeln!(out, "   {}", painter.marked(&hit.snippet, &hit.snippet_highlights))?;
-        writeln!(out, "   {}", painter.paint(DIM, &format!("id {}", p.passage_id)))?;
+        writeln!(
+            out,
+            "   {}",
+            painter.marked(&hit.snippet, &hit.snippet_highlights)
+        )?;
+        writeln!(
+            out,
+            "   {}",
+            painter.paint(DIM, &format!("id {}", p.passage_id))
+        )?;
         writeln!(out)?;
     }
     Ok(())
@@ -119,7 +131,11 @@ pub fn write_passages_text(
             citation(p, &painter)
         )?;
         if let Some(h) = &p.heading {
-            writeln!(out, "{}", painter.paint(HEADING, &format!("§ {}", sanitize(h))))?;
+            writeln!(
+                out,
+                "{}",
+                painter.paint(HEADING, &format!("§ {}", sanitize(h)))
+            )?;
         }
         for line in p.text.lines() {
             writeln!(out, "{}", sanitize(line))?;
@@ -130,11 +146,22 @@ pub fn write_passages_text(
 }
 
 /// Writes a whole document: a header of metadata, then its extracted text.
-pub fn write_document_text(out: &mut dyn Write, doc: &DocumentRecord, style: Style) -> io::Result<()> {
+pub fn write_document_text(
+    out: &mut dyn Write,
+    doc: &DocumentRecord,
+    style: Style,
+) -> io::Result<()> {
     let painter = Painter { color: style.color };
     let m = &doc.info.meta;
-    writeln!(out, "{}", painter.paint(BOLD, &sanitize(m.title.as_deref().unwrap_or(""))))?;
-    let mut fields = vec![("path", doc.info.path.clone()), ("format", doc.info.format.clone())];
+    writeln!(
+        out,
+        "{}",
+        painter.paint(BOLD, &sanitize(m.title.as_deref().unwrap_or("")))
+    )?;
+    let mut fields = vec![
+        ("path", doc.info.path.clone()),
+        ("format", doc.info.format.clone()),
+    ];
     let mut add = |name: &'static str, v: &Option<String>| {
         if let Some(v) = v {
             fields.push((name, v.clone()));
@@ -153,7 +180,11 @@ pub fn write_document_text(out: &mut dyn Write, doc: &DocumentRecord, style: Sty
     }
     fields.push(("passages", doc.info.passages.to_string()));
     for (name, value) in fields {
-        writeln!(out, "{}", painter.paint(DIM, &format!("{name}: {}", sanitize(&value))))?;
+        writeln!(
+            out,
+            "{}",
+            painter.paint(DIM, &format!("{name}: {}", sanitize(&value)))
+        )?;
     }
     writeln!(out)?;
     for line in doc.text.lines() {
@@ -185,7 +216,12 @@ pub fn write_stats_text(out: &mut dyn Write, s: &Stats, style: Style) -> io::Res
         s.quarry_version,
         s.schema_version
     )?;
-    writeln!(out, "{}{}", label("sources"), sanitize(&s.sources.join(" ")))?;
+    writeln!(
+        out,
+        "{}{}",
+        label("sources"),
+        sanitize(&s.sources.join(" "))
+    )?;
     writeln!(out, "{}", label("by format"))?;
     for (k, v) in &s.by_format {
         writeln!(out, "  {v:>8}  {}", sanitize(k))?;
