@@ -52,6 +52,6 @@ pub use document::{Block, Document, Format, Metadata};
 pub use error::{Error, ErrorKind, Result};
 pub use index::build::{build, BuildOptions, BuildSummary, Reporter, Silent};
 pub use index::read::{DocumentRecord, PassageRecord};
-pub use index::{IndexMeta, QuarryIndex};
+pub use index::{BuildInfo, IndexMeta, QuarryIndex};
 pub use search::{search, Hit, SearchRequest, SearchResults};
 pub use stats::{stats, Stats};

@@ -43,19 +43,20 @@ pub struct Stats {
 /// Gathers the statistics of an open index.
 pub fn stats(index: &QuarryIndex) -> Stats {
     let m = index.meta();
+    let b = index.build_info();
     Stats {
         index: index.dir().display().to_string(),
-        documents: m.documents,
-        passages: m.passages,
-        skipped: m.skipped,
-        by_format: m.by_format.clone(),
-        by_publisher: m.by_publisher.clone(),
-        date_min: m.date_min.clone(),
-        date_max: m.date_max.clone(),
-        undated: m.undated,
+        documents: b.documents,
+        passages: b.passages,
+        skipped: b.skipped,
+        by_format: b.by_format.clone(),
+        by_publisher: b.by_publisher.clone(),
+        date_min: b.date_min.clone(),
+        date_max: b.date_max.clone(),
+        undated: b.undated,
         size_bytes: dir_size(index.dir()),
-        built_at: m.built_at.clone(),
-        build_seconds: m.build_seconds,
+        built_at: b.built_at.clone(),
+        build_seconds: b.build_seconds,
         sources: m.sources.clone(),
         quarry_version: m.quarry_version.clone(),
         schema_version: m.schema_version,

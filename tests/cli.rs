@@ -686,3 +686,49 @@ fn usage_errors_exit_2() {
     ws.run(&["frobnicate"]).expect(2);
     ws.run(&["search", "--format", "xml", "a"]).expect(2);
 }
+
+#[test]
+fn an_interrupted_index_build_leaves_the_previous_index_searchable() {
+    let ws = Workspace::indexed();
+    let before = ws
+        .run(&["search", "--format", "json", "Zhenhua"])
+        .expect(0)
+        .stdout();
+    // A larger corpus so that the rebuild is still running when it is killed.
+    let para =
+        "Coordinated accounts amplified the forged letter across forums and blogs. ".repeat(20);
+    for i in 0..1500 {
+        ws.write(
+            &format!("corpus/bulk/doc{i:04}.txt"),
+            &format!("Bulk {i}\n\n{para}\n"),
+        );
+    }
+    for delay_ms in [30, 150, 400] {
+        let mut child = ws
+            .command(&["index", "--threads", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // The index is still readable and answers: either the previous commit or a complete
+        // new one, never a broken one.
+        let run = ws.run(&["search", "--format", "json", "Zhenhua"]).expect(0);
+        let stats = ws.run(&["stats", "--format", "json"]).expect(0).json();
+        let docs = stats["documents"].as_u64().unwrap();
+        assert!(docs == 4 || docs == 1504, "{docs} documents after a kill");
+        if docs == 4 {
+            assert_eq!(run.stdout(), before);
+        }
+    }
+    // The next run completes normally.
+    let run = ws.run(&["index"]).expect(0);
+    assert!(
+        run.stderr().contains("indexed 1504 documents"),
+        "{}",
+        run.describe()
+    );
+    ws.run(&["search", "forged letter"]).expect(0);
+}

@@ -12,7 +12,7 @@
 //! in only once complete. A directory that holds anything but a quarry index is never written.
 //! A file that cannot be read or extracted is reported through the [`Reporter`] and skipped.
 
-use super::{dir_state, DirState, IndexMeta, FORMAT_MARKER, META_FILE};
+use super::{dir_state, BuildInfo, DirState, IndexMeta, FORMAT_MARKER, META_FILE};
 use crate::date::{rfc3339_utc, PartialDate};
 use crate::document::Document;
 use crate::error::{Error, ErrorKind, Result};
@@ -101,13 +101,23 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
     let target = prepare_target(dir)?;
     let build_dir = target.build_dir();
     let (schema, fields) = schema::build();
+    std::fs::create_dir_all(build_dir)
+        .map_err(|e| Error::io("create the index directory", build_dir, &e))?;
+    // quarry.json first: a directory holding it is recognised as ours even if this build is
+    // interrupted before its first commit.
+    write_meta(
+        build_dir,
+        &IndexMeta {
+            format: FORMAT_MARKER.to_string(),
+            schema_version: SCHEMA_VERSION,
+            quarry_version: env!("CARGO_PKG_VERSION").to_string(),
+            analysis: schema::ANALYSIS.to_string(),
+            sources: source_names,
+        },
+    )?;
     let index = match &target {
         Target::Reuse(_) => Index::open_in_dir(build_dir),
-        Target::Fresh(_) | Target::Swap { .. } => {
-            std::fs::create_dir_all(build_dir)
-                .map_err(|e| Error::io("create the index directory", build_dir, &e))?;
-            Index::create_in_dir(build_dir, schema)
-        }
+        Target::Fresh(_) | Target::Swap { .. } => Index::create_in_dir(build_dir, schema),
     }
     .map_err(|e| Error::engine(&format!("cannot open the index at {}", dir.display()), e))?;
     schema::register_analyzers(index.tokenizers());
@@ -173,22 +183,10 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
             Err(_) => summary.skipped += 1,
         }
     }
-    writer
-        .commit()
-        .map_err(|e| Error::engine("cannot commit the index", e))?;
-    writer
-        .wait_merging_threads()
-        .map_err(|e| Error::engine("cannot finish merging the index", e))?;
     summary.seconds = started.elapsed().as_secs_f64();
-
-    let meta = IndexMeta {
-        format: FORMAT_MARKER.to_string(),
-        schema_version: SCHEMA_VERSION,
-        quarry_version: env!("CARGO_PKG_VERSION").to_string(),
-        analysis: schema::ANALYSIS.to_string(),
+    let info = BuildInfo {
         built_at: rfc3339_utc(unix_now()),
         build_seconds: (summary.seconds * 1000.0).round() / 1000.0,
-        sources: source_names,
         documents: summary.documents,
         passages: summary.passages,
         skipped: summary.skipped,
@@ -198,7 +196,18 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
         date_max: dates.iter().max().map(ToString::to_string),
         undated: summary.documents - dates.len() as u64,
     };
-    write_meta(build_dir, &meta)?;
+    let payload = serde_json::to_string(&info)
+        .map_err(|e| Error::engine("cannot serialise the build summary", e))?;
+    let mut commit = writer
+        .prepare_commit()
+        .map_err(|e| Error::engine("cannot commit the index", e))?;
+    commit.set_payload(&payload);
+    commit
+        .commit()
+        .map_err(|e| Error::engine("cannot commit the index", e))?;
+    writer
+        .wait_merging_threads()
+        .map_err(|e| Error::engine("cannot finish merging the index", e))?;
     target.finish(dir)?;
     Ok(summary)
 }

@@ -20,7 +20,9 @@ pub const META_FILE: &str = "quarry.json";
 /// Value of [`IndexMeta::format`].
 pub const FORMAT_MARKER: &str = "quarry-index";
 
-/// The contents of `quarry.json`: versions, analysis and the last build's summary.
+/// The contents of `quarry.json`: what a directory must hold to be recognised as a quarry index
+/// of a given schema. Written before the first commit, so an interrupted first build still
+/// leaves a directory quarry recognises (and rebuilds).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IndexMeta {
     /// Always [`FORMAT_MARKER`].
@@ -31,12 +33,18 @@ pub struct IndexMeta {
     pub quarry_version: String,
     /// A description of the text analysis.
     pub analysis: String,
-    /// When the last build finished (RFC 3339, UTC).
-    pub built_at: String,
-    /// How long the last build took, in seconds.
-    pub build_seconds: f64,
-    /// The paths the index was built from, as given.
+    /// The paths the index is built from, as given.
     pub sources: Vec<String>,
+}
+
+/// The summary of the last completed build. It is stored as the payload of the tantivy commit
+/// that build made, so it always describes exactly the passages a reader sees.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BuildInfo {
+    /// When the build finished (RFC 3339, UTC).
+    pub built_at: String,
+    /// How long the build took, in seconds.
+    pub build_seconds: f64,
     /// Documents indexed.
     pub documents: u64,
     /// Passages indexed.
@@ -62,6 +70,7 @@ pub struct QuarryIndex {
     reader: IndexReader,
     fields: Fields,
     meta: IndexMeta,
+    build: BuildInfo,
 }
 
 impl std::fmt::Debug for QuarryIndex {
@@ -206,6 +215,12 @@ impl QuarryIndex {
                 rebuild_command(dir, &meta.sources)
             ))
         })?;
+        let build = index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload)
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .unwrap_or_default();
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -217,6 +232,7 @@ impl QuarryIndex {
             reader,
             fields,
             meta,
+            build,
         })
     }
 
@@ -228,6 +244,11 @@ impl QuarryIndex {
     /// The index's metadata.
     pub fn meta(&self) -> &IndexMeta {
         &self.meta
+    }
+
+    /// The summary of the build whose commit this index shows.
+    pub fn build_info(&self) -> &BuildInfo {
+        &self.build
     }
 
     /// Handles to the schema's fields.
@@ -292,17 +313,7 @@ mod tests {
             schema_version: SCHEMA_VERSION + 1,
             quarry_version: "9.9.9".into(),
             analysis: String::new(),
-            built_at: String::new(),
-            build_seconds: 0.0,
             sources: vec!["corpus/".into()],
-            documents: 0,
-            passages: 0,
-            skipped: 0,
-            by_format: BTreeMap::new(),
-            by_publisher: BTreeMap::new(),
-            date_min: None,
-            date_max: None,
-            undated: 0,
         };
         std::fs::write(
             tmp.path().join(META_FILE),
