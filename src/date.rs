@@ -91,9 +91,19 @@ impl fmt::Display for PartialDate {
 }
 
 /// `2021`, `2021-12`, `2021-12-28`, `2021/12/28`, `2021.12.28`, and ISO 8601 date-times (the
-/// date part is kept; a time zone does not move the date).
+/// date part is kept; a time zone does not move the date). Also the day-first or month-first
+/// forms `28/12/2021` and `12/28/2021 14:03` common in exported datasets: month first unless
+/// the first number cannot be a month.
 fn parse_numeric(s: &str) -> Option<PartialDate> {
     let date_part = s.split(['T', ' ']).next().unwrap_or(s);
+    let pieces: Vec<&str> = date_part.split(['/', '.']).collect();
+    if let [a, b, year] = pieces[..] {
+        if year.len() == 4 && a.len() <= 2 && b.len() <= 2 {
+            let (a, b, year): (u8, u8, i32) = (number(a, 2)?, number(b, 2)?, number(year, 4)?);
+            let (month, day) = if a > 12 { (b, a) } else { (a, b) };
+            return PartialDate::new(year, Some(month), Some(day));
+        }
+    }
     let mut parts = date_part.split(['-', '/', '.']);
     let year: i32 = number(parts.next()?, 4)?;
     let month = match parts.next() {
@@ -237,6 +247,9 @@ mod tests {
         assert_eq!(norm("December 28, 2021").as_deref(), Some("2021-12-28"));
         assert_eq!(norm("Sept. 14th, 2020").as_deref(), Some("2020-09-14"));
         assert_eq!(norm("Dec 2021").as_deref(), Some("2021-12"));
+        assert_eq!(norm("10/12/2016 14:03").as_deref(), Some("2016-10-12"));
+        assert_eq!(norm("28/12/2021").as_deref(), Some("2021-12-28"));
+        assert_eq!(norm("2020-01-02T03:04:05Z").as_deref(), Some("2020-01-02"));
     }
 
     #[test]

@@ -20,7 +20,32 @@ pub enum Format {
     Markdown,
     /// HTML (`.html`, `.htm`).
     Html,
+    /// PDF, page by page.
+    Pdf,
+    /// Word documents (`.docx`).
+    Docx,
+    /// Comma-separated records, one document per row.
+    Csv,
+    /// Tab-separated records, one document per row.
+    Tsv,
+    /// JSON Lines records, one document per line.
+    Jsonl,
+    /// A JSON array of records, one document per element.
+    Json,
 }
+
+/// Every format, in a fixed order.
+pub const FORMATS: [Format; 9] = [
+    Format::Text,
+    Format::Markdown,
+    Format::Html,
+    Format::Pdf,
+    Format::Docx,
+    Format::Csv,
+    Format::Tsv,
+    Format::Jsonl,
+    Format::Json,
+];
 
 impl Format {
     /// The short lower-case name used in the index, in output and in `type:` filters.
@@ -29,14 +54,26 @@ impl Format {
             Format::Text => "text",
             Format::Markdown => "markdown",
             Format::Html => "html",
+            Format::Pdf => "pdf",
+            Format::Docx => "docx",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Jsonl => "jsonl",
+            Format::Json => "json",
         }
     }
 
     /// The format with this [`Format::name`].
     pub fn from_name(name: &str) -> Option<Format> {
-        [Format::Text, Format::Markdown, Format::Html]
-            .into_iter()
-            .find(|f| f.name() == name)
+        FORMATS.into_iter().find(|f| f.name() == name)
+    }
+
+    /// True for record formats, whose files hold one document per row.
+    pub fn is_record(self) -> bool {
+        matches!(
+            self,
+            Format::Csv | Format::Tsv | Format::Jsonl | Format::Json
+        )
     }
 }
 
@@ -72,7 +109,7 @@ pub struct Metadata {
 }
 
 /// A unit of a document's layout: a paragraph, heading, list item, table row or code block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Block {
     /// Byte offset of the block's first character in [`Document::text`].
     pub start: usize,
@@ -89,10 +126,12 @@ pub struct Block {
 }
 
 /// One extracted source document.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Document {
     /// The path as shown to users and stored in the index (forward slashes).
     pub path: String,
+    /// For records: the 1-based row (record number) within the file.
+    pub row: Option<u64>,
     /// The source format.
     pub format: Format,
     /// Descriptive metadata.
@@ -101,6 +140,20 @@ pub struct Document {
     pub text: String,
     /// The layout blocks of `text`, in order.
     pub blocks: Vec<Block>,
+}
+
+impl Document {
+    /// A document of `format` at `path` from built text and blocks, with empty metadata.
+    pub fn new(path: &str, format: Format, (text, blocks): (String, Vec<Block>)) -> Document {
+        Document {
+            path: path.to_string(),
+            row: None,
+            format,
+            meta: Metadata::default(),
+            text,
+            blocks,
+        }
+    }
 }
 
 /// Builds a document's text and blocks in order, keeping the block invariants.

@@ -119,11 +119,13 @@ pub fn io_reason(err: &std::io::Error) -> String {
     }
 }
 
-fn lowercase_first(s: &str) -> String {
+/// `s` with its first letter in lower case, unless it starts an acronym (`PDF`, `IO`).
+pub(crate) fn lowercase_first(s: &str) -> String {
     let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+    match (chars.next(), chars.next()) {
+        (Some(_), Some(second)) if second.is_uppercase() => s.to_string(),
+        (Some(first), _) => first.to_lowercase().chain(s.chars().skip(1)).collect(),
+        (None, _) => String::new(),
     }
 }
 
@@ -140,6 +142,16 @@ mod tests {
             "no index at .quarry (build one with: quarry index corpus/)"
         );
         assert_eq!(e.kind(), ErrorKind::NoIndex);
+    }
+
+    #[test]
+    fn lowercase_first_keeps_acronyms() {
+        assert_eq!(
+            lowercase_first("Startxref not found"),
+            "startxref not found"
+        );
+        assert_eq!(lowercase_first("PDF parsing error"), "PDF parsing error");
+        assert_eq!(lowercase_first(""), "");
     }
 
     #[test]

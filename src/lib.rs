@@ -1,8 +1,9 @@
 //! # quarry
 //!
-//! Find and cite the exact passage. quarry indexes a folder of sources (text, Markdown, HTML)
-//! into passages that each know their document, line, page and heading, and ranks them with
-//! BM25, so a researcher can find the passage that supports a claim and cite it.
+//! Find and cite the exact passage. quarry indexes a folder of sources (text, Markdown, HTML,
+//! PDF, DOCX, and CSV/TSV/JSON record datasets) into passages that each know their document,
+//! line, page or row, and heading, and ranks them with BM25, so a researcher can find the
+//! passage that supports a claim and cite it.
 //!
 //! The library never parses arguments, prints or exits; the `quarry` binary is a thin layer
 //! over it. A complete round trip:
@@ -35,6 +36,7 @@
 
 #![warn(missing_docs)]
 
+pub mod corpus;
 pub mod date;
 pub mod document;
 pub mod error;
@@ -50,7 +52,9 @@ pub mod stats;
 
 pub use document::{Block, Document, Format, Metadata};
 pub use error::{Error, ErrorKind, Result};
-pub use index::build::{build, BuildOptions, BuildSummary, Reporter, Silent};
+pub use extract::worker::Isolation;
+pub use extract::{Failure, FailureKind};
+pub use index::build::{build, BuildOptions, BuildSummary, FileReport, Reporter, Silent};
 pub use index::read::{DocumentRecord, PassageRecord};
 pub use index::{BuildInfo, IndexMeta, QuarryIndex};
 pub use search::{search, Hit, SearchRequest, SearchResults};

@@ -20,7 +20,7 @@ use tantivy::tokenizer::{
 };
 
 /// Version of the schema and analysis; stored with each index and checked when it is opened.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The analyzer for passage text, titles and headings.
 pub const TEXT_ANALYZER: &str = "quarry_text_v1";
@@ -49,7 +49,7 @@ pub struct Fields {
     pub ordinal: Field,
     /// Display path of the source file.
     pub path: Field,
-    /// Source format name (`text`, `markdown`, `html`).
+    /// Source format name (`text`, `markdown`, `html`, `pdf`, `docx`, `csv`, ...).
     pub format: Field,
     /// Document title.
     pub title: Field,
@@ -77,6 +77,8 @@ pub struct Fields {
     pub page: Field,
     /// 1-based line.
     pub line: Field,
+    /// For rows of record files: the 1-based row.
+    pub row: Field,
     /// Character offsets of the passage in the document's extracted text.
     pub start: Field,
     /// See `start`.
@@ -131,6 +133,7 @@ pub fn build() -> (Schema, Fields) {
         text: b.add_text_field("text", text_options(TEXT_ANALYZER, true, true)),
         page: b.add_u64_field("page", num()),
         line: b.add_u64_field("line", num()),
+        row: b.add_u64_field("row", num()),
         start: b.add_u64_field("start", num()),
         end: b.add_u64_field("end", num()),
         extra: b.add_text_field("extra", STORED),
@@ -175,7 +178,10 @@ pub const QUERY_FIELDS: &[(&str, &str)] = &[
     ("tag", "a tag"),
     ("kind", "kind of source (report, investigation...)"),
     ("lang", "declared language code"),
-    ("format", "source format (text, markdown, html)"),
+    (
+        "format",
+        "source format (text, markdown, html, pdf, docx, csv, tsv, jsonl, json)",
+    ),
     ("path", "words of the file path"),
 ];
 

@@ -10,8 +10,10 @@ use std::path::Path;
 pub struct Stats {
     /// The index directory.
     pub index: String,
-    /// Documents indexed.
+    /// Files indexed.
     pub documents: u64,
+    /// Rows of record files indexed as documents.
+    pub records: u64,
     /// Passages indexed.
     pub passages: u64,
     /// Files skipped at the last build.
@@ -47,6 +49,7 @@ pub fn stats(index: &QuarryIndex) -> Stats {
     Stats {
         index: index.dir().display().to_string(),
         documents: b.documents,
+        records: b.records,
         passages: b.passages,
         skipped: b.skipped,
         by_format: b.by_format.clone(),

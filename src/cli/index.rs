@@ -5,7 +5,7 @@
 //! none were found, 2 on error.
 
 use super::{Failure, Globals, Outcome};
-use quarry::{BuildOptions, BuildSummary, Reporter};
+use quarry::{BuildOptions, BuildSummary, Isolation, Reporter};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -25,9 +25,42 @@ pub struct Args {
     #[arg(long, value_name = "MB", default_value_t = 256)]
     memory: usize,
 
-    /// Skip files larger than this many megabytes
-    #[arg(long, value_name = "MB", default_value_t = 200)]
-    max_file_size: u64,
+    /// Skip files larger than this many megabytes (record files excepted; they stream)
+    /// [default: max_file_mb in quarry.toml, else 200]
+    #[arg(long, value_name = "MB")]
+    max_file_size: Option<u64>,
+
+    /// Give up on a PDF or DOCX file whose extraction takes longer than this
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    timeout: u64,
+
+    /// Memory limit of each PDF/DOCX extraction worker, in megabytes
+    #[arg(long, value_name = "MB", default_value_t = 2048)]
+    extract_memory: u64,
+
+    /// Write every file's outcome (path, status, reason, format, pages, records, passages) to
+    /// this JSON file
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+}
+
+/// How PDF and DOCX extraction runs: this binary's hidden worker subcommand.
+pub fn isolation(timeout_secs: u64, memory_mb: u64) -> Result<Isolation, Failure> {
+    let program = std::env::current_exe().map_err(|e| {
+        quarry::Error::new(
+            quarry::ErrorKind::Io,
+            format!(
+                "cannot find the quarry executable to run extraction workers: {}",
+                quarry::error::io_reason(&e)
+            ),
+        )
+    })?;
+    Ok(Isolation {
+        program,
+        args: vec![super::WORKER_COMMAND.into()],
+        timeout: Duration::from_secs(timeout_secs.max(1)),
+        memory_bytes: memory_mb.max(64).saturating_mul(1_000_000),
+    })
 }
 
 /// Reports per-file events on stderr.
@@ -95,14 +128,32 @@ impl Drop for StderrReporter {
 
 /// The one-line summary printed after a build.
 pub fn summary_line(s: &BuildSummary) -> String {
+    let records = if s.record_files > 0 {
+        format!(
+            "{} record file{} with {} records, ",
+            s.record_files,
+            if s.record_files == 1 { "" } else { "s" },
+            s.records
+        )
+    } else {
+        String::new()
+    };
     let mut line = format!(
-        "indexed {} document{} ({} passages) in {:.2} s; skipped {}",
+        "indexed {} document{} ({records}{} passages) in {:.2} s; skipped {}",
         s.documents,
         if s.documents == 1 { "" } else { "s" },
         s.passages,
         s.seconds,
         s.skipped
     );
+    if !s.skipped_by_reason.is_empty() {
+        let reasons: Vec<String> = s
+            .skipped_by_reason
+            .iter()
+            .map(|(reason, n)| format!("{reason} {n}"))
+            .collect();
+        line.push_str(&format!(" ({})", reasons.join(", ")));
+    }
     let unsupported: u64 = s.unsupported.values().sum();
     if unsupported > 0 {
         let kinds: Vec<String> = s
@@ -134,20 +185,33 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         paths: args.paths,
         threads: args.threads.unwrap_or(defaults.threads).max(1),
         memory_mb: args.memory,
-        max_file_bytes: args.max_file_size.saturating_mul(1_000_000),
+        max_file_bytes: args.max_file_size.map(|mb| mb.saturating_mul(1_000_000)),
+        isolation: Some(isolation(args.timeout, args.extract_memory)?),
     };
     let summary = build(&options, globals)?;
+    if let Some(path) = &args.report {
+        write_report(path, &summary)?;
+    }
     if summary.documents == 0 {
         eprintln!(
-            "quarry: no documents indexed from {} (supported: .txt, .md, .markdown, .html, .htm)",
+            "quarry: no documents indexed from {} (supported: {})",
             options
                 .paths
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            quarry::extract::supported_extensions()
         );
         return Ok(Outcome::NothingFound);
     }
     Ok(Outcome::Found)
+}
+
+/// Writes the per-file report as a JSON array.
+fn write_report(path: &std::path::Path, summary: &BuildSummary) -> Result<(), Failure> {
+    let json = serde_json::to_vec_pretty(&summary.files)
+        .map_err(|e| quarry::Error::engine("cannot serialise the report", e))?;
+    std::fs::write(path, json).map_err(|e| quarry::Error::io("write the report to", path, &e))?;
+    Ok(())
 }

@@ -54,6 +54,23 @@ enum Command {
     Show(show::Args),
     /// Show what the index holds and how it was built
     Stats(stats::Args),
+    /// Internal: extract one file in an isolated worker process (used by `quarry index`)
+    #[command(name = "__extract-worker", hide = true)]
+    ExtractWorker(WorkerArgs),
+}
+
+/// The hidden subcommand that runs one extraction in a worker process.
+pub const WORKER_COMMAND: &str = "__extract-worker";
+
+#[derive(Debug, clap::Args)]
+struct WorkerArgs {
+    #[arg(long)]
+    extractor: String,
+    #[arg(long)]
+    max_bytes: u64,
+    #[arg(long)]
+    display: String,
+    path: PathBuf,
 }
 
 /// When to use colour.
@@ -180,6 +197,11 @@ pub fn main() -> ExitCode {
         Command::Search(args) => search::run(args, &globals),
         Command::Show(args) => show::run(args, &globals),
         Command::Stats(args) => stats::run(args, &globals),
+        Command::ExtractWorker(w) => with_stdout(|out| {
+            quarry::extract::worker::serve(&w.extractor, &w.path, &w.display, w.max_bytes, out)
+        })
+        .map(|()| Outcome::Found)
+        .map_err(Failure::Output),
     };
     match result {
         Ok(Outcome::Found) => ExitCode::SUCCESS,

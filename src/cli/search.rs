@@ -49,6 +49,7 @@ pub fn open_or_bootstrap(globals: &Globals) -> Result<QuarryIndex, Failure> {
         ));
         let options = BuildOptions {
             paths: vec![PathBuf::from("corpus")],
+            isolation: Some(super::index::isolation(120, 2048)?),
             ..BuildOptions::default()
         };
         super::index::build(&options, globals)?;

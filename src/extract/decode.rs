@@ -1,52 +1,66 @@
 //! Turning a file's bytes into text, or saying why not.
 //!
-//! Accepts UTF-8 (with or without a byte-order mark) and UTF-16 LE/BE with a byte-order mark.
-//! Anything else that is not valid UTF-8 is refused with a reason rather than indexed as
-//! mojibake; a file with NUL bytes and no UTF-16 mark is refused as binary. Line endings are
-//! normalised to `\n`, so offsets and line numbers agree across platforms.
+//! In order: a byte-order mark (UTF-8, UTF-16 LE/BE) decides; a file with NUL bytes (and no
+//! UTF-16 mark) is binary and refused; valid UTF-8 is UTF-8; otherwise the encoding the file
+//! declares (an HTML `<meta charset>`) is used if known, else chardetng guesses among legacy
+//! encodings (Windows-1252, Windows-1251, KOI8-R, GBK, Shift_JIS, ...). Bytes that are invalid in
+//! the chosen encoding become U+FFFD rather than stopping the file. Line endings are normalised
+//! to `\n`, so offsets and line numbers agree across platforms.
 
-/// Decodes `bytes` as text, or returns the reason it is not text quarry can read.
-pub fn decode_text(bytes: &[u8]) -> Result<String, String> {
-    let text = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        utf8(rest)?
-    } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        utf16(rest, u16::from_le_bytes)?
-    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        utf16(rest, u16::from_be_bytes)?
-    } else {
-        let head = &bytes[..bytes.len().min(8192)];
-        if head.contains(&0) {
-            return Err("binary file (contains NUL bytes)".to_string());
-        }
-        utf8(bytes)?
-    };
-    Ok(normalise_newlines(text))
+use super::{Failure, FailureKind};
+use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
+use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
+
+/// Decoded text and the encoding it was read as.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The text, newlines normalised.
+    pub text: String,
+    /// The name of the encoding used, e.g. `UTF-8` or `windows-1251`.
+    pub encoding: &'static str,
 }
 
-fn utf8(bytes: &[u8]) -> Result<String, String> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(s.to_string()),
-        Err(e) => {
+/// Decodes `bytes` as text; `declared` is an encoding label the file itself gives, if any.
+pub fn decode(bytes: &[u8], declared: Option<&str>) -> Result<Decoded, Failure> {
+    let (encoding, body): (&'static Encoding, &[u8]) =
+        if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+            (UTF_8, rest)
+        } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+            (UTF_16LE, rest)
+        } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+            (UTF_16BE, rest)
+        } else {
             let head = &bytes[..bytes.len().min(8192)];
             if head.contains(&0) {
-                return Err("binary file (contains NUL bytes)".to_string());
+                return Err(Failure::new(
+                    FailureKind::Binary,
+                    "binary file (contains NUL bytes)",
+                ));
             }
-            Err(format!(
-                "not valid UTF-8 (invalid byte at offset {}; convert the file to UTF-8)",
-                e.valid_up_to()
-            ))
-        }
-    }
+            if std::str::from_utf8(bytes).is_ok() {
+                (UTF_8, bytes)
+            } else {
+                let declared = declared
+                    .and_then(|label| Encoding::for_label(label.trim().as_bytes()))
+                    .filter(|e| *e != UTF_8 && *e != UTF_16LE && *e != UTF_16BE);
+                let guessed = declared.unwrap_or_else(|| {
+                    let mut detector = EncodingDetector::new(Iso2022JpDetection::Deny);
+                    detector.feed(bytes, true);
+                    detector.guess(None, Utf8Detection::Allow)
+                });
+                (guessed, bytes)
+            }
+        };
+    let (text, _had_errors) = encoding.decode_without_bom_handling(body);
+    Ok(Decoded {
+        text: normalise_newlines(text.into_owned()),
+        encoding: encoding.name(),
+    })
 }
 
-fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, String> {
-    if !bytes.len().is_multiple_of(2) {
-        return Err("truncated UTF-16 text (odd number of bytes)".to_string());
-    }
-    let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
-    char::decode_utf16(units)
-        .collect::<Result<String, _>>()
-        .map_err(|_| "invalid UTF-16 text (unpaired surrogate)".to_string())
+/// Decodes `bytes` as text with no declared encoding.
+pub fn decode_text(bytes: &[u8]) -> Result<String, Failure> {
+    decode(bytes, None).map(|d| d.text)
 }
 
 fn normalise_newlines(text: String) -> String {
@@ -75,12 +89,36 @@ mod tests {
     }
 
     #[test]
-    fn binary_and_invalid_are_refused_with_reasons() {
-        assert!(decode_text(b"\x7FELF\x00\x01\x02")
-            .unwrap_err()
-            .contains("binary"));
-        let err = decode_text(b"abc\xE9def").unwrap_err();
-        assert!(err.contains("offset 3"), "{err}");
+    fn binary_is_refused_with_a_reason() {
+        let err = decode_text(b"\x7FELF\x00\x01\x02").unwrap_err();
+        assert_eq!(err.kind, FailureKind::Binary);
+    }
+
+    #[test]
+    fn legacy_encodings_are_detected() {
+        let (cp1251, _, _) = encoding_rs::WINDOWS_1251
+            .encode("В докладе описаны сети аккаунтов, которые распространяли пропаганду.");
+        let d = decode(&cp1251, None).unwrap();
+        assert_eq!(d.encoding, "windows-1251");
+        assert!(d.text.contains("пропаганду"));
+
+        let (koi8, _, _) = encoding_rs::KOI8_R
+            .encode("В докладе описаны сети аккаунтов, которые распространяли пропаганду.");
+        let d = decode(&koi8, None).unwrap();
+        assert!(d.text.contains("пропаганду"), "{} {}", d.encoding, d.text);
+
+        let d = decode(b"The na\xefve r\xe9sum\xe9 of the caf\xe9.", None).unwrap();
+        assert_eq!(d.text, "The naïve résumé of the café.");
+    }
+
+    #[test]
+    fn a_declared_encoding_is_used_when_the_bytes_are_not_utf8() {
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode("Пропаганда");
+        let d = decode(&bytes, Some("windows-1251")).unwrap();
+        assert_eq!(d.text, "Пропаганда");
+        // Valid UTF-8 wins over a wrong declaration.
+        let d = decode("Пропаганда".as_bytes(), Some("windows-1251")).unwrap();
+        assert_eq!(d.text, "Пропаганда");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! a reader. Metadata comes from `<title>`, `<html lang>`, `<link rel=canonical>` and the common
 //! `<meta>` conventions (plain, OpenGraph, Dublin Core, Highwire `citation_*`).
 
-use super::{decode_text, title_from_path, Extracted, Extractor};
+use super::{decode, title_from_path, Extracted, Extractor, Failure, Method};
 use crate::date::PartialDate;
 use crate::document::{Document, Format, Metadata, TextBuilder};
 use scraper::{Html, Node};
@@ -20,7 +20,8 @@ pub const EXTRACTOR: Extractor = Extractor {
     name: "html",
     version: 1,
     extensions: &["html", "htm", "xhtml"],
-    extract,
+    isolate: false,
+    method: Method::Document(extract),
 };
 
 /// Elements whose content is never shown as prose.
@@ -67,8 +68,8 @@ const BLOCKS: &[&str] = &[
     "center",
 ];
 
-fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, String> {
-    let source = decode_text(bytes)?;
+fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
+    let source = decode(bytes, sniff_charset(bytes).as_deref())?.text;
     let html = Html::parse_document(&source);
     let mut meta = Metadata::default();
     let mut warnings = Vec::new();
@@ -80,13 +81,30 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, String> {
     Ok(Extracted {
         doc: Document {
             path: path.to_string(),
+            row: None,
             format: Format::Html,
             meta,
             text,
             blocks,
         },
         warnings,
+        pages: None,
     })
+}
+
+/// The encoding a page declares in its first 2 KB (`<meta charset=...>` or the `http-equiv`
+/// form), if any.
+fn sniff_charset(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(2048)];
+    let lower: Vec<u8> = head.iter().map(|b| b.to_ascii_lowercase()).collect();
+    let at = lower.windows(8).position(|w| w == b"charset=")? + 8;
+    let label: String = lower[at..]
+        .iter()
+        .skip_while(|&&b| b == b'"' || b == b'\'' || b == b' ')
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b':')
+        .map(|&b| b as char)
+        .collect();
+    (!label.is_empty()).then_some(label)
 }
 
 fn collapse(s: &str) -> String {
@@ -398,6 +416,26 @@ line two</pre>
         let last = doc.blocks.last().unwrap();
         let line_in_text = doc.text[..last.start].matches('\n').count() as u32 + 1;
         assert_eq!(last.line, line_in_text);
+    }
+
+    #[test]
+    fn declared_charsets_are_honoured() {
+        let mut page =
+            b"<html><head><meta charset=\"windows-1251\"><title>t</title></head><body><p>".to_vec();
+        page.extend(
+            encoding_rs::WINDOWS_1251
+                .encode("Пропаганда и выборы")
+                .0
+                .iter(),
+        );
+        page.extend(b"</p></body></html>");
+        let doc = extract("ru.html", &page).unwrap().doc;
+        assert_eq!(doc.text, "Пропаганда и выборы");
+        assert_eq!(
+            sniff_charset(b"<meta http-equiv=Content-Type content='text/html; charset=koi8-r'>")
+                .as_deref(),
+            Some("koi8-r")
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! first level-1 heading, else the file name.
 
 use super::frontmatter;
-use super::{decode_text, title_from_path, Extracted, Extractor};
+use super::{decode_text, title_from_path, Extracted, Extractor, Failure, Method};
 use crate::document::{Document, Format, Metadata, TextBuilder};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
@@ -18,10 +18,11 @@ pub const EXTRACTOR: Extractor = Extractor {
     name: "markdown",
     version: 1,
     extensions: &["md", "markdown", "mdown", "mkd"],
-    extract,
+    isolate: false,
+    method: Method::Document(extract),
 };
 
-fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, String> {
+fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     let source = decode_text(bytes)?;
     let mut meta = Metadata::default();
     let mut warnings = Vec::new();
@@ -42,12 +43,14 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, String> {
     Ok(Extracted {
         doc: Document {
             path: path.to_string(),
+            row: None,
             format: Format::Markdown,
             meta,
             text,
             blocks,
         },
         warnings,
+        pages: None,
     })
 }
 

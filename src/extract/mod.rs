@@ -1,30 +1,134 @@
 //! Extractors: one per source format, chosen by file extension.
 //!
-//! Each format lives in its own file and exposes an [`Extractor`]: its format, a name and a
-//! version (bumped whenever its output changes, so an index can tell which files to re-extract),
-//! the extensions it claims, and a function from a file's bytes to an [`Extracted`] document.
-//! Extractors are pure: they never print and never panic on input; a file they cannot read
-//! comes back as an `Err(reason)` that the indexer reports with the path and skips.
+//! Each format lives in its own file and exposes one or more [`Extractor`]s: the format, a name
+//! and a version (bumped whenever its output changes, so an index can tell which files to
+//! re-extract), the extensions it claims, whether it must run isolated in a worker process, and
+//! how it extracts: a whole [`Document`] from a file's bytes, or a stream of record documents
+//! (CSV, TSV, JSON Lines, JSON arrays; see [`records`]). Extractors are pure: they never print
+//! and never panic on input; a file they cannot read is a [`Failure`] with a kind and a reason,
+//! which the indexer reports with the path and skips.
+//!
+//! Parsers of complex binary formats (PDF, DOCX) can overflow the stack or allocate without
+//! bound on crafted files, which no `catch_unwind` can stop; those extractors are marked
+//! `isolate` and run in a worker process with a time and memory limit ([`worker`]).
 
 mod decode;
+mod docx;
 pub mod frontmatter;
 mod html;
 mod markdown;
+mod pdf;
+pub mod records;
 mod text;
+pub mod worker;
 
-pub use decode::decode_text;
+pub use decode::{decode, decode_text, Decoded};
 
 use crate::document::{Document, Format};
+use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-/// What an extractor returns for one file: the document and any non-fatal warnings.
-#[derive(Debug)]
+/// What an extractor returns for one document: the document and any non-fatal warnings.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Extracted {
     /// The extracted document.
     pub doc: Document,
     /// Problems that did not stop extraction (e.g. malformed front matter).
     pub warnings: Vec<String>,
+    /// Number of pages, for paged formats.
+    pub pages: Option<u32>,
+}
+
+impl Extracted {
+    /// An extracted document without warnings or pages.
+    pub fn new(doc: Document) -> Extracted {
+        Extracted {
+            doc,
+            warnings: Vec::new(),
+            pages: None,
+        }
+    }
+}
+
+/// The class of reason a file was not indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// The file could not be opened or read.
+    Unreadable,
+    /// Larger than the size limit.
+    TooLarge,
+    /// Binary content where text was expected.
+    Binary,
+    /// Readable, but no text in it.
+    NoText,
+    /// A PDF whose pages are images (scanned) with no text layer.
+    NoTextLayer,
+    /// Encrypted and needs a password.
+    Encrypted,
+    /// Corrupt, truncated or not of the format its name says.
+    Corrupt,
+    /// Extraction took longer than the time limit.
+    TimedOut,
+    /// The extractor crashed or exceeded its memory limit.
+    Crashed,
+}
+
+impl FailureKind {
+    /// A short label, used in summaries: `binary`, `no text layer`, ...
+    pub fn label(self) -> &'static str {
+        match self {
+            FailureKind::Unreadable => "unreadable",
+            FailureKind::TooLarge => "too large",
+            FailureKind::Binary => "binary",
+            FailureKind::NoText => "no text",
+            FailureKind::NoTextLayer => "no text layer",
+            FailureKind::Encrypted => "encrypted",
+            FailureKind::Corrupt => "corrupt",
+            FailureKind::TimedOut => "timed out",
+            FailureKind::Crashed => "crashed",
+        }
+    }
+}
+
+/// Why a file was not indexed: a kind and a one-line, lower-case reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// The class of reason.
+    pub kind: FailureKind,
+    /// The reason, for people.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure of `kind` with `message`.
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Failure {
+        Failure {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn unreadable(err: &std::io::Error) -> Failure {
+        Failure::new(FailureKind::Unreadable, crate::error::io_reason(err))
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// How an extractor turns a file into documents.
+#[derive(Debug, Clone, Copy)]
+pub enum Method {
+    /// One document from the file's bytes; `path` is the display path to record.
+    Document(fn(path: &str, bytes: &[u8]) -> Result<Extracted, Failure>),
+    /// One document per record, streamed from the file by [`records::stream`].
+    Records,
 }
 
 /// A format's extractor.
@@ -38,12 +142,24 @@ pub struct Extractor {
     pub version: u32,
     /// File extensions it claims, lower case, without the dot.
     pub extensions: &'static [&'static str],
-    /// Extracts a document from `bytes`; `path` is the display path to record.
-    pub extract: fn(path: &str, bytes: &[u8]) -> Result<Extracted, String>,
+    /// Run in a worker process (untrusted parsing that may crash or hang).
+    pub isolate: bool,
+    /// How it extracts.
+    pub method: Method,
 }
 
 /// Every extractor, in a fixed order.
-pub const EXTRACTORS: &[Extractor] = &[text::EXTRACTOR, markdown::EXTRACTOR, html::EXTRACTOR];
+pub const EXTRACTORS: &[Extractor] = &[
+    text::EXTRACTOR,
+    markdown::EXTRACTOR,
+    html::EXTRACTOR,
+    pdf::EXTRACTOR,
+    docx::EXTRACTOR,
+    records::CSV,
+    records::TSV,
+    records::JSONL,
+    records::JSON,
+];
 
 /// The extractor for a path, by its extension (case-insensitive).
 pub fn for_path(path: &Path) -> Option<&'static Extractor> {
@@ -53,37 +169,64 @@ pub fn for_path(path: &Path) -> Option<&'static Extractor> {
         .find(|e| e.extensions.contains(&ext.as_str()))
 }
 
-/// Reads and extracts one file. `display` is the path recorded in the document. Files larger
-/// than `max_bytes` are refused without being read.
+/// The extractor with this name.
+pub fn by_name(name: &str) -> Option<&'static Extractor> {
+    EXTRACTORS.iter().find(|e| e.name == name)
+}
+
+/// Every extension quarry reads, for messages.
+pub fn supported_extensions() -> String {
+    EXTRACTORS
+        .iter()
+        .flat_map(|e| e.extensions.iter().take(2))
+        .map(|e| format!(".{e}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads a whole file, refusing files larger than `max_bytes` without reading them.
+pub fn read_capped(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Failure> {
+    let file = std::fs::File::open(path).map_err(|e| Failure::unreadable(&e))?;
+    let len = file.metadata().map_err(|e| Failure::unreadable(&e))?.len();
+    let too_large = || {
+        Failure::new(
+            FailureKind::TooLarge,
+            format!(
+                "file too large ({:.1} MB; the limit is {} MB, set with --max-file-size)",
+                len as f64 / 1e6,
+                max_bytes / 1_000_000
+            ),
+        )
+    };
+    if len > max_bytes {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(max_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::unreadable(&e))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// Reads and extracts one single-document file in this process. `display` is the path recorded
+/// in the document.
 pub fn extract_file(
     extractor: &Extractor,
     path: &Path,
     display: &str,
     max_bytes: u64,
-) -> Result<Extracted, String> {
-    let file = std::fs::File::open(path).map_err(|e| crate::error::io_reason(&e))?;
-    let len = file
-        .metadata()
-        .map_err(|e| crate::error::io_reason(&e))?
-        .len();
-    if len > max_bytes {
-        return Err(format!(
-            "file too large ({} MB; the limit is {} MB)",
-            len / 1_000_000,
-            max_bytes / 1_000_000
+) -> Result<Extracted, Failure> {
+    let Method::Document(extract) = extractor.method else {
+        return Err(Failure::new(
+            FailureKind::Corrupt,
+            "record files are streamed, not extracted whole",
         ));
-    }
-    let mut bytes = Vec::with_capacity(len as usize);
-    file.take(max_bytes + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| crate::error::io_reason(&e))?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(format!(
-            "file too large (over {} MB)",
-            max_bytes / 1_000_000
-        ));
-    }
-    (extractor.extract)(display, &bytes)
+    };
+    let bytes = read_capped(path, max_bytes)?;
+    extract(display, &bytes)
 }
 
 /// A title derived from a file name when the document declares none: the file stem with
@@ -102,18 +245,32 @@ mod tests {
 
     #[test]
     fn extractors_are_chosen_by_extension() {
-        assert_eq!(
-            for_path(Path::new("a/b.MD")).unwrap().format,
-            Format::Markdown
-        );
-        assert_eq!(
-            for_path(Path::new("b.markdown")).unwrap().format,
-            Format::Markdown
-        );
-        assert_eq!(for_path(Path::new("b.htm")).unwrap().format, Format::Html);
-        assert_eq!(for_path(Path::new("b.txt")).unwrap().format, Format::Text);
-        assert!(for_path(Path::new("b.exe")).is_none());
-        assert!(for_path(Path::new("Makefile")).is_none());
+        let format = |p: &str| for_path(Path::new(p)).map(|e| e.format);
+        assert_eq!(format("a/b.MD"), Some(Format::Markdown));
+        assert_eq!(format("b.markdown"), Some(Format::Markdown));
+        assert_eq!(format("b.htm"), Some(Format::Html));
+        assert_eq!(format("b.txt"), Some(Format::Text));
+        assert_eq!(format("b.pdf"), Some(Format::Pdf));
+        assert_eq!(format("b.docx"), Some(Format::Docx));
+        assert_eq!(format("b.csv"), Some(Format::Csv));
+        assert_eq!(format("b.tsv"), Some(Format::Tsv));
+        assert_eq!(format("b.jsonl"), Some(Format::Jsonl));
+        assert_eq!(format("b.ndjson"), Some(Format::Jsonl));
+        assert_eq!(format("b.json"), Some(Format::Json));
+        assert_eq!(format("b.exe"), None);
+        assert_eq!(format("Makefile"), None);
+    }
+
+    #[test]
+    fn names_and_extensions_are_unique() {
+        let mut names = std::collections::HashSet::new();
+        let mut exts = std::collections::HashSet::new();
+        for e in EXTRACTORS {
+            assert!(names.insert(e.name));
+            for x in e.extensions {
+                assert!(exts.insert(*x), "{x} claimed twice");
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! line numbers point into the file as a reader opens it. The title is the first line when that
 //! line is short and stands alone (followed by a blank line), else the file name.
 
-use super::{decode_text, title_from_path, Extracted, Extractor};
+use super::{decode_text, title_from_path, Extracted, Extractor, Failure, Method};
 use crate::document::{Block, Document, Format, Metadata};
 
 /// The plain-text extractor.
@@ -13,10 +13,11 @@ pub const EXTRACTOR: Extractor = Extractor {
     name: "text",
     version: 1,
     extensions: &["txt", "text"],
-    extract,
+    isolate: false,
+    method: Method::Document(extract),
 };
 
-fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, String> {
+fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     let text = decode_text(bytes)?;
     let blocks = paragraphs(&text);
     let title = match standalone_first_line(&text, &blocks) {
@@ -30,12 +31,14 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, String> {
     Ok(Extracted {
         doc: Document {
             path: path.to_string(),
+            row: None,
             format: Format::Text,
             meta,
             text,
             blocks,
         },
         warnings: Vec::new(),
+        pages: None,
     })
 }
 

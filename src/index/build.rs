@@ -1,10 +1,10 @@
 //! Building an index from source files: walk, extract, split, index, commit.
 //!
-//! [`build`] walks the given paths (sorted, hidden entries and the index itself skipped),
-//! extracts and splits each supported file on a pool of `threads` threads, and adds one tantivy
-//! document per passage plus one record per source document. Ids derive from the display path
-//! (`doc_id` = xxh3 of the path; `passage_id` = `doc_id-ordinal`), never from thread scheduling,
-//! so identical input gives identical ids.
+//! [`build`] walks the given paths ([`super::walk`]), ingests each file on a pool of `threads`
+//! threads ([`super::ingest`]: extraction, in a worker process for risky formats, metadata,
+//! passages), and commits once, with the build summary as the commit's payload. Ids derive from
+//! the display path (`doc_id` = xxh3 of the path, of path and row for records; `passage_id` =
+//! `doc_id-ordinal`), never from thread scheduling, so identical input gives identical ids.
 //!
 //! Safety of the user's data: an existing compatible index is replaced within one tantivy
 //! commit (delete all, add all, commit), so an interrupted build leaves the previous commit
@@ -12,19 +12,23 @@
 //! in only once complete. A directory that holds anything but a quarry index is never written.
 //! A file that cannot be read or extracted is reported through the [`Reporter`] and skipped.
 
+use super::ingest::{self, Context};
+use super::walk::{display_path, walk};
 use super::{dir_state, BuildInfo, DirState, IndexMeta, FORMAT_MARKER, META_FILE};
 use crate::date::{rfc3339_utc, PartialDate};
-use crate::document::Document;
 use crate::error::{Error, ErrorKind, Result};
-use crate::extract::{self, Extractor};
-use crate::passage::{self, Passage};
-use crate::schema::{self, Fields, REC_DOC, REC_PASSAGE, SCHEMA_VERSION};
+use crate::extract::worker::Isolation;
+use crate::schema::{self, SCHEMA_VERSION};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashSet};
+use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
-use tantivy::{DateTime, Index, IndexWriter, TantivyDocument};
+use tantivy::{Index, IndexWriter};
+
+/// The size limit for files when neither the command line nor the corpus config sets one.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 200_000_000;
 
 /// Options of an index build.
 #[derive(Debug, Clone)]
@@ -35,8 +39,12 @@ pub struct BuildOptions {
     pub threads: usize,
     /// The indexing memory budget in megabytes (split between indexing threads).
     pub memory_mb: usize,
-    /// Files larger than this many bytes are skipped.
-    pub max_file_bytes: u64,
+    /// Files larger than this many bytes are skipped (record files excepted). `None`: the corpus
+    /// config's `max_file_mb`, else [`DEFAULT_MAX_FILE_BYTES`].
+    pub max_file_bytes: Option<u64>,
+    /// How to run risky extractors (PDF, DOCX) in worker processes. `None` runs them in this
+    /// process, where a crafted file can crash it: only for trusted input.
+    pub isolation: Option<Isolation>,
 }
 
 impl Default for BuildOptions {
@@ -45,7 +53,8 @@ impl Default for BuildOptions {
             paths: vec![PathBuf::from("corpus")],
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             memory_mb: 256,
-            max_file_bytes: 200_000_000,
+            max_file_bytes: None,
+            isolation: None,
         }
     }
 }
@@ -69,33 +78,56 @@ impl Reporter for Silent {
     fn warning(&self, _: &str, _: &str) {}
 }
 
+/// What happened to one file (the rows of `quarry index --report`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    /// The file's display path.
+    pub path: String,
+    /// `indexed` or `skipped`.
+    pub status: &'static str,
+    /// Source format.
+    pub format: &'static str,
+    /// Why it was skipped, for people.
+    pub reason: Option<String>,
+    /// The class of reason it was skipped (`binary`, `no-text-layer`, `encrypted`, ...).
+    pub reason_kind: Option<crate::extract::FailureKind>,
+    /// Pages, for paged formats.
+    pub pages: Option<u32>,
+    /// Records, for record files.
+    pub records: Option<u64>,
+    /// Passages added.
+    pub passages: u64,
+    /// Non-fatal problems.
+    pub warnings: Vec<String>,
+}
+
 /// What a build did.
 #[derive(Debug, Clone, Default)]
 pub struct BuildSummary {
-    /// Documents indexed.
+    /// Files indexed.
     pub documents: u64,
+    /// Of those, record files.
+    pub record_files: u64,
+    /// Rows of record files indexed as documents.
+    pub records: u64,
     /// Passages indexed.
     pub passages: u64,
     /// Files skipped (reported through the reporter).
     pub skipped: u64,
+    /// Files skipped, by reason (`binary`, `no text layer`, ...).
+    pub skipped_by_reason: BTreeMap<String, u64>,
     /// Files left alone because no extractor handles their type, by extension.
     pub unsupported: BTreeMap<String, u64>,
     /// Wall-clock seconds.
     pub seconds: f64,
-}
-
-/// A source file found by the walk.
-#[derive(Debug)]
-struct Source {
-    fs_path: PathBuf,
-    display: String,
-    extractor: &'static Extractor,
+    /// One report per file, in walk order.
+    pub files: Vec<FileReport>,
 }
 
 /// Builds (or rebuilds) the index in `dir` from `options.paths`.
 pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildSummary> {
     let started = Instant::now();
-    let (sources, unsupported) = walk(&options.paths, dir)?;
+    let walked = walk(&options.paths, dir)?;
     let source_names: Vec<String> = options.paths.iter().map(|p| display_path(p)).collect();
 
     let target = prepare_target(dir)?;
@@ -148,14 +180,29 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
         .build()
         .map_err(|e| Error::engine("cannot start worker threads", e))?;
     let done = AtomicUsize::new(0);
-    let total = sources.len();
-    let outcomes: Vec<std::result::Result<Indexed, String>> = pool.install(|| {
-        sources
+    let total = walked.sources.len();
+    let outcomes: Vec<_> = pool.install(|| {
+        walked
+            .sources
             .par_iter()
             .map(|source| {
-                let outcome = index_source(source, options, &fields, &writer, reporter);
-                if let Err(reason) = &outcome {
-                    reporter.skipped(&source.display, reason);
+                let ctx = Context {
+                    fields: &fields,
+                    writer: &writer,
+                    max_file_bytes: options
+                        .max_file_bytes
+                        .or(source.corpus.max_file_bytes)
+                        .unwrap_or(DEFAULT_MAX_FILE_BYTES),
+                    isolation: options.isolation.as_ref(),
+                };
+                let outcome = ingest::ingest(source, &ctx);
+                match &outcome {
+                    Ok(ingested) => {
+                        for w in &ingested.warnings {
+                            reporter.warning(&source.display, w);
+                        }
+                    }
+                    Err(failure) => reporter.skipped(&source.display, &failure.message),
                 }
                 reporter.progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
                 outcome
@@ -164,37 +211,75 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
     });
 
     let mut summary = BuildSummary {
-        unsupported,
+        unsupported: walked.unsupported,
         ..BuildSummary::default()
     };
     let mut by_format = BTreeMap::new();
     let mut by_publisher = BTreeMap::new();
-    let mut dates = Vec::new();
-    for outcome in outcomes {
-        match outcome {
-            Ok(indexed) => {
+    let (mut earliest, mut latest): (Option<PartialDate>, Option<PartialDate>) = (None, None);
+    let mut undated = 0;
+    for (source, outcome) in walked.sources.iter().zip(outcomes) {
+        let format = source.extractor.format.name();
+        let report = match outcome {
+            Ok(ing) => {
                 summary.documents += 1;
-                summary.passages += indexed.passages;
-                *by_format.entry(indexed.format.to_string()).or_insert(0) += 1;
-                let publisher = indexed.publisher.unwrap_or_else(|| "(none)".to_string());
+                summary.passages += ing.passages;
+                if let Some(n) = ing.records {
+                    summary.record_files += 1;
+                    summary.records += n;
+                }
+                *by_format.entry(format.to_string()).or_insert(0) += 1;
+                let publisher = ing.publisher.unwrap_or_else(|| "(none)".to_string());
                 *by_publisher.entry(publisher).or_insert(0) += 1;
-                dates.extend(indexed.date.as_deref().and_then(PartialDate::parse));
+                earliest = earliest.into_iter().chain(ing.earliest).min();
+                latest = latest.into_iter().chain(ing.latest).max();
+                undated += ing.undated;
+                FileReport {
+                    path: source.display.clone(),
+                    status: "indexed",
+                    format,
+                    reason: None,
+                    reason_kind: None,
+                    pages: ing.pages,
+                    records: ing.records,
+                    passages: ing.passages,
+                    warnings: ing.warnings,
+                }
             }
-            Err(_) => summary.skipped += 1,
-        }
+            Err(failure) => {
+                summary.skipped += 1;
+                *summary
+                    .skipped_by_reason
+                    .entry(failure.kind.label().to_string())
+                    .or_insert(0) += 1;
+                FileReport {
+                    path: source.display.clone(),
+                    status: "skipped",
+                    format,
+                    reason: Some(failure.message),
+                    reason_kind: Some(failure.kind),
+                    pages: None,
+                    records: None,
+                    passages: 0,
+                    warnings: Vec::new(),
+                }
+            }
+        };
+        summary.files.push(report);
     }
     summary.seconds = started.elapsed().as_secs_f64();
     let info = BuildInfo {
         built_at: rfc3339_utc(unix_now()),
         build_seconds: (summary.seconds * 1000.0).round() / 1000.0,
         documents: summary.documents,
+        records: summary.records,
         passages: summary.passages,
         skipped: summary.skipped,
         by_format,
         by_publisher,
-        date_min: dates.iter().min().map(ToString::to_string),
-        date_max: dates.iter().max().map(ToString::to_string),
-        undated: summary.documents - dates.len() as u64,
+        date_min: earliest.map(|d| d.to_string()),
+        date_max: latest.map(|d| d.to_string()),
+        undated,
     };
     let payload = serde_json::to_string(&info)
         .map_err(|e| Error::engine("cannot serialise the build summary", e))?;
@@ -293,271 +378,16 @@ fn write_meta(dir: &Path, meta: &IndexMeta) -> Result<()> {
     std::fs::rename(&temp, &path).map_err(|e| Error::io("write", &path, &e))
 }
 
-/// A path as users see it: forward slashes, no leading `./`.
-pub fn display_path(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
-    let mut s = s.as_str();
-    while let Some(rest) = s.strip_prefix("./") {
-        s = rest;
-    }
-    if s.is_empty() {
-        ".".to_string()
-    } else {
-        s.to_string()
-    }
-}
-
-/// Finds the files to index under `paths`, in a deterministic order, and counts the files left
-/// alone for want of an extractor. Hidden files and directories (name starting with `.`) below
-/// a given path, and the index directory itself, are not entered.
-fn walk(paths: &[PathBuf], index_dir: &Path) -> Result<(Vec<Source>, BTreeMap<String, u64>)> {
-    let index_canon = std::fs::canonicalize(index_dir).ok();
-    let mut sources = Vec::new();
-    let mut unsupported = BTreeMap::new();
-    let mut seen = HashSet::new();
-    for root in paths {
-        let root_meta = std::fs::metadata(root).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                format!(
-                    "cannot index {}: {}",
-                    root.display(),
-                    crate::error::io_reason(&e)
-                ),
-            )
-            .with_hint("give the folders or files of documents to index: quarry index PATH...")
-        })?;
-        if root_meta.is_file() {
-            match extract::for_path(root) {
-                Some(extractor) => {
-                    if seen.insert(display_path(root)) {
-                        sources.push(Source {
-                            fs_path: root.clone(),
-                            display: display_path(root),
-                            extractor,
-                        });
-                    }
-                }
-                None => {
-                    return Err(Error::new(
-                        ErrorKind::InvalidInput,
-                        format!("cannot index {}: unsupported file type", root.display()),
-                    )
-                    .with_hint("supported: .txt, .md, .markdown, .html, .htm"))
-                }
-            }
-            continue;
-        }
-        let walker = walkdir::WalkDir::new(root)
-            .follow_links(false)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| {
-                if e.depth() == 0 {
-                    return true;
-                }
-                let hidden = e.file_name().to_string_lossy().starts_with('.');
-                let is_index = e.file_type().is_dir()
-                    && index_canon.is_some()
-                    && std::fs::canonicalize(e.path()).ok() == index_canon;
-                !hidden && !is_index
-            });
-        for entry in walker {
-            // An unreadable directory entry is not worth stopping the build for; the files
-            // that can be read are indexed.
-            let Ok(entry) = entry else { continue };
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let path = entry.path();
-            match extract::for_path(path) {
-                Some(extractor) => {
-                    let display = display_path(path);
-                    if seen.insert(display.clone()) {
-                        sources.push(Source {
-                            fs_path: path.to_path_buf(),
-                            display,
-                            extractor,
-                        });
-                    }
-                }
-                None => {
-                    let ext = path.extension().map_or_else(
-                        || "(none)".to_string(),
-                        |e| e.to_string_lossy().to_lowercase(),
-                    );
-                    *unsupported.entry(ext).or_insert(0) += 1;
-                }
-            }
-        }
-    }
-    Ok((sources, unsupported))
-}
-
-/// The document id of a display path: 16 hex digits of its xxh3 hash.
-pub fn doc_id_for(display_path: &str) -> String {
-    format!(
-        "{:016x}",
-        xxhash_rust::xxh3::xxh3_64(display_path.as_bytes())
-    )
-}
-
-/// What indexing one source produced, for the build summary.
-struct Indexed {
-    passages: u64,
-    format: &'static str,
-    publisher: Option<String>,
-    date: Option<String>,
-}
-
-/// Extracts, splits and adds one source; returns what it added or why it was skipped.
-fn index_source(
-    source: &Source,
-    options: &BuildOptions,
-    fields: &Fields,
-    writer: &IndexWriter,
-    reporter: &dyn Reporter,
-) -> std::result::Result<Indexed, String> {
-    let extracted = extract::extract_file(
-        source.extractor,
-        &source.fs_path,
-        &source.display,
-        options.max_file_bytes,
-    )?;
-    for warning in &extracted.warnings {
-        reporter.warning(&source.display, warning);
-    }
-    let doc = extracted.doc;
-    if doc.blocks.is_empty() {
-        return Err("no text to index".to_string());
-    }
-    let passages = passage::split(&doc.text, &doc.blocks);
-    let doc_id = doc_id_for(&doc.path);
-    for p in &passages {
-        writer
-            .add_document(passage_record(&doc, &doc_id, p, fields))
-            .map_err(|e| format!("cannot add to the index: {e}"))?;
-    }
-    writer
-        .add_document(document_record(&doc, &doc_id, passages.len(), fields))
-        .map_err(|e| format!("cannot add to the index: {e}"))?;
-    Ok(Indexed {
-        passages: passages.len() as u64,
-        format: doc.format.name(),
-        publisher: doc.meta.publisher,
-        date: doc.meta.date,
-    })
-}
-
-fn add_metadata(out: &mut TantivyDocument, doc: &Document, doc_id: &str, f: &Fields) {
-    let m = &doc.meta;
-    out.add_text(f.doc_id, doc_id);
-    out.add_text(f.path, &doc.path);
-    out.add_text(f.format, doc.format.name());
-    out.add_text(f.title, m.title.as_deref().unwrap_or(""));
-    for a in &m.authors {
-        out.add_text(f.author, a);
-    }
-    if let Some(p) = &m.publisher {
-        out.add_text(f.publisher, p);
-    }
-    if let Some(d) = &m.date {
-        out.add_text(f.date, d);
-        if let Some(pd) = PartialDate::parse(d) {
-            out.add_date(
-                f.date_value,
-                DateTime::from_timestamp_secs(pd.first_day_unix() * 86_400),
-            );
-        }
-    }
-    if let Some(u) = &m.url {
-        out.add_text(f.url, u);
-    }
-    for t in &m.tags {
-        out.add_text(f.tag, t);
-    }
-    if let Some(k) = &m.kind {
-        out.add_text(f.kind, k);
-    }
-    if let Some(l) = &m.lang {
-        out.add_text(f.lang, l);
-    }
-    if !m.extra.is_empty() {
-        out.add_text(
-            f.extra,
-            serde_json::Value::Object(m.extra.clone()).to_string(),
-        );
-    }
-}
-
-fn passage_record(doc: &Document, doc_id: &str, p: &Passage, f: &Fields) -> TantivyDocument {
-    let mut out = TantivyDocument::default();
-    out.add_text(f.rec, REC_PASSAGE);
-    out.add_text(f.passage_id, format!("{doc_id}-{}", p.ordinal));
-    out.add_u64(f.ordinal, u64::from(p.ordinal));
-    add_metadata(&mut out, doc, doc_id, f);
-    if let Some(h) = &p.heading {
-        out.add_text(f.heading, h);
-    }
-    out.add_text(f.text, &doc.text[p.byte_start..p.byte_end]);
-    if let Some(page) = p.page {
-        out.add_u64(f.page, u64::from(page));
-    }
-    out.add_u64(f.line, u64::from(p.line));
-    out.add_u64(f.start, p.start as u64);
-    out.add_u64(f.end, p.end as u64);
-    out
-}
-
-/// The stored description of a whole document, kept in its `doc` record as JSON.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct DocumentInfo {
-    /// Display path.
-    pub path: String,
-    /// Source format name.
-    pub format: String,
-    /// Metadata.
-    pub meta: crate::document::Metadata,
-    /// Number of passages.
-    pub passages: u64,
-    /// Number of characters of extracted text.
-    pub chars: u64,
-}
-
-fn document_record(doc: &Document, doc_id: &str, passages: usize, f: &Fields) -> TantivyDocument {
-    let info = DocumentInfo {
-        path: doc.path.clone(),
-        format: doc.format.name().to_string(),
-        meta: doc.meta.clone(),
-        passages: passages as u64,
-        chars: doc.text.chars().count() as u64,
-    };
-    let mut out = TantivyDocument::default();
-    out.add_text(f.rec, REC_DOC);
-    out.add_text(f.doc_id, doc_id);
-    out.add_text(f.doc_text, &doc.text);
-    out.add_text(
-        f.doc_meta,
-        serde_json::to_string(&info).unwrap_or_else(|_| "{}".to_string()),
-    );
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn display_paths_are_normalised() {
-        assert_eq!(display_path(Path::new("./corpus/a.md")), "corpus/a.md");
-        assert_eq!(display_path(Path::new("corpus")), "corpus");
-        assert_eq!(display_path(Path::new("./")), ".");
-    }
-
-    #[test]
-    fn doc_ids_are_stable() {
-        assert_eq!(doc_id_for("corpus/a.md"), doc_id_for("corpus/a.md"));
-        assert_ne!(doc_id_for("corpus/a.md"), doc_id_for("corpus/b.md"));
-        assert_eq!(doc_id_for("x").len(), 16);
+    fn a_foreign_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("mine.txt"), "keep").unwrap();
+        assert!(
+            matches!(prepare_target(dir.path()), Err(e) if e.kind() == ErrorKind::InvalidInput)
+        );
     }
 }

@@ -6,7 +6,9 @@
 //! documents in [`read`].
 
 pub mod build;
+pub mod ingest;
 pub mod read;
+pub mod walk;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
@@ -45,13 +47,16 @@ pub struct BuildInfo {
     pub built_at: String,
     /// How long the build took, in seconds.
     pub build_seconds: f64,
-    /// Documents indexed.
+    /// Files indexed.
     pub documents: u64,
+    /// Rows of record files indexed as documents.
+    #[serde(default)]
+    pub records: u64,
     /// Passages indexed.
     pub passages: u64,
     /// Files skipped because they could not be read or extracted.
     pub skipped: u64,
-    /// Documents per source format.
+    /// Files per source format.
     pub by_format: BTreeMap<String, u64>,
     /// Documents per publisher (`(none)` for documents without one).
     pub by_publisher: BTreeMap<String, u64>,

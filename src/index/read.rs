@@ -4,7 +4,7 @@
 //! `quarry show` and every output format are made from. [`DocumentRecord`] is a whole source
 //! document: its metadata and full extracted text.
 
-use super::build::DocumentInfo;
+use super::ingest::DocumentInfo;
 use super::QuarryIndex;
 use crate::error::{Error, ErrorKind, Result};
 use crate::schema::Fields;
@@ -45,6 +45,8 @@ pub struct PassageRecord {
     pub lang: Option<String>,
     /// 1-based page, or null.
     pub page: Option<u64>,
+    /// For rows of record files (CSV, TSV, JSON Lines, JSON): the 1-based row, else null.
+    pub row: Option<u64>,
     /// 1-based line of the passage's start.
     pub line: u64,
     /// Character offset of the passage in the document's extracted text.
@@ -107,6 +109,7 @@ impl PassageRecord {
             kind: first_str(doc, f.kind),
             lang: first_str(doc, f.lang),
             page: first_u64(doc, f.page),
+            row: first_u64(doc, f.row),
             line: first_u64(doc, f.line).unwrap_or(1),
             start: first_u64(doc, f.start).unwrap_or(0),
             end: first_u64(doc, f.end).unwrap_or(0),
@@ -198,6 +201,39 @@ impl QuarryIndex {
                 }));
             }
         }
-        Ok(None)
+        // Rows of record files have no document record: their passages are their text.
+        let passages = self.passages_of(doc_id, 0, u64::MAX)?;
+        let Some(first) = passages.first() else {
+            return Ok(None);
+        };
+        let meta = crate::document::Metadata {
+            title: Some(first.title.clone()),
+            authors: first.authors.clone(),
+            publisher: first.publisher.clone(),
+            date: first.date.clone(),
+            url: first.url.clone(),
+            tags: first.tags.clone(),
+            kind: first.kind.clone(),
+            lang: first.lang.clone(),
+            description: None,
+            extra: first.extra.clone(),
+        };
+        let text = passages
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        Ok(Some(DocumentRecord {
+            doc_id: doc_id.to_string(),
+            info: DocumentInfo {
+                path: first.path.clone(),
+                format: first.format.clone(),
+                row: first.row,
+                meta,
+                passages: passages.len() as u64,
+                chars: text.chars().count() as u64,
+            },
+            text,
+        }))
     }
 }

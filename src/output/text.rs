@@ -68,6 +68,9 @@ fn citation(p: &PassageRecord, painter: &Painter) -> String {
     if let Some(page) = p.page {
         parts.push(format!("p. {page}"));
     }
+    if let Some(row) = p.row {
+        parts.push(format!("row {row}"));
+    }
     parts.join(" · ")
 }
 
@@ -199,6 +202,9 @@ pub fn write_stats_text(out: &mut dyn Write, s: &Stats, style: Style) -> io::Res
     let label = |name: &str| painter.paint(BOLD, &format!("{name:<12}"));
     writeln!(out, "{}{}", label("index"), sanitize(&s.index))?;
     writeln!(out, "{}{}", label("documents"), s.documents)?;
+    if s.records > 0 {
+        writeln!(out, "{}{}", label("records"), s.records)?;
+    }
     writeln!(out, "{}{}", label("passages"), s.passages)?;
     writeln!(out, "{}{}", label("skipped"), s.skipped)?;
     let dates = match (&s.date_min, &s.date_max) {

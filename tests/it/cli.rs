@@ -1,139 +1,9 @@
-//! Integration tests: the real `quarry` binary on tiny real fixtures (tests/fixtures/).
-//!
-//! Each test copies the fixture corpus into a fresh temporary directory, runs the binary there
-//! and checks exit codes, stdout and stderr. On failure, the command, its exit code, stdout and
-//! stderr are printed.
+//! The command-line contract: indexing, searching, output formats, exit codes, errors.
 
+use super::common::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-/// A temporary workspace holding a copy of the fixture corpus at `corpus/`.
-struct Workspace {
-    dir: tempfile::TempDir,
-}
-
-/// The result of one run of the binary.
-struct Run {
-    cmd: String,
-    out: Output,
-}
-
-impl Run {
-    fn code(&self) -> i32 {
-        self.out.status.code().unwrap_or(-1)
-    }
-    fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.out.stdout).into_owned()
-    }
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.out.stderr).into_owned()
-    }
-    fn describe(&self) -> String {
-        format!(
-            "command: {}\nexit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.cmd,
-            self.code(),
-            self.stdout(),
-            self.stderr()
-        )
-    }
-    /// Asserts the exit code and returns self.
-    fn expect(self, code: i32) -> Run {
-        assert_eq!(
-            self.code(),
-            code,
-            "unexpected exit code\n{}",
-            self.describe()
-        );
-        self
-    }
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout())
-            .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", self.describe()))
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-impl Workspace {
-    /// An empty workspace.
-    fn empty() -> Workspace {
-        Workspace {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    /// A workspace with the fixture corpus copied to `corpus/`.
-    fn with_corpus() -> Workspace {
-        let ws = Workspace::empty();
-        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus");
-        copy_dir(&fixtures, &ws.path("corpus"));
-        ws
-    }
-
-    /// A workspace with the fixture corpus, already indexed (without the broken files).
-    fn indexed() -> Workspace {
-        let ws = Workspace::with_corpus();
-        std::fs::remove_dir_all(ws.path("corpus/broken")).unwrap();
-        ws.run(&["index"]).expect(0);
-        ws
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn write(&self, rel: &str, contents: &str) {
-        let p = self.path(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, contents).unwrap();
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_quarry"));
-        cmd.args(args)
-            .current_dir(self.dir.path())
-            .env_remove("QUARRY_INDEX")
-            .env_remove("NO_COLOR")
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.run_env(args, &[])
-    }
-
-    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = self.command(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().expect("the quarry binary runs");
-        Run {
-            cmd: format!("quarry {}", args.join(" ")),
-            out,
-        }
-    }
-}
-
-fn hits(run: &Run) -> Vec<Value> {
-    run.json()
-        .as_array()
-        .cloned()
-        .unwrap_or_else(|| panic!("not an array\n{}", run.describe()))
-}
+use std::path::Path;
+use std::process::Stdio;
 
 #[test]
 fn index_then_search_returns_the_expected_passage_first() {
@@ -159,7 +29,8 @@ fn index_prints_a_one_line_summary_on_stderr_and_nothing_on_stdout() {
     assert_eq!(run.stdout(), "");
     let summary = run.stderr().lines().last().unwrap_or_default().to_string();
     assert!(
-        summary.starts_with("quarry: indexed 4 documents (") && summary.contains("skipped 2"),
+        summary.starts_with("quarry: indexed 5 documents (")
+            && summary.contains("skipped 1 (binary 1)"),
         "{}",
         run.describe()
     );
@@ -181,11 +52,16 @@ fn bad_files_are_reported_with_path_and_reason_and_the_rest_is_indexed() {
         run.describe()
     );
     assert!(
-        err.contains("quarry: skipped corpus/broken/latin1.txt: not valid UTF-8"),
-        "{}",
-        run.describe()
+        !err.contains("latin1.txt"),
+        "a legacy encoding is decoded, not skipped"
     );
     ws.run(&["search", "coordinated"]).expect(0);
+    let run = ws.run(&["search", "--format", "json", "Latin-1"]).expect(0);
+    assert_eq!(hits(&run)[0]["path"], "corpus/broken/latin1.txt");
+    assert!(hits(&run)[0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("Café au lait"));
 }
 
 #[test]

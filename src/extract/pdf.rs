@@ -1,0 +1,479 @@
+//! PDF, page by page, with unpdf (pure Rust). Runs isolated in a worker process.
+//!
+//! Each page's paragraphs, tables and preformatted blocks become blocks carrying the 1-based
+//! page number a viewer shows, so every passage cites one page. Lines repeated on most pages
+//! (running headers and footers, page numbers) are dropped; words hyphenated at line ends are
+//! rejoined. Title, author, keywords and creation date come from the document information.
+//! A PDF whose pages carry no text is refused as having no text layer (scanned; needs OCR); an
+//! encrypted one as encrypted; anything unpdf cannot parse as corrupt. Line numbers are lines of
+//! the extracted text, as `quarry show DOC_ID` prints it; cite PDFs by page.
+
+use super::{title_from_path, Extracted, Extractor, Failure, FailureKind, Method};
+use crate::date::PartialDate;
+use crate::document::{Document, Format, Metadata, TextBuilder};
+use std::collections::HashMap;
+
+/// The PDF extractor.
+pub const EXTRACTOR: Extractor = Extractor {
+    format: Format::Pdf,
+    name: "pdf",
+    version: 1,
+    extensions: &["pdf"],
+    isolate: true,
+    method: Method::Document(extract),
+};
+
+/// A block of a page before clean-up: its text and heading level.
+#[derive(Debug, Clone)]
+struct RawBlock {
+    text: String,
+    heading: Option<u8>,
+}
+
+fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
+    let head = &bytes[..bytes.len().min(1024)];
+    if !head.windows(5).any(|w| w == b"%PDF-") {
+        return Err(Failure::new(
+            FailureKind::Corrupt,
+            "not a PDF (no %PDF header)",
+        ));
+    }
+    let options = unpdf::ParseOptions::new()
+        .lenient()
+        .with_resources(false)
+        .sequential();
+    let parsed = unpdf::parse_bytes_with_options(bytes, options).map_err(failure)?;
+
+    let mut pages: Vec<(u32, Vec<RawBlock>)> = parsed
+        .pages
+        .iter()
+        .map(|page| (page.number, page_blocks(page)))
+        .collect();
+    remove_running_lines(&mut pages);
+
+    let mut out = TextBuilder::new();
+    for (number, blocks) in &pages {
+        for block in blocks {
+            let text = dehyphenate(&expand_ligatures(&block.text));
+            let line = out.next_text_line();
+            out.push(&text, line, Some(*number), block.heading);
+        }
+    }
+    let (text, blocks) = out.finish();
+    let page_count = parsed.pages.len() as u32;
+    if blocks.is_empty() {
+        return Err(if page_count == 0 {
+            Failure::new(FailureKind::NoText, "no pages")
+        } else {
+            Failure::new(
+                FailureKind::NoTextLayer,
+                format!("no text layer in {page_count} page(s) (scanned; needs OCR)"),
+            )
+        });
+    }
+    let mut doc = Document::new(path, Format::Pdf, (text, blocks));
+    doc.meta = metadata(&parsed.metadata, path);
+    Ok(Extracted {
+        doc,
+        warnings: Vec::new(),
+        pages: Some(page_count),
+    })
+}
+
+fn failure(err: unpdf::Error) -> Failure {
+    match err.kind() {
+        unpdf::ErrorKind::Encrypted | unpdf::ErrorKind::InvalidPassword => Failure::new(
+            FailureKind::Encrypted,
+            "encrypted PDF (needs a password; decrypt it first, e.g. with qpdf --decrypt)",
+        ),
+        _ => {
+            let detail = err.to_string();
+            let detail = crate::error::lowercase_first(detail.lines().next().unwrap_or("").trim());
+            Failure::new(
+                FailureKind::Corrupt,
+                format!("corrupt or unreadable PDF: {detail}"),
+            )
+        }
+    }
+}
+
+fn page_blocks(page: &unpdf::Page) -> Vec<RawBlock> {
+    let mut out = Vec::new();
+    for element in &page.elements {
+        let (text, heading) = match element {
+            unpdf::Block::Paragraph(p) => (p.plain_text(), p.style.heading_level),
+            unpdf::Block::Table(_) | unpdf::Block::Code { .. } => {
+                let mut s = String::new();
+                element.append_plain_text(&mut s);
+                (s, None)
+            }
+            _ => continue,
+        };
+        if !text.trim().is_empty() {
+            out.push(RawBlock {
+                text,
+                heading: heading.filter(|l| (1..=6).contains(l)),
+            });
+        }
+    }
+    out
+}
+
+/// The key under which a candidate header or footer line is compared across pages: lower case,
+/// digits as `#`, whitespace collapsed.
+fn running_key(text: &str) -> Option<String> {
+    if text.chars().count() > 150 {
+        return None;
+    }
+    let key: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect();
+    (!key.is_empty()).then_some(key)
+}
+
+/// How many blocks at each end of a page can be a running header or footer.
+const EDGE_BLOCKS: usize = 2;
+
+/// Drops blocks at the top or bottom of pages whose text (digits ignored) recurs at the edges of
+/// at least half of the pages, when there are three pages or more.
+fn remove_running_lines(pages: &mut [(u32, Vec<RawBlock>)]) {
+    if pages.len() < 3 {
+        return;
+    }
+    let edges = |blocks: &[RawBlock]| -> Vec<usize> {
+        let n = blocks.len();
+        let mut idx: Vec<usize> = (0..n.min(EDGE_BLOCKS)).collect();
+        idx.extend(n.saturating_sub(EDGE_BLOCKS).max(EDGE_BLOCKS.min(n))..n);
+        idx
+    };
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for (_, blocks) in pages.iter() {
+        let mut seen = std::collections::HashSet::new();
+        for i in edges(blocks) {
+            if let Some(key) = running_key(&blocks[i].text) {
+                if seen.insert(key.clone()) {
+                    *counts.entry(key).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    let threshold = pages.len().div_ceil(2).max(3);
+    for (_, blocks) in pages.iter_mut() {
+        let drop: Vec<usize> = edges(blocks)
+            .into_iter()
+            .filter(|&i| {
+                running_key(&blocks[i].text)
+                    .and_then(|k| counts.get(&k))
+                    .is_some_and(|&c| c >= threshold)
+            })
+            .collect();
+        for i in drop.into_iter().rev() {
+            blocks.remove(i);
+        }
+    }
+    strip_running_words(pages, threshold, true);
+    strip_running_words(pages, threshold, false);
+}
+
+/// The shortest and longest word runs considered a running header or footer merged into a block.
+const RUN_WORDS: std::ops::RangeInclusive<usize> = 4..=16;
+/// The fewest characters such a run has.
+const RUN_MIN_CHARS: usize = 20;
+
+fn word_key(word: &str) -> String {
+    word.to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect()
+}
+
+/// Strips a run of words that begins (`top`) or ends (`!top`) an edge block on at least
+/// `threshold` pages: a running header or footer that the PDF parser merged into the first or
+/// last block of the page (`Report Volume I (ver. 0.4) CHAPTER TITLE ...`).
+fn strip_running_words(pages: &mut [(u32, Vec<RawBlock>)], threshold: usize, top: bool) {
+    let candidates = |blocks: &[RawBlock]| -> Vec<usize> {
+        let n = blocks.len();
+        if top {
+            (0..n.min(EDGE_BLOCKS)).collect()
+        } else {
+            (n.saturating_sub(EDGE_BLOCKS)..n).collect()
+        }
+    };
+    let runs = |text: &str| -> Vec<Vec<String>> {
+        let mut words: Vec<String> = text.split_whitespace().map(word_key).collect();
+        if !top {
+            words.reverse();
+        }
+        RUN_WORDS
+            .filter(|&k| k <= words.len())
+            .map(|k| words[..k].to_vec())
+            .filter(|run| run.iter().map(|w| w.chars().count() + 1).sum::<usize>() > RUN_MIN_CHARS)
+            .collect()
+    };
+    let mut counts: HashMap<Vec<String>, usize> = HashMap::new();
+    for (_, blocks) in pages.iter() {
+        let mut seen = std::collections::HashSet::new();
+        for i in candidates(blocks) {
+            for run in runs(&blocks[i].text) {
+                if seen.insert(run.clone()) {
+                    *counts.entry(run).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    for (_, blocks) in pages.iter_mut() {
+        for i in candidates(blocks).into_iter().rev() {
+            let longest = runs(&blocks[i].text)
+                .into_iter()
+                .filter(|r| counts.get(r).is_some_and(|&c| c >= threshold))
+                .map(|r| r.len())
+                .max();
+            if let Some(k) = longest {
+                let text = &blocks[i].text;
+                let rest = if top {
+                    skip_words(text, k).to_string()
+                } else {
+                    let reversed_words = text.split_whitespace().count() - k;
+                    take_words(text, reversed_words).to_string()
+                };
+                if rest.trim().is_empty() {
+                    blocks.remove(i);
+                } else {
+                    blocks[i].text = rest;
+                }
+            }
+        }
+    }
+}
+
+/// `text` after its first `k` whitespace-separated words.
+fn skip_words(text: &str, k: usize) -> &str {
+    let mut rest = text.trim_start();
+    for _ in 0..k {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        rest = rest[end..].trim_start();
+    }
+    rest
+}
+
+/// The first `k` whitespace-separated words of `text`, as they stand.
+fn take_words(text: &str, k: usize) -> &str {
+    let trimmed = text.trim_start();
+    let offset = text.len() - trimmed.len();
+    let after = skip_words(trimmed, k);
+    let end = text.len() - after.len();
+    text[offset..end].trim_end()
+}
+
+/// Spells out typographic ligatures (`ﬁ` → `fi`), which PDF text layers often keep.
+fn expand_ligatures(text: &str) -> String {
+    if !text.chars().any(|c| ('\u{FB00}'..='\u{FB06}').contains(&c)) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\u{FB00}' => out.push_str("ff"),
+            '\u{FB01}' => out.push_str("fi"),
+            '\u{FB02}' => out.push_str("fl"),
+            '\u{FB03}' => out.push_str("ffi"),
+            '\u{FB04}' => out.push_str("ffl"),
+            '\u{FB05}' | '\u{FB06}' => out.push_str("st"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Rejoins words hyphenated across line ends: `disinfor-\nmation` and `disinfor- mation` become
+/// `disinformation` when a letter precedes the hyphen and a lower-case letter follows. Suspended
+/// compounds (`pro- and anti-war`) are left alone.
+pub(crate) fn dehyphenate(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '-' && i >= 2 && chars[i - 1].is_alphabetic() && chars[i - 2].is_alphabetic() {
+            let mut j = i + 1;
+            let mut saw_newline = false;
+            while j < chars.len() && (chars[j] == ' ' || chars[j] == '\n') && j - i <= 3 {
+                saw_newline |= chars[j] == '\n';
+                j += 1;
+            }
+            let broke = j > i + 1 && (saw_newline || j == i + 2);
+            if broke && j < chars.len() && chars[j].is_lowercase() {
+                let next_word: String = chars[j..]
+                    .iter()
+                    .take_while(|c| c.is_alphabetic())
+                    .collect();
+                if !matches!(
+                    next_word.as_str(),
+                    "and" | "or" | "to" | "nor" | "und" | "et"
+                ) {
+                    i = j;
+                    continue;
+                }
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+fn metadata(info: &unpdf::Metadata, path: &str) -> Metadata {
+    let clean = |s: &Option<String>| -> Option<String> {
+        let s = s.as_deref()?.trim();
+        let s = s.strip_prefix("Microsoft Word - ").unwrap_or(s).trim();
+        let lower = s.to_ascii_lowercase();
+        (!s.is_empty() && lower != "untitled" && lower != "unknown").then(|| s.to_string())
+    };
+    let split = |s: Option<String>| -> Vec<String> {
+        s.map(|s| {
+            s.split([';', ','])
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    Metadata {
+        title: Some(clean(&info.title).unwrap_or_else(|| title_from_path(path))),
+        authors: split(clean(&info.author)),
+        date: info
+            .created
+            .as_ref()
+            .and_then(|d| PartialDate::parse(&d.to_string()))
+            .map(|d| d.to_string()),
+        tags: split(clean(&info.keywords)),
+        description: clean(&info.subject),
+        ..Metadata::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hyphenated_line_ends_are_rejoined() {
+        assert_eq!(
+            dehyphenate("disinfor-\nmation campaigns"),
+            "disinformation campaigns"
+        );
+        assert_eq!(dehyphenate("disinfor- mation"), "disinformation");
+        assert_eq!(dehyphenate("pro- and anti-war"), "pro- and anti-war");
+        assert_eq!(dehyphenate("state-sponsored"), "state-sponsored");
+        assert_eq!(dehyphenate("in 2020- the"), "in 2020- the");
+        assert_eq!(dehyphenate("Kremlin- Backed"), "Kremlin- Backed");
+    }
+
+    fn block(text: &str) -> RawBlock {
+        RawBlock {
+            text: text.to_string(),
+            heading: None,
+        }
+    }
+
+    #[test]
+    fn running_headers_and_page_numbers_are_dropped() {
+        let topics = [
+            "Sockpuppets were counted first.",
+            "Amplification came next.",
+            "Forgeries are described here.",
+            "Remedies close the review.",
+        ];
+        let mut pages: Vec<(u32, Vec<RawBlock>)> = (1..=4)
+            .map(|n| {
+                (
+                    n,
+                    vec![
+                        block("Annual Review"),
+                        block(topics[n as usize - 1]),
+                        block(&format!("Page {n} of 4")),
+                    ],
+                )
+            })
+            .collect();
+        remove_running_lines(&mut pages);
+        for (n, blocks) in &pages {
+            assert_eq!(blocks.len(), 1, "page {n}: {blocks:?}");
+            assert_eq!(blocks[0].text, topics[*n as usize - 1]);
+        }
+    }
+
+    #[test]
+    fn running_headers_merged_into_blocks_are_stripped() {
+        let chapters = [
+            "INTRODUCTION",
+            "THE CAMPAIGN",
+            "THE CAMPAIGN",
+            "CONCLUSIONS",
+        ];
+        let bodies = [
+            "Body starts here.",
+            "Another start.",
+            "Third page text.",
+            "Last words.",
+        ];
+        let mut pages: Vec<(u32, Vec<RawBlock>)> = (1..=4)
+            .map(|n| {
+                let c = chapters[n as usize - 1];
+                (
+                    n,
+                    vec![
+                        block(&format!(
+                            "Open Source Report Volume I (ver. 0.4) {c} {}",
+                            bodies[n as usize - 1]
+                        )),
+                        block(&format!(
+                            "{} then Open Report page {n}",
+                            [
+                                "Alpha closes.",
+                                "Beta stops.",
+                                "Gamma halts.",
+                                "Delta rests."
+                            ][n as usize - 1]
+                        )),
+                    ],
+                )
+            })
+            .collect();
+        remove_running_lines(&mut pages);
+        assert_eq!(pages[0].1[0].text, "INTRODUCTION Body starts here.");
+        assert_eq!(pages[2].1[0].text, "THE CAMPAIGN Third page text.");
+        assert_eq!(pages[1].1[1].text, "Beta stops.");
+    }
+
+    #[test]
+    fn ligatures_are_spelt_out() {
+        assert_eq!(expand_ligatures("oﬃcials ﬁrst ﬂow"), "officials first flow");
+    }
+
+    #[test]
+    fn short_documents_keep_every_line() {
+        let mut pages = vec![
+            (1, vec![block("Title"), block("Body")]),
+            (2, vec![block("Title")]),
+        ];
+        remove_running_lines(&mut pages);
+        assert_eq!(pages[0].1.len(), 2);
+    }
+
+    #[test]
+    fn garbage_is_a_clean_failure() {
+        let err = extract("x.pdf", b"this is not a pdf at all").unwrap_err();
+        assert_eq!(err.kind, FailureKind::Corrupt);
+        let err = extract("x.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog").unwrap_err();
+        assert!(
+            matches!(err.kind, FailureKind::Corrupt | FailureKind::NoText),
+            "{err:?}"
+        );
+    }
+}

@@ -1,0 +1,878 @@
+//! Record datasets: CSV, TSV, JSON Lines and JSON arrays, one document per row, streamed.
+//!
+//! Each row (line, array element; a JSON file holding one object is one record) becomes a
+//! document of its own, cited by file and row. Text comes from the mapped column(s), else the
+//! first recognised text column, else the title column (datasets of headlines); metadata (title,
+//! date, author or account, URL, language, id) from others; every other non-empty column is
+//! kept in `extra`. Without configuration, the
+//! common column names of social-media and ad datasets are recognised ([`TEXT_COLUMNS`] and the
+//! other lists below, case-insensitive; in JSON also nested paths such as `user.screen_name`);
+//! any mapping can be set per file pattern in the corpus config (`[records]` in quarry.toml).
+//!
+//! Files are streamed record by record: memory does not grow with the file, so a 1 GB CSV indexes
+//! in bounded memory. Non-UTF-8 CSV files are decoded with the encoding detected from their
+//! first 64 KB. Ragged CSV rows are read as far as they go; rows without text are counted and
+//! reported once, not indexed.
+
+use super::{Extracted, Extractor, Failure, FailureKind, Method};
+use crate::date::PartialDate;
+use crate::document::{Document, Format, Metadata, TextBuilder};
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
+use std::cell::Cell;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::rc::Rc;
+
+/// The CSV extractor.
+pub const CSV: Extractor = Extractor {
+    format: Format::Csv,
+    name: "csv",
+    version: 1,
+    extensions: &["csv"],
+    isolate: false,
+    method: Method::Records,
+};
+
+/// The TSV extractor.
+pub const TSV: Extractor = Extractor {
+    format: Format::Tsv,
+    name: "tsv",
+    version: 1,
+    extensions: &["tsv", "tab"],
+    isolate: false,
+    method: Method::Records,
+};
+
+/// The JSON Lines extractor.
+pub const JSONL: Extractor = Extractor {
+    format: Format::Jsonl,
+    name: "jsonl",
+    version: 1,
+    extensions: &["jsonl", "ndjson"],
+    isolate: false,
+    method: Method::Records,
+};
+
+/// The JSON array extractor.
+pub const JSON: Extractor = Extractor {
+    format: Format::Json,
+    name: "json",
+    version: 1,
+    extensions: &["json"],
+    isolate: false,
+    method: Method::Records,
+};
+
+/// Column names recognised as the text of a record, in order of preference.
+pub const TEXT_COLUMNS: &[&str] = &[
+    "text",
+    "content",
+    "tweet_text",
+    "full_text",
+    "body",
+    "message",
+    "ad_text",
+    "post_text",
+    "caption",
+    "description",
+    "short_description",
+    "summary",
+    "claim",
+];
+/// Column names recognised as the title of a record.
+pub const TITLE_COLUMNS: &[&str] = &["title", "headline", "subject", "name"];
+/// Column names recognised as the date of a record.
+pub const DATE_COLUMNS: &[&str] = &[
+    "date",
+    "created_at",
+    "publish_date",
+    "tweet_time",
+    "published",
+    "published_at",
+    "timestamp",
+    "ad_creation_date",
+    "create_date",
+    "created",
+    "creation_date",
+    "time",
+    "datetime",
+];
+/// Column names recognised as the author or account of a record.
+pub const AUTHOR_COLUMNS: &[&str] = &[
+    "author",
+    "user_screen_name",
+    "account",
+    "screen_name",
+    "username",
+    "user.screen_name",
+    "user.name",
+    "account_name",
+    "handle",
+    "user",
+    "author_id",
+];
+/// Column names recognised as the URL of a record.
+pub const URL_COLUMNS: &[&str] = &["url", "link", "permalink", "tweet_url", "ad_url"];
+/// Column names recognised as the language of a record.
+pub const LANG_COLUMNS: &[&str] = &["language", "lang", "tweet_language"];
+/// Column names recognised as the id of a record.
+pub const ID_COLUMNS: &[&str] = &["id", "tweet_id", "tweetid", "post_id", "ad_id", "record_id"];
+
+/// Which columns of a record hold what. Empty fields mean "recognise the common names".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// Columns whose values, joined, are the record's text.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub text: Vec<String>,
+    /// The title column.
+    pub title: Option<String>,
+    /// The date column.
+    pub date: Option<String>,
+    /// The author or account column.
+    pub author: Option<String>,
+    /// The URL column.
+    pub url: Option<String>,
+    /// The language column.
+    pub lang: Option<String>,
+    /// The id column.
+    pub id: Option<String>,
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
+/// What streaming a record file did.
+#[derive(Debug, Clone, Default)]
+pub struct RecordSummary {
+    /// Records turned into documents.
+    pub records: u64,
+    /// Warnings about the file as a whole (rows without text, unparsable lines...).
+    pub warnings: Vec<String>,
+}
+
+/// A record before mapping: its fields in order, its row and its starting line.
+struct Row {
+    fields: Vec<(String, Value)>,
+    row: u64,
+    line: u32,
+}
+
+impl Row {
+    /// The value under `name`: an exact key, else case-insensitive, else a dotted path into
+    /// nested objects.
+    fn get(&self, name: &str) -> Option<&Value> {
+        if let Some((_, v)) = self.fields.iter().find(|(k, _)| k == name) {
+            return Some(v);
+        }
+        if let Some((_, v)) = self
+            .fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        {
+            return Some(v);
+        }
+        let (head, rest) = name.split_once('.')?;
+        let mut value = self.get(head)?;
+        for part in rest.split('.') {
+            value = value
+                .as_object()?
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(part))
+                .map(|(_, v)| v)?;
+        }
+        Some(value)
+    }
+
+    /// The first of `configured` (when set) or `candidates` that has a non-empty value.
+    fn pick<'a>(
+        &self,
+        configured: Option<&'a str>,
+        candidates: &[&'a str],
+    ) -> Option<(&'a str, String)> {
+        let names: Vec<&str> = match configured {
+            Some(c) => vec![c],
+            None => candidates.to_vec(),
+        };
+        names
+            .into_iter()
+            .find_map(|n| self.get(n).and_then(scalar).map(|v| (n, v)))
+    }
+}
+
+/// A value as text: strings as they are, numbers and booleans printed, lists of scalars joined.
+fn scalar(value: &Value) -> Option<String> {
+    let s = match value {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(scalar)
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => return None,
+    };
+    (!s.is_empty()).then_some(s)
+}
+
+const MAX_EXTRA_CHARS: usize = 500;
+
+/// Turns a row into a document, or `None` when it has no text.
+fn to_document(
+    row: &Row,
+    path: &str,
+    format: Format,
+    mapping: &Mapping,
+    stem: &str,
+) -> Option<Extracted> {
+    let mut used: Vec<String> = Vec::new();
+    let text_names: Vec<&str> = if mapping.text.is_empty() {
+        // The first recognised text column that has a value, else the title.
+        TEXT_COLUMNS
+            .iter()
+            .chain(TITLE_COLUMNS)
+            .copied()
+            .find(|n| row.get(n).and_then(scalar).is_some())
+            .into_iter()
+            .collect()
+    } else {
+        mapping.text.iter().map(String::as_str).collect()
+    };
+    let mut out = TextBuilder::new();
+    let mut line = row.line;
+    for name in &text_names {
+        if let Some(text) = row.get(name).and_then(scalar) {
+            out.push(&text, line, None, None);
+            line += text.matches('\n').count() as u32;
+            used.push(name.to_ascii_lowercase());
+        }
+    }
+    let (text, blocks) = out.finish();
+    if blocks.is_empty() {
+        return None;
+    }
+    let title_is_text = used.iter().any(|u| TITLE_COLUMNS.contains(&u.as_str()));
+    let mut meta = Metadata::default();
+    let mut take = |configured: &Option<String>, candidates: &[&str]| -> Option<String> {
+        let (name, value) = row.pick(configured.as_deref(), candidates)?;
+        used.push(name.to_ascii_lowercase());
+        Some(value)
+    };
+    let title = if title_is_text {
+        None // the title is the text
+    } else {
+        take(&mapping.title, TITLE_COLUMNS)
+    };
+    let author = take(&mapping.author, AUTHOR_COLUMNS);
+    let date = take(&mapping.date, DATE_COLUMNS);
+    meta.url = take(&mapping.url, URL_COLUMNS);
+    meta.lang = take(&mapping.lang, LANG_COLUMNS).map(|l| l.to_lowercase());
+    let id = take(&mapping.id, ID_COLUMNS);
+    meta.date = date
+        .as_deref()
+        .and_then(PartialDate::parse)
+        .map(|d| d.to_string());
+    meta.title = Some(match (&title, &author) {
+        (Some(t), _) => t.clone(),
+        (None, Some(a)) => format!("{stem}: {a}, row {}", row.row),
+        (None, None) => format!("{stem}, row {}", row.row),
+    });
+    meta.authors = author.into_iter().collect();
+    if let Some(id) = id {
+        meta.extra.insert("id".to_string(), Value::String(id));
+    }
+    for (key, value) in &row.fields {
+        let lower = key.to_ascii_lowercase();
+        if used
+            .iter()
+            .any(|u| u == &lower || u.starts_with(&format!("{lower}.")))
+        {
+            continue;
+        }
+        if let Some(mut v) = scalar(value) {
+            if let Some((cut, _)) = v.char_indices().nth(MAX_EXTRA_CHARS) {
+                v.truncate(cut);
+                v.push('…');
+            }
+            meta.extra.entry(key.clone()).or_insert(Value::String(v));
+        }
+    }
+    if date.is_some() && meta.date.is_none() {
+        meta.extra.insert(
+            "date_raw".to_string(),
+            Value::String(date.unwrap_or_default()),
+        );
+    }
+    let mut doc = Document::new(path, format, (text, blocks));
+    doc.row = Some(row.row);
+    doc.meta = meta;
+    Some(Extracted::new(doc))
+}
+
+/// Streams the records of a file, calling `sink` with one document per record. `display` is
+/// the path recorded in the documents. `sink` may stop the stream by returning an error.
+pub fn stream(
+    extractor: &Extractor,
+    path: &Path,
+    display: &str,
+    mapping: &Mapping,
+    sink: &mut dyn FnMut(Extracted) -> Result<(), String>,
+) -> Result<RecordSummary, Failure> {
+    let file = std::fs::File::open(path).map_err(|e| Failure::unreadable(&e))?;
+    let stem = Path::new(display)
+        .file_stem()
+        .map_or_else(|| display.to_string(), |s| s.to_string_lossy().into_owned());
+    let mut summary = RecordSummary::default();
+    let mut empty_rows = 0u64;
+    let mut sink_error: Option<String> = None;
+    let mut handle = |row: Row| -> bool {
+        match to_document(&row, display, extractor.format, mapping, &stem) {
+            Some(extracted) => match sink(extracted) {
+                Ok(()) => {
+                    summary.records += 1;
+                    true
+                }
+                Err(e) => {
+                    sink_error = Some(e);
+                    false
+                }
+            },
+            None => {
+                empty_rows += 1;
+                true
+            }
+        }
+    };
+    let warnings = match extractor.format {
+        Format::Csv => delimited(file, b',', &mut handle)?,
+        Format::Tsv => delimited(file, b'\t', &mut handle)?,
+        Format::Jsonl => json_lines(file, &mut handle)?,
+        _ => json_array(file, &mut handle)?,
+    };
+    if let Some(e) = sink_error {
+        return Err(Failure::new(FailureKind::Corrupt, e));
+    }
+    summary.warnings = warnings;
+    if empty_rows > 0 {
+        summary.warnings.push(format!(
+            "{empty_rows} record(s) without text skipped (text columns: {})",
+            if mapping.text.is_empty() {
+                TEXT_COLUMNS.join(", ")
+            } else {
+                mapping.text.join(", ")
+            }
+        ));
+    }
+    if summary.records == 0 {
+        return Err(Failure::new(
+            FailureKind::NoText,
+            format!(
+                "no records with text (looked for a column named {}; map the text column under [records] in quarry.toml)",
+                if mapping.text.is_empty() {
+                    TEXT_COLUMNS.join(", ")
+                } else {
+                    mapping.text.join(", ")
+                }
+            ),
+        ));
+    }
+    Ok(summary)
+}
+
+/// Reads CSV or TSV, calling `handle` per record until it returns false.
+fn delimited(
+    file: std::fs::File,
+    delimiter: u8,
+    handle: &mut dyn FnMut(Row) -> bool,
+) -> Result<Vec<String>, Failure> {
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    let head = reader.fill_buf().map_err(|e| Failure::unreadable(&e))?;
+    let encoding = if head.contains(&0)
+        && !head.starts_with(&[0xFF, 0xFE])
+        && !head.starts_with(&[0xFE, 0xFF])
+    {
+        return Err(Failure::new(
+            FailureKind::Binary,
+            "binary file (contains NUL bytes)",
+        ));
+    } else {
+        sniff_encoding(head)
+    };
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(reader);
+    let decode = |bytes: &[u8]| -> String {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => s.to_string(),
+            Err(_) => encoding.decode_without_bom_handling(bytes).0.into_owned(),
+        }
+    };
+    let headers: Vec<String> = csv
+        .byte_headers()
+        .map_err(|e| Failure::new(FailureKind::Corrupt, format!("unreadable CSV header: {e}")))?
+        .iter()
+        .map(|h| decode(h).trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
+    let mut warnings = Vec::new();
+    let mut ragged = 0u64;
+    let mut bad = 0u64;
+    let mut record = csv::ByteRecord::new();
+    let mut row = 0u64;
+    loop {
+        match csv.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    return Err(Failure::new(
+                        FailureKind::Unreadable,
+                        format!("read error: {e}"),
+                    ));
+                }
+                bad += 1;
+                if bad > 1000 {
+                    return Err(Failure::new(
+                        FailureKind::Corrupt,
+                        format!("not a readable CSV file: {e}"),
+                    ));
+                }
+                continue;
+            }
+        }
+        row += 1;
+        if record.len() != headers.len() {
+            ragged += 1;
+        }
+        let fields = headers
+            .iter()
+            .zip(record.iter())
+            .map(|(h, v)| (h.clone(), Value::String(decode(v))))
+            .collect();
+        let line = record.position().map_or(0, |p| p.line()) as u32;
+        if !handle(Row { fields, row, line }) {
+            break;
+        }
+    }
+    if ragged > 0 {
+        warnings.push(format!(
+            "{ragged} row(s) with a number of fields other than the header's {}",
+            headers.len()
+        ));
+    }
+    if bad > 0 {
+        warnings.push(format!("{bad} unreadable row(s) skipped"));
+    }
+    Ok(warnings)
+}
+
+/// The encoding of a delimited file, from its first bytes: UTF-8 unless they are not valid
+/// UTF-8 (a cut multi-byte character at the end of the sample is allowed).
+fn sniff_encoding(head: &[u8]) -> &'static encoding_rs::Encoding {
+    if let Some((enc, _)) = encoding_rs::Encoding::for_bom(head) {
+        return enc;
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => encoding_rs::UTF_8,
+        Err(e) if e.error_len().is_none() => encoding_rs::UTF_8,
+        Err(_) => {
+            let mut detector =
+                chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+            detector.feed(head, false);
+            detector.guess(None, chardetng::Utf8Detection::Allow)
+        }
+    }
+}
+
+fn object_fields(value: Value) -> Option<Vec<(String, Value)>> {
+    match value {
+        Value::Object(map) => Some(map.into_iter().collect()),
+        _ => None,
+    }
+}
+
+/// Reads JSON Lines, calling `handle` per record until it returns false.
+fn json_lines(
+    file: std::fs::File,
+    handle: &mut dyn FnMut(Row) -> bool,
+) -> Result<Vec<String>, Failure> {
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    let mut buf = Vec::new();
+    let mut line = 0u32;
+    let mut row = 0u64;
+    let mut bad = 0u64;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Failure::unreadable(&e))?;
+        if n == 0 {
+            break;
+        }
+        line += 1;
+        let text = String::from_utf8_lossy(&buf);
+        let text = text.trim().trim_start_matches('\u{feff}');
+        if text.is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(text)
+            .ok()
+            .and_then(object_fields)
+        {
+            Some(fields) => {
+                row += 1;
+                if !handle(Row { fields, row, line }) {
+                    break;
+                }
+            }
+            None => {
+                bad += 1;
+                if bad > 1000 && row == 0 {
+                    return Err(Failure::new(
+                        FailureKind::Corrupt,
+                        "not JSON Lines (no line is a JSON object)",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(if bad > 0 {
+        vec![format!("{bad} line(s) that are not JSON objects skipped")]
+    } else {
+        Vec::new()
+    })
+}
+
+/// A reader that counts lines and notes the line of the first significant byte read after
+/// being armed (the start of the next array element).
+struct LineCounter<R> {
+    inner: R,
+    line: u32,
+    armed: Rc<Cell<bool>>,
+    start: Rc<Cell<u32>>,
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // One byte at a time, so that the line of each byte is known; the inner reader buffers.
+        let mut one = [0u8; 1];
+        if buf.is_empty() || self.inner.read(&mut one)? == 0 {
+            return Ok(0);
+        }
+        let b = one[0];
+        if self.armed.get() && !b.is_ascii_whitespace() && b != b',' {
+            self.start.set(self.line);
+            self.armed.set(false);
+        }
+        if b == b'\n' {
+            self.line += 1;
+        }
+        buf[0] = b;
+        Ok(1)
+    }
+}
+
+struct Elements<'h> {
+    handle: &'h mut dyn FnMut(Row) -> bool,
+    armed: Rc<Cell<bool>>,
+    start: Rc<Cell<u32>>,
+    skipped: &'h mut u64,
+    rows: &'h mut u64,
+}
+
+impl<'de> Visitor<'de> for Elements<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON array of records, or one record")
+    }
+
+    /// A file holding one object is one record.
+    fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<(), M::Error> {
+        let value = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        if let Some(fields) = object_fields(value) {
+            *self.rows = 1;
+            (self.handle)(Row {
+                fields,
+                row: 1,
+                line: 1,
+            });
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut row = 0u64;
+        loop {
+            self.armed.set(true);
+            let Some(value) = seq.next_element::<Value>()? else {
+                break;
+            };
+            match object_fields(value) {
+                Some(fields) => {
+                    row += 1;
+                    *self.rows = row;
+                    let keep_going = (self.handle)(Row {
+                        fields,
+                        row,
+                        line: self.start.get(),
+                    });
+                    if !keep_going {
+                        break;
+                    }
+                }
+                None => *self.skipped += 1,
+            }
+        }
+        // Drain the rest, if the handler stopped early.
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Elements<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// Reads a JSON array of objects, element by element, calling `handle` per record.
+fn json_array(
+    file: std::fs::File,
+    handle: &mut dyn FnMut(Row) -> bool,
+) -> Result<Vec<String>, Failure> {
+    let armed = Rc::new(Cell::new(false));
+    let start = Rc::new(Cell::new(1));
+    let reader = LineCounter {
+        inner: BufReader::with_capacity(64 * 1024, file),
+        line: 1,
+        armed: armed.clone(),
+        start: start.clone(),
+    };
+    let mut skipped = 0u64;
+    let mut rows = 0u64;
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let result = Elements {
+        handle,
+        armed,
+        start,
+        skipped: &mut skipped,
+        rows: &mut rows,
+    }
+    .deserialize(&mut de);
+    let mut warnings = Vec::new();
+    match result {
+        Ok(()) => {}
+        // Records already read stay indexed; say where the file broke.
+        Err(e) if rows > 0 => {
+            warnings.push(format!("the file breaks off after {rows} record(s): {e}"))
+        }
+        Err(e) => {
+            return Err(Failure::new(
+                FailureKind::Corrupt,
+                format!("not a JSON array of records: {e}"),
+            ))
+        }
+    }
+    if skipped > 0 {
+        warnings.push(format!(
+            "{skipped} array element(s) that are not objects skipped"
+        ));
+    }
+    Ok(warnings)
+}
+
+/// Streams a record file into a vector (for tests and small files).
+pub fn collect(
+    extractor: &Extractor,
+    path: &Path,
+    mapping: &Mapping,
+) -> Result<(Vec<Extracted>, RecordSummary), Failure> {
+    let mut docs = Vec::new();
+    let display = path.to_string_lossy().into_owned();
+    let summary = stream(extractor, path, &display, mapping, &mut |d| {
+        docs.push(d);
+        Ok(())
+    })?;
+    Ok((docs, summary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &tempfile::TempDir, name: &str, contents: &[u8]) -> std::path::PathBuf {
+        let p = dir.path().join(name);
+        std::fs::write(&p, contents).unwrap();
+        p
+    }
+
+    #[test]
+    fn csv_rows_with_quoted_newlines_ragged_rows_and_common_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            &dir,
+            "posts.csv",
+            b"tweet_id,author,content,publish_date,region\n\
+              1,@one,\"First post, with a comma\",10/12/2016 14:03,US\n\
+              2,@two,\"Line one\nline two with \"\"quotes\"\"\",2016-10-13,US\n\
+              3,@three,Ragged row\n\
+              4,@four,,2016-10-14,US\n",
+        );
+        let (docs, summary) = collect(&CSV, &p, &Mapping::default()).unwrap();
+        assert_eq!(docs.len(), 3);
+        let d = &docs[0].doc;
+        assert_eq!(d.text, "First post, with a comma");
+        assert_eq!(d.row, Some(1));
+        assert_eq!(d.blocks[0].line, 2);
+        assert_eq!(d.meta.authors, ["@one"]);
+        assert_eq!(d.meta.date.as_deref(), Some("2016-10-12"));
+        assert_eq!(d.meta.extra["id"], "1");
+        assert_eq!(d.meta.extra["region"], "US");
+        assert!(!d.meta.extra.contains_key("content"));
+        assert_eq!(docs[1].doc.text, "Line one\nline two with \"quotes\"");
+        assert_eq!(docs[1].doc.blocks[0].line, 3);
+        assert_eq!(docs[2].doc.blocks[0].line, 5);
+        assert_eq!(docs[2].doc.row, Some(3));
+        assert!(
+            summary
+                .warnings
+                .iter()
+                .any(|w| w.contains("1 row(s) with a number of fields")),
+            "{:?}",
+            summary.warnings
+        );
+        assert!(
+            summary
+                .warnings
+                .iter()
+                .any(|w| w.contains("1 record(s) without text")),
+            "{:?}",
+            summary.warnings
+        );
+    }
+
+    #[test]
+    fn headline_datasets_use_the_title_as_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            &dir,
+            "t.csv",
+            b"date,id,title
+2021-02-18,https://x/1,Special services helped a blogger
+",
+        );
+        let (docs, _) = collect(&CSV, &p, &Mapping::default()).unwrap();
+        assert_eq!(docs[0].doc.text, "Special services helped a blogger");
+        assert_eq!(docs[0].doc.meta.title.as_deref(), Some("t, row 1"));
+        assert_eq!(docs[0].doc.meta.extra["id"], "https://x/1");
+    }
+
+    #[test]
+    fn configured_mappings_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(&dir, "x.tsv", b"a\tb\twhen\nalpha\tbeta\t2020\n");
+        let mapping = Mapping {
+            text: vec!["b".into(), "a".into()],
+            date: Some("when".into()),
+            ..Mapping::default()
+        };
+        let (docs, _) = collect(&TSV, &p, &mapping).unwrap();
+        assert_eq!(docs[0].doc.text, "beta\n\nalpha");
+        assert_eq!(docs[0].doc.meta.date.as_deref(), Some("2020"));
+    }
+
+    #[test]
+    fn json_lines_and_arrays_with_nested_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            &dir,
+            "c.jsonl",
+            b"{\"text\": \"one\", \"id\": 5}\nnot json\n\n{\"user\": {\"screen_name\": \"x\"}, \"body\": \"two\", \"created_at\": \"2020-01-02T03:04:05Z\"}\n",
+        );
+        let (docs, summary) = collect(&JSONL, &p, &Mapping::default()).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].doc.meta.extra["id"], "5");
+        assert_eq!(docs[1].doc.meta.authors, ["x"]);
+        assert_eq!(docs[1].doc.meta.date.as_deref(), Some("2020-01-02"));
+        assert_eq!(docs[1].doc.blocks[0].line, 4);
+        assert_eq!(summary.warnings.len(), 1);
+
+        let p = write(
+            &dir,
+            "c.json",
+            b"[\n  {\"message\": \"first\", \"account\": \"a\"},\n  {\"message\": \"second\"},\n  3\n]\n",
+        );
+        let (docs, summary) = collect(&JSON, &p, &Mapping::default()).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].doc.text, "second");
+        assert_eq!(docs[0].doc.blocks[0].line, 2);
+        assert_eq!(docs[1].doc.blocks[0].line, 3);
+        assert_eq!(summary.warnings.len(), 1);
+    }
+
+    #[test]
+    fn files_without_text_columns_or_broken_json_fail_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(&dir, "n.csv", b"a,b\n1,2\n");
+        let err = collect(&CSV, &p, &Mapping::default()).unwrap_err();
+        assert_eq!(err.kind, FailureKind::NoText);
+        let p = write(&dir, "b.json", b"{\"not\": \"a record with text\"}");
+        assert_eq!(
+            collect(&JSON, &p, &Mapping::default()).unwrap_err().kind,
+            FailureKind::NoText
+        );
+        let p = write(
+            &dir,
+            "o.json",
+            b"{\"title\": \"One record\", \"summary\": \"A single object.\"}",
+        );
+        let (docs, _) = collect(&JSON, &p, &Mapping::default()).unwrap();
+        assert_eq!(docs[0].doc.text, "A single object.");
+        assert_eq!(docs[0].doc.meta.title.as_deref(), Some("One record"));
+        let p = write(&dir, "s.json", b"\"just a string\"");
+        assert_eq!(
+            collect(&JSON, &p, &Mapping::default()).unwrap_err().kind,
+            FailureKind::Corrupt
+        );
+        let p = write(&dir, "t.json", b"[{\"text\": \"ok\"}, {\"text\": ");
+        let (docs, summary) = collect(&JSON, &p, &Mapping::default()).unwrap();
+        assert_eq!(docs.len(), 1);
+        assert!(
+            summary.warnings[0].contains("breaks off after 1 record"),
+            "{:?}",
+            summary.warnings
+        );
+    }
+
+    #[test]
+    fn legacy_encoded_csv_is_decoded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = b"text\n".to_vec();
+        bytes.extend(
+            encoding_rs::WINDOWS_1251
+                .encode("Пропаганда о выборах и сети аккаунтов")
+                .0
+                .iter(),
+        );
+        bytes.push(b'\n');
+        let p = write(&dir, "ru.csv", &bytes);
+        let (docs, _) = collect(&CSV, &p, &Mapping::default()).unwrap();
+        assert_eq!(docs[0].doc.text, "Пропаганда о выборах и сети аккаунтов");
+    }
+}

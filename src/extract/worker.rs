@@ -1,0 +1,198 @@
+//! Running an extractor in a worker process, with a time limit and a memory limit.
+//!
+//! Parsers of complex formats can overflow the stack, allocate without bound or loop on
+//! crafted input; none of that can be caught inside the process. The indexer therefore runs
+//! isolated extractors ([`super::Extractor::isolate`]) in a child process: the quarry binary
+//! itself, started with a hidden subcommand that calls [`serve`]. The parent ([`extract_isolated`])
+//! gives the child an address-space limit (RLIMIT_AS, on Unix), kills it at the deadline, and
+//! turns a crash, a kill or an unreadable reply into a [`Failure`] for that one file. The reply
+//! is the JSON of a [`Reply`] on the child's stdout.
+
+use super::{by_name, extract_file, Extracted, Failure, FailureKind};
+use serde::{Deserialize, Serialize};
+use std::ffi::OsString;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How to start workers and what they may use.
+#[derive(Debug, Clone)]
+pub struct Isolation {
+    /// The program to run (the quarry binary).
+    pub program: PathBuf,
+    /// Arguments that select the worker mode, before the worker's own arguments.
+    pub args: Vec<OsString>,
+    /// Wall-clock limit per file.
+    pub timeout: Duration,
+    /// Address-space limit per worker, in bytes.
+    pub memory_bytes: u64,
+}
+
+/// A worker's answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Reply {
+    /// The extracted document.
+    Ok(Box<Extracted>),
+    /// Why the file could not be extracted.
+    Err(Failure),
+}
+
+/// Worker side: extracts `path` with the extractor named `extractor` and writes the [`Reply`]
+/// to `out`.
+pub fn serve(
+    extractor: &str,
+    path: &Path,
+    display: &str,
+    max_bytes: u64,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let reply = match by_name(extractor) {
+        Some(e) => match extract_file(e, path, display, max_bytes) {
+            Ok(x) => Reply::Ok(Box::new(x)),
+            Err(f) => Reply::Err(f),
+        },
+        None => Reply::Err(Failure::new(
+            FailureKind::Crashed,
+            format!("unknown extractor '{extractor}'"),
+        )),
+    };
+    serde_json::to_writer(&mut *out, &reply).map_err(io::Error::from)?;
+    out.flush()
+}
+
+fn read_all(mut r: impl Read + Send + 'static, limit: u64) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = (&mut r).take(limit).read_to_end(&mut buf);
+        // Keep draining so the child never blocks on a full pipe.
+        let _ = io::copy(&mut r, &mut io::sink());
+        buf
+    })
+}
+
+/// Parent side: extracts one file in a worker process.
+pub fn extract_isolated(
+    iso: &Isolation,
+    extractor: &super::Extractor,
+    path: &Path,
+    display: &str,
+    max_bytes: u64,
+) -> Result<Extracted, Failure> {
+    let mut cmd = Command::new(&iso.program);
+    cmd.args(&iso.args)
+        .arg("--extractor")
+        .arg(extractor.name)
+        .arg("--max-bytes")
+        .arg(max_bytes.to_string())
+        .arg("--display")
+        .arg(display)
+        .arg(path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("RAYON_NUM_THREADS", "1");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let limit = iso.memory_bytes;
+        // SAFETY: setrlimit is async-signal-safe; the closure allocates nothing.
+        unsafe {
+            cmd.pre_exec(move || {
+                let rl = libc::rlimit {
+                    rlim_cur: limit as libc::rlim_t,
+                    rlim_max: limit as libc::rlim_t,
+                };
+                if libc::setrlimit(libc::RLIMIT_AS, &rl) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let mut child = cmd.spawn().map_err(|e| {
+        Failure::new(
+            FailureKind::Crashed,
+            format!(
+                "cannot start the extraction worker: {}",
+                crate::error::io_reason(&e)
+            ),
+        )
+    })?;
+    let stdout = child.stdout.take().map(|s| read_all(s, u64::MAX));
+    let stderr = child.stderr.take().map(|s| read_all(s, 64 * 1024));
+
+    let deadline = Instant::now() + iso.timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Failure::new(
+                    FailureKind::TimedOut,
+                    format!(
+                        "extraction took longer than {} s (raise the limit with --timeout)",
+                        iso.timeout.as_secs()
+                    ),
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(3)),
+            Err(e) => {
+                let _ = child.kill();
+                return Err(Failure::new(
+                    FailureKind::Crashed,
+                    format!(
+                        "lost the extraction worker: {}",
+                        crate::error::io_reason(&e)
+                    ),
+                ));
+            }
+        }
+    };
+    let out = stdout.and_then(|h| h.join().ok()).unwrap_or_default();
+    let err = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
+    if !status.success() {
+        return Err(crash(
+            status,
+            &String::from_utf8_lossy(&err),
+            iso.memory_bytes,
+        ));
+    }
+    match serde_json::from_slice::<Reply>(&out) {
+        Ok(Reply::Ok(x)) => Ok(*x),
+        Ok(Reply::Err(f)) => Err(f),
+        Err(_) => Err(Failure::new(
+            FailureKind::Crashed,
+            "the extraction worker sent an unreadable reply",
+        )),
+    }
+}
+
+fn crash(status: std::process::ExitStatus, stderr: &str, memory: u64) -> Failure {
+    let cause = if stderr.contains("overflowed its stack") {
+        "stack overflow".to_string()
+    } else if stderr.contains("memory allocation") || stderr.contains("out of memory") {
+        format!(
+            "out of memory (limit {} MB, set with --extract-memory)",
+            memory / 1_000_000
+        )
+    } else {
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            match status.signal() {
+                Some(sig) => format!("killed by signal {sig}"),
+                None => format!("exit status {}", status.code().unwrap_or(-1)),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            format!("exit status {}", status.code().unwrap_or(-1))
+        }
+    };
+    Failure::new(
+        FailureKind::Crashed,
+        format!("the extractor crashed on this file ({cause})"),
+    )
+}

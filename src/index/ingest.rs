@@ -1,0 +1,273 @@
+//! Ingesting one source file: extract (in a worker when the format is risky), apply corpus
+//! metadata, split into passages, and add tantivy documents.
+//!
+//! A single-document file adds its passages plus one `doc` record holding the whole text. A
+//! record file (CSV, TSV, JSON Lines, JSON) is streamed: each row becomes a document of its own
+//! (id from path and row) whose passages are added as the row is read; rows get no `doc`
+//! record (their text is their passages).
+
+use super::walk::Source;
+use crate::corpus;
+use crate::date::PartialDate;
+use crate::document::{Document, Metadata};
+use crate::extract::{self, records, worker, Extracted, Failure, FailureKind, Method};
+use crate::passage::{self, Passage};
+use crate::schema::{Fields, REC_DOC, REC_PASSAGE};
+use serde::{Deserialize, Serialize};
+use tantivy::{DateTime, IndexWriter, TantivyDocument};
+
+/// What the ingestion of one file needs.
+pub(crate) struct Context<'a> {
+    pub fields: &'a Fields,
+    pub writer: &'a IndexWriter,
+    pub max_file_bytes: u64,
+    pub isolation: Option<&'a worker::Isolation>,
+}
+
+/// What ingesting one file added, for the summary and report.
+#[derive(Debug, Default)]
+pub(crate) struct Ingested {
+    pub passages: u64,
+    /// Rows turned into documents (record files only).
+    pub records: Option<u64>,
+    pub pages: Option<u32>,
+    pub warnings: Vec<String>,
+    /// The publisher of the file (of its first row, for records).
+    pub publisher: Option<String>,
+    pub earliest: Option<PartialDate>,
+    pub latest: Option<PartialDate>,
+    /// Documents or rows without a date.
+    pub undated: u64,
+}
+
+impl Ingested {
+    fn note_date(&mut self, date: Option<&str>) {
+        match date.and_then(PartialDate::parse) {
+            Some(d) => {
+                self.earliest = Some(self.earliest.map_or(d, |e| e.min(d)));
+                self.latest = Some(self.latest.map_or(d, |l| l.max(d)));
+            }
+            None => self.undated += 1,
+        }
+    }
+}
+
+/// The document id of a display path: 16 hex digits of its xxh3 hash.
+pub fn doc_id_for(display_path: &str) -> String {
+    format!(
+        "{:016x}",
+        xxhash_rust::xxh3::xxh3_64(display_path.as_bytes())
+    )
+}
+
+/// The document id of row `row` of a record file.
+pub fn record_id_for(display_path: &str, row: u64) -> String {
+    doc_id_for(&format!("{display_path}#{row}"))
+}
+
+/// Ingests one file; returns what it added or why it was skipped.
+pub(crate) fn ingest(source: &Source, ctx: &Context<'_>) -> Result<Ingested, Failure> {
+    let mut ingested = Ingested::default();
+    let sidecar = match corpus::sidecar(&source.fs_path) {
+        Ok(s) => s,
+        Err(e) => {
+            ingested.warnings.push(format!("sidecar ignored: {e}"));
+            None
+        }
+    };
+    match source.extractor.method {
+        Method::Records => {
+            let mapping = source.corpus.mapping(&source.rel);
+            let mut first = true;
+            let summary = records::stream(
+                source.extractor,
+                &source.fs_path,
+                &source.display,
+                &mapping,
+                &mut |mut extracted: Extracted| {
+                    let doc = &mut extracted.doc;
+                    source
+                        .corpus
+                        .apply(&source.rel, sidecar.as_ref(), &mut doc.meta, true);
+                    if first {
+                        ingested.publisher.clone_from(&doc.meta.publisher);
+                        first = false;
+                    }
+                    ingested.note_date(doc.meta.date.as_deref());
+                    let id = record_id_for(&doc.path, doc.row.unwrap_or(0));
+                    ingested.passages += add_passages(doc, &id, ctx)? as u64;
+                    Ok(())
+                },
+            )?;
+            ingested.records = Some(summary.records);
+            ingested.warnings.extend(summary.warnings);
+        }
+        Method::Document(_) => {
+            let extracted = match (source.extractor.isolate, ctx.isolation) {
+                (true, Some(iso)) => worker::extract_isolated(
+                    iso,
+                    source.extractor,
+                    &source.fs_path,
+                    &source.display,
+                    ctx.max_file_bytes,
+                )?,
+                _ => extract::extract_file(
+                    source.extractor,
+                    &source.fs_path,
+                    &source.display,
+                    ctx.max_file_bytes,
+                )?,
+            };
+            let mut doc = extracted.doc;
+            ingested.warnings.extend(extracted.warnings);
+            ingested.pages = extracted.pages;
+            if doc.blocks.is_empty() {
+                return Err(Failure::new(FailureKind::NoText, "no text to index"));
+            }
+            source
+                .corpus
+                .apply(&source.rel, sidecar.as_ref(), &mut doc.meta, false);
+            ingested.publisher.clone_from(&doc.meta.publisher);
+            ingested.note_date(doc.meta.date.as_deref());
+            let id = doc_id_for(&doc.path);
+            let count = add_passages(&doc, &id, ctx).map_err(engine_failure)?;
+            ctx.writer
+                .add_document(document_record(&doc, &id, count, ctx.fields))
+                .map_err(|e| engine_failure(e.to_string()))?;
+            ingested.passages = count as u64;
+        }
+    }
+    Ok(ingested)
+}
+
+fn engine_failure(message: String) -> Failure {
+    Failure::new(
+        FailureKind::Crashed,
+        format!("cannot add to the index: {message}"),
+    )
+}
+
+/// Splits a document and adds its passages; returns how many.
+fn add_passages(doc: &Document, doc_id: &str, ctx: &Context<'_>) -> Result<usize, String> {
+    let passages = passage::split(&doc.text, &doc.blocks);
+    for p in &passages {
+        ctx.writer
+            .add_document(passage_record(doc, doc_id, p, ctx.fields))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(passages.len())
+}
+
+fn add_metadata(out: &mut TantivyDocument, doc: &Document, doc_id: &str, f: &Fields) {
+    let m = &doc.meta;
+    out.add_text(f.doc_id, doc_id);
+    out.add_text(f.path, &doc.path);
+    out.add_text(f.format, doc.format.name());
+    out.add_text(f.title, m.title.as_deref().unwrap_or(""));
+    for a in &m.authors {
+        out.add_text(f.author, a);
+    }
+    if let Some(p) = &m.publisher {
+        out.add_text(f.publisher, p);
+    }
+    if let Some(d) = &m.date {
+        out.add_text(f.date, d);
+        if let Some(pd) = PartialDate::parse(d) {
+            out.add_date(
+                f.date_value,
+                DateTime::from_timestamp_secs(pd.first_day_unix() * 86_400),
+            );
+        }
+    }
+    if let Some(u) = &m.url {
+        out.add_text(f.url, u);
+    }
+    for t in &m.tags {
+        out.add_text(f.tag, t);
+    }
+    if let Some(k) = &m.kind {
+        out.add_text(f.kind, k);
+    }
+    if let Some(l) = &m.lang {
+        out.add_text(f.lang, l);
+    }
+    if let Some(row) = doc.row {
+        out.add_u64(f.row, row);
+    }
+    if !m.extra.is_empty() {
+        out.add_text(
+            f.extra,
+            serde_json::Value::Object(m.extra.clone()).to_string(),
+        );
+    }
+}
+
+fn passage_record(doc: &Document, doc_id: &str, p: &Passage, f: &Fields) -> TantivyDocument {
+    let mut out = TantivyDocument::default();
+    out.add_text(f.rec, REC_PASSAGE);
+    out.add_text(f.passage_id, format!("{doc_id}-{}", p.ordinal));
+    out.add_u64(f.ordinal, u64::from(p.ordinal));
+    add_metadata(&mut out, doc, doc_id, f);
+    if let Some(h) = &p.heading {
+        out.add_text(f.heading, h);
+    }
+    out.add_text(f.text, &doc.text[p.byte_start..p.byte_end]);
+    if let Some(page) = p.page {
+        out.add_u64(f.page, u64::from(page));
+    }
+    out.add_u64(f.line, u64::from(p.line));
+    out.add_u64(f.start, p.start as u64);
+    out.add_u64(f.end, p.end as u64);
+    out
+}
+
+/// The stored description of a whole document, kept in its `doc` record as JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DocumentInfo {
+    /// Display path.
+    pub path: String,
+    /// Source format name.
+    pub format: String,
+    /// For a row of a record file: its 1-based row.
+    #[serde(default)]
+    pub row: Option<u64>,
+    /// Metadata.
+    pub meta: Metadata,
+    /// Number of passages.
+    pub passages: u64,
+    /// Number of characters of extracted text.
+    pub chars: u64,
+}
+
+fn document_record(doc: &Document, doc_id: &str, passages: usize, f: &Fields) -> TantivyDocument {
+    let info = DocumentInfo {
+        path: doc.path.clone(),
+        format: doc.format.name().to_string(),
+        row: doc.row,
+        meta: doc.meta.clone(),
+        passages: passages as u64,
+        chars: doc.text.chars().count() as u64,
+    };
+    let mut out = TantivyDocument::default();
+    out.add_text(f.rec, REC_DOC);
+    out.add_text(f.doc_id, doc_id);
+    out.add_text(f.doc_text, &doc.text);
+    out.add_text(
+        f.doc_meta,
+        serde_json::to_string(&info).unwrap_or_else(|_| "{}".to_string()),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_ids_are_stable_and_distinct() {
+        assert_eq!(doc_id_for("corpus/a.md"), doc_id_for("corpus/a.md"));
+        assert_ne!(doc_id_for("corpus/a.md"), doc_id_for("corpus/b.md"));
+        assert_eq!(doc_id_for("x").len(), 16);
+        assert_ne!(record_id_for("d.csv", 1), record_id_for("d.csv", 2));
+    }
+}

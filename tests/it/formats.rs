@@ -1,0 +1,305 @@
+//! Document formats on tiny real fixtures (tests/fixtures/formats/, made by
+//! tests/fixtures/make_formats.py): PDF pages, headers and hyphenation; scanned, encrypted,
+//! corrupt and truncated PDFs; DOCX and a zip bomb; encodings; CSV/TSV/JSON records; corpus
+//! configuration, catalogs and sidecars; a crashing extractor.
+
+use super::common::*;
+use serde_json::Value;
+use std::path::Path;
+
+/// A workspace whose `corpus/` holds the format fixtures, indexed with a report.
+fn indexed_formats() -> (Workspace, Run, Vec<Value>) {
+    let ws = Workspace::empty();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats");
+    copy_dir(&fixtures, &ws.path("corpus"));
+    let run = ws.run(&["index", "--report", "report.json"]).expect(0);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.path("report.json")).unwrap()).unwrap();
+    let files = report.as_array().unwrap().clone();
+    (ws, run, files)
+}
+
+fn file<'a>(report: &'a [Value], name: &str) -> &'a Value {
+    report
+        .iter()
+        .find(|f| f["path"] == format!("corpus/{name}"))
+        .unwrap_or_else(|| panic!("{name} not in the report"))
+}
+
+fn first_hit(ws: &Workspace, query: &str) -> Value {
+    let run = ws.run(&["search", "--format", "json", query]).expect(0);
+    hits(&run)[0].clone()
+}
+
+#[test]
+fn pdf_passages_cite_the_page_without_running_headers() {
+    let (ws, _, report) = indexed_formats();
+    for (phrase, page) in [
+        ("\"first page introduces the sockpuppet inventory\"", 1),
+        ("\"second page describes cross-platform amplification\"", 2),
+        ("\"third page covers the forged memorandum\"", 3),
+        ("\"fourth page lists recommendations for platforms\"", 4),
+    ] {
+        let hit = first_hit(&ws, &format!("{phrase} AND path:report"));
+        assert_eq!(hit["path"], "corpus/report.pdf");
+        assert_eq!(hit["page"], page, "{phrase}");
+        assert_eq!(hit["format"], "pdf");
+    }
+    let hit = first_hit(&ws, "path:report AND author:\"Fixture Analyst\"");
+    assert_eq!(hit["title"], "Coordinated Networks Annual Review");
+    assert_eq!(hit["authors"][0], "Fixture Analyst");
+    assert_eq!(hit["date"], "2022-03-15");
+    // Running header and footer lines are not in any passage of the report.
+    for q in [
+        "text:\"Networks Annual Review\" AND path:report",
+        "text:\"page 2 of 4\"",
+    ] {
+        ws.run(&["search", q]).expect(1);
+    }
+    // A word hyphenated at a line end is rejoined.
+    let hit = first_hit(&ws, "\"disinformation campaigns were traced\"");
+    assert_eq!(hit["page"], 2);
+    let r = file(&report, "report.pdf");
+    assert_eq!(r["pages"], 4);
+    assert_eq!(r["status"], "indexed");
+}
+
+#[test]
+fn broken_pdfs_and_docx_are_skipped_with_the_right_reason() {
+    let (_, run, report) = indexed_formats();
+    let err = run.stderr();
+    for (name, kind, words) in [
+        (
+            "scanned.pdf",
+            "no-text-layer",
+            "no text layer in 2 page(s) (scanned; needs OCR)",
+        ),
+        ("encrypted.pdf", "encrypted", "encrypted PDF"),
+        ("garbage.pdf", "corrupt", "corrupt or unreadable PDF"),
+        ("bomb.docx", "too-large", "possible zip bomb"),
+    ] {
+        let f = file(&report, name);
+        assert_eq!(f["status"], "skipped", "{name}");
+        assert_eq!(f["reason_kind"], kind, "{name}");
+        assert!(f["reason"].as_str().unwrap().contains(words), "{name}: {f}");
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&format!("quarry: skipped corpus/{name}: ")))
+            .unwrap_or_else(|| panic!("{name} not reported\n{}", run.describe()));
+        assert!(line.contains(words), "{line}");
+    }
+    // A truncated PDF is never a panic: either some text is recovered or it is refused.
+    let t = file(&report, "truncated.pdf");
+    assert!(
+        t["status"] == "indexed" || t["reason_kind"] == "corrupt",
+        "{t}"
+    );
+    let summary = err.lines().last().unwrap();
+    assert!(
+        summary.contains("skipped 4 (corrupt 1, encrypted 1, no text layer 1, too large 1)"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn docx_paragraphs_headings_tables_and_properties() {
+    let (ws, _, _) = indexed_formats();
+    let hit = first_hit(&ws, "\"three clusters of accounts\"");
+    assert_eq!(hit["path"], "corpus/memo.docx");
+    assert_eq!(hit["format"], "docx");
+    assert_eq!(hit["title"], "Memo on Influence Reporting");
+    assert_eq!(hit["authors"][0], "Fixture Writer");
+    assert_eq!(hit["date"], "2023-05-02");
+    assert_eq!(hit["lang"], "en");
+    assert_eq!(hit["tags"], serde_json::json!(["memo", "reporting"]));
+    let text = hit["text"].as_str().unwrap();
+    assert!(text.contains("Cluster | Accounts\n\nA | 41"), "{text}");
+    assert!(text.contains("request for more archive access"));
+}
+
+#[test]
+fn text_in_legacy_encodings_and_utf16_is_decoded() {
+    let (ws, _, _) = indexed_formats();
+    assert_eq!(
+        first_hit(&ws, "\"little endian\"")["path"],
+        "corpus/utf16le.txt"
+    );
+    assert_eq!(
+        first_hit(&ws, "\"big endian\"")["path"],
+        "corpus/utf16be.txt"
+    );
+    let hit = first_hit(&ws, "пропаганду AND path:cp1251");
+    assert!(hit["text"]
+        .as_str()
+        .unwrap()
+        .contains("распространяли пропаганду"));
+    let hit = first_hit(&ws, "пропаганду AND path:koi8r");
+    assert!(hit["text"]
+        .as_str()
+        .unwrap()
+        .contains("распространяли пропаганду"));
+    let hit = first_hit(&ws, "resume facade");
+    assert_eq!(hit["path"], "corpus/latin1.txt");
+    assert!(hit["text"]
+        .as_str()
+        .unwrap()
+        .contains("résumé ignored the façade"));
+}
+
+#[test]
+fn record_files_cite_file_and_row() {
+    let (ws, run, report) = indexed_formats();
+    let hit = first_hit(&ws, "referendum");
+    assert_eq!(hit["path"], "corpus/posts.csv");
+    assert_eq!(hit["row"], 3);
+    assert_eq!(hit["line"], 5, "row 2 spans two lines");
+    assert_eq!(hit["authors"][0], "@fixture_three");
+    assert_eq!(hit["date"], "2016-10-14");
+    assert_eq!(hit["url"], "https://example.org/posts/1003");
+    assert_eq!(hit["extra"]["id"], "1003");
+    assert_eq!(hit["format"], "csv");
+
+    let hit = first_hit(&ws, "\"leaked\" schedule");
+    assert_eq!(
+        hit["text"],
+        "Everyone is sharing the \"leaked\" schedule.\nIt is not from the ministry."
+    );
+    assert_eq!(hit["row"], 2);
+
+    let hit = first_hit(&ws, "rally");
+    assert_eq!(
+        (hit["path"].as_str().unwrap(), hit["row"].as_u64()),
+        ("corpus/ads.tsv", Some(2))
+    );
+    assert_eq!(hit["date"], "2016-05-02");
+
+    let hit = first_hit(&ws, "vaccine");
+    assert_eq!(
+        (hit["path"].as_str().unwrap(), hit["row"].as_u64()),
+        ("corpus/cases.jsonl", Some(2))
+    );
+    assert_eq!(hit["title"], "Clinic rumour");
+    assert_eq!(hit["line"], 2);
+    let hit = first_hit(&ws, "screenshot");
+    assert_eq!(hit["authors"][0], "fixture_three");
+    assert_eq!(hit["date"], "2020-01-02");
+
+    let hit = first_hit(&ws, "pipeline");
+    assert_eq!(
+        (hit["path"].as_str().unwrap(), hit["row"].as_u64()),
+        ("corpus/cases.json", Some(1))
+    );
+    assert_eq!(hit["authors"][0], "fixture_map");
+
+    assert_eq!(file(&report, "posts.csv")["records"], 5);
+    assert_eq!(file(&report, "cases.json")["records"], 3);
+    assert!(run
+        .stderr()
+        .contains("quarry: warning: corpus/posts.csv: 1 row(s) with a number of fields"));
+
+    // Human output cites the row.
+    let out = ws.run(&["search", "referendum"]).expect(0).stdout();
+    assert!(out.contains("corpus/posts.csv:5 · row 3"), "{out}");
+    // A row can be shown as a document.
+    let doc = ws
+        .run(&["show", "--format", "json", hit["doc_id"].as_str().unwrap()])
+        .expect(0)
+        .json();
+    assert_eq!(doc["row"], 1);
+    assert!(doc["text"].as_str().unwrap().contains("pipeline"));
+}
+
+#[test]
+fn corpus_config_catalog_and_sidecars() {
+    let ws = Workspace::empty();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats");
+    for name in ["report.pdf", "posts.csv", "memo.docx", "latin1.txt"] {
+        ws.write("corpus/x", "");
+        std::fs::copy(fixtures.join(name), ws.path(&format!("corpus/{name}"))).unwrap();
+    }
+    std::fs::remove_file(ws.path("corpus/x")).unwrap();
+    std::fs::create_dir_all(ws.path("corpus/meta")).unwrap();
+    std::fs::copy(
+        fixtures.join("memo.docx"),
+        ws.path("corpus/meta/memo-copy.docx"),
+    )
+    .unwrap();
+    ws.write(
+        "corpus/drafts/ignore.md",
+        "# Draft\n\nNot ready for indexing: zeppelin.\n",
+    );
+    ws.write(
+        "corpus/quarry.toml",
+        "exclude = [\"drafts/\"]\n\
+         [defaults.\"meta/\"]\npublisher = \"Meta\"\ntags = [\"platform\"]\n\
+         [records.\"*.csv\"]\ntext = [\"content\"]\nauthor = \"url\"\n",
+    );
+    ws.write(
+        "corpus/catalog.csv",
+        "path,title,publisher,authors,date,url,tags\n\
+         report.pdf,Catalogued Review,Fixture Institute,Cat Author,2022-04,https://example.org/review,networks; review\n",
+    );
+    ws.write(
+        "corpus/latin1.txt.meta.toml",
+        "publisher = \"Sidecar Press\"\ndate = 1999\n",
+    );
+    ws.run(&["index"]).expect(0);
+
+    let hit = first_hit(&ws, "sockpuppet inventory");
+    assert_eq!(hit["title"], "Catalogued Review");
+    assert_eq!(hit["publisher"], "Fixture Institute");
+    assert_eq!(hit["date"], "2022-04");
+    assert_eq!(hit["tags"], serde_json::json!(["networks", "review"]));
+
+    let hit = first_hit(&ws, "façade");
+    assert_eq!(hit["publisher"], "Sidecar Press");
+    assert_eq!(hit["date"], "1999");
+
+    let copy = hits(
+        &ws.run(&["search", "--format", "json", "path:copy AND clusters"])
+            .expect(0),
+    );
+    assert_eq!(
+        copy[0]["publisher"], "Meta",
+        "folder defaults fill what the file lacks"
+    );
+    assert_eq!(
+        copy[0]["tags"],
+        serde_json::json!(["memo", "reporting"]),
+        "and nothing else"
+    );
+
+    let hit = first_hit(&ws, "referendum");
+    assert_eq!(
+        hit["authors"][0], "https://example.org/posts/1003",
+        "configured mapping"
+    );
+    ws.run(&["search", "zeppelin"]).expect(1);
+
+    ws.write("corpus/quarry.toml", "exclude = [\"drafts/\"\n");
+    let run = ws.run(&["index"]).expect(2);
+    assert!(
+        run.stderr()
+            .starts_with("quarry: invalid corpus/quarry.toml"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn a_crashing_extractor_costs_one_file_not_the_run() {
+    let ws = Workspace::with_corpus();
+    // 200,000 nested arrays: overflows the stack of every pure-Rust PDF parser measured.
+    let mut pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /X ".to_vec();
+    pdf.extend(std::iter::repeat_n(b'[', 200_000));
+    pdf.extend(std::iter::repeat_n(b']', 200_000));
+    pdf.extend(b" >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n");
+    std::fs::write(ws.path("corpus/deep.pdf"), pdf).unwrap();
+    let run = ws.run(&["index"]).expect(0);
+    assert!(
+        run.stderr().contains("quarry: skipped corpus/deep.pdf: "),
+        "{}",
+        run.describe()
+    );
+    ws.run(&["search", "Zhenhua"]).expect(0);
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real `quarry` binary on tiny real fixtures (tests/fixtures/), one
+//! test binary with a module per area. Each test works in a fresh temporary directory; on
+//! failure the command, its exit code, stdout and stderr are printed.
+
+mod cli;
+mod common;
+mod formats;
+mod shared_data;
