@@ -24,6 +24,8 @@ pub enum Format {
     Pdf,
     /// Word documents (`.docx`).
     Docx,
+    /// OpenDocument text (`.odt`).
+    Odt,
     /// Comma-separated records, one document per row.
     Csv,
     /// Tab-separated records, one document per row.
@@ -35,12 +37,13 @@ pub enum Format {
 }
 
 /// Every format, in a fixed order.
-pub const FORMATS: [Format; 9] = [
+pub const FORMATS: [Format; 10] = [
     Format::Text,
     Format::Markdown,
     Format::Html,
     Format::Pdf,
     Format::Docx,
+    Format::Odt,
     Format::Csv,
     Format::Tsv,
     Format::Jsonl,
@@ -56,6 +59,7 @@ impl Format {
             Format::Html => "html",
             Format::Pdf => "pdf",
             Format::Docx => "docx",
+            Format::Odt => "odt",
             Format::Csv => "csv",
             Format::Tsv => "tsv",
             Format::Jsonl => "jsonl",

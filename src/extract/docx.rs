@@ -29,11 +29,11 @@ pub const EXTRACTOR: Extractor = Extractor {
 pub const MAX_XML_BYTES: u64 = 64 * 1024 * 1024;
 
 fn corrupt(detail: impl std::fmt::Display) -> Failure {
-    Failure::new(FailureKind::Corrupt, format!("corrupt DOCX: {detail}"))
+    Failure::new(FailureKind::Corrupt, format!("corrupt document: {detail}"))
 }
 
 /// Reads one entry of the archive, refusing to inflate more than [`MAX_XML_BYTES`].
-fn read_entry(
+pub(super) fn read_entry(
     archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
     name: &str,
 ) -> Result<Option<String>, Failure> {
@@ -85,7 +85,7 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     Ok(Extracted::new(doc))
 }
 
-fn named_entity(name: &str) -> Option<char> {
+pub(super) fn named_entity(name: &str) -> Option<char> {
     Some(match name {
         "amp" => '&',
         "lt" => '<',

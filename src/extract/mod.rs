@@ -8,7 +8,7 @@
 //! and never panic on input; a file they cannot read is a [`Failure`] with a kind and a reason,
 //! which the indexer reports with the path and skips.
 //!
-//! Parsers of complex binary formats (PDF, DOCX) can overflow the stack or allocate without
+//! Parsers of complex binary formats (PDF, DOCX, ODT) can overflow the stack or allocate without
 //! bound on crafted files, which no `catch_unwind` can stop; those extractors are marked
 //! `isolate` and run in a worker process with a time and memory limit ([`worker`]).
 
@@ -17,6 +17,7 @@ mod docx;
 pub mod frontmatter;
 mod html;
 mod markdown;
+mod odt;
 mod pdf;
 pub mod records;
 mod text;
@@ -155,6 +156,7 @@ pub const EXTRACTORS: &[Extractor] = &[
     html::EXTRACTOR,
     pdf::EXTRACTOR,
     docx::EXTRACTOR,
+    odt::EXTRACTOR,
     records::CSV,
     records::TSV,
     records::JSONL,
@@ -252,6 +254,7 @@ mod tests {
         assert_eq!(format("b.txt"), Some(Format::Text));
         assert_eq!(format("b.pdf"), Some(Format::Pdf));
         assert_eq!(format("b.docx"), Some(Format::Docx));
+        assert_eq!(format("b.odt"), Some(Format::Odt));
         assert_eq!(format("b.csv"), Some(Format::Csv));
         assert_eq!(format("b.tsv"), Some(Format::Tsv));
         assert_eq!(format("b.jsonl"), Some(Format::Jsonl));

@@ -196,3 +196,51 @@ fn crash(status: std::process::ExitStatus, stderr: &str, memory: u64) -> Failure
         format!("the extractor crashed on this file ({cause})"),
     )
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// An "extractor" that is a shell script, to exercise the parent's handling of workers.
+    fn script(body: &str, timeout_ms: u64) -> Result<Extracted, Failure> {
+        let iso = Isolation {
+            program: PathBuf::from("/bin/sh"),
+            args: vec!["-c".into(), body.into(), "sh".into()],
+            timeout: Duration::from_millis(timeout_ms),
+            memory_bytes: 1 << 30,
+        };
+        extract_isolated(&iso, &super::super::pdf::EXTRACTOR, Path::new("x.pdf"), "x.pdf", 1000)
+    }
+
+    #[test]
+    fn a_hanging_worker_is_killed_at_the_deadline() {
+        let started = Instant::now();
+        let err = script("sleep 30", 300).unwrap_err();
+        assert_eq!(err.kind, FailureKind::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_crashing_worker_is_reported() {
+        let err = script("kill -SEGV $$", 10_000).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Crashed);
+        assert!(err.message.contains("signal 11"), "{}", err.message);
+        let err = script("echo \"thread 'main' has overflowed its stack\" >&2; kill -ABRT $$", 10_000)
+            .unwrap_err();
+        assert!(err.message.contains("stack overflow"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_garbled_reply_is_reported() {
+        let err = script("echo not json", 10_000).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Crashed);
+        assert!(err.message.contains("unreadable reply"));
+    }
+
+    #[test]
+    fn replies_round_trip() {
+        let failure = Failure::new(FailureKind::Encrypted, "encrypted PDF");
+        let body = format!("echo '{}'", serde_json::to_string(&Reply::Err(failure.clone())).unwrap());
+        assert_eq!(script(&body, 10_000).unwrap_err(), failure);
+    }
+}

@@ -118,6 +118,20 @@ fn docx_paragraphs_headings_tables_and_properties() {
 }
 
 #[test]
+fn odt_paragraphs_headings_tables_and_metadata() {
+    let (ws, _, _) = indexed_formats();
+    let hit = first_hit(&ws, "\"fabricated byline\"");
+    assert_eq!(hit["path"], "corpus/briefing.odt");
+    assert_eq!(hit["format"], "odt");
+    assert_eq!(hit["title"], "Briefing on Cloned Outlets");
+    assert_eq!(hit["authors"][0], "Fixture Editor");
+    assert_eq!(hit["date"], "2024-01-09");
+    assert_eq!(hit["lang"], "en");
+    let text = hit["text"].as_str().unwrap();
+    assert!(text.contains("look-alike domain and a fabricated byline.\n\nClones | 12"), "{text}");
+}
+
+#[test]
 fn text_in_legacy_encodings_and_utf16_is_decoded() {
     let (ws, _, _) = indexed_formats();
     assert_eq!(
