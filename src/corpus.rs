@@ -244,51 +244,40 @@ fn first_line(s: &str) -> String {
 
 /// Fills fields of `meta` that are empty from `from`.
 fn fill(meta: &mut Metadata, from: &Metadata) {
-    let f = |a: &mut Option<String>, b: &Option<String>| {
-        if a.is_none() {
-            a.clone_from(b);
-        }
-    };
-    f(&mut meta.title, &from.title);
-    f(&mut meta.publisher, &from.publisher);
-    f(&mut meta.date, &from.date);
-    f(&mut meta.url, &from.url);
-    f(&mut meta.kind, &from.kind);
-    f(&mut meta.lang, &from.lang);
-    f(&mut meta.description, &from.description);
-    if meta.authors.is_empty() {
-        meta.authors.clone_from(&from.authors);
-    }
-    if meta.tags.is_empty() {
-        meta.tags.clone_from(&from.tags);
-    }
-    for (k, v) in &from.extra {
-        meta.extra.entry(k.clone()).or_insert_with(|| v.clone());
-    }
+    merge(meta, from, false);
 }
 
 /// Replaces fields of `meta` with those `from` has.
 fn overlay(meta: &mut Metadata, from: &Metadata) {
-    let o = |a: &mut Option<String>, b: &Option<String>| {
-        if b.is_some() {
+    merge(meta, from, true);
+}
+
+/// Takes each field `from` has into `meta`: always when `replace`, else only where `meta` has
+/// none.
+fn merge(meta: &mut Metadata, from: &Metadata, replace: bool) {
+    fn one(a: &mut Option<String>, b: &Option<String>, replace: bool) {
+        if b.is_some() && (replace || a.is_none()) {
             a.clone_from(b);
         }
-    };
-    o(&mut meta.title, &from.title);
-    o(&mut meta.publisher, &from.publisher);
-    o(&mut meta.date, &from.date);
-    o(&mut meta.url, &from.url);
-    o(&mut meta.kind, &from.kind);
-    o(&mut meta.lang, &from.lang);
-    o(&mut meta.description, &from.description);
-    if !from.authors.is_empty() {
-        meta.authors.clone_from(&from.authors);
     }
-    if !from.tags.is_empty() {
-        meta.tags.clone_from(&from.tags);
+    fn list(a: &mut Vec<String>, b: &[String], replace: bool) {
+        if !b.is_empty() && (replace || a.is_empty()) {
+            *a = b.to_vec();
+        }
     }
+    one(&mut meta.title, &from.title, replace);
+    one(&mut meta.publisher, &from.publisher, replace);
+    one(&mut meta.date, &from.date, replace);
+    one(&mut meta.url, &from.url, replace);
+    one(&mut meta.kind, &from.kind, replace);
+    one(&mut meta.lang, &from.lang, replace);
+    one(&mut meta.description, &from.description, replace);
+    list(&mut meta.authors, &from.authors, replace);
+    list(&mut meta.tags, &from.tags, replace);
     for (k, v) in &from.extra {
-        meta.extra.insert(k.clone(), v.clone());
+        if replace || !meta.extra.contains_key(k) {
+            meta.extra.insert(k.clone(), v.clone());
+        }
     }
 }
 

@@ -78,7 +78,7 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
         return Err(Failure::new(FailureKind::NoText, "no text in the document"));
     }
     let mut doc = Document::new(path, Format::Docx, (text, blocks));
-    doc.meta = core.as_deref().map(core_properties).unwrap_or_default();
+    doc.meta = core.as_deref().map(document_properties).unwrap_or_default();
     if doc.meta.title.is_none() {
         doc.meta.title = Some(title_from_path(path));
     }
@@ -173,12 +173,21 @@ fn heading_level(style: &str) -> Option<u8> {
     }
 }
 
-/// Metadata from `docProps/core.xml` (Dublin Core elements).
-fn core_properties(xml: &str) -> Metadata {
+/// Metadata from an office document's properties: `docProps/core.xml` (DOCX) or `meta.xml`
+/// (ODT). Both use Dublin Core elements, with a few names of their own: the author is
+/// `initial-creator` in ODT (where `creator` is the last editor) and `creator` in DOCX.
+pub(super) fn document_properties(xml: &str) -> Metadata {
     let mut reader = Reader::from_str(xml);
     let mut meta = Metadata::default();
+    let mut initial_creator = false;
     let mut current: Option<String> = None;
     let mut value = String::new();
+    let split = |v: &str, seps: &[char]| -> Vec<String> {
+        v.split(seps)
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect()
+    };
     while let Ok(event) = reader.read_event() {
         match event {
             Event::Start(e) => {
@@ -192,25 +201,19 @@ fn core_properties(xml: &str) -> Metadata {
                 match current.take().as_deref() {
                     _ if v.is_empty() => {}
                     Some("title") => meta.title = Some(v),
-                    Some("creator") => {
-                        meta.authors = v
-                            .split(';')
-                            .map(|a| a.trim().to_string())
-                            .filter(|a| !a.is_empty())
-                            .collect()
+                    Some("initial-creator") => {
+                        meta.authors = split(&v, &[';']);
+                        initial_creator = true;
                     }
-                    Some("created") => meta.date = PartialDate::parse(&v).map(|d| d.to_string()),
+                    Some("creator") if !initial_creator => meta.authors = split(&v, &[';']),
+                    Some("created") | Some("creation-date") => {
+                        meta.date = PartialDate::parse(&v).map(|d| d.to_string())
+                    }
                     Some("language") => {
                         let primary = v.split(['-', '_']).next().unwrap_or(&v);
                         meta.lang = Some(primary.to_ascii_lowercase());
                     }
-                    Some("keywords") => {
-                        meta.tags = v
-                            .split([',', ';'])
-                            .map(|t| t.trim().to_string())
-                            .filter(|t| !t.is_empty())
-                            .collect()
-                    }
+                    Some("keywords") | Some("keyword") => meta.tags.extend(split(&v, &[',', ';'])),
                     Some("description") | Some("subject") => {
                         meta.description.get_or_insert(v);
                     }
@@ -249,7 +252,7 @@ mod tests {
             <dc:title>Memo</dc:title><dc:creator>A. Writer</dc:creator>
             <dcterms:created>2023-05-02T09:00:00Z</dcterms:created><dc:language>en-GB</dc:language>
             <cp:keywords>memo, reporting</cp:keywords></cp:coreProperties>"#;
-        let m = core_properties(xml);
+        let m = document_properties(xml);
         assert_eq!(m.title.as_deref(), Some("Memo"));
         assert_eq!(m.authors, ["A. Writer"]);
         assert_eq!(m.date.as_deref(), Some("2023-05-02"));

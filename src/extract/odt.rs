@@ -6,10 +6,9 @@
 //! `text:s`, `text:tab` and `text:line-break` become spaces, tabs and line breaks. Title,
 //! creator, creation date, language, keywords and description come from `meta.xml`.
 
-use super::docx::{named_entity, read_entry};
+use super::docx::{document_properties, named_entity, read_entry};
 use super::{title_from_path, Extracted, Extractor, Failure, FailureKind, Method};
-use crate::date::PartialDate;
-use crate::document::{Document, Format, Metadata, TextBuilder};
+use crate::document::{Document, Format, TextBuilder};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use std::io::Cursor;
@@ -43,7 +42,7 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
         return Err(Failure::new(FailureKind::NoText, "no text in the document"));
     }
     let mut doc = Document::new(path, Format::Odt, (text, blocks));
-    doc.meta = meta.as_deref().map(metadata).unwrap_or_default();
+    doc.meta = meta.as_deref().map(document_properties).unwrap_or_default();
     if doc.meta.title.is_none() {
         doc.meta.title = Some(title_from_path(path));
     }
@@ -138,51 +137,6 @@ fn body_text(xml: &str) -> Result<(String, Vec<crate::document::Block>), Failure
     Ok(out.finish())
 }
 
-fn metadata(xml: &str) -> Metadata {
-    let mut reader = Reader::from_str(xml);
-    let mut meta = Metadata::default();
-    let mut current: Option<String> = None;
-    let mut value = String::new();
-    while let Ok(event) = reader.read_event() {
-        match event {
-            Event::Start(e) => {
-                current = Some(e.local_name().into_inner().to_string());
-                value.clear();
-            }
-            Event::Text(t) => value.push_str(&t.xml10_content()),
-            Event::GeneralRef(r) => value.extend(named_entity(&r)),
-            Event::End(_) => {
-                let v = value.trim().to_string();
-                match current.take().as_deref() {
-                    _ if v.is_empty() => {}
-                    Some("title") => meta.title = Some(v),
-                    Some("initial-creator") | Some("creator") => {
-                        if meta.authors.is_empty() {
-                            meta.authors = vec![v];
-                        }
-                    }
-                    Some("creation-date") => {
-                        meta.date = PartialDate::parse(&v).map(|d| d.to_string())
-                    }
-                    Some("language") => {
-                        let primary = v.split(['-', '_']).next().unwrap_or(&v);
-                        meta.lang = Some(primary.to_ascii_lowercase());
-                    }
-                    Some("keyword") => meta.tags.push(v),
-                    Some("description") | Some("subject") => {
-                        meta.description.get_or_insert(v);
-                    }
-                    _ => {}
-                }
-                value.clear();
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    meta
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,8 +158,8 @@ mod tests {
         let xml = r#"<office:document-meta xmlns:office="o" xmlns:meta="m" xmlns:dc="d"><office:meta>
             <dc:title>Memo</dc:title><meta:initial-creator>A. Writer</meta:initial-creator>
             <meta:creation-date>2023-05-02T09:30:00</meta:creation-date><dc:language>en-GB</dc:language>
-            <meta:keyword>memo</meta:keyword><meta:keyword>odt</meta:keyword></office:meta></office:document-meta>"#;
-        let m = metadata(xml);
+            <dc:creator>Last Editor</dc:creator><meta:keyword>memo</meta:keyword><meta:keyword>odt</meta:keyword></office:meta></office:document-meta>"#;
+        let m = document_properties(xml);
         assert_eq!(m.title.as_deref(), Some("Memo"));
         assert_eq!(m.authors, ["A. Writer"]);
         assert_eq!(m.date.as_deref(), Some("2023-05-02"));

@@ -209,7 +209,13 @@ mod tests {
             timeout: Duration::from_millis(timeout_ms),
             memory_bytes: 1 << 30,
         };
-        extract_isolated(&iso, &super::super::pdf::EXTRACTOR, Path::new("x.pdf"), "x.pdf", 1000)
+        extract_isolated(
+            &iso,
+            &super::super::pdf::EXTRACTOR,
+            Path::new("x.pdf"),
+            "x.pdf",
+            1000,
+        )
     }
 
     #[test]
@@ -225,8 +231,11 @@ mod tests {
         let err = script("kill -SEGV $$", 10_000).unwrap_err();
         assert_eq!(err.kind, FailureKind::Crashed);
         assert!(err.message.contains("signal 11"), "{}", err.message);
-        let err = script("echo \"thread 'main' has overflowed its stack\" >&2; kill -ABRT $$", 10_000)
-            .unwrap_err();
+        let err = script(
+            "echo \"thread 'main' has overflowed its stack\" >&2; kill -ABRT $$",
+            10_000,
+        )
+        .unwrap_err();
         assert!(err.message.contains("stack overflow"), "{}", err.message);
     }
 
@@ -240,7 +249,10 @@ mod tests {
     #[test]
     fn replies_round_trip() {
         let failure = Failure::new(FailureKind::Encrypted, "encrypted PDF");
-        let body = format!("echo '{}'", serde_json::to_string(&Reply::Err(failure.clone())).unwrap());
+        let body = format!(
+            "echo '{}'",
+            serde_json::to_string(&Reply::Err(failure.clone())).unwrap()
+        );
         assert_eq!(script(&body, 10_000).unwrap_err(), failure);
     }
 }

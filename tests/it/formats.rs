@@ -128,7 +128,10 @@ fn odt_paragraphs_headings_tables_and_metadata() {
     assert_eq!(hit["date"], "2024-01-09");
     assert_eq!(hit["lang"], "en");
     let text = hit["text"].as_str().unwrap();
-    assert!(text.contains("look-alike domain and a fabricated byline.\n\nClones | 12"), "{text}");
+    assert!(
+        text.contains("look-alike domain and a fabricated byline.\n\nClones | 12"),
+        "{text}"
+    );
 }
 
 #[test]
