@@ -4,26 +4,67 @@
 //! exactly a token that matched (stemmed forms included). Ranges are character (Unicode scalar)
 //! offsets, as in the JSON output, so scripts in any language can slice the text with them.
 
-use crate::schema;
+use crate::analysis::{self, text_field_for, TEXT_FIELDS};
 use std::collections::HashSet;
-use tantivy::tokenizer::TokenStream;
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 
 /// A half-open character range `[start, end)`.
 pub type CharRange = (usize, usize);
 
-/// Character ranges of the tokens of `text` whose analysed form is in `terms`, in order.
-pub fn highlight_ranges(text: &str, terms: &HashSet<String>) -> Vec<CharRange> {
+/// Byte ranges of the tokens of `text` whose form under `analyzer` is in `terms`.
+fn matching(
+    mut analyzer: TextAnalyzer,
+    text: &str,
+    terms: &HashSet<String>,
+    out: &mut Vec<(usize, usize)>,
+) {
     if terms.is_empty() {
-        return Vec::new();
+        return;
     }
-    let mut analyzer = schema::text_analyzer();
     let mut stream = analyzer.token_stream(text);
-    let mut byte_ranges = Vec::new();
     while let Some(token) = stream.next() {
         if terms.contains(&token.text) {
-            byte_ranges.push((token.offset_from, token.offset_to));
+            out.push((token.offset_from, token.offset_to));
         }
     }
+}
+
+/// Character ranges of the matched words of a passage's `text`, in order: tokens whose form
+/// under the analyzer of the passage's text field (chosen by its language `lang`) is in that
+/// field's `text_terms`, and names whose cross-script key is in `translit_terms`.
+pub fn highlight_ranges(
+    text: &str,
+    lang: Option<&str>,
+    text_terms: &[HashSet<String>],
+    translit_terms: &HashSet<String>,
+) -> Vec<CharRange> {
+    let field = text_field_for(lang);
+    let mut byte_ranges = Vec::new();
+    if let Some(terms) = text_terms.get(field) {
+        matching(
+            analysis::text_analyzer(&TEXT_FIELDS[field]),
+            text,
+            terms,
+            &mut byte_ranges,
+        );
+    }
+    matching(
+        analysis::translit_analyzer(),
+        text,
+        translit_terms,
+        &mut byte_ranges,
+    );
+    byte_ranges.sort_unstable();
+    byte_ranges.dedup();
+    // Merge overlapping ranges (CJK bigrams overlap by one character).
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(byte_ranges.len());
+    for (from, to) in byte_ranges {
+        match merged.last_mut() {
+            Some(last) if from < last.1 => last.1 = last.1.max(to),
+            _ => merged.push((from, to)),
+        }
+    }
+    let byte_ranges = merged;
     // Convert byte offsets (increasing) to character offsets in one pass.
     let mut out = Vec::with_capacity(byte_ranges.len());
     let mut chars = 0;
@@ -146,15 +187,38 @@ mod tests {
         words.iter().map(|w| w.to_string()).collect()
     }
 
+    fn ranges(text: &str, words: &[&str]) -> Vec<CharRange> {
+        highlight_ranges(text, None, &[terms(words)], &HashSet::new())
+    }
+
     #[test]
     fn highlights_stemmed_matches_in_characters() {
         let text = "Ünïcode: journalists were monitored; a journalist objected.";
-        let ranges = highlight_ranges(text, &terms(&["journalist", "monitor"]));
-        let got: Vec<String> = ranges
+        let found = ranges(text, &["journalist", "monitor"]);
+        let got: Vec<String> = found
             .iter()
             .map(|&(s, e)| text.chars().skip(s).take(e - s).collect())
             .collect();
         assert_eq!(got, ["journalists", "monitored", "journalist"]);
+    }
+
+    #[test]
+    fn cjk_bigram_matches_merge_and_names_highlight_across_scripts() {
+        let text = "新疆维吾尔自治区的报道提到Пригожина.";
+        let found = ranges(text, &["新疆", "疆维"]);
+        assert_eq!(found, vec![(0, 3)]);
+        let key = analysis::translit::key(
+            "prigozhin",
+            &frostem::Stemmer::new(frostem::Algorithm::Russian),
+        )
+        .unwrap();
+        let found = highlight_ranges(text, Some("zh"), &[HashSet::new()], &terms(&[&key]));
+        let word: String = text
+            .chars()
+            .skip(found[0].0)
+            .take(found[0].1 - found[0].0)
+            .collect();
+        assert_eq!(word, "Пригожина");
     }
 
     #[test]
@@ -171,8 +235,8 @@ mod tests {
             "lead ".repeat(100),
             "tail ".repeat(100)
         );
-        let ranges = highlight_ranges(&text, &terms(&["target"]));
-        let (s, r) = snippet(&text, &ranges, 60);
+        let found = ranges(&text, &["target"]);
+        let (s, r) = snippet(&text, &found, 60);
         assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
         assert!(s.chars().count() <= 62);
         let (a, b) = r[0];

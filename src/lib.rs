@@ -36,6 +36,7 @@
 
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod corpus;
 pub mod date;
 pub mod document;

@@ -8,26 +8,35 @@
 //! Errors are one line, say where the problem is (quote and parenthesis balance is checked
 //! here, with the column, before tantivy sees the query) and what to do about it.
 
+use crate::analysis::TEXT_FIELDS;
 use crate::error::{Error, ErrorKind, Result};
 use crate::index::QuarryIndex;
 use crate::schema::{QUERY_FIELDS, REC_PASSAGE};
 use std::collections::HashSet;
 use tantivy::query::{
-    BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, QueryParserError, TermQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, QueryParser,
+    QueryParserError, TermQuery,
 };
-use tantivy::query_grammar::UserInputAst;
+use tantivy::query_grammar::{Delimiter, UserInputAst, UserInputLeaf};
 use tantivy::schema::IndexRecordOption;
+use tantivy::tokenizer::TokenStream;
 use tantivy::Term;
 
 /// How much more a title match counts than a passage-text match.
 pub const TITLE_BOOST: f32 = 2.0;
 
+/// How much a cross-script name match counts (Prigozhin finding Пригожин).
+pub const TRANSLIT_BOOST: f32 = 0.5;
+
 /// A parsed query, ready to run, with the terms to highlight in passage text.
 pub struct ParsedQuery {
     /// The query, restricted to passage records.
     pub query: Box<dyn Query>,
-    /// Analysed terms of the `text` field (stemmed, lower case), for highlighting.
-    pub text_terms: HashSet<String>,
+    /// Analysed terms per text field (in the order of [`crate::analysis::TEXT_FIELDS`]), for
+    /// highlighting a passage indexed in that field.
+    pub text_terms: Vec<HashSet<String>>,
+    /// Analysed terms of the `translit` field, for highlighting names across scripts.
+    pub translit_terms: HashSet<String>,
 }
 
 impl std::fmt::Debug for ParsedQuery {
@@ -99,22 +108,37 @@ pub fn parse(index: &QuarryIndex, input: &str) -> Result<ParsedQuery> {
     }
     check_balance(input)?;
     let f = index.fields();
-    let mut parser = QueryParser::for_index(index.tantivy(), vec![f.text, f.title]);
+    let mut default_fields = f.text.clone();
+    default_fields.push(f.title);
+    let mut parser = QueryParser::for_index(index.tantivy(), default_fields);
     parser.set_field_boost(f.title, TITLE_BOOST);
+    parser.set_field_boost(f.translit, TRANSLIT_BOOST);
     let ast = tantivy::query_grammar::parse_query(input)
         .map_err(|_| translate(QueryParserError::SyntaxError(input.to_string()), input))?;
     let user_query = parser
-        .build_query_from_user_input_ast(hoist_negations(ast))
+        .build_query_from_user_input_ast(expand_fields(hoist_negations(ast)))
         .map_err(|e| translate(e, input))?;
 
-    let mut text_terms = HashSet::new();
+    let mut text_terms = vec![HashSet::new(); f.text.len()];
+    let mut translit_terms = HashSet::new();
     user_query.query_terms(&mut |term: &Term, _| {
-        if term.field() == f.text {
-            if let Some(s) = term.value().as_str() {
-                text_terms.insert(s.to_string());
-            }
+        let value = term.value();
+        let Some(s) = value.as_str() else {
+            return;
+        };
+        if let Some(i) = f.text.iter().position(|&t| t == term.field()) {
+            text_terms[i].insert(s.to_string());
+        } else if term.field() == f.translit {
+            translit_terms.insert(s.to_string());
         }
     });
+    let user_query = match proximity(index, input) {
+        Some(near) => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, user_query),
+            (Occur::Should, near),
+        ])),
+        None => user_query,
+    };
     let only_passages: Box<dyn Query> = Box::new(ConstScoreQuery::new(
         Box::new(TermQuery::new(
             Term::from_field_text(f.rec, REC_PASSAGE),
@@ -126,7 +150,11 @@ pub fn parse(index: &QuarryIndex, input: &str) -> Result<ParsedQuery> {
         (Occur::Must, user_query),
         (Occur::Must, only_passages),
     ]));
-    Ok(ParsedQuery { query, text_terms })
+    Ok(ParsedQuery {
+        query,
+        text_terms,
+        translit_terms,
+    })
 }
 
 /// Rewrites `a AND NOT b`, which the grammar reads as "a, and a clause that only excludes b"
@@ -153,6 +181,108 @@ fn hoist_negations(ast: UserInputAst) -> UserInputAst {
             UserInputAst::Boost(Box::new(hoist_negations(*inner)), boost)
         }
         leaf => leaf,
+    }
+}
+
+/// How much a pair of query words found close together (within [`PROXIMITY_SLOP`] words, in
+/// order) adds, relative to the words' own scores.
+pub const PROXIMITY_BOOST: f32 = 0.5;
+/// How far apart two consecutive query words may be to count as close.
+pub const PROXIMITY_SLOP: u32 = 2;
+
+/// For a query of plain words (no operators, fields or quotes), a query that rewards passages
+/// where consecutive query words stand close together, in order: "rapid alert system" ranks the
+/// passage that names the Rapid Alert System above one that has the three words apart.
+fn proximity(index: &QuarryIndex, input: &str) -> Option<Box<dyn Query>> {
+    let plain = input.split_whitespace().all(|w| {
+        !w.contains([':', '"', '(', ')', '*', '~', '^', '[', ']', '{', '}'])
+            && !w.starts_with(['+', '-'])
+            && !matches!(w, "AND" | "OR" | "NOT")
+    });
+    if !plain {
+        return None;
+    }
+    let f = index.fields();
+    let mut pairs: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (field_def, &field) in TEXT_FIELDS.iter().zip(&f.text) {
+        let mut analyzer = crate::analysis::text_analyzer(field_def);
+        let mut stream = analyzer.token_stream(input);
+        let mut tokens: Vec<(usize, String)> = Vec::new();
+        while let Some(t) = stream.next() {
+            tokens.push((t.position, t.text.clone()));
+        }
+        for w in tokens.windows(2) {
+            if w[0].1 == w[1].1 {
+                continue;
+            }
+            let mut phrase = PhraseQuery::new(vec![
+                Term::from_field_text(field, &w[0].1),
+                Term::from_field_text(field, &w[1].1),
+            ]);
+            phrase.set_slop(PROXIMITY_SLOP);
+            pairs.push((Occur::Should, Box::new(phrase)));
+        }
+    }
+    if pairs.is_empty() {
+        return None;
+    }
+    Some(Box::new(BoostQuery::new(
+        Box::new(BooleanQuery::new(pairs)),
+        PROXIMITY_BOOST,
+    )))
+}
+
+/// Rewrites leaves of the query for quarry's fields:
+/// - `text:word` looks in every language's text field, not only the default one;
+/// - a plain word of letters only, without a field, is also looked up as a name in the
+///   `translit` field, so a Latin spelling finds the Cyrillic one and the reverse.
+fn expand_fields(ast: UserInputAst) -> UserInputAst {
+    match ast {
+        UserInputAst::Clause(items) => UserInputAst::Clause(
+            items
+                .into_iter()
+                .map(|(occur, child)| (occur, expand_fields(child)))
+                .collect(),
+        ),
+        UserInputAst::Boost(inner, boost) => {
+            UserInputAst::Boost(Box::new(expand_fields(*inner)), boost)
+        }
+        UserInputAst::Leaf(leaf) => match *leaf {
+            UserInputLeaf::Literal(lit) if lit.field_name.as_deref() == Some("text") => {
+                let alternatives = TEXT_FIELDS
+                    .iter()
+                    .map(|tf| {
+                        let mut l = lit.clone();
+                        l.field_name = Some(tf.field.to_string());
+                        (
+                            Some(Occur::Should),
+                            UserInputAst::from(UserInputLeaf::Literal(l)),
+                        )
+                    })
+                    .collect();
+                UserInputAst::Clause(alternatives)
+            }
+            UserInputLeaf::Literal(lit)
+                if lit.field_name.is_none()
+                    && lit.delimiter == Delimiter::None
+                    && !lit.prefix
+                    && lit.phrase.chars().all(char::is_alphabetic) =>
+            {
+                let mut names = lit.clone();
+                names.field_name = Some("translit".to_string());
+                UserInputAst::Clause(vec![
+                    (
+                        Some(Occur::Should),
+                        UserInputAst::from(UserInputLeaf::Literal(lit)),
+                    ),
+                    (
+                        Some(Occur::Should),
+                        UserInputAst::from(UserInputLeaf::Literal(names)),
+                    ),
+                ])
+            }
+            other => UserInputAst::Leaf(Box::new(other)),
+        },
     }
 }
 

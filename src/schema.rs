@@ -5,31 +5,23 @@
 //! holding the whole extracted text and the metadata as JSON (for `quarry show DOC_ID` and
 //! `quarry stats`); its only indexed fields are `rec` and `doc_id`, so no text query can match it.
 //!
-//! Field names are the names users type in `field:value` queries. Two analyzers are
-//! registered: [`TEXT_ANALYZER`] for prose (lower-cased, accents folded, English-stemmed) and
-//! [`PLAIN_ANALYZER`] for metadata (lower-cased, accents folded, no stemming). Any change to
-//! fields or analyzers must bump [`SCHEMA_VERSION`]; an index with another version is refused.
+//! Field names are the names users type in `field:value` queries. The analyzers live in
+//! [`crate::analysis`]: prose fields use the script-aware analyzers (one text field per
+//! document language), metadata fields the plain one. Any change to fields or analysis must bump
+//! [`SCHEMA_VERSION`]; an index with another version is refused with the command that rebuilds it.
 
+use crate::analysis::{self, PLAIN_ANALYZER, TEXT_FIELDS, TRANSLIT_ANALYZER};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST,
     INDEXED, STORED, STRING,
 };
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    TextAnalyzer, TokenizerManager,
-};
+use tantivy::tokenizer::TokenizerManager;
 
 /// Version of the schema and analysis; stored with each index and checked when it is opened.
-pub const SCHEMA_VERSION: u32 = 2;
-
-/// The analyzer for passage text, titles and headings.
-pub const TEXT_ANALYZER: &str = "quarry_text_v1";
-/// The analyzer for metadata fields (publisher, author, tag, path...).
-pub const PLAIN_ANALYZER: &str = "quarry_plain_v1";
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A description of the analysis, recorded in the index metadata.
-pub const ANALYSIS: &str = "text: simple tokenizer, tokens over 40 bytes dropped, lower case, \
-                            ASCII folding, English Snowball stemmer; metadata: same without stemming";
+pub const ANALYSIS: &str = analysis::ANALYSIS;
 
 /// `rec` value of passage records.
 pub const REC_PASSAGE: &str = "passage";
@@ -71,8 +63,11 @@ pub struct Fields {
     pub lang: Field,
     /// The nearest heading.
     pub heading: Field,
-    /// The passage text.
-    pub text: Field,
+    /// The passage text, one field per entry of [`TEXT_FIELDS`] (a passage's text is in exactly
+    /// one of them, by its document's language); `text[0]` is the default field `text`.
+    pub text: Vec<Field>,
+    /// Cross-script name keys of the passage (indexed only; see [`analysis::translit`]).
+    pub translit: Field,
     /// 1-based page, when there is one.
     pub page: Field,
     /// 1-based line.
@@ -120,7 +115,7 @@ pub fn build() -> (Schema, Fields) {
         ordinal: b.add_u64_field("ordinal", INDEXED | STORED | FAST),
         path: b.add_text_field("path", text_options(PLAIN_ANALYZER, true, true)),
         format: b.add_text_field("format", text_options(PLAIN_ANALYZER, false, true)),
-        title: b.add_text_field("title", text_options(TEXT_ANALYZER, true, true)),
+        title: b.add_text_field("title", text_options(TEXT_FIELDS[0].analyzer, true, true)),
         author: b.add_text_field("author", text_options(PLAIN_ANALYZER, true, true)),
         publisher: b.add_text_field("publisher", text_options(PLAIN_ANALYZER, true, true)),
         date: b.add_text_field("date", STORED),
@@ -129,8 +124,12 @@ pub fn build() -> (Schema, Fields) {
         tag: b.add_text_field("tag", text_options(PLAIN_ANALYZER, true, true)),
         kind: b.add_text_field("kind", text_options(PLAIN_ANALYZER, true, true)),
         lang: b.add_text_field("lang", text_options(PLAIN_ANALYZER, false, true)),
-        heading: b.add_text_field("heading", text_options(TEXT_ANALYZER, true, true)),
-        text: b.add_text_field("text", text_options(TEXT_ANALYZER, true, true)),
+        heading: b.add_text_field("heading", text_options(TEXT_FIELDS[0].analyzer, true, true)),
+        text: TEXT_FIELDS
+            .iter()
+            .map(|f| b.add_text_field(f.field, text_options(f.analyzer, true, true)))
+            .collect(),
+        translit: b.add_text_field("translit", text_options(TRANSLIT_ANALYZER, false, false)),
         page: b.add_u64_field("page", num()),
         line: b.add_u64_field("line", num()),
         row: b.add_u64_field("row", num()),
@@ -143,34 +142,14 @@ pub fn build() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
-/// The analyzer for prose fields.
-pub fn text_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(Language::English))
-        .build()
-}
-
-/// The analyzer for metadata fields.
-pub fn plain_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .build()
-}
-
 /// Registers quarry's analyzers with an index's tokenizer manager.
 pub fn register_analyzers(manager: &TokenizerManager) {
-    manager.register(TEXT_ANALYZER, text_analyzer());
-    manager.register(PLAIN_ANALYZER, plain_analyzer());
+    analysis::register(manager);
 }
 
 /// Fields a user may name in `field:value` queries, with a word on each (for help and errors).
 pub const QUERY_FIELDS: &[(&str, &str)] = &[
-    ("text", "passage text"),
+    ("text", "passage text, in every language"),
     ("title", "document title"),
     ("heading", "nearest heading"),
     ("publisher", "publisher of the original"),
@@ -188,35 +167,14 @@ pub const QUERY_FIELDS: &[(&str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tantivy::tokenizer::TokenStream;
-
-    fn tokens(mut analyzer: TextAnalyzer, text: &str) -> Vec<String> {
-        let mut stream = analyzer.token_stream(text);
-        let mut out = Vec::new();
-        while let Some(t) = stream.next() {
-            out.push(t.text.clone());
-        }
-        out
-    }
-
-    #[test]
-    fn text_analyzer_stems_and_folds() {
-        assert_eq!(
-            tokens(text_analyzer(), "Journalists monitored Café"),
-            ["journalist", "monitor", "cafe"]
-        );
-        assert_eq!(
-            tokens(plain_analyzer(), "The Washington-Post"),
-            ["the", "washington", "post"]
-        );
-    }
 
     #[test]
     fn every_query_field_is_indexed() {
-        let (schema, _) = build();
+        let (schema, fields) = build();
         for (name, _) in QUERY_FIELDS {
             let field = schema.get_field(name).unwrap();
             assert!(schema.get_field_entry(field).is_indexed(), "{name}");
         }
+        assert_eq!(fields.text.len(), TEXT_FIELDS.len());
     }
 }

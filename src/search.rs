@@ -11,6 +11,9 @@ use crate::index::QuarryIndex;
 use crate::query;
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::Term;
 
 /// What to search for and how many hits to return.
 #[derive(Debug, Clone)]
@@ -21,6 +24,8 @@ pub struct SearchRequest {
     pub limit: usize,
     /// The snippet length, in characters.
     pub snippet_chars: usize,
+    /// Only passages of documents in this language (a code such as `ru`, or a name).
+    pub lang: Option<String>,
 }
 
 impl SearchRequest {
@@ -30,6 +35,7 @@ impl SearchRequest {
             query: query.into(),
             limit: 10,
             snippet_chars: 240,
+            lang: None,
         }
     }
 }
@@ -63,7 +69,27 @@ pub struct SearchResults {
 
 /// Runs a search.
 pub fn search(index: &QuarryIndex, request: &SearchRequest) -> Result<SearchResults> {
-    let parsed = query::parse(index, &request.query)?;
+    let mut parsed = query::parse(index, &request.query)?;
+    if let Some(lang) = &request.lang {
+        let code = crate::analysis::detect::normalise(lang).ok_or_else(|| {
+            crate::error::Error::new(
+                crate::error::ErrorKind::Query,
+                format!("unknown language '{lang}'"),
+            )
+            .with_hint("give a language code such as en, ru, zh, ar, de")
+        })?;
+        let filter = TermQuery::new(
+            Term::from_field_text(index.fields().lang, &code),
+            IndexRecordOption::Basic,
+        );
+        parsed.query = Box::new(BooleanQuery::new(vec![
+            (Occur::Must, parsed.query),
+            (
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(Box::new(filter), 0.0)),
+            ),
+        ]));
+    }
     let searcher = index.searcher();
     // Fetch a margin beyond the limit so that ties at the cut are broken by path, not by
     // segment order.
@@ -91,7 +117,12 @@ pub fn search(index: &QuarryIndex, request: &SearchRequest) -> Result<SearchResu
         .into_iter()
         .enumerate()
         .map(|(i, (score, passage))| {
-            let highlights = highlight::highlight_ranges(&passage.text, &parsed.text_terms);
+            let highlights = highlight::highlight_ranges(
+                &passage.text,
+                passage.lang.as_deref(),
+                &parsed.text_terms,
+                &parsed.translit_terms,
+            );
             let (snippet, snippet_highlights) =
                 highlight::snippet(&passage.text, &highlights, request.snippet_chars);
             Hit {

@@ -20,8 +20,14 @@ pub struct Stats {
     pub skipped: u64,
     /// Documents per format.
     pub by_format: BTreeMap<String, u64>,
-    /// Documents per publisher.
+    /// Files per publisher.
     pub by_publisher: BTreeMap<String, u64>,
+    /// Files per kind of source.
+    pub by_kind: BTreeMap<String, u64>,
+    /// Dated documents and records per year.
+    pub by_year: BTreeMap<String, u64>,
+    /// Documents and records per language.
+    pub by_lang: BTreeMap<String, u64>,
     /// Earliest document date.
     pub date_min: Option<String>,
     /// Latest document date.
@@ -54,6 +60,9 @@ pub fn stats(index: &QuarryIndex) -> Stats {
         skipped: b.skipped,
         by_format: b.by_format.clone(),
         by_publisher: b.by_publisher.clone(),
+        by_kind: b.by_kind.clone(),
+        by_year: b.by_year.clone(),
+        by_lang: b.by_lang.clone(),
         date_min: b.date_min.clone(),
         date_max: b.date_max.clone(),
         undated: b.undated,

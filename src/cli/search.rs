@@ -36,6 +36,10 @@ pub struct Args {
     /// Snippet length in characters
     #[arg(long, value_name = "N", default_value_t = 240)]
     snippet_chars: usize,
+
+    /// Only documents in this language (a code such as en, ru, zh, ar, de; declared or detected)
+    #[arg(long, value_name = "LANG")]
+    lang: Option<String>,
 }
 
 /// Opens the index, building it from `./corpus/` first when there is none and that exists.
@@ -63,6 +67,7 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         query: args.query.join(" "),
         limit: args.limit,
         snippet_chars: args.snippet_chars,
+        lang: args.lang,
     };
     let results = quarry::search(&index, &request)?;
     let style = Style {

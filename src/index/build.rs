@@ -216,6 +216,9 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
     };
     let mut by_format = BTreeMap::new();
     let mut by_publisher = BTreeMap::new();
+    let mut by_kind = BTreeMap::new();
+    let mut by_year: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_lang: BTreeMap<String, u64> = BTreeMap::new();
     let (mut earliest, mut latest): (Option<PartialDate>, Option<PartialDate>) = (None, None);
     let mut undated = 0;
     for (source, outcome) in walked.sources.iter().zip(outcomes) {
@@ -231,6 +234,14 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
                 *by_format.entry(format.to_string()).or_insert(0) += 1;
                 let publisher = ing.publisher.unwrap_or_else(|| "(none)".to_string());
                 *by_publisher.entry(publisher).or_insert(0) += 1;
+                let kind = ing.kind.unwrap_or_else(|| "(none)".to_string());
+                *by_kind.entry(kind).or_insert(0) += 1;
+                for (year, n) in ing.years {
+                    *by_year.entry(year).or_insert(0) += n;
+                }
+                for (lang, n) in ing.langs {
+                    *by_lang.entry(lang).or_insert(0) += n;
+                }
                 earliest = earliest.into_iter().chain(ing.earliest).min();
                 latest = latest.into_iter().chain(ing.latest).max();
                 undated += ing.undated;
@@ -277,6 +288,9 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
         skipped: summary.skipped,
         by_format,
         by_publisher,
+        by_kind,
+        by_year,
+        by_lang,
         date_min: earliest.map(|d| d.to_string()),
         date_max: latest.map(|d| d.to_string()),
         undated,

@@ -7,6 +7,8 @@
 //! record (their text is their passages).
 
 use super::walk::Source;
+use crate::analysis::translit::translit_text;
+use crate::analysis::{detect, text_field_for};
 use crate::corpus;
 use crate::date::PartialDate;
 use crate::document::{Document, Metadata};
@@ -34,6 +36,12 @@ pub(crate) struct Ingested {
     pub warnings: Vec<String>,
     /// The publisher of the file (of its first row, for records).
     pub publisher: Option<String>,
+    /// The kind of the file (of its first row, for records).
+    pub kind: Option<String>,
+    /// Documents or rows per language.
+    pub langs: std::collections::BTreeMap<String, u64>,
+    /// Documents or rows per year of their date.
+    pub years: std::collections::BTreeMap<String, u64>,
     pub earliest: Option<PartialDate>,
     pub latest: Option<PartialDate>,
     /// Documents or rows without a date.
@@ -41,11 +49,19 @@ pub(crate) struct Ingested {
 }
 
 impl Ingested {
+    fn note_lang(&mut self, lang: Option<&str>) {
+        *self
+            .langs
+            .entry(lang.unwrap_or("(unknown)").to_string())
+            .or_insert(0) += 1;
+    }
+
     fn note_date(&mut self, date: Option<&str>) {
         match date.and_then(PartialDate::parse) {
             Some(d) => {
                 self.earliest = Some(self.earliest.map_or(d, |e| e.min(d)));
                 self.latest = Some(self.latest.map_or(d, |l| l.max(d)));
+                *self.years.entry(format!("{:04}", d.year)).or_insert(0) += 1;
             }
             None => self.undated += 1,
         }
@@ -89,11 +105,14 @@ pub(crate) fn ingest(source: &Source, ctx: &Context<'_>) -> Result<Ingested, Fai
                     source
                         .corpus
                         .apply(&source.rel, sidecar.as_ref(), &mut doc.meta, true);
+                    settle_language(doc);
                     if first {
                         ingested.publisher.clone_from(&doc.meta.publisher);
+                        ingested.kind.clone_from(&doc.meta.kind);
                         first = false;
                     }
                     ingested.note_date(doc.meta.date.as_deref());
+                    ingested.note_lang(doc.meta.lang.as_deref());
                     let id = record_id_for(&doc.path, doc.row.unwrap_or(0));
                     ingested.passages += add_passages(doc, &id, ctx)? as u64;
                     Ok(())
@@ -127,8 +146,11 @@ pub(crate) fn ingest(source: &Source, ctx: &Context<'_>) -> Result<Ingested, Fai
             source
                 .corpus
                 .apply(&source.rel, sidecar.as_ref(), &mut doc.meta, false);
+            settle_language(&mut doc);
             ingested.publisher.clone_from(&doc.meta.publisher);
+            ingested.kind.clone_from(&doc.meta.kind);
             ingested.note_date(doc.meta.date.as_deref());
+            ingested.note_lang(doc.meta.lang.as_deref());
             let id = doc_id_for(&doc.path);
             let count = add_passages(&doc, &id, ctx).map_err(engine_failure)?;
             ctx.writer
@@ -138,6 +160,13 @@ pub(crate) fn ingest(source: &Source, ctx: &Context<'_>) -> Result<Ingested, Fai
         }
     }
     Ok(ingested)
+}
+
+/// The document's language as a code: the declared one normalised (`en-GB` → `en`,
+/// `English` → `en`), else detected from its text when detection is confident.
+fn settle_language(doc: &mut Document) {
+    let declared = doc.meta.lang.as_deref().and_then(detect::normalise);
+    doc.meta.lang = declared.or_else(|| detect::detect(&doc.text));
 }
 
 fn engine_failure(message: String) -> Failure {
@@ -211,7 +240,12 @@ fn passage_record(doc: &Document, doc_id: &str, p: &Passage, f: &Fields) -> Tant
     if let Some(h) = &p.heading {
         out.add_text(f.heading, h);
     }
-    out.add_text(f.text, &doc.text[p.byte_start..p.byte_end]);
+    let text = &doc.text[p.byte_start..p.byte_end];
+    out.add_text(f.text[text_field_for(doc.meta.lang.as_deref())], text);
+    let names = translit_text(text);
+    if !names.is_empty() {
+        out.add_text(f.translit, names);
+    }
     if let Some(page) = p.page {
         out.add_u64(f.page, u64::from(page));
     }

@@ -58,8 +58,17 @@ pub struct BuildInfo {
     pub skipped: u64,
     /// Files per source format.
     pub by_format: BTreeMap<String, u64>,
-    /// Documents per publisher (`(none)` for documents without one).
+    /// Files per publisher (`(none)` for files without one).
     pub by_publisher: BTreeMap<String, u64>,
+    /// Files per kind of source (`(none)` for files without one).
+    #[serde(default)]
+    pub by_kind: BTreeMap<String, u64>,
+    /// Dated documents and records per year.
+    #[serde(default)]
+    pub by_year: BTreeMap<String, u64>,
+    /// Documents and records per language (`(unknown)` when neither declared nor detected).
+    #[serde(default)]
+    pub by_lang: BTreeMap<String, u64>,
     /// The earliest document date.
     pub date_min: Option<String>,
     /// The latest document date.

@@ -114,7 +114,11 @@ impl PassageRecord {
             start: first_u64(doc, f.start).unwrap_or(0),
             end: first_u64(doc, f.end).unwrap_or(0),
             heading: first_str(doc, f.heading),
-            text: first_str(doc, f.text).unwrap_or_default(),
+            text: f
+                .text
+                .iter()
+                .find_map(|&field| first_str(doc, field))
+                .unwrap_or_default(),
             extra,
         }
     }

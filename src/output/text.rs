@@ -232,11 +232,23 @@ pub fn write_stats_text(out: &mut dyn Write, s: &Stats, style: Style) -> io::Res
     for (k, v) in &s.by_format {
         writeln!(out, "  {v:>8}  {}", sanitize(k))?;
     }
-    writeln!(out, "{}", label("by publisher"))?;
-    let mut publishers: Vec<_> = s.by_publisher.iter().collect();
-    publishers.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    for (k, v) in publishers {
-        writeln!(out, "  {v:>8}  {}", sanitize(k))?;
+    for (name, counts) in [
+        ("by language", &s.by_lang),
+        ("by kind", &s.by_kind),
+        ("by publisher", &s.by_publisher),
+    ] {
+        writeln!(out, "{}", label(name))?;
+        let mut rows: Vec<_> = counts.iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for (k, v) in rows {
+            writeln!(out, "  {v:>8}  {}", sanitize(k))?;
+        }
+    }
+    writeln!(out, "{}", label("by year"))?;
+    let widest = s.by_year.values().copied().max().unwrap_or(1).max(1);
+    for (year, n) in &s.by_year {
+        let bar = "█".repeat(((*n as f64 / widest as f64) * 40.0).ceil() as usize);
+        writeln!(out, "  {year}  {n:>8}  {}", painter.paint(DIM, &bar))?;
     }
     Ok(())
 }

@@ -462,6 +462,11 @@ fn stats_reports_counts_formats_publishers_and_dates() {
     assert_eq!(stats["date_min"], "2019-03-01");
     assert_eq!(stats["date_max"], "2021-12-31");
     assert_eq!(stats["undated"], 1);
+    assert_eq!(stats["by_kind"]["investigation"], 1);
+    assert_eq!(stats["by_kind"]["(none)"], 3);
+    assert_eq!(stats["by_year"]["2020"], 1);
+    assert_eq!(stats["by_year"]["2019"], 1);
+    assert_eq!(stats["by_year"]["2021"], 1);
     assert!(stats["size_bytes"].as_u64().unwrap() > 0);
     assert!(stats["passages"].as_u64().unwrap() >= 4);
     let text = ws.run(&["stats"]).expect(0).stdout();

@@ -5,4 +5,6 @@
 mod cli;
 mod common;
 mod formats;
+mod golden;
+mod languages;
 mod shared_data;

@@ -1,0 +1,284 @@
+//! The script-aware tokenizer and the per-script stemming filter.
+//!
+//! [`ScriptTokenizer`] splits text into lower-cased words (runs of letters and digits, as
+//! tantivy's simple tokenizer does) and writes scripts without spaces between words (Chinese,
+//! Japanese, Korean) as overlapping bigrams of characters (a run of one character is kept as
+//! it is), so 新疆 matches inside 新疆维吾尔自治区 and phrase queries work. `ё` is folded to `е`.
+//! [`ScriptStemmer`] stems each token by its script: Cyrillic with the Russian stemmer, Arabic
+//! with the Arabic stemmer, Latin with the stemmer of the field's language, others not at all.
+
+use crate::passage::is_cjk;
+use frostem::{Algorithm, Stemmer};
+use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
+
+/// Splits text into words and CJK bigrams, lower-cased.
+#[derive(Clone, Debug, Default)]
+pub struct ScriptTokenizer;
+
+/// A token stream over tokens computed up front.
+pub struct VecTokenStream {
+    tokens: Vec<Token>,
+    next: usize,
+}
+
+impl TokenStream for VecTokenStream {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+fn lower(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        match c {
+            'Ё' | 'ё' => out.push('е'),
+            c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// Tokens being collected, with the next position.
+#[derive(Default)]
+struct Collector {
+    tokens: Vec<Token>,
+    position: usize,
+}
+
+impl Collector {
+    fn push(&mut self, from: usize, to: usize, text: String) {
+        self.tokens.push(Token {
+            offset_from: from,
+            offset_to: to,
+            position: self.position,
+            text,
+            position_length: 1,
+        });
+        self.position += 1;
+    }
+
+    /// Emits a run of CJK characters as bigrams (a lone character as itself) and clears it.
+    fn flush_cjk(&mut self, run: &mut Vec<(usize, char)>) {
+        if let [(i, c)] = run[..] {
+            self.push(i, i + c.len_utf8(), c.to_string());
+        } else {
+            for pair in run.windows(2) {
+                let ((i, a), (j, b)) = (pair[0], pair[1]);
+                self.push(i, j + b.len_utf8(), [a, b].iter().collect());
+            }
+        }
+        run.clear();
+    }
+}
+
+/// The tokens of `text`.
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut out = Collector::default();
+    let mut word_start: Option<usize> = None;
+    let mut cjk: Vec<(usize, char)> = Vec::new();
+    for (i, c) in text.char_indices() {
+        if is_cjk(c) {
+            if let Some(s) = word_start.take() {
+                out.push(s, i, lower(&text[s..i]));
+            }
+            cjk.push((i, c));
+        } else if c.is_alphanumeric() {
+            out.flush_cjk(&mut cjk);
+            word_start.get_or_insert(i);
+        } else {
+            out.flush_cjk(&mut cjk);
+            if let Some(s) = word_start.take() {
+                out.push(s, i, lower(&text[s..i]));
+            }
+        }
+    }
+    out.flush_cjk(&mut cjk);
+    if let Some(s) = word_start {
+        out.push(s, text.len(), lower(&text[s..]));
+    }
+    out.tokens
+}
+
+impl Tokenizer for ScriptTokenizer {
+    type TokenStream<'a> = VecTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        VecTokenStream {
+            tokens: tokenize(text),
+            next: 0,
+        }
+    }
+}
+
+/// The writing system of a token, by its first letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
+    /// Latin letters (and digits).
+    Latin,
+    /// Cyrillic.
+    Cyrillic,
+    /// Arabic (also Persian and Urdu letters).
+    Arabic,
+    /// Anything else (CJK bigrams, Greek, Hebrew, Devanagari...).
+    Other,
+}
+
+/// The script of a token.
+pub fn script_of(token: &str) -> Script {
+    match token.chars().find(|c| c.is_alphabetic()) {
+        None => Script::Latin,
+        Some(c) => match c as u32 {
+            0x0000..=0x024F | 0x1E00..=0x1EFF => Script::Latin,
+            0x0400..=0x052F => Script::Cyrillic,
+            0x0600..=0x06FF
+            | 0x0750..=0x077F
+            | 0x08A0..=0x08FF
+            | 0xFB50..=0xFDFF
+            | 0xFE70..=0xFEFF => Script::Arabic,
+            _ => Script::Other,
+        },
+    }
+}
+
+/// Stems each token with the stemmer of its script (see the module docs).
+#[derive(Clone, Copy, Debug)]
+pub struct ScriptStemmer {
+    /// The stemmer for Latin-script tokens, if any.
+    pub latin: Option<Algorithm>,
+}
+
+/// [`ScriptStemmer`] applied to a tokenizer.
+#[derive(Clone)]
+pub struct ScriptStemmerWrapper<T> {
+    latin: Option<Algorithm>,
+    inner: T,
+}
+
+impl TokenFilter for ScriptStemmer {
+    type Tokenizer<T: Tokenizer> = ScriptStemmerWrapper<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> ScriptStemmerWrapper<T> {
+        ScriptStemmerWrapper {
+            latin: self.latin,
+            inner: tokenizer,
+        }
+    }
+}
+
+/// The stemmers a stream uses.
+struct Stemmers {
+    latin: Option<Stemmer>,
+    russian: Stemmer,
+    arabic: Stemmer,
+}
+
+impl Stemmers {
+    fn new(latin: Option<Algorithm>) -> Stemmers {
+        Stemmers {
+            latin: latin.map(Stemmer::new),
+            russian: Stemmer::new(Algorithm::Russian),
+            arabic: Stemmer::new(Algorithm::Arabic),
+        }
+    }
+
+    fn stem(&self, token: &mut String) {
+        let stemmer = match script_of(token) {
+            Script::Latin => self.latin.as_ref(),
+            Script::Cyrillic => Some(&self.russian),
+            Script::Arabic => Some(&self.arabic),
+            Script::Other => None,
+        };
+        if let Some(stemmer) = stemmer {
+            let stemmed = stemmer.stem(token).into_owned();
+            *token = stemmed;
+        }
+    }
+}
+
+/// The token stream of [`ScriptStemmerWrapper`].
+pub struct ScriptStemmerStream<S> {
+    tail: S,
+    stemmers: Stemmers,
+}
+
+impl<T: Tokenizer> Tokenizer for ScriptStemmerWrapper<T> {
+    type TokenStream<'a> = ScriptStemmerStream<T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        ScriptStemmerStream {
+            tail: self.inner.token_stream(text),
+            stemmers: Stemmers::new(self.latin),
+        }
+    }
+}
+
+impl<S: TokenStream> TokenStream for ScriptStemmerStream<S> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        self.stemmers.stem(&mut self.tail.token_mut().text);
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(text: &str) -> Vec<String> {
+        tokenize(text).into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn words_are_lower_cased_and_cjk_runs_become_bigrams() {
+        assert_eq!(texts("The IRA's ads"), ["the", "ira", "s", "ads"]);
+        assert_eq!(texts("Ёлка"), ["елка"]);
+        assert_eq!(texts("新疆维吾尔"), ["新疆", "疆维", "维吾", "吾尔"]);
+        assert_eq!(texts("在新疆。"), ["在新", "新疆"]);
+        assert_eq!(texts("A 疆 b"), ["a", "疆", "b"]);
+        assert_eq!(texts("x新疆y"), ["x", "新疆", "y"]);
+    }
+
+    #[test]
+    fn offsets_and_positions_are_exact() {
+        let text = "Пригожин 新疆维";
+        let tokens = tokenize(text);
+        for (i, t) in tokens.iter().enumerate() {
+            assert_eq!(t.position, i);
+            assert!(text.is_char_boundary(t.offset_from) && text.is_char_boundary(t.offset_to));
+        }
+        assert_eq!(
+            &text[tokens[0].offset_from..tokens[0].offset_to],
+            "Пригожин"
+        );
+        assert_eq!(&text[tokens[2].offset_from..tokens[2].offset_to], "疆维");
+    }
+
+    #[test]
+    fn scripts_are_recognised() {
+        assert_eq!(script_of("report"), Script::Latin);
+        assert_eq!(script_of("2021"), Script::Latin);
+        assert_eq!(script_of("пропаганда"), Script::Cyrillic);
+        assert_eq!(script_of("دعاية"), Script::Arabic);
+        assert_eq!(script_of("新疆"), Script::Other);
+    }
+}

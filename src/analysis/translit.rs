@@ -1,0 +1,277 @@
+//! Cross-script matching of names: Prigozhin ↔ Пригожин, Navalny ↔ Навальный.
+//!
+//! Passages also feed a `translit` field. At index time it receives the passage's Cyrillic words
+//! and its capitalised Latin words (names), see [`translit_text`]; at query time every plain
+//! query word is also looked up there. The [`Translit`] filter maps both scripts onto one key:
+//! Latin words are written in Cyrillic by the common English transliteration read backwards
+//! (`zh` → ж, `kh` → х, `ts` → ц, `ch` → ч, `sh` → ш, `shch` → щ, `ya` → я, `yu` → ю, a final
+//! `y` or `yy` → ый, `iy` → ий...), both are stemmed with the Russian stemmer, so inflected forms
+//! (Пригожина, Навального) meet their Latin spellings, and the stems are normalised (й → и, ь and
+//! ъ dropped) so that spelling differences the Latin side cannot see vanish. Tokens in other
+//! scripts are dropped.
+
+use super::tokenizer::{script_of, Script};
+use frostem::{Algorithm, Stemmer};
+use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
+
+/// The words of `text` that go into the `translit` field: Cyrillic words and capitalised
+/// Latin words, separated by spaces.
+pub fn translit_text(text: &str) -> String {
+    let mut out = String::new();
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        let Some(first) = word.chars().next() else {
+            continue;
+        };
+        let keep = match script_of(word) {
+            Script::Cyrillic => true,
+            Script::Latin => first.is_uppercase() && word.chars().count() >= 3,
+            _ => false,
+        };
+        if keep {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+/// Latin → Cyrillic, longest match first, for lower-case ASCII.
+const LATIN_TO_CYRILLIC: &[(&str, &str)] = &[
+    ("shch", "щ"),
+    ("sch", "щ"),
+    ("zh", "ж"),
+    ("kh", "х"),
+    ("ts", "ц"),
+    ("tz", "ц"),
+    ("ch", "ч"),
+    ("sh", "ш"),
+    ("yu", "ю"),
+    ("ju", "ю"),
+    ("ya", "я"),
+    ("ja", "я"),
+    ("yo", "е"),
+    ("jo", "е"),
+    ("ye", "е"),
+    ("je", "е"),
+    ("yi", "и"),
+    ("iy", "ы"),
+    ("yy", "ы"),
+    ("ij", "ы"),
+    ("ph", "ф"),
+    ("a", "а"),
+    ("b", "б"),
+    ("c", "к"),
+    ("d", "д"),
+    ("e", "е"),
+    ("f", "ф"),
+    ("g", "г"),
+    ("h", "х"),
+    ("i", "и"),
+    ("j", "и"),
+    ("k", "к"),
+    ("l", "л"),
+    ("m", "м"),
+    ("n", "н"),
+    ("o", "о"),
+    ("p", "п"),
+    ("q", "к"),
+    ("r", "р"),
+    ("s", "с"),
+    ("t", "т"),
+    ("u", "у"),
+    ("v", "в"),
+    ("w", "в"),
+    ("x", "кс"),
+    ("z", "з"),
+];
+
+fn is_vowel(c: char) -> bool {
+    matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y')
+}
+
+/// Word endings of Russian names and adjectives as English transliterations write them:
+/// Navalnyy/Navalny → -ный, Zelenskiy → -ий, Sergei → -ей, Nikolai → -ай.
+const ENDINGS: &[(&str, &str)] = &[
+    ("iy", "ий"),
+    ("ij", "ий"),
+    ("ii", "ий"),
+    ("yy", "ый"),
+    ("yj", "ый"),
+    ("yi", "ый"),
+    ("ei", "ей"),
+    ("ai", "ай"),
+    ("oi", "ой"),
+    ("ui", "уй"),
+];
+
+/// A lower-case Latin word written in Cyrillic (see the module docs).
+fn cyrillize(word: &str) -> String {
+    let (stem, ending) = match ENDINGS
+        .iter()
+        .find(|(l, _)| word.len() > l.len() + 1 && word.ends_with(l))
+    {
+        Some((l, c)) => (&word[..word.len() - l.len()], *c),
+        None => match word.strip_suffix('y') {
+            // A final y after a consonant is the adjectival -ый; after a vowel it is й.
+            Some(rest) if rest.len() > 1 && !rest.ends_with(is_vowel) => (rest, "ый"),
+            _ => (word, ""),
+        },
+    };
+    let mut out = cyrillize_body(stem);
+    out.push_str(ending);
+    out
+}
+
+fn cyrillize_body(word: &str) -> String {
+    let bytes = word.as_bytes();
+    let mut out = String::with_capacity(word.len() * 2);
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &word[i..];
+        if rest.starts_with('y') {
+            // y after a vowel is й (folded to и); elsewhere, and at the end, ы.
+            let after_vowel = i > 0 && is_vowel(bytes[i - 1] as char);
+            let next_is_vowel = bytes.get(i + 1).is_some_and(|&b| is_vowel(b as char));
+            if !next_is_vowel {
+                out.push_str(if after_vowel { "й" } else { "ы" });
+                i += 1;
+                continue;
+            }
+        }
+        match LATIN_TO_CYRILLIC.iter().find(|(l, _)| rest.starts_with(l)) {
+            Some((l, c)) => {
+                out.push_str(c);
+                i += l.len();
+            }
+            None => {
+                // Digits and anything unexpected pass through.
+                let ch = rest.chars().next().unwrap_or(' ');
+                out.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+    }
+    out
+}
+
+/// Cyrillic normalised for matching: й → и, ё → е, ь and ъ dropped.
+fn normalise_cyrillic(word: &str) -> String {
+    word.chars()
+        .filter(|&c| c != 'ь' && c != 'ъ')
+        .map(|c| match c {
+            'й' => 'и',
+            'ё' => 'е',
+            c => c,
+        })
+        .collect()
+}
+
+/// The cross-script key of a lower-case token, or `None` for tokens of other scripts: the
+/// Russian stem of its Cyrillic form, normalised after stemming (so the stemmer still sees
+/// endings such as -ый and -ий).
+pub fn key(token: &str, stemmer: &Stemmer) -> Option<String> {
+    let stemmed = match script_of(token) {
+        Script::Latin if token.chars().any(|c| c.is_ascii_alphabetic()) => {
+            stemmer.stem(&cyrillize(token)).into_owned()
+        }
+        Script::Cyrillic => stemmer.stem(token).into_owned(),
+        _ => return None,
+    };
+    Some(normalise_cyrillic(&stemmed))
+}
+
+/// The filter that turns tokens into cross-script keys (dropping tokens of other scripts).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Translit;
+
+/// [`Translit`] applied to a tokenizer.
+#[derive(Clone)]
+pub struct TranslitWrapper<T> {
+    inner: T,
+}
+
+impl TokenFilter for Translit {
+    type Tokenizer<T: Tokenizer> = TranslitWrapper<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> TranslitWrapper<T> {
+        TranslitWrapper { inner: tokenizer }
+    }
+}
+
+/// The token stream of [`TranslitWrapper`].
+pub struct TranslitStream<S> {
+    tail: S,
+    stemmer: Stemmer,
+}
+
+impl<T: Tokenizer> Tokenizer for TranslitWrapper<T> {
+    type TokenStream<'a> = TranslitStream<T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        TranslitStream {
+            tail: self.inner.token_stream(text),
+            stemmer: Stemmer::new(Algorithm::Russian),
+        }
+    }
+}
+
+impl<S: TokenStream> TokenStream for TranslitStream<S> {
+    fn advance(&mut self) -> bool {
+        while self.tail.advance() {
+            let token = self.tail.token_mut();
+            if let Some(k) = key(&token.text, &self.stemmer) {
+                token.text = k;
+                return true;
+            }
+        }
+        false
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(word: &str) -> String {
+        let stemmer = Stemmer::new(Algorithm::Russian);
+        key(&super::super::tokenizer::tokenize(word)[0].text, &stemmer).unwrap()
+    }
+
+    #[test]
+    fn names_meet_across_scripts_and_inflections() {
+        for (latin, cyrillic) in [
+            ("Prigozhin", "Пригожин"),
+            ("Prigozhin", "Пригожина"),
+            ("Navalny", "Навальный"),
+            ("Navalny", "Навального"),
+            ("Navalnyy", "Навальным"),
+            ("Zelensky", "Зеленский"),
+            ("Shoigu", "Шойгу"),
+            ("Sergei", "Сергей"),
+            ("Khodorkovsky", "Ходорковский"),
+            ("Yevgeny", "Евгений"),
+            ("Chechnya", "Чечня"),
+        ] {
+            assert_eq!(k(latin), k(cyrillic), "{latin} ~ {cyrillic}");
+        }
+        assert_ne!(k("Moscow"), k("Пригожин"));
+    }
+
+    #[test]
+    fn only_cyrillic_and_capitalised_latin_words_are_kept() {
+        assert_eq!(
+            translit_text("the Wagner group of Пригожин, 2023 and IRA"),
+            "Wagner Пригожин IRA"
+        );
+    }
+}
