@@ -8,6 +8,7 @@
 //! Errors are one line, say where the problem is (quote and parenthesis balance is checked
 //! here, with the column, before tantivy sees the query) and what to do about it.
 
+use crate::analysis::translit::latin_variants;
 use crate::analysis::TEXT_FIELDS;
 use crate::error::{Error, ErrorKind, Result};
 use crate::index::QuarryIndex;
@@ -234,8 +235,9 @@ fn proximity(index: &QuarryIndex, input: &str) -> Option<Box<dyn Query>> {
 
 /// Rewrites leaves of the query for quarry's fields:
 /// - `text:word` looks in every language's text field, not only the default one;
-/// - a plain word of letters only, without a field, is also looked up as a name in the
-///   `translit` field, so a Latin spelling finds the Cyrillic one and the reverse.
+/// - a plain word of letters only, without a field, is also looked up as a name in the other
+///   script: a Latin word in the `translit` field (finding its Cyrillic spellings), a Cyrillic
+///   word in its English transliterations (see [`crate::analysis::translit`]).
 fn expand_fields(ast: UserInputAst) -> UserInputAst {
     match ast {
         UserInputAst::Clause(items) => UserInputAst::Clause(
@@ -268,18 +270,31 @@ fn expand_fields(ast: UserInputAst) -> UserInputAst {
                     && !lit.prefix
                     && lit.phrase.chars().all(char::is_alphabetic) =>
             {
-                let mut names = lit.clone();
-                names.field_name = Some("translit".to_string());
-                UserInputAst::Clause(vec![
-                    (
-                        Some(Occur::Should),
-                        UserInputAst::from(UserInputLeaf::Literal(lit)),
-                    ),
-                    (
+                let variants = latin_variants(&lit.phrase);
+                let mut alternatives = vec![(
+                    Some(Occur::Should),
+                    UserInputAst::from(UserInputLeaf::Literal(lit.clone())),
+                )];
+                if variants.is_empty() {
+                    // A Latin word: also look for its Cyrillic spellings.
+                    let mut names = lit;
+                    names.field_name = Some("translit".to_string());
+                    alternatives.push((
                         Some(Occur::Should),
                         UserInputAst::from(UserInputLeaf::Literal(names)),
-                    ),
-                ])
+                    ));
+                } else {
+                    // A Cyrillic word: also look for its English spellings.
+                    for v in variants {
+                        let mut latin = lit.clone();
+                        latin.phrase = v;
+                        alternatives.push((
+                            Some(Occur::Should),
+                            UserInputAst::from(UserInputLeaf::Literal(latin)),
+                        ));
+                    }
+                }
+                UserInputAst::Clause(alternatives)
             }
             other => UserInputAst::Leaf(Box::new(other)),
         },

@@ -94,7 +94,7 @@ pub const TRANSLIT_ANALYZER: &str = "quarry_translit_v1";
 pub const ANALYSIS: &str = "text fields text/en, text_de, text_fr, text_es, text_pt, text_it by \
     document language: words (CJK as bigrams), lower case, Latin accents folded, tokens over 40 \
     bytes dropped, stemmed by script (Latin: the field's Snowball stemmer; Cyrillic: Russian; \
-    Arabic: Arabic); translit: Cyrillic and capitalised Latin words mapped onto Russian stems; \
+    Arabic: Arabic); translit: Cyrillic words as normalised Russian stems; \
     metadata: words, lower case, accents folded";
 
 /// The analyzer of a text field.

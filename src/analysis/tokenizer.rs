@@ -15,29 +15,43 @@ use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 #[derive(Clone, Debug, Default)]
 pub struct ScriptTokenizer;
 
-/// A token stream over tokens computed up front.
-pub struct VecTokenStream {
-    tokens: Vec<Token>,
-    next: usize,
+/// The streaming token stream of [`ScriptTokenizer`]: one reused token, no allocation per word.
+pub struct ScriptTokenStream<'a> {
+    text: &'a str,
+    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+    token: Token,
+    /// The last CJK character read, while inside a run of them.
+    cjk: Option<(usize, char)>,
+    /// Whether the current CJK run has produced a bigram yet.
+    cjk_emitted: bool,
+    started: bool,
 }
 
-impl TokenStream for VecTokenStream {
-    fn advance(&mut self) -> bool {
-        self.next += 1;
-        self.next <= self.tokens.len()
+impl<'a> ScriptTokenStream<'a> {
+    fn new(text: &'a str) -> Self {
+        ScriptTokenStream {
+            text,
+            chars: text.char_indices().peekable(),
+            token: Token::default(),
+            cjk: None,
+            cjk_emitted: false,
+            started: false,
+        }
     }
 
-    fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.next - 1]
+    fn emit(&mut self, from: usize, to: usize) {
+        if self.started {
+            self.token.position += 1;
+        } else {
+            self.token.position = 0;
+            self.started = true;
+        }
+        self.token.offset_from = from;
+        self.token.offset_to = to;
     }
 }
 
-fn lower(word: &str) -> String {
-    let mut out = String::with_capacity(word.len());
+fn push_lower(out: &mut String, word: &str) {
     for c in word.chars() {
         match c {
             'Ё' | 'ё' => out.push('е'),
@@ -45,78 +59,86 @@ fn lower(word: &str) -> String {
             c => out.extend(c.to_lowercase()),
         }
     }
+}
+
+impl TokenStream for ScriptTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        loop {
+            if let Some((i, a)) = self.cjk {
+                match self.chars.peek().copied() {
+                    Some((j, b)) if is_cjk(b) => {
+                        self.chars.next();
+                        self.cjk = Some((j, b));
+                        self.cjk_emitted = true;
+                        self.emit(i, j + b.len_utf8());
+                        self.token.text.clear();
+                        self.token.text.push(a);
+                        self.token.text.push(b);
+                        return true;
+                    }
+                    _ => {
+                        self.cjk = None;
+                        if !self.cjk_emitted {
+                            self.emit(i, i + a.len_utf8());
+                            self.token.text.clear();
+                            self.token.text.push(a);
+                            return true;
+                        }
+                    }
+                }
+            }
+            let (i, c) = loop {
+                match self.chars.next() {
+                    None => return false,
+                    Some((i, c)) if is_cjk(c) || c.is_alphanumeric() => break (i, c),
+                    Some(_) => {}
+                }
+            };
+            if is_cjk(c) {
+                self.cjk = Some((i, c));
+                self.cjk_emitted = false;
+                continue;
+            }
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, d)) = self.chars.peek() {
+                if d.is_alphanumeric() && !is_cjk(d) {
+                    end = j + d.len_utf8();
+                    self.chars.next();
+                } else {
+                    break;
+                }
+            }
+            self.emit(i, end);
+            self.token.text.clear();
+            push_lower(&mut self.token.text, &self.text[i..end]);
+            return true;
+        }
+    }
+
+    fn token(&self) -> &Token {
+        &self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
+    }
+}
+
+/// The tokens of `text` (for tests and tools; indexing streams them).
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut stream = ScriptTokenStream::new(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().clone());
+    }
     out
 }
 
-/// Tokens being collected, with the next position.
-#[derive(Default)]
-struct Collector {
-    tokens: Vec<Token>,
-    position: usize,
-}
-
-impl Collector {
-    fn push(&mut self, from: usize, to: usize, text: String) {
-        self.tokens.push(Token {
-            offset_from: from,
-            offset_to: to,
-            position: self.position,
-            text,
-            position_length: 1,
-        });
-        self.position += 1;
-    }
-
-    /// Emits a run of CJK characters as bigrams (a lone character as itself) and clears it.
-    fn flush_cjk(&mut self, run: &mut Vec<(usize, char)>) {
-        if let [(i, c)] = run[..] {
-            self.push(i, i + c.len_utf8(), c.to_string());
-        } else {
-            for pair in run.windows(2) {
-                let ((i, a), (j, b)) = (pair[0], pair[1]);
-                self.push(i, j + b.len_utf8(), [a, b].iter().collect());
-            }
-        }
-        run.clear();
-    }
-}
-
-/// The tokens of `text`.
-pub fn tokenize(text: &str) -> Vec<Token> {
-    let mut out = Collector::default();
-    let mut word_start: Option<usize> = None;
-    let mut cjk: Vec<(usize, char)> = Vec::new();
-    for (i, c) in text.char_indices() {
-        if is_cjk(c) {
-            if let Some(s) = word_start.take() {
-                out.push(s, i, lower(&text[s..i]));
-            }
-            cjk.push((i, c));
-        } else if c.is_alphanumeric() {
-            out.flush_cjk(&mut cjk);
-            word_start.get_or_insert(i);
-        } else {
-            out.flush_cjk(&mut cjk);
-            if let Some(s) = word_start.take() {
-                out.push(s, i, lower(&text[s..i]));
-            }
-        }
-    }
-    out.flush_cjk(&mut cjk);
-    if let Some(s) = word_start {
-        out.push(s, text.len(), lower(&text[s..]));
-    }
-    out.tokens
-}
-
 impl Tokenizer for ScriptTokenizer {
-    type TokenStream<'a> = VecTokenStream;
+    type TokenStream<'a> = ScriptTokenStream<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        VecTokenStream {
-            tokens: tokenize(text),
-            next: 0,
-        }
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> ScriptTokenStream<'a> {
+        ScriptTokenStream::new(text)
     }
 }
 
@@ -199,8 +221,15 @@ impl Stemmers {
             Script::Other => None,
         };
         if let Some(stemmer) = stemmer {
-            let stemmed = stemmer.stem(token).into_owned();
-            *token = stemmed;
+            // Snowball stemmers mostly cut a suffix: keep the buffer and truncate it then.
+            let cut = match stemmer.stem(token) {
+                std::borrow::Cow::Borrowed(b) if token.starts_with(b) => Ok(b.len()),
+                other => Err(other.into_owned()),
+            };
+            match cut {
+                Ok(len) => token.truncate(len),
+                Err(stemmed) => *token = stemmed,
+            }
         }
     }
 }

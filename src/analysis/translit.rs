@@ -1,39 +1,110 @@
 //! Cross-script matching of names: Prigozhin ↔ Пригожин, Navalny ↔ Навальный.
 //!
-//! Passages also feed a `translit` field. At index time it receives the passage's Cyrillic words
-//! and its capitalised Latin words (names), see [`translit_text`]; at query time every plain
-//! query word is also looked up there. The [`Translit`] filter maps both scripts onto one key:
+//! Latin → Cyrillic: passages with Cyrillic words also feed a `translit` field with those words
+//! ([`translit_text`]); a plain Latin query word is also looked up there. The [`Translit`]
+//! filter maps both onto one key:
 //! Latin words are written in Cyrillic by the common English transliteration read backwards
 //! (`zh` → ж, `kh` → х, `ts` → ц, `ch` → ч, `sh` → ш, `shch` → щ, `ya` → я, `yu` → ю, a final
 //! `y` or `yy` → ый, `iy` → ий...), both are stemmed with the Russian stemmer, so inflected forms
 //! (Пригожина, Навального) meet their Latin spellings, and the stems are normalised (й → и, ь and
 //! ъ dropped) so that spelling differences the Latin side cannot see vanish. Tokens in other
 //! scripts are dropped.
+//!
+//! Cyrillic → Latin: a Cyrillic query word is also searched, in the ordinary text fields, in its
+//! common English transliterations ([`latin_variants`]: Навальный → navalny, navalnyy, navalniy).
+//! So English text costs nothing extra to index: only passages with Cyrillic words feed the
+//! `translit` field.
 
 use super::tokenizer::{script_of, Script};
 use frostem::{Algorithm, Stemmer};
 use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 
-/// The words of `text` that go into the `translit` field: Cyrillic words and capitalised
-/// Latin words, separated by spaces.
+/// The words of `text` that go into the `translit` field: its Cyrillic words, separated by
+/// spaces (empty for text without Cyrillic, the common case, at the cost of one scan).
 pub fn translit_text(text: &str) -> String {
     let mut out = String::new();
+    if !text.chars().any(|c| ('\u{0400}'..='\u{052F}').contains(&c)) {
+        return out;
+    }
     for word in text.split(|c: char| !c.is_alphanumeric()) {
-        let Some(first) = word.chars().next() else {
-            continue;
-        };
-        let keep = match script_of(word) {
-            Script::Cyrillic => true,
-            Script::Latin => first.is_uppercase() && word.chars().count() >= 3,
-            _ => false,
-        };
-        if keep {
+        if script_of(word) == Script::Cyrillic {
             if !out.is_empty() {
                 out.push(' ');
             }
             out.push_str(word);
         }
     }
+    out
+}
+
+/// Cyrillic → Latin, the usual English (BGN/PCGN-like) transliteration without apostrophes.
+fn latin_of(c: char) -> &'static str {
+    match c {
+        'а' => "a",
+        'б' => "b",
+        'в' => "v",
+        'г' | 'ґ' => "g",
+        'д' => "d",
+        'е' | 'ё' | 'э' => "e",
+        'є' => "ye",
+        'ж' => "zh",
+        'з' => "z",
+        'и' | 'і' => "i",
+        'ї' => "yi",
+        'й' => "y",
+        'к' => "k",
+        'л' => "l",
+        'м' => "m",
+        'н' => "n",
+        'о' => "o",
+        'п' => "p",
+        'р' => "r",
+        'с' => "s",
+        'т' => "t",
+        'у' => "u",
+        'ф' => "f",
+        'х' => "kh",
+        'ц' => "ts",
+        'ч' => "ch",
+        'ш' => "sh",
+        'щ' => "shch",
+        'ы' => "y",
+        'ю' => "yu",
+        'я' => "ya",
+        _ => "",
+    }
+}
+
+/// The common English spellings of a Cyrillic word (lower case): the plain transliteration and,
+/// for the endings -ый/-ий/-ой and a й, the variants English texts use (Навальный → navalny,
+/// navalnyy, navalniy; Шойгу → shoygu, shoigu). At most four; empty for non-Cyrillic words.
+pub fn latin_variants(word: &str) -> Vec<String> {
+    if script_of(word) != Script::Cyrillic {
+        return Vec::new();
+    }
+    let lower: String = word.to_lowercase();
+    let chars: Vec<char> = lower.chars().collect();
+    let ending = ["ый", "ий", "ой"]
+        .iter()
+        .find(|e| lower.ends_with(*e) && chars.len() > 3)
+        .map(|e| e.chars().count());
+    let body: String = chars[..chars.len() - ending.unwrap_or(0)]
+        .iter()
+        .map(|&c| latin_of(c))
+        .collect();
+    let mut out: Vec<String> = match ending {
+        Some(_) => vec![format!("{body}y"), format!("{body}yy"), format!("{body}iy")],
+        None => vec![body.clone()],
+    };
+    if ending.is_none() && lower.contains('й') {
+        let with_i: String = chars
+            .iter()
+            .map(|&c| if c == 'й' { "i" } else { latin_of(c) })
+            .collect();
+        out.push(with_i);
+    }
+    out.retain(|v| !v.is_empty());
+    out.dedup();
     out
 }
 
@@ -172,6 +243,26 @@ fn normalise_cyrillic(word: &str) -> String {
 /// Russian stem of its Cyrillic form, normalised after stemming (so the stemmer still sees
 /// endings such as -ый and -ий).
 pub fn key(token: &str, stemmer: &Stemmer) -> Option<String> {
+    thread_local! {
+        /// Names recur: remember the keys of recent words (cleared when it grows large).
+        static KEYS: std::cell::RefCell<std::collections::HashMap<String, Option<String>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(known) = KEYS.with(|k| k.borrow().get(token).cloned()) {
+        return known;
+    }
+    let computed = compute_key(token, stemmer);
+    KEYS.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.len() >= 100_000 {
+            k.clear();
+        }
+        k.insert(token.to_string(), computed.clone());
+    });
+    computed
+}
+
+fn compute_key(token: &str, stemmer: &Stemmer) -> Option<String> {
     let stemmed = match script_of(token) {
         Script::Latin if token.chars().any(|c| c.is_ascii_alphabetic()) => {
             stemmer.stem(&cyrillize(token)).into_owned()
@@ -268,10 +359,31 @@ mod tests {
     }
 
     #[test]
-    fn only_cyrillic_and_capitalised_latin_words_are_kept() {
+    fn only_cyrillic_words_feed_the_field() {
         assert_eq!(
             translit_text("the Wagner group of Пригожин, 2023 and IRA"),
-            "Wagner Пригожин IRA"
+            "Пригожин"
         );
+        assert_eq!(translit_text("plain English text"), "");
+    }
+
+    #[test]
+    fn cyrillic_words_have_their_english_spellings() {
+        for (cyrillic, latin) in [
+            ("Пригожин", "prigozhin"),
+            ("Навальный", "navalny"),
+            ("Навальный", "navalnyy"),
+            ("Зеленский", "zelensky"),
+            ("Зеленский", "zelenskiy"),
+            ("Шойгу", "shoigu"),
+            ("Шойгу", "shoygu"),
+            ("Ходорковский", "khodorkovsky"),
+            ("Чечня", "chechnya"),
+        ] {
+            let v = latin_variants(cyrillic);
+            assert!(v.iter().any(|x| x == latin), "{cyrillic}: {v:?}");
+            assert!(v.len() <= 4);
+        }
+        assert!(latin_variants("Moscow").is_empty());
     }
 }
