@@ -15,9 +15,11 @@
 //! built with other analysis is refused with the command that rebuilds it.
 
 pub mod detect;
+pub mod filter;
 pub mod tokenizer;
 pub mod translit;
 
+use filter::MapFilter;
 use frostem::Algorithm;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
@@ -102,9 +104,9 @@ pub fn text_analyzer(field: &TextField) -> TextAnalyzer {
     TextAnalyzer::builder(ScriptTokenizer)
         .filter(RemoveLongFilter::limit(40))
         .filter(AsciiFoldingFilter)
-        .filter(ScriptStemmer {
+        .filter(MapFilter(ScriptStemmer {
             latin: Some(field.stemmer),
-        })
+        }))
         .build()
 }
 
@@ -122,7 +124,7 @@ pub fn translit_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(ScriptTokenizer)
         .filter(RemoveLongFilter::limit(40))
         .filter(AsciiFoldingFilter)
-        .filter(translit::Translit)
+        .filter(MapFilter(translit::Translit))
         .build()
 }
 

@@ -7,9 +7,10 @@
 //! [`ScriptStemmer`] stems each token by its script: Cyrillic with the Russian stemmer, Arabic
 //! with the Arabic stemmer, Latin with the stemmer of the field's language, others not at all.
 
+use super::filter::TokenMap;
 use crate::passage::is_cjk;
 use frostem::{Algorithm, Stemmer};
-use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 /// Splits text into words and CJK bigrams, lower-cased.
 #[derive(Clone, Debug, Default)]
@@ -179,26 +180,8 @@ pub struct ScriptStemmer {
     pub latin: Option<Algorithm>,
 }
 
-/// [`ScriptStemmer`] applied to a tokenizer.
-#[derive(Clone)]
-pub struct ScriptStemmerWrapper<T> {
-    latin: Option<Algorithm>,
-    inner: T,
-}
-
-impl TokenFilter for ScriptStemmer {
-    type Tokenizer<T: Tokenizer> = ScriptStemmerWrapper<T>;
-
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> ScriptStemmerWrapper<T> {
-        ScriptStemmerWrapper {
-            latin: self.latin,
-            inner: tokenizer,
-        }
-    }
-}
-
 /// The stemmers a stream uses.
-struct Stemmers {
+pub struct Stemmers {
     latin: Option<Stemmer>,
     russian: Stemmer,
     arabic: Stemmer,
@@ -234,38 +217,16 @@ impl Stemmers {
     }
 }
 
-/// The token stream of [`ScriptStemmerWrapper`].
-pub struct ScriptStemmerStream<S> {
-    tail: S,
-    stemmers: Stemmers,
-}
+impl TokenMap for ScriptStemmer {
+    type State = Stemmers;
 
-impl<T: Tokenizer> Tokenizer for ScriptStemmerWrapper<T> {
-    type TokenStream<'a> = ScriptStemmerStream<T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        ScriptStemmerStream {
-            tail: self.inner.token_stream(text),
-            stemmers: Stemmers::new(self.latin),
-        }
+    fn state(&self) -> Stemmers {
+        Stemmers::new(self.latin)
     }
-}
 
-impl<S: TokenStream> TokenStream for ScriptStemmerStream<S> {
-    fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
-        }
-        self.stemmers.stem(&mut self.tail.token_mut().text);
+    fn map(stemmers: &Stemmers, text: &mut String) -> bool {
+        stemmers.stem(text);
         true
-    }
-
-    fn token(&self) -> &Token {
-        self.tail.token()
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
     }
 }
 

@@ -15,9 +15,9 @@
 //! So English text costs nothing extra to index: only passages with Cyrillic words feed the
 //! `translit` field.
 
+use super::filter::TokenMap;
 use super::tokenizer::{script_of, Script};
 use frostem::{Algorithm, Stemmer};
-use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 
 /// The words of `text` that go into the `translit` field: its Cyrillic words, separated by
 /// spaces (empty for text without Cyrillic, the common case, at the cost of one scan).
@@ -277,55 +277,21 @@ fn compute_key(token: &str, stemmer: &Stemmer) -> Option<String> {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Translit;
 
-/// [`Translit`] applied to a tokenizer.
-#[derive(Clone)]
-pub struct TranslitWrapper<T> {
-    inner: T,
-}
+impl TokenMap for Translit {
+    type State = Stemmer;
 
-impl TokenFilter for Translit {
-    type Tokenizer<T: Tokenizer> = TranslitWrapper<T>;
-
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> TranslitWrapper<T> {
-        TranslitWrapper { inner: tokenizer }
+    fn state(&self) -> Stemmer {
+        Stemmer::new(Algorithm::Russian)
     }
-}
 
-/// The token stream of [`TranslitWrapper`].
-pub struct TranslitStream<S> {
-    tail: S,
-    stemmer: Stemmer,
-}
-
-impl<T: Tokenizer> Tokenizer for TranslitWrapper<T> {
-    type TokenStream<'a> = TranslitStream<T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        TranslitStream {
-            tail: self.inner.token_stream(text),
-            stemmer: Stemmer::new(Algorithm::Russian),
-        }
-    }
-}
-
-impl<S: TokenStream> TokenStream for TranslitStream<S> {
-    fn advance(&mut self) -> bool {
-        while self.tail.advance() {
-            let token = self.tail.token_mut();
-            if let Some(k) = key(&token.text, &self.stemmer) {
-                token.text = k;
-                return true;
+    fn map(stemmer: &Stemmer, text: &mut String) -> bool {
+        match key(text, stemmer) {
+            Some(k) => {
+                *text = k;
+                true
             }
+            None => false,
         }
-        false
-    }
-
-    fn token(&self) -> &Token {
-        self.tail.token()
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
     }
 }
 
