@@ -67,6 +67,17 @@ impl PartialDate {
         Some(PartialDate { year, month, day })
     }
 
+    /// Days since 1970-01-01 of the first day after this date's period (the day after a day,
+    /// the first of the next month or year): the exclusive end of the period.
+    pub fn end_unix(&self) -> i64 {
+        match (self.month, self.day) {
+            (Some(_), Some(_)) => self.first_day_unix() + 1,
+            (Some(12), None) => days_from_civil(self.year + 1, 1, 1),
+            (Some(m), None) => days_from_civil(self.year, u32::from(m) + 1, 1),
+            (None, _) => days_from_civil(self.year + 1, 1, 1),
+        }
+    }
+
     /// Days since 1970-01-01 of the first day of this date's period.
     pub fn first_day_unix(&self) -> i64 {
         days_from_civil(
@@ -268,6 +279,15 @@ mod tests {
             assert_eq!(norm(bad), None, "{bad}");
         }
         assert_eq!(norm("2020-02-29").as_deref(), Some("2020-02-29"));
+    }
+
+    #[test]
+    fn periods_end_where_the_next_begins() {
+        let end = |s: &str| PartialDate::parse(s).unwrap().end_unix();
+        assert_eq!(end("2020"), days_from_civil(2021, 1, 1));
+        assert_eq!(end("2020-12"), days_from_civil(2021, 1, 1));
+        assert_eq!(end("2020-02"), days_from_civil(2020, 3, 1));
+        assert_eq!(end("2020-02-29"), days_from_civil(2020, 3, 1));
     }
 
     #[test]

@@ -26,6 +26,34 @@ pub struct SearchRequest {
     pub snippet_chars: usize,
     /// Only passages of documents in this language (a code such as `ru`, or a name).
     pub lang: Option<String>,
+    /// Metadata and date filters; all must hold.
+    pub filters: Filters,
+    /// At most this many passages per document (`None`: no cap).
+    pub per_doc: Option<usize>,
+    /// Skip this many hits (for paging); ranks continue from it.
+    pub offset: usize,
+}
+
+/// Filters on document metadata. Text values match as phrases in their field (case and accents
+/// ignored); dates compare the first day of a document's date with the periods given, so
+/// undated documents never pass a date filter.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Publisher (words of it, in order).
+    pub publisher: Option<String>,
+    /// An author.
+    pub author: Option<String>,
+    /// A tag.
+    pub tag: Option<String>,
+    /// Kind of source.
+    pub kind: Option<String>,
+    /// Source format: a format name (`pdf`, `html`, `markdown`/`md`, `text`/`txt`, `docx`, `odt`,
+    /// `csv`, `tsv`, `jsonl`, `json`) or `record` for any record format.
+    pub format: Option<String>,
+    /// Dated on or after the start of this period.
+    pub since: Option<crate::date::PartialDate>,
+    /// Dated before the end of this period.
+    pub until: Option<crate::date::PartialDate>,
 }
 
 impl SearchRequest {
@@ -36,6 +64,9 @@ impl SearchRequest {
             limit: 10,
             snippet_chars: 240,
             lang: None,
+            filters: Filters::default(),
+            per_doc: None,
+            offset: 0,
         }
     }
 }
@@ -90,10 +121,26 @@ pub fn search(index: &QuarryIndex, request: &SearchRequest) -> Result<SearchResu
             ),
         ]));
     }
+    let filters = filter_queries(index, &request.filters)?;
+    if !filters.is_empty() {
+        let mut clauses = vec![(Occur::Must, parsed.query)];
+        clauses.extend(filters.into_iter().map(|q| {
+            (
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn tantivy::query::Query>,
+            )
+        }));
+        parsed.query = Box::new(BooleanQuery::new(clauses));
+    }
     let searcher = index.searcher();
-    // Fetch a margin beyond the limit so that ties at the cut are broken by path, not by
-    // segment order.
-    let fetch = request.limit.saturating_add(32).max(1);
+    // Fetch a margin beyond what is shown so that ties at the cut are broken by path, not by
+    // segment order, and so that capping passages per document still fills the page.
+    let wanted = request.offset.saturating_add(request.limit);
+    let fetch = match request.per_doc {
+        Some(_) => wanted.saturating_mul(4).saturating_add(64),
+        None => wanted.saturating_add(32),
+    }
+    .max(1);
     let (top, total) = searcher
         .search(
             &parsed.query,
@@ -111,7 +158,20 @@ pub fn search(index: &QuarryIndex, request: &SearchRequest) -> Result<SearchResu
             .then_with(|| a.1.path.cmp(&b.1.path))
             .then_with(|| a.1.ordinal.cmp(&b.1.ordinal))
     });
-    scored.truncate(request.limit);
+    if let Some(cap) = request.per_doc {
+        let mut per_doc: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::new();
+        scored.retain(|(_, p)| {
+            let n = per_doc.entry(p.doc_id.clone()).or_insert(0);
+            *n += 1;
+            *n <= cap.max(1)
+        });
+    }
+    let scored: Vec<_> = scored
+        .into_iter()
+        .skip(request.offset)
+        .take(request.limit)
+        .collect();
 
     let hits = scored
         .into_iter()
@@ -126,7 +186,7 @@ pub fn search(index: &QuarryIndex, request: &SearchRequest) -> Result<SearchResu
             let (snippet, snippet_highlights) =
                 highlight::snippet(&passage.text, &highlights, request.snippet_chars);
             Hit {
-                rank: i + 1,
+                rank: request.offset + i + 1,
                 score,
                 passage,
                 snippet,
@@ -136,4 +196,91 @@ pub fn search(index: &QuarryIndex, request: &SearchRequest) -> Result<SearchResu
         })
         .collect();
     Ok(SearchResults { hits, total })
+}
+
+/// The queries for `filters`, each to be required.
+fn filter_queries(
+    index: &QuarryIndex,
+    filters: &Filters,
+) -> Result<Vec<Box<dyn tantivy::query::Query>>> {
+    use crate::error::{Error, ErrorKind};
+    use std::ops::Bound;
+    let f = index.fields();
+    let parser = tantivy::query::QueryParser::for_index(index.tantivy(), Vec::new());
+    let mut out: Vec<Box<dyn tantivy::query::Query>> = Vec::new();
+    let mut phrase = |field: &str, value: &str| -> Result<()> {
+        let words: String = value
+            .chars()
+            .map(|c| if c == '"' || c == '\\' { ' ' } else { c })
+            .collect();
+        if words.trim().is_empty() {
+            return Ok(());
+        }
+        let q = parser
+            .parse_query(&format!("{field}:\"{}\"", words.trim()))
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Query,
+                    format!("cannot filter on {field} '{value}': {e}"),
+                )
+            })?;
+        out.push(q);
+        Ok(())
+    };
+    if let Some(v) = &filters.publisher {
+        phrase("publisher", v)?;
+    }
+    if let Some(v) = &filters.author {
+        phrase("author", v)?;
+    }
+    if let Some(v) = &filters.tag {
+        phrase("tag", v)?;
+    }
+    if let Some(v) = &filters.kind {
+        phrase("kind", v)?;
+    }
+    if let Some(v) = &filters.format {
+        let names: Vec<&str> = match v.to_ascii_lowercase().as_str() {
+            "record" | "records" => vec!["csv", "tsv", "jsonl", "json"],
+            "md" => vec!["markdown"],
+            "txt" => vec!["text"],
+            "htm" => vec!["html"],
+            other => match crate::document::Format::from_name(other) {
+                Some(format) => vec![format.name()],
+                None => {
+                    return Err(Error::new(ErrorKind::Query, format!("unknown source type '{v}'"))
+                        .with_hint("types are pdf, html, markdown (md), text (txt), docx, odt, csv, tsv, jsonl, json, or record"))
+                }
+            },
+        };
+        let alternatives = names
+            .into_iter()
+            .map(|n| {
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.format, n),
+                        IndexRecordOption::Basic,
+                    )) as Box<dyn tantivy::query::Query>,
+                )
+            })
+            .collect();
+        out.push(Box::new(BooleanQuery::new(alternatives)));
+    }
+    if filters.since.is_some() || filters.until.is_some() {
+        let day = |d: i64| {
+            Term::from_field_date(
+                f.date_value,
+                tantivy::DateTime::from_timestamp_secs(d * 86_400),
+            )
+        };
+        let lower = filters.since.map_or(Bound::Unbounded, |d| {
+            Bound::Included(day(d.first_day_unix()))
+        });
+        let upper = filters
+            .until
+            .map_or(Bound::Unbounded, |d| Bound::Excluded(day(d.end_unix())));
+        out.push(Box::new(tantivy::query::RangeQuery::new(lower, upper)));
+    }
+    Ok(out)
 }

@@ -613,3 +613,158 @@ fn an_interrupted_index_build_leaves_the_previous_index_searchable() {
     );
     ws.run(&["search", "forged letter"]).expect(0);
 }
+
+#[test]
+fn metadata_and_date_filters_combine() {
+    let ws = Workspace::indexed();
+    let q = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["search", "--format", "json"];
+        all.extend_from_slice(args);
+        let run = ws.run(&all);
+        if run.code() == 1 {
+            return Vec::new();
+        }
+        hits(&run.expect(0))
+            .iter()
+            .map(|h| h["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let everything = "journalists OR accounts OR zhenhua OR foreign";
+    assert_eq!(
+        q(&["--publisher", "fixture gazette", everything]),
+        ["corpus/monitoring.html"]
+    );
+    assert_eq!(
+        q(&["--tag", "control", everything]),
+        ["corpus/scattered.md"]
+    );
+    assert_eq!(
+        q(&["--kind", "investigation", everything]),
+        ["corpus/zhenhua.md"]
+    );
+    assert_eq!(
+        q(&["--author", "Test Author", everything]),
+        ["corpus/zhenhua.md"]
+    );
+    assert_eq!(
+        q(&["--type", "html", everything]),
+        ["corpus/monitoring.html"]
+    );
+    assert_eq!(q(&["--type", "txt", everything]), ["corpus/notes.txt"]);
+    // Dates: zhenhua 2020-09, monitoring 2021-12-31, scattered 2019-03-01, notes undated.
+    let mut since = q(&["--since", "2020", everything]);
+    since.sort();
+    assert_eq!(since, ["corpus/monitoring.html", "corpus/zhenhua.md"]);
+    assert_eq!(
+        q(&["--until", "2019-12", everything]),
+        ["corpus/scattered.md"]
+    );
+    assert_eq!(
+        q(&["--since", "2020-09", "--until", "2020-09", everything]),
+        ["corpus/zhenhua.md"]
+    );
+    assert_eq!(
+        q(&["--since", "2021-12-31", everything]),
+        ["corpus/monitoring.html"]
+    );
+    assert!(q(&["--since", "2022", everything]).is_empty());
+    assert!(q(&["--since", "2020", "--tag", "control", everything]).is_empty());
+    let run = ws.run(&["search", "--since", "last year", "x"]).expect(2);
+    assert!(run.stderr().contains("is not a date"), "{}", run.describe());
+    let run = ws.run(&["search", "--type", "spreadsheet", "x"]).expect(2);
+    assert!(
+        run.stderr().contains("unknown source type"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn passages_per_document_are_capped_and_pages_follow_on() {
+    let ws = Workspace::empty();
+    let para = |i: usize| {
+        format!(
+            "Paragraph {i} says the network posted the slogan again and again. {}",
+            "More words here. ".repeat(8)
+        )
+    };
+    let long: Vec<String> = (0..12).map(para).collect();
+    ws.write(
+        "corpus/long.md",
+        &format!("# Long report\n\n{}\n", long.join("\n\n")),
+    );
+    ws.write(
+        "corpus/short.md",
+        "# Short note\n\nThe slogan appeared once in this short note about a network.\n",
+    );
+    ws.run(&["index"]).expect(0);
+    let capped = hits(
+        &ws.run(&["search", "--format", "json", "-n", "20", "slogan network"])
+            .expect(0),
+    );
+    let from_long = capped
+        .iter()
+        .filter(|h| h["path"] == "corpus/long.md")
+        .count();
+    assert_eq!(from_long, 3, "default --per-doc 3");
+    assert!(capped.iter().any(|h| h["path"] == "corpus/short.md"));
+    let all = hits(
+        &ws.run(&[
+            "search",
+            "--format",
+            "json",
+            "-n",
+            "20",
+            "--per-doc",
+            "0",
+            "slogan network",
+        ])
+        .expect(0),
+    );
+    assert!(all.iter().filter(|h| h["path"] == "corpus/long.md").count() > 3);
+    let one = hits(
+        &ws.run(&[
+            "search",
+            "--format",
+            "json",
+            "--per-doc",
+            "1",
+            "slogan network",
+        ])
+        .expect(0),
+    );
+    assert_eq!(one.len(), 2);
+    // Paging: --offset continues the ranking.
+    let first = hits(
+        &ws.run(&[
+            "search",
+            "--format",
+            "json",
+            "-n",
+            "2",
+            "--per-doc",
+            "0",
+            "slogan",
+        ])
+        .expect(0),
+    );
+    let next = hits(
+        &ws.run(&[
+            "search",
+            "--format",
+            "json",
+            "-n",
+            "2",
+            "--offset",
+            "2",
+            "--per-doc",
+            "0",
+            "slogan",
+        ])
+        .expect(0),
+    );
+    assert_eq!(next[0]["rank"], 3);
+    assert!(first
+        .iter()
+        .all(|a| next.iter().all(|b| a["passage_id"] != b["passage_id"])));
+}

@@ -51,7 +51,16 @@ fn golden_queries_find_the_expected_sources() {
             "{} names a missing document",
             q.expect
         );
-        let run = ws.run(&["search", "--format", "json", "-n", "100", &q.query]);
+        let run = ws.run(&[
+            "search",
+            "--format",
+            "json",
+            "-n",
+            "100",
+            "--per-doc",
+            "0",
+            &q.query,
+        ]);
         assert_ne!(run.code(), 2, "{}", run.describe());
         let found = if run.code() == 0 {
             hits(&run)
