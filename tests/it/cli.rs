@@ -618,13 +618,7 @@ fn an_interrupted_index_build_leaves_the_previous_index_searchable() {
 fn metadata_and_date_filters_combine() {
     let ws = Workspace::indexed();
     let q = |args: &[&str]| -> Vec<String> {
-        let mut all = vec!["search", "--format", "json"];
-        all.extend_from_slice(args);
-        let run = ws.run(&all);
-        if run.code() == 1 {
-            return Vec::new();
-        }
-        hits(&run.expect(0))
+        search_json(&ws, args)
             .iter()
             .map(|h| h["path"].as_str().unwrap().to_string())
             .collect()

@@ -126,6 +126,18 @@ impl Workspace {
     }
 }
 
+/// Runs `quarry search --format json ARGS...` and returns the hits: none when it exits 1,
+/// a panic with the whole run described when it fails.
+pub fn search_json(ws: &Workspace, args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["search", "--format", "json"];
+    all.extend_from_slice(args);
+    let run = ws.run(&all);
+    if run.code() == 1 {
+        return Vec::new();
+    }
+    hits(&run.expect(0))
+}
+
 pub fn hits(run: &Run) -> Vec<Value> {
     run.json()
         .as_array()

@@ -15,13 +15,7 @@ fn indexed() -> Workspace {
 }
 
 fn search(ws: &Workspace, args: &[&str]) -> Vec<Value> {
-    let mut all = vec!["search", "--format", "json"];
-    all.extend_from_slice(args);
-    let run = ws.run(&all);
-    if run.code() == 1 {
-        return Vec::new();
-    }
-    hits(&run.expect(0))
+    search_json(ws, args)
 }
 
 fn paths(hits: &[Value]) -> Vec<String> {
