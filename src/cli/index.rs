@@ -31,11 +31,11 @@ pub struct Args {
     max_file_size: Option<u64>,
 
     /// Give up on a PDF or DOCX file whose extraction takes longer than this
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECS)]
     timeout: u64,
 
     /// Memory limit of each PDF/DOCX extraction worker, in megabytes
-    #[arg(long, value_name = "MB", default_value_t = 2048)]
+    #[arg(long, value_name = "MB", default_value_t = DEFAULT_EXTRACT_MEMORY_MB)]
     extract_memory: u64,
 
     /// Write every file's outcome (path, status, reason, format, pages, records, passages) to
@@ -43,6 +43,11 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
 }
+
+/// Default time limit per PDF/DOCX/ODT file, in seconds.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
+/// Default memory limit of an extraction worker, in megabytes.
+pub const DEFAULT_EXTRACT_MEMORY_MB: u64 = 2048;
 
 /// How PDF and DOCX extraction runs: this binary's hidden worker subcommand.
 pub fn isolation(timeout_secs: u64, memory_mb: u64) -> Result<Isolation, Failure> {

@@ -102,7 +102,10 @@ pub fn open_or_bootstrap(globals: &Globals) -> Result<QuarryIndex, Failure> {
         ));
         let options = BuildOptions {
             paths: vec![PathBuf::from("corpus")],
-            isolation: Some(super::index::isolation(120, 2048)?),
+            isolation: Some(super::index::isolation(
+                super::index::DEFAULT_TIMEOUT_SECS,
+                super::index::DEFAULT_EXTRACT_MEMORY_MB,
+            )?),
             ..BuildOptions::default()
         };
         super::index::build(&options, globals)?;
