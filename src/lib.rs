@@ -36,12 +36,15 @@
 
 #![warn(missing_docs)]
 
+pub mod aggregate;
 pub mod analysis;
+pub mod cite;
 pub mod corpus;
 pub mod date;
 pub mod document;
 pub mod error;
 pub mod extract;
+pub mod filter;
 pub mod highlight;
 pub mod index;
 pub mod output;
@@ -49,8 +52,10 @@ pub mod passage;
 pub mod query;
 pub mod schema;
 pub mod search;
+pub mod similar;
 pub mod stats;
 
+pub use aggregate::{aggregate, AggregateRequest, Aggregates};
 pub use document::{Block, Document, Format, Metadata};
 pub use error::{Error, ErrorKind, Result};
 pub use extract::worker::Isolation;
@@ -58,5 +63,6 @@ pub use extract::{Failure, FailureKind};
 pub use index::build::{build, BuildOptions, BuildSummary, FileReport, Reporter, Silent};
 pub use index::read::{DocumentRecord, PassageRecord};
 pub use index::{BuildInfo, IndexMeta, QuarryIndex};
-pub use search::{search, Hit, SearchRequest, SearchResults};
+pub use search::{search, search_documents, Hit, SearchRequest, SearchResults};
+pub use similar::similar;
 pub use stats::{stats, Stats};

@@ -1,16 +1,25 @@
 //! User queries: from the text a researcher types to a tantivy query, or a clear error.
 //!
-//! Syntax (tantivy's query language): words, `"exact phrases"`, `+required`, `-excluded`,
-//! `field:value` and `field:"a phrase"` on the fields of [`crate::schema::QUERY_FIELDS`],
-//! `AND`, `OR`, `NOT` and parentheses. Words without an operator are alternatives ranked by
-//! BM25 over passage text and title, the title boosted by [`TITLE_BOOST`].
+//! The grammar is tantivy's (see docs/query.md): words, `"exact phrases"`, proximity
+//! (`"a b"~5`), prefixes (`surveil*`), fuzzy words (`Prigozhin~1`), `+required`, `-excluded`,
+//! `AND`, `OR`, `NOT`, parentheses, boosts (`word^2`) and `field:value` on the fields of
+//! [`crate::schema::QUERY_FIELDS`]. quarry builds the query from the parsed tree itself:
 //!
-//! Errors are one line, say where the problem is (quote and parenthesis balance is checked
-//! here, with the column, before tantivy sees the query) and what to do about it.
+//! - filter fields (`publisher:`, `author:`, `tag:`, `kind:`, `lang:`, `type:`/`format:`,
+//!   `path:`, `since:`, `until:`, `date:`) at the top level are required and do not score, like
+//!   the command-line filters (see [`crate::filter`]);
+//! - plain words are ranked by BM25 over passage text (every language's field) and title, the
+//!   title boosted by [`TITLE_BOOST`], and also looked up as names in the other script;
+//! - prefixes and fuzzy words are expanded against the index's term dictionary into ordinary
+//!   terms, so their matches are ranked by BM25 and highlighted like any other;
+//! - words are alternatives by default; [`QueryOptions::all_terms`] makes each one required.
+//!
+//! Errors are one line, say where the problem is (the column) and what to do about it.
 
 use crate::analysis::translit::latin_variants;
 use crate::analysis::TEXT_FIELDS;
 use crate::error::{Error, ErrorKind, Result};
+use crate::filter;
 use crate::index::QuarryIndex;
 use crate::schema::{QUERY_FIELDS, REC_PASSAGE};
 use std::collections::HashSet;
@@ -18,13 +27,16 @@ use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, QueryParser,
     QueryParserError, TermQuery,
 };
-use tantivy::query_grammar::{Delimiter, UserInputAst, UserInputLeaf};
+use tantivy::query_grammar::{Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TokenStream;
 use tantivy::Term;
 
 /// How much more a title match counts than a passage-text match.
 pub const TITLE_BOOST: f32 = 2.0;
+
+/// How much more a heading match counts than a passage-text match.
+pub const HEADING_BOOST: f32 = 0.5;
 
 /// How much a cross-script name match counts (Prigozhin finding Пригожин).
 pub const TRANSLIT_BOOST: f32 = 0.5;
@@ -38,6 +50,9 @@ pub struct ParsedQuery {
     pub text_terms: Vec<HashSet<String>>,
     /// Analysed terms of the `translit` field, for highlighting names across scripts.
     pub translit_terms: HashSet<String>,
+    /// The terms that score (filters excluded), each with the factor its BM25 score is
+    /// multiplied by (field boosts), for explaining scores.
+    pub scoring_terms: Vec<(Term, f32)>,
 }
 
 impl std::fmt::Debug for ParsedQuery {
@@ -50,11 +65,9 @@ impl std::fmt::Debug for ParsedQuery {
 }
 
 fn field_list() -> String {
-    QUERY_FIELDS
-        .iter()
-        .map(|(name, _)| *name)
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut names: Vec<&str> = QUERY_FIELDS.iter().map(|(name, _)| *name).collect();
+    names.extend(["type", "since", "until", "date"]);
+    names.join(", ")
 }
 
 fn query_error(message: String, hint: impl Into<String>) -> Error {
@@ -98,8 +111,21 @@ fn check_balance(input: &str) -> Result<()> {
     Ok(())
 }
 
-/// Parses `input` for `index`.
+/// How a query is read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueryOptions {
+    /// Every word (or other clause without an operator) is required, as with `+word`; by default
+    /// words are alternatives, ranked by how many match and how well.
+    pub all_terms: bool,
+}
+
+/// Parses `input` for `index` with the default options.
 pub fn parse(index: &QuarryIndex, input: &str) -> Result<ParsedQuery> {
+    parse_with(index, input, QueryOptions::default())
+}
+
+/// Parses `input` for `index`.
+pub fn parse_with(index: &QuarryIndex, input: &str, options: QueryOptions) -> Result<ParsedQuery> {
     let input = input.trim();
     if input.is_empty() {
         return Err(query_error(
@@ -109,16 +135,9 @@ pub fn parse(index: &QuarryIndex, input: &str) -> Result<ParsedQuery> {
     }
     check_balance(input)?;
     let f = index.fields();
-    let mut default_fields = f.text.clone();
-    default_fields.push(f.title);
-    let mut parser = QueryParser::for_index(index.tantivy(), default_fields);
-    parser.set_field_boost(f.title, TITLE_BOOST);
-    parser.set_field_boost(f.translit, TRANSLIT_BOOST);
-    let ast = tantivy::query_grammar::parse_query(input)
-        .map_err(|_| translate(QueryParserError::SyntaxError(input.to_string()), input))?;
-    let user_query = parser
-        .build_query_from_user_input_ast(expand_fields(hoist_negations(ast)))
-        .map_err(|e| translate(e, input))?;
+    let ast = tantivy::query_grammar::parse_query(input).map_err(|_| syntax_error(input))?;
+    let builder = Builder::new(index, input, options);
+    let (user_query, scoring_terms) = builder.top(hoist_negations(ast))?;
 
     let mut text_terms = vec![HashSet::new(); f.text.len()];
     let mut translit_terms = HashSet::new();
@@ -155,7 +174,572 @@ pub fn parse(index: &QuarryIndex, input: &str) -> Result<ParsedQuery> {
         query,
         text_terms,
         translit_terms,
+        scoring_terms,
     })
+}
+
+/// A syntax error, with the column where the grammar gave up.
+fn syntax_error(input: &str) -> Error {
+    let (_, errors) = tantivy::query_grammar::parse_query_lenient(input);
+    let hint = "AND, OR and NOT need a term on each side, ~ takes a number (\"a b\"~3, word~1); \
+                quote words that contain ':' or operators";
+    if let Some((op, col)) = dangling_operator(input) {
+        return query_error(
+            format!("'{op}' at column {col} of the query has no term on one side"),
+            "put a term on each side of AND and OR, and after NOT, or quote the word",
+        );
+    }
+    match errors.first() {
+        Some(e) => {
+            let col = column_of(input, e.pos);
+            query_error(
+                format!("cannot parse the query at column {col}: {}", e.message),
+                hint,
+            )
+        }
+        None => query_error(format!("cannot parse the query '{input}'"), hint),
+    }
+}
+
+/// An operator without a term where it needs one: AND or OR first or last, NOT last, or two
+/// operators in a row. Returns the operator and its column.
+fn dangling_operator(input: &str) -> Option<(&str, usize)> {
+    let words: Vec<(usize, &str)> = input
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - input.as_ptr() as usize, w))
+        .collect();
+    let core = |w: &str| w.trim_matches(|c| c == '(' || c == ')').to_string();
+    let is_op = |w: &str| matches!(core(w).as_str(), "AND" | "OR" | "NOT" | "&&" | "||");
+    for (i, &(pos, w)) in words.iter().enumerate() {
+        if !is_op(w) {
+            continue;
+        }
+        let not = core(w) == "NOT";
+        let opens = w.starts_with('(') || (i > 0 && words[i - 1].1.ends_with('('));
+        let closes = w.ends_with(')') || words.get(i + 1).is_some_and(|&(_, n)| n.starts_with(')'));
+        let first = (i == 0 || opens) && !not;
+        let last = i + 1 == words.len() || closes;
+        let doubled = words
+            .get(i + 1)
+            .is_some_and(|&(_, n)| is_op(n) && core(n) != "NOT");
+        if first || last || doubled {
+            let (pos, w) = if doubled && !first && !last {
+                words[i + 1]
+            } else {
+                (pos, w)
+            };
+            let offset = w.len() - w.trim_start_matches('(').len();
+            let op = w.trim_matches(|c| c == '(' || c == ')');
+            return Some((op, column_of(input, pos + offset)));
+        }
+    }
+    None
+}
+
+/// The 1-based column (in characters) of byte offset `pos`.
+fn column_of(input: &str, pos: usize) -> usize {
+    input.char_indices().take_while(|(i, _)| *i < pos).count() + 1
+}
+
+type BoxQuery = Box<dyn Query>;
+
+/// Fields that filter rather than rank (see [`crate::filter`]).
+const FILTER_FIELDS: &[&str] = &[
+    "publisher",
+    "author",
+    "tag",
+    "kind",
+    "lang",
+    "format",
+    "type",
+    "path",
+    "since",
+    "until",
+    "date",
+];
+
+/// The most index terms one prefix or fuzzy word expands to (the most frequent are kept).
+pub const MAX_EXPANSIONS: usize = 64;
+
+/// The largest edit distance of a fuzzy word (`word~2`).
+pub const MAX_FUZZY_DISTANCE: u32 = 2;
+
+fn is_filter(ast: &UserInputAst) -> bool {
+    match ast {
+        UserInputAst::Leaf(leaf) => match leaf.as_ref() {
+            UserInputLeaf::Literal(lit) => lit
+                .field_name
+                .as_deref()
+                .is_some_and(|f| FILTER_FIELDS.contains(&f)),
+            UserInputLeaf::Range { field, .. }
+            | UserInputLeaf::Set { field, .. }
+            | UserInputLeaf::Regex { field, .. } => {
+                field.as_deref().is_some_and(|f| FILTER_FIELDS.contains(&f))
+            }
+            UserInputLeaf::Exists { field } => FILTER_FIELDS.contains(&field.as_str()),
+            UserInputLeaf::All => false,
+        },
+        UserInputAst::Clause(items) => !items.is_empty() && items.iter().all(|(_, c)| is_filter(c)),
+        UserInputAst::Boost(inner, _) => is_filter(inner),
+    }
+}
+
+fn zero_score(q: BoxQuery) -> BoxQuery {
+    Box::new(ConstScoreQuery::new(q, 0.0))
+}
+
+/// Turns the parsed tree into a tantivy query.
+struct Builder<'a> {
+    index: &'a QuarryIndex,
+    input: &'a str,
+    parser: QueryParser,
+    searcher: tantivy::Searcher,
+    default_occur: Occur,
+}
+
+impl<'a> Builder<'a> {
+    fn new(index: &'a QuarryIndex, input: &'a str, options: QueryOptions) -> Builder<'a> {
+        let f = index.fields();
+        let mut parser = QueryParser::for_index(index.tantivy(), default_fields(index));
+        parser.set_field_boost(f.title, TITLE_BOOST);
+        parser.set_field_boost(f.heading, HEADING_BOOST);
+        parser.set_field_boost(f.translit, TRANSLIT_BOOST);
+        if options.all_terms {
+            parser.set_conjunction_by_default();
+        }
+        Builder {
+            index,
+            input,
+            parser,
+            searcher: index.searcher(),
+            default_occur: if options.all_terms {
+                Occur::Must
+            } else {
+                Occur::Should
+            },
+        }
+    }
+
+    /// The whole query: top-level filter clauses are required and do not score; the rest is
+    /// the ranked part.
+    fn top(&self, ast: UserInputAst) -> Result<(BoxQuery, Vec<(Term, f32)>)> {
+        let items = match ast {
+            UserInputAst::Clause(items) => items,
+            other => vec![(None, other)],
+        };
+        let mut clauses: Vec<(Occur, BoxQuery)> = Vec::new();
+        let mut ranked = Vec::new();
+        let mut scoring = std::collections::BTreeSet::new();
+        for (occur, child) in items {
+            if is_filter(&child) && occur != Some(Occur::Should) {
+                let occur = occur.unwrap_or(Occur::Must);
+                clauses.push((occur, zero_score(self.build(child)?)));
+            } else {
+                ranked.push((occur, child));
+            }
+        }
+        if ranked.iter().all(|(o, _)| *o == Some(Occur::MustNot)) {
+            for (_, child) in ranked {
+                clauses.push((Occur::MustNot, self.build(child)?));
+            }
+        } else {
+            let q = self.clause(ranked)?;
+            q.query_terms(&mut |term, _| {
+                scoring.insert(term.clone());
+            });
+            clauses.insert(0, (Occur::Must, q));
+        }
+        if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
+            return Err(translate(
+                QueryParserError::AllButQueryForbidden,
+                self.input,
+            ));
+        }
+        let f = self.index.fields();
+        let scoring = scoring
+            .into_iter()
+            .map(|term: Term| {
+                let boost = if term.field() == f.title {
+                    TITLE_BOOST
+                } else if term.field() == f.heading {
+                    HEADING_BOOST
+                } else if term.field() == f.translit {
+                    TRANSLIT_BOOST
+                } else {
+                    1.0
+                };
+                (term, boost)
+            })
+            .collect();
+        if clauses.len() == 1 {
+            if let Some((_, q)) = clauses.pop() {
+                return Ok((q, scoring));
+            }
+        }
+        Ok((Box::new(BooleanQuery::new(clauses)), scoring))
+    }
+
+    fn clause(&self, items: Vec<(Option<Occur>, UserInputAst)>) -> Result<BoxQuery> {
+        let mut clauses = Vec::with_capacity(items.len());
+        for (occur, child) in items {
+            let filter = is_filter(&child);
+            let is_literal = matches!(&child, UserInputAst::Leaf(l) if matches!(l.as_ref(), UserInputLeaf::Literal(_)));
+            let q = self.build(child)?;
+            if is_literal && !filter && !has_terms(q.as_ref()) {
+                // Punctuation only, or a word that analyses to nothing: it cannot match, so it
+                // must not make a clause required.
+                continue;
+            }
+            let q = if filter { zero_score(q) } else { q };
+            clauses.push((occur.unwrap_or(self.default_occur), q));
+        }
+        if clauses.is_empty() {
+            return Err(query_error(
+                format!("the query '{}' has no words to search for", self.input),
+                "give words of letters or digits",
+            ));
+        }
+        if clauses.len() == 1 && clauses[0].0 != Occur::MustNot {
+            if let Some((_, q)) = clauses.pop() {
+                return Ok(q);
+            }
+        }
+        Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    fn build(&self, ast: UserInputAst) -> Result<BoxQuery> {
+        match ast {
+            UserInputAst::Clause(items) => self.clause(items),
+            UserInputAst::Boost(inner, boost) => Ok(Box::new(BoostQuery::new(
+                self.build(*inner)?,
+                boost.into_inner() as f32,
+            ))),
+            UserInputAst::Leaf(leaf) => self.leaf(*leaf),
+        }
+    }
+
+    fn via_parser(&self, leaf: UserInputLeaf) -> Result<BoxQuery> {
+        self.parser
+            .build_query_from_user_input_ast(UserInputAst::from(leaf))
+            .map_err(|e| translate(e, self.input))
+    }
+
+    fn leaf(&self, leaf: UserInputLeaf) -> Result<BoxQuery> {
+        let UserInputLeaf::Literal(lit) = leaf else {
+            return self.via_parser(leaf);
+        };
+        let value = lit.phrase.trim();
+        match lit.field_name.as_deref() {
+            Some(name @ ("since" | "until" | "date")) => {
+                let date = crate::date::PartialDate::parse(value).ok_or_else(|| {
+                    query_error(
+                        format!(
+                            "'{value}' after {name}: at column {} is not a date",
+                            self.column_of_field(name)
+                        ),
+                        "use YYYY, YYYY-MM or YYYY-MM-DD, e.g. since:2020-06",
+                    )
+                })?;
+                let (since, until) = match name {
+                    "since" => (Some(date), None),
+                    "until" => (None, Some(date)),
+                    _ => (Some(date), Some(date)),
+                };
+                Ok(filter::date_filter(self.index, since, until))
+            }
+            Some("type" | "format") => filter::format_filter(self.index, value),
+            Some("lang") => filter::lang_filter(self.index, value),
+            Some("path") if lit.prefix || value.contains(['*', '?', '[', '{']) => {
+                let glob = if lit.prefix {
+                    format!("{value}*")
+                } else {
+                    value.to_string()
+                };
+                filter::path_filter(self.index, &glob)
+            }
+            Some("text") => {
+                let mut alternatives = Vec::new();
+                for tf in TEXT_FIELDS {
+                    let mut l = lit.clone();
+                    l.field_name = Some(tf.field.to_string());
+                    alternatives.push((Occur::Should, self.literal(l)?));
+                }
+                Ok(Box::new(BooleanQuery::new(alternatives)))
+            }
+            _ => self.literal(lit),
+        }
+    }
+
+    fn literal(&self, mut lit: UserInputLiteral) -> Result<BoxQuery> {
+        let single_word = |w: &str| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == '\'')
+        };
+        if lit.delimiter == Delimiter::None {
+            // The grammar leaves `word*` and `word~N` in the word itself.
+            if let Some(stem) = lit.phrase.strip_suffix('*') {
+                if single_word(stem) {
+                    lit.phrase = stem.to_string();
+                    return self.expanded(&lit, Expansion::Prefix);
+                }
+            }
+            if let Some((word, distance)) = lit.phrase.rsplit_once('~') {
+                if single_word(word) {
+                    let distance: u32 = distance.parse().map_err(|_| {
+                        query_error(
+                            format!("'~{distance}' after '{word}' is not an edit distance"),
+                            "write word~1 or word~2 for words one or two edits away",
+                        )
+                    })?;
+                    lit.phrase = word.to_string();
+                    return self.expanded(
+                        &lit,
+                        Expansion::Fuzzy(distance.clamp(1, MAX_FUZZY_DISTANCE)),
+                    );
+                }
+            }
+        } else if lit.prefix && single_word(lit.phrase.trim()) {
+            return self.expanded(&lit, Expansion::Prefix);
+        }
+        if lit.field_name.is_none()
+            && lit.delimiter == Delimiter::None
+            && !lit.prefix
+            && lit.phrase.chars().all(char::is_alphabetic)
+        {
+            // A plain word: also look for it as a name in the other script.
+            let variants = latin_variants(&lit.phrase);
+            let mut alternatives = vec![(
+                Occur::Should,
+                self.via_parser(UserInputLeaf::Literal(lit.clone()))?,
+            )];
+            if variants.is_empty() {
+                let mut names = lit;
+                names.field_name = Some("translit".to_string());
+                alternatives.push((
+                    Occur::Should,
+                    self.via_parser(UserInputLeaf::Literal(names))?,
+                ));
+            } else {
+                for v in variants {
+                    let mut latin = lit.clone();
+                    latin.phrase = v;
+                    alternatives.push((
+                        Occur::Should,
+                        self.via_parser(UserInputLeaf::Literal(latin))?,
+                    ));
+                }
+            }
+            return Ok(Box::new(BooleanQuery::new(alternatives)));
+        }
+        self.via_parser(UserInputLeaf::Literal(lit))
+    }
+
+    /// The column where `name:` first appears in the query.
+    fn column_of_field(&self, name: &str) -> usize {
+        let pos = self.input.find(&format!("{name}:")).unwrap_or(0);
+        column_of(self.input, pos)
+    }
+
+    /// A prefix or fuzzy word, expanded into the index terms it matches in each field it
+    /// targets; each is then scored by BM25 like a typed word.
+    fn expanded(&self, lit: &UserInputLiteral, how: Expansion) -> Result<BoxQuery> {
+        let f = self.index.fields();
+        let schema = self.index.tantivy().schema();
+        let fields: Vec<tantivy::schema::Field> = match lit.field_name.as_deref() {
+            None => default_fields(self.index),
+            Some(name) => match schema.get_field(name) {
+                Ok(field) if schema.get_field_entry(field).is_indexed() => vec![field],
+                Ok(_) => {
+                    return Err(translate(
+                        QueryParserError::FieldNotIndexed(name.to_string()),
+                        self.input,
+                    ))
+                }
+                Err(_) => {
+                    return Err(translate(
+                        QueryParserError::FieldDoesNotExist(name.to_string()),
+                        self.input,
+                    ))
+                }
+            },
+        };
+        let word = lit.phrase.trim();
+        let mut alternatives: Vec<(Occur, BoxQuery)> = Vec::new();
+        for field in fields {
+            let mut forms: Vec<String> = Vec::new();
+            if let Ok(mut analyzer) = self.index.tantivy().tokenizer_for_field(field) {
+                let mut stream = analyzer.token_stream(word);
+                while let Some(t) = stream.next() {
+                    forms.push(t.text.clone());
+                }
+            }
+            if forms.len() != 1 {
+                // The word splits into several tokens (or none) in this field: no expansion.
+                continue;
+            }
+            if let (Expansion::Prefix, Some(mut plain)) = (
+                how,
+                self.index
+                    .tantivy()
+                    .tokenizers()
+                    .get(crate::analysis::PLAIN_ANALYZER),
+            ) {
+                let mut stream = plain.token_stream(word);
+                if let Some(t) = stream.next() {
+                    if !forms.contains(&t.text) {
+                        forms.push(t.text.clone());
+                    }
+                }
+            }
+            let terms = expand_terms(&self.searcher, field, &forms, how)?;
+            let boost = if field == f.title {
+                TITLE_BOOST
+            } else if field == f.heading {
+                HEADING_BOOST
+            } else {
+                1.0
+            };
+            for term in terms {
+                let q: BoxQuery = Box::new(TermQuery::new(
+                    Term::from_field_text(field, &term),
+                    IndexRecordOption::WithFreqs,
+                ));
+                let q: BoxQuery = if boost == 1.0 {
+                    q
+                } else {
+                    Box::new(BoostQuery::new(q, boost))
+                };
+                alternatives.push((Occur::Should, q));
+            }
+        }
+        if alternatives.is_empty() {
+            // No word of the index is near enough: a clause that matches nothing (but still
+            // counts as a word of the query, so an `--all` query then finds nothing).
+            return Ok(Box::new(TermQuery::new(
+                Term::from_field_text(f.rec, "\u{0}no-expansion"),
+                IndexRecordOption::Basic,
+            )));
+        }
+        Ok(Box::new(BooleanQuery::new(alternatives)))
+    }
+}
+
+/// How a word is expanded against the term dictionary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expansion {
+    /// Terms starting with the word.
+    Prefix,
+    /// Terms within this edit distance of the word.
+    Fuzzy(u32),
+}
+
+/// The index terms of `field` that `forms` (analysed forms of the typed word) expand to: the
+/// [`MAX_EXPANSIONS`] most frequent, in term order.
+fn expand_terms(
+    searcher: &tantivy::Searcher,
+    field: tantivy::schema::Field,
+    forms: &[String],
+    how: Expansion,
+) -> Result<Vec<String>> {
+    let engine = |e: std::io::Error| Error::engine("cannot read the term dictionary", e);
+    let mut found: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for segment in searcher.segment_readers() {
+        let inverted = segment
+            .inverted_index(field)
+            .map_err(|e| Error::engine("cannot read the term dictionary", e))?;
+        let dict = inverted.terms();
+        match how {
+            Expansion::Prefix => {
+                for form in forms {
+                    let mut stream = dict
+                        .range()
+                        .ge(form.as_bytes())
+                        .into_stream()
+                        .map_err(engine)?;
+                    while stream.advance() {
+                        if !stream.key().starts_with(form.as_bytes()) {
+                            break;
+                        }
+                        if let Ok(term) = std::str::from_utf8(stream.key()) {
+                            *found.entry(term.to_string()).or_insert(0) +=
+                                u64::from(stream.value().doc_freq);
+                        }
+                    }
+                }
+            }
+            Expansion::Fuzzy(distance) => {
+                let target: Vec<char> = forms[0].chars().collect();
+                let mut stream = dict.stream().map_err(engine)?;
+                while stream.advance() {
+                    let Ok(term) = std::str::from_utf8(stream.key()) else {
+                        continue;
+                    };
+                    if within_distance(&target, term, distance as usize) {
+                        *found.entry(term.to_string()).or_insert(0) +=
+                            u64::from(stream.value().doc_freq);
+                    }
+                }
+            }
+        }
+    }
+    let mut terms: Vec<(String, u64)> = found.into_iter().collect();
+    if terms.len() > MAX_EXPANSIONS {
+        terms.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        terms.truncate(MAX_EXPANSIONS);
+        terms.sort();
+    }
+    Ok(terms.into_iter().map(|(t, _)| t).collect())
+}
+
+/// Whether `term` is within `max` edits (insertions, deletions, substitutions, transpositions
+/// of neighbours) of `target`.
+fn within_distance(target: &[char], term: &str, max: usize) -> bool {
+    let term: Vec<char> = term.chars().collect();
+    if term.len().abs_diff(target.len()) > max {
+        return false;
+    }
+    let (n, m) = (target.len(), term.len());
+    // Optimal string alignment distance, three rows.
+    let mut prev2 = vec![0usize; m + 1];
+    let mut prev: Vec<usize> = (0..=m).collect();
+    let mut cur = vec![0usize; m + 1];
+    for i in 1..=n {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=m {
+            let cost = usize::from(target[i - 1] != term[j - 1]);
+            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && target[i - 1] == term[j - 2] && target[i - 2] == term[j - 1] {
+                d = d.min(prev2[j - 2] + 1);
+            }
+            cur[j] = d;
+            row_min = row_min.min(d);
+        }
+        if row_min > max {
+            return false;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[m] <= max
+}
+
+/// Whether a query has any term to match (a word that analyses to nothing gives none).
+fn has_terms(q: &dyn Query) -> bool {
+    let mut any = false;
+    q.query_terms(&mut |_, _| any = true);
+    any
+}
+
+/// The fields plain words are looked up in: every language's text field, the title and the
+/// heading.
+fn default_fields(index: &QuarryIndex) -> Vec<tantivy::schema::Field> {
+    let f = index.fields();
+    let mut fields = f.text.clone();
+    fields.push(f.title);
+    fields.push(f.heading);
+    fields
 }
 
 /// Rewrites `a AND NOT b`, which the grammar reads as "a, and a clause that only excludes b"
@@ -233,78 +817,16 @@ fn proximity(index: &QuarryIndex, input: &str) -> Option<Box<dyn Query>> {
     )))
 }
 
-/// Rewrites leaves of the query for quarry's fields:
-/// - `text:word` looks in every language's text field, not only the default one;
-/// - a plain word of letters only, without a field, is also looked up as a name in the other
-///   script: a Latin word in the `translit` field (finding its Cyrillic spellings), a Cyrillic
-///   word in its English transliterations (see [`crate::analysis::translit`]).
-fn expand_fields(ast: UserInputAst) -> UserInputAst {
-    match ast {
-        UserInputAst::Clause(items) => UserInputAst::Clause(
-            items
-                .into_iter()
-                .map(|(occur, child)| (occur, expand_fields(child)))
-                .collect(),
-        ),
-        UserInputAst::Boost(inner, boost) => {
-            UserInputAst::Boost(Box::new(expand_fields(*inner)), boost)
-        }
-        UserInputAst::Leaf(leaf) => match *leaf {
-            UserInputLeaf::Literal(lit) if lit.field_name.as_deref() == Some("text") => {
-                let alternatives = TEXT_FIELDS
-                    .iter()
-                    .map(|tf| {
-                        let mut l = lit.clone();
-                        l.field_name = Some(tf.field.to_string());
-                        (
-                            Some(Occur::Should),
-                            UserInputAst::from(UserInputLeaf::Literal(l)),
-                        )
-                    })
-                    .collect();
-                UserInputAst::Clause(alternatives)
-            }
-            UserInputLeaf::Literal(lit)
-                if lit.field_name.is_none()
-                    && lit.delimiter == Delimiter::None
-                    && !lit.prefix
-                    && lit.phrase.chars().all(char::is_alphabetic) =>
-            {
-                let variants = latin_variants(&lit.phrase);
-                let mut alternatives = vec![(
-                    Some(Occur::Should),
-                    UserInputAst::from(UserInputLeaf::Literal(lit.clone())),
-                )];
-                if variants.is_empty() {
-                    // A Latin word: also look for its Cyrillic spellings.
-                    let mut names = lit;
-                    names.field_name = Some("translit".to_string());
-                    alternatives.push((
-                        Some(Occur::Should),
-                        UserInputAst::from(UserInputLeaf::Literal(names)),
-                    ));
-                } else {
-                    // A Cyrillic word: also look for its English spellings.
-                    for v in variants {
-                        let mut latin = lit.clone();
-                        latin.phrase = v;
-                        alternatives.push((
-                            Some(Occur::Should),
-                            UserInputAst::from(UserInputLeaf::Literal(latin)),
-                        ));
-                    }
-                }
-                UserInputAst::Clause(alternatives)
-            }
-            other => UserInputAst::Leaf(Box::new(other)),
-        },
-    }
-}
-
 fn translate(err: QueryParserError, input: &str) -> Error {
     match err {
         QueryParserError::FieldDoesNotExist(name) => query_error(
-            format!("unknown field '{name}' in the query"),
+            match input.find(&format!("{name}:")) {
+                Some(pos) => format!(
+                    "unknown field '{name}' at column {} of the query",
+                    column_of(input, pos)
+                ),
+                None => format!("unknown field '{name}' in the query"),
+            },
             format!(
                 "fields are {}; to search for '{name}:' as words, put them in quotes",
                 field_list()
@@ -318,11 +840,7 @@ fn translate(err: QueryParserError, input: &str) -> Error {
             "the query only excludes terms".to_string(),
             "add a term to search for, e.g. 'surveillance -china'",
         ),
-        QueryParserError::SyntaxError(_) => query_error(
-            format!("cannot parse the query '{input}'"),
-            "check the operators: AND, OR and NOT need a term on each side; \
-             quote words that contain ':' or operators",
-        ),
+        QueryParserError::SyntaxError(_) => syntax_error(input),
         other => query_error(
             format!("cannot use the query '{input}': {other}"),
             "see quarry search --help for the query syntax",
@@ -344,5 +862,39 @@ mod tests {
         let e = check_balance("a OR b)").unwrap_err();
         assert!(e.to_string().contains("column 7"), "{e}");
         assert!(check_balance("\"(\" and (b)").is_ok());
+    }
+
+    #[test]
+    fn syntax_errors_name_the_column() {
+        let e = syntax_error("china AND");
+        assert!(e.message().contains("'AND' at column 7"), "{e}");
+        assert!(e.hint().is_some());
+        assert_eq!(dangling_operator("OR china"), Some(("OR", 1)));
+        assert_eq!(dangling_operator("a AND OR b"), Some(("OR", 7)));
+        assert_eq!(dangling_operator("a AND NOT b"), None);
+        assert_eq!(dangling_operator("china (AND russia)"), Some(("AND", 8)));
+        assert_eq!(column_of("ab c", 3), 4);
+        assert_eq!(column_of("Пр x", 5), 4);
+    }
+
+    #[test]
+    fn edit_distance_counts_transpositions_as_one() {
+        let t: Vec<char> = "prigozhin".chars().collect();
+        assert!(within_distance(&t, "prigozhin", 0));
+        assert!(within_distance(&t, "prigojin", 2));
+        assert!(!within_distance(&t, "prigojin", 1));
+        assert!(within_distance(&t, "prigzohin", 1));
+        assert!(within_distance(&t, "prigozhn", 1));
+        assert!(!within_distance(&t, "navalny", 2));
+    }
+
+    #[test]
+    fn filter_fields_are_recognised_in_groups() {
+        let ast = tantivy::query_grammar::parse_query("(publisher:a OR tag:b) china").unwrap();
+        let UserInputAst::Clause(items) = ast else {
+            panic!("not a clause")
+        };
+        assert!(is_filter(&items[0].1));
+        assert!(!is_filter(&items[1].1));
     }
 }

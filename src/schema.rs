@@ -18,7 +18,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::TokenizerManager;
 
 /// Version of the schema and analysis; stored with each index and checked when it is opened.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// A description of the analysis, recorded in the index metadata.
 pub const ANALYSIS: &str = analysis::ANALYSIS;
@@ -84,6 +84,99 @@ pub struct Fields {
     pub doc_text: Field,
     /// Document records only: the metadata and counts as JSON.
     pub doc_meta: Field,
+    /// The display path as one raw term (for `--path GLOB`).
+    pub path_raw: Field,
+    /// Raw metadata values in fast columns, for facets (see [`FacetField`]).
+    pub facets: FacetFields,
+}
+
+/// Fast columns holding raw metadata values of passages, counted by facets.
+#[derive(Debug, Clone)]
+pub struct FacetFields {
+    /// Publisher.
+    pub publisher: Field,
+    /// Authors (one value each).
+    pub author: Field,
+    /// Tags (one value each).
+    pub tag: Field,
+    /// Kind of source.
+    pub kind: Field,
+    /// Language code.
+    pub lang: Field,
+    /// Source format.
+    pub format: Field,
+}
+
+/// Metadata a facet can count over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FacetField {
+    /// `publisher`
+    Publisher,
+    /// `author`
+    Author,
+    /// `tag`
+    Tag,
+    /// `kind`
+    Kind,
+    /// `lang`
+    Lang,
+    /// `format`
+    Format,
+    /// `year` (from the date)
+    Year,
+}
+
+impl FacetField {
+    /// Every facet, in the order of [`FacetField::name`]s in help texts.
+    pub const ALL: [FacetField; 7] = [
+        FacetField::Publisher,
+        FacetField::Author,
+        FacetField::Tag,
+        FacetField::Kind,
+        FacetField::Lang,
+        FacetField::Format,
+        FacetField::Year,
+    ];
+
+    /// The facet's name, as users type it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FacetField::Publisher => "publisher",
+            FacetField::Author => "author",
+            FacetField::Tag => "tag",
+            FacetField::Kind => "kind",
+            FacetField::Lang => "lang",
+            FacetField::Format => "format",
+            FacetField::Year => "year",
+        }
+    }
+
+    /// The facet called `name` (`type` is accepted for `format`).
+    pub fn from_name(name: &str) -> Option<FacetField> {
+        let name = name.trim().to_ascii_lowercase();
+        let name = match name.as_str() {
+            "type" => "format",
+            "authors" => "author",
+            "tags" => "tag",
+            "language" => "lang",
+            other => other,
+        };
+        FacetField::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The fast column of a facet over a text value (`None` for `year`, which comes from the
+    /// date column).
+    pub fn column(self, f: &FacetFields) -> Option<Field> {
+        match self {
+            FacetField::Publisher => Some(f.publisher),
+            FacetField::Author => Some(f.author),
+            FacetField::Tag => Some(f.tag),
+            FacetField::Kind => Some(f.kind),
+            FacetField::Lang => Some(f.lang),
+            FacetField::Format => Some(f.format),
+            FacetField::Year => None,
+        }
+    }
 }
 
 fn text_options(analyzer: &str, positions: bool, stored: bool) -> TextOptions {
@@ -110,7 +203,7 @@ pub fn build() -> (Schema, Fields) {
     let num = || NumericOptions::default().set_stored();
     let fields = Fields {
         rec: b.add_text_field("rec", STRING),
-        doc_id: b.add_text_field("doc_id", STRING | STORED),
+        doc_id: b.add_text_field("doc_id", STRING | STORED | FAST),
         passage_id: b.add_text_field("passage_id", STRING | STORED),
         ordinal: b.add_u64_field("ordinal", INDEXED | STORED | FAST),
         path: b.add_text_field("path", text_options(PLAIN_ANALYZER, true, true)),
@@ -138,6 +231,15 @@ pub fn build() -> (Schema, Fields) {
         extra: b.add_text_field("extra", STORED),
         doc_text: b.add_text_field("doc_text", STORED),
         doc_meta: b.add_text_field("doc_meta", STORED),
+        path_raw: b.add_text_field("path_raw", STRING | FAST),
+        facets: FacetFields {
+            publisher: b.add_text_field("facet_publisher", FAST),
+            author: b.add_text_field("facet_author", FAST),
+            tag: b.add_text_field("facet_tag", FAST),
+            kind: b.add_text_field("facet_kind", FAST),
+            lang: b.add_text_field("facet_lang", FAST),
+            format: b.add_text_field("facet_format", FAST),
+        },
     };
     (b.build(), fields)
 }

@@ -1,74 +1,109 @@
-//! Searching: a query in, ranked passages with provenance, highlights and snippets out.
+//! Searching: a query in, ranked passages (or documents) with provenance, highlights, snippets
+//! and citations out.
 //!
-//! Ranking is BM25 over passage text and title. Ties are broken deterministically (score, then
-//! path, then ordinal), never by segment order, so the same index always gives the same list.
-//! Stored fields, highlights and snippets are computed only for the hits returned.
+//! Ranking is BM25 over passage text, title and heading (see [`crate::query`]). The order is
+//! total and reproducible: score, then path, then ordinal, never segment order; enough
+//! candidates are fetched that ties at the cut are decided the same way on every run. Passages
+//! per document are capped ([`SearchRequest::per_doc`]) or grouped ([`search_documents`]). Stored
+//! fields, highlights, snippets, context and explanations are computed only for what is returned.
+
+pub use crate::filter::Filters;
 
 use crate::error::{Error, Result};
 use crate::highlight::{self, CharRange};
 use crate::index::read::PassageRecord;
 use crate::index::QuarryIndex;
-use crate::query;
+use crate::query::{self, ParsedQuery, QueryOptions};
 use serde::Serialize;
+use std::collections::HashMap;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, TermQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::Term;
+use tantivy::{DocAddress, Term};
 
-/// What to search for and how many hits to return.
+/// What to search for and how to return it.
 #[derive(Debug, Clone)]
 pub struct SearchRequest {
-    /// The query, in quarry's query syntax.
+    /// The query, in quarry's query syntax (docs/query.md).
     pub query: String,
-    /// The most hits to return.
+    /// Every word is required (`--all`), instead of ranking alternatives.
+    pub all_terms: bool,
+    /// The most hits (or documents, when grouping) to return.
     pub limit: usize,
+    /// Skip this many hits (or documents) first, for paging; ranks continue from it.
+    pub offset: usize,
     /// The snippet length, in characters.
     pub snippet_chars: usize,
-    /// Only passages of documents in this language (a code such as `ru`, or a name).
-    pub lang: Option<String>,
     /// Metadata and date filters; all must hold.
     pub filters: Filters,
-    /// At most this many passages per document (`None`: no cap).
+    /// At most this many passages per document (`None`: no cap). When grouping, the most
+    /// passages shown per document.
     pub per_doc: Option<usize>,
-    /// Skip this many hits (for paging); ranks continue from it.
-    pub offset: usize,
-}
-
-/// Filters on document metadata. Text values match as phrases in their field (case and accents
-/// ignored); dates compare the first day of a document's date with the periods given, so
-/// undated documents never pass a date filter.
-#[derive(Debug, Clone, Default)]
-pub struct Filters {
-    /// Publisher (words of it, in order).
-    pub publisher: Option<String>,
-    /// An author.
-    pub author: Option<String>,
-    /// A tag.
-    pub tag: Option<String>,
-    /// Kind of source.
-    pub kind: Option<String>,
-    /// Source format: a format name (`pdf`, `html`, `markdown`/`md`, `text`/`txt`, `docx`, `odt`,
-    /// `csv`, `tsv`, `jsonl`, `json`) or `record` for any record format.
-    pub format: Option<String>,
-    /// Dated on or after the start of this period.
-    pub since: Option<crate::date::PartialDate>,
-    /// Dated before the end of this period.
-    pub until: Option<crate::date::PartialDate>,
+    /// Hits below this score are dropped.
+    pub min_score: Option<f32>,
+    /// Neighbouring passages to include before and after each hit.
+    pub context: usize,
+    /// Explain each hit's score term by term.
+    pub explain: bool,
 }
 
 impl SearchRequest {
-    /// A request for `query` with the default limit (10) and snippet length (240).
+    /// A request for `query` with the defaults: 10 hits, 240-character snippets, no filters,
+    /// no cap per document.
     pub fn new(query: impl Into<String>) -> SearchRequest {
         SearchRequest {
             query: query.into(),
+            all_terms: false,
             limit: 10,
+            offset: 0,
             snippet_chars: 240,
-            lang: None,
             filters: Filters::default(),
             per_doc: None,
-            offset: 0,
+            min_score: None,
+            context: 0,
+            explain: false,
         }
     }
+}
+
+/// A neighbouring passage shown for context.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContextPassage {
+    /// Its passage id.
+    pub passage_id: String,
+    /// Its position in the document.
+    pub ordinal: u64,
+    /// Its page, if any.
+    pub page: Option<u64>,
+    /// Its text.
+    pub text: String,
+}
+
+/// One query term's part in a hit's score.
+#[derive(Debug, Clone, Serialize)]
+pub struct TermScore {
+    /// The field it matched in.
+    pub field: String,
+    /// The analysed term (stemmed, lower case).
+    pub term: String,
+    /// Its contribution: BM25 times the field's boost.
+    pub score: f32,
+    /// Occurrences in the field of this passage.
+    pub freq: Option<f32>,
+    /// Its inverse document frequency (rarer terms weigh more).
+    pub idf: Option<f32>,
+}
+
+/// Why a hit scored what it did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// The hit's score.
+    pub score: f32,
+    /// Each matching term's contribution.
+    pub terms: Vec<TermScore>,
+    /// The rest of the score: the bonus for query words found close together or in order, and
+    /// boosts given in the query.
+    pub other: f32,
 }
 
 /// One ranked passage.
@@ -76,211 +111,521 @@ impl SearchRequest {
 pub struct Hit {
     /// 1-based rank.
     pub rank: usize,
-    /// BM25 score (higher is better; comparable only within one query).
+    /// Relevance score (higher is better; comparable only within one query).
     pub score: f32,
     /// The passage and its provenance.
     #[serde(flatten)]
     pub passage: PassageRecord,
+    /// A ready-to-paste citation of the passage.
+    pub cite: String,
     /// A short extract of the text around the matches.
     pub snippet: String,
     /// Matched terms in `text`, as character ranges `[start, end)`.
     pub highlights: Vec<CharRange>,
     /// Matched terms in `snippet`, as character ranges `[start, end)`.
     pub snippet_highlights: Vec<CharRange>,
+    /// Passages just before this one (with `--context`), in document order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_before: Option<Vec<ContextPassage>>,
+    /// Passages just after this one (with `--context`), in document order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_after: Option<Vec<ContextPassage>>,
+    /// The score term by term (with `--explain`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Explanation>,
 }
 
-/// The hits of a search and the number of passages that matched in all.
+/// The hits of a search and how many passages matched in all.
 #[derive(Debug, Clone)]
 pub struct SearchResults {
+    /// The query as given.
+    pub query: String,
     /// The returned hits, best first.
     pub hits: Vec<Hit>,
-    /// How many passages matched the query.
+    /// How many passages matched the query and filters.
     pub total: usize,
+    /// The offset the hits start after.
+    pub offset: usize,
 }
 
-/// Runs a search.
+/// A document with its best passages (`--group doc`).
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentHit {
+    /// 1-based rank among documents.
+    pub rank: usize,
+    /// The score of its best passage.
+    pub score: f32,
+    /// Document id.
+    pub doc_id: String,
+    /// Path of the source file.
+    pub path: String,
+    /// Source format.
+    pub format: String,
+    /// For rows of record files, the row.
+    pub row: Option<u64>,
+    /// Title.
+    pub title: String,
+    /// Publisher.
+    pub publisher: Option<String>,
+    /// Authors.
+    pub authors: Vec<String>,
+    /// Date.
+    pub date: Option<String>,
+    /// URL.
+    pub url: Option<String>,
+    /// Kind of source.
+    pub kind: Option<String>,
+    /// Language.
+    pub lang: Option<String>,
+    /// A ready-to-paste citation of the document.
+    pub cite: String,
+    /// How many of its passages match.
+    pub matches: usize,
+    /// Its best passages, best first (ranks count within the document).
+    pub passages: Vec<Hit>,
+}
+
+/// The documents of a grouped search.
+#[derive(Debug, Clone)]
+pub struct DocumentResults {
+    /// The query as given.
+    pub query: String,
+    /// The returned documents, best first.
+    pub documents: Vec<DocumentHit>,
+    /// How many passages matched in all.
+    pub total: usize,
+    /// The offset the documents start after.
+    pub offset: usize,
+}
+
+/// Runs a search for ranked passages.
 pub fn search(index: &QuarryIndex, request: &SearchRequest) -> Result<SearchResults> {
-    let mut parsed = query::parse(index, &request.query)?;
-    if let Some(lang) = &request.lang {
-        let code = crate::analysis::detect::normalise(lang).ok_or_else(|| {
-            crate::error::Error::new(
-                crate::error::ErrorKind::Query,
-                format!("unknown language '{lang}'"),
-            )
-            .with_hint("give a language code such as en, ru, zh, ar, de")
-        })?;
-        let filter = TermQuery::new(
-            Term::from_field_text(index.fields().lang, &code),
-            IndexRecordOption::Basic,
-        );
-        parsed.query = Box::new(BooleanQuery::new(vec![
-            (Occur::Must, parsed.query),
-            (
-                Occur::Must,
-                Box::new(ConstScoreQuery::new(Box::new(filter), 0.0)),
-            ),
-        ]));
-    }
-    let filters = filter_queries(index, &request.filters)?;
+    let parsed = prepare(index, request)?;
+    run(index, &parsed, request)
+}
+
+/// The query of `request` with its filters, ready to run.
+pub fn prepare(index: &QuarryIndex, request: &SearchRequest) -> Result<ParsedQuery> {
+    let parsed = query::parse_with(
+        index,
+        &request.query,
+        QueryOptions {
+            all_terms: request.all_terms,
+        },
+    )?;
+    with_filters(index, parsed, &request.filters)
+}
+
+/// Adds `filters` to a parsed query as required clauses that do not score.
+pub fn with_filters(
+    index: &QuarryIndex,
+    mut parsed: ParsedQuery,
+    filters: &Filters,
+) -> Result<ParsedQuery> {
+    let filters = filters.queries(index)?;
     if !filters.is_empty() {
         let mut clauses = vec![(Occur::Must, parsed.query)];
         clauses.extend(filters.into_iter().map(|q| {
             (
                 Occur::Must,
-                Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn tantivy::query::Query>,
+                Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>,
             )
         }));
         parsed.query = Box::new(BooleanQuery::new(clauses));
     }
-    let searcher = index.searcher();
-    // Fetch a margin beyond what is shown so that ties at the cut are broken by path, not by
-    // segment order, and so that capping passages per document still fills the page.
-    let wanted = request.offset.saturating_add(request.limit);
-    let fetch = match request.per_doc {
-        Some(_) => wanted.saturating_mul(4).saturating_add(64),
-        None => wanted.saturating_add(32),
-    }
-    .max(1);
-    let (top, total) = searcher
-        .search(
-            &parsed.query,
-            &(TopDocs::with_limit(fetch).order_by_score(), Count),
-        )
-        .map_err(|e| Error::engine("search failed", e))?;
+    Ok(parsed)
+}
 
-    let mut scored = Vec::with_capacity(top.len());
-    for (score, addr) in top {
-        let stored = index.stored(&searcher, addr)?;
-        scored.push((score, PassageRecord::from_stored(&stored, index.fields())));
+/// A matching passage before its stored fields are read: what ranking needs.
+struct Candidate {
+    score: f32,
+    addr: DocAddress,
+    doc_id: String,
+    path: String,
+    ordinal: u64,
+}
+
+/// The best candidates of `query`, sorted by score, path and ordinal, fetching more until
+/// `enough` says the list decides the page (no tie at the cut is left out), and the number of
+/// matching passages.
+fn ranked(
+    index: &QuarryIndex,
+    searcher: &tantivy::Searcher,
+    query: &dyn Query,
+    initial: usize,
+    enough: impl Fn(&[Candidate]) -> Option<f32>,
+) -> Result<(Vec<Candidate>, usize)> {
+    let mut fetch = initial.max(16);
+    loop {
+        let (top, total) = searcher
+            .search(query, &(TopDocs::with_limit(fetch).order_by_score(), Count))
+            .map_err(|e| Error::engine("search failed", e))?;
+        let exhausted = top.len() < fetch;
+        let lowest = top.last().map(|(s, _)| *s);
+        let mut candidates = candidates(index, searcher, top)?;
+        candidates.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.path.cmp(&b.path))
+                .then_with(|| a.ordinal.cmp(&b.ordinal))
+        });
+        // `enough` gives the score at the cut once the list is long enough; the page is decided
+        // when no passage left out could tie with it.
+        let decided = match (enough(&candidates), lowest) {
+            (Some(cut), Some(low)) => low < cut,
+            _ => false,
+        };
+        if exhausted || decided || fetch >= total {
+            return Ok((candidates, total));
+        }
+        fetch = fetch.saturating_mul(4).min(total.max(1));
     }
-    scored.sort_by(|a, b| {
-        b.0.total_cmp(&a.0)
-            .then_with(|| a.1.path.cmp(&b.1.path))
-            .then_with(|| a.1.ordinal.cmp(&b.1.ordinal))
-    });
-    if let Some(cap) = request.per_doc {
-        let mut per_doc: std::collections::HashMap<String, usize> =
-            std::collections::HashMap::new();
-        scored.retain(|(_, p)| {
-            let n = per_doc.entry(p.doc_id.clone()).or_insert(0);
-            *n += 1;
-            *n <= cap.max(1)
+}
+
+fn candidates(
+    index: &QuarryIndex,
+    searcher: &tantivy::Searcher,
+    top: Vec<(f32, DocAddress)>,
+) -> Result<Vec<Candidate>> {
+    let engine = |e: tantivy::TantivyError| Error::engine("cannot read fast fields", e);
+    let mut columns = HashMap::new();
+    let mut out = Vec::with_capacity(top.len());
+    let mut buf = String::new();
+    for (score, addr) in top {
+        if !columns.contains_key(&addr.segment_ord) {
+            let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
+            let doc_id = ff.str("doc_id").map_err(engine)?;
+            let path = ff.str("path_raw").map_err(engine)?;
+            let ordinal = ff.u64("ordinal").map_err(engine)?;
+            columns.insert(addr.segment_ord, (doc_id, path, ordinal));
+        }
+        let Some((doc_col, path_col, ord_col)) = columns.get(&addr.segment_ord) else {
+            continue;
+        };
+        let mut read = |col: &Option<tantivy::columnar::StrColumn>| -> String {
+            buf.clear();
+            if let Some(col) = col {
+                if let Some(ord) = col.term_ords(addr.doc_id).next() {
+                    let _ = col.ord_to_str(ord, &mut buf);
+                }
+            }
+            buf.clone()
+        };
+        let doc_id = read(doc_col);
+        let path = read(path_col);
+        out.push(Candidate {
+            score,
+            addr,
+            doc_id,
+            path,
+            ordinal: ord_col.first(addr.doc_id).unwrap_or(0),
         });
     }
-    let scored: Vec<_> = scored
+    let _ = index;
+    Ok(out)
+}
+
+/// Applies the cap per document.
+fn capped(candidates: Vec<Candidate>, per_doc: Option<usize>) -> Vec<Candidate> {
+    let Some(cap) = per_doc else {
+        return candidates;
+    };
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    candidates
         .into_iter()
+        .filter(|c| {
+            let n = seen.entry(c.doc_id.clone()).or_insert(0);
+            *n += 1;
+            *n <= cap.max(1)
+        })
+        .collect()
+}
+
+/// Runs a prepared query: ranking, cap per document, paging, then the shown hits.
+pub fn run(
+    index: &QuarryIndex,
+    parsed: &ParsedQuery,
+    request: &SearchRequest,
+) -> Result<SearchResults> {
+    let searcher = index.searcher();
+    let wanted = request.offset.saturating_add(request.limit);
+    let initial = match request.per_doc {
+        Some(_) => wanted.saturating_mul(4).saturating_add(64),
+        None => wanted.saturating_add(32),
+    };
+    let per_doc = request.per_doc;
+    let min_score = request.min_score;
+    let (candidates, total) = ranked(index, &searcher, parsed.query.as_ref(), initial, |c| {
+        if min_score.is_some_and(|m| c.last().is_some_and(|l| l.score < m)) {
+            return Some(f32::INFINITY);
+        }
+        let kept = capped_scores(c, per_doc);
+        kept.get(wanted).copied()
+    })?;
+    let shown: Vec<Candidate> = capped(candidates, request.per_doc)
+        .into_iter()
+        .filter(|c| request.min_score.is_none_or(|m| c.score >= m))
         .skip(request.offset)
         .take(request.limit)
         .collect();
-
-    let hits = scored
-        .into_iter()
-        .enumerate()
-        .map(|(i, (score, passage))| {
-            let highlights = highlight::highlight_ranges(
-                &passage.text,
-                passage.lang.as_deref(),
-                &parsed.text_terms,
-                &parsed.translit_terms,
-            );
-            let (snippet, snippet_highlights) =
-                highlight::snippet(&passage.text, &highlights, request.snippet_chars);
-            Hit {
-                rank: request.offset + i + 1,
-                score,
-                passage,
-                snippet,
-                highlights,
-                snippet_highlights,
-            }
-        })
-        .collect();
-    Ok(SearchResults { hits, total })
+    let mut hits = Vec::with_capacity(shown.len());
+    for (i, c) in shown.into_iter().enumerate() {
+        hits.push(make_hit(
+            index,
+            &searcher,
+            parsed,
+            request,
+            request.offset + i + 1,
+            &c,
+        )?);
+    }
+    Ok(SearchResults {
+        query: request.query.clone(),
+        hits,
+        total,
+        offset: request.offset,
+    })
 }
 
-/// The queries for `filters`, each to be required.
-fn filter_queries(
-    index: &QuarryIndex,
-    filters: &Filters,
-) -> Result<Vec<Box<dyn tantivy::query::Query>>> {
-    use crate::error::{Error, ErrorKind};
-    use std::ops::Bound;
-    let f = index.fields();
-    let parser = tantivy::query::QueryParser::for_index(index.tantivy(), Vec::new());
-    let mut out: Vec<Box<dyn tantivy::query::Query>> = Vec::new();
-    let mut phrase = |field: &str, value: &str| -> Result<()> {
-        let words: String = value
-            .chars()
-            .map(|c| if c == '"' || c == '\\' { ' ' } else { c })
-            .collect();
-        if words.trim().is_empty() {
-            return Ok(());
+/// Scores of the candidates that survive the cap, in order (for deciding the cut).
+fn capped_scores(candidates: &[Candidate], per_doc: Option<usize>) -> Vec<f32> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    candidates
+        .iter()
+        .filter(|c| match per_doc {
+            None => true,
+            Some(cap) => {
+                let n = seen.entry(c.doc_id.as_str()).or_insert(0);
+                *n += 1;
+                *n <= cap.max(1)
+            }
+        })
+        .map(|c| c.score)
+        .collect()
+}
+
+/// Runs a search grouped by document: each document ranked by its best passage, with up to
+/// `per_doc` (default 3) of its best passages.
+pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<DocumentResults> {
+    let parsed = prepare(index, request)?;
+    let searcher = index.searcher();
+    let per_doc = request.per_doc.unwrap_or(3).max(1);
+    let wanted = request.offset.saturating_add(request.limit);
+    let (candidates, total) = ranked(
+        index,
+        &searcher,
+        parsed.query.as_ref(),
+        wanted
+            .saturating_mul(per_doc)
+            .saturating_mul(4)
+            .saturating_add(64),
+        |c| {
+            // The cut: the best score of the first document beyond the page.
+            let mut seen = std::collections::HashSet::new();
+            c.iter()
+                .filter(|x| seen.insert(x.doc_id.as_str()))
+                .nth(wanted)
+                .map(|x| x.score)
+        },
+    )?;
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: HashMap<String, Vec<Candidate>> = HashMap::new();
+    for c in candidates {
+        if request.min_score.is_some_and(|m| c.score < m) {
+            continue;
         }
-        let q = parser
-            .parse_query(&format!("{field}:\"{}\"", words.trim()))
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Query,
-                    format!("cannot filter on {field} '{value}': {e}"),
-                )
-            })?;
-        out.push(q);
-        Ok(())
-    };
-    if let Some(v) = &filters.publisher {
-        phrase("publisher", v)?;
+        let group = groups.entry(c.doc_id.clone()).or_default();
+        if group.is_empty() {
+            order.push(c.doc_id.clone());
+        }
+        group.push(c);
     }
-    if let Some(v) = &filters.author {
-        phrase("author", v)?;
-    }
-    if let Some(v) = &filters.tag {
-        phrase("tag", v)?;
-    }
-    if let Some(v) = &filters.kind {
-        phrase("kind", v)?;
-    }
-    if let Some(v) = &filters.format {
-        let names: Vec<&str> = match v.to_ascii_lowercase().as_str() {
-            "record" | "records" => vec!["csv", "tsv", "jsonl", "json"],
-            "md" => vec!["markdown"],
-            "txt" => vec!["text"],
-            "htm" => vec!["html"],
-            other => match crate::document::Format::from_name(other) {
-                Some(format) => vec![format.name()],
-                None => {
-                    return Err(Error::new(ErrorKind::Query, format!("unknown source type '{v}'"))
-                        .with_hint("types are pdf, html, markdown (md), text (txt), docx, odt, csv, tsv, jsonl, json, or record"))
-                }
-            },
+    let mut documents = Vec::new();
+    for (i, doc_id) in order
+        .into_iter()
+        .skip(request.offset)
+        .take(request.limit)
+        .enumerate()
+    {
+        let Some(group) = groups.remove(&doc_id) else {
+            continue;
         };
-        let alternatives = names
-            .into_iter()
-            .map(|n| {
-                (
-                    Occur::Should,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(f.format, n),
-                        IndexRecordOption::Basic,
-                    )) as Box<dyn tantivy::query::Query>,
-                )
-            })
-            .collect();
-        out.push(Box::new(BooleanQuery::new(alternatives)));
-    }
-    if filters.since.is_some() || filters.until.is_some() {
-        let day = |d: i64| {
-            Term::from_field_date(
-                f.date_value,
-                tantivy::DateTime::from_timestamp_secs(d * 86_400),
-            )
+        let matches = count_in_document(&searcher, index, parsed.query.as_ref(), &doc_id)?;
+        let mut passages = Vec::new();
+        for (j, c) in group.iter().take(per_doc).enumerate() {
+            passages.push(make_hit(index, &searcher, &parsed, request, j + 1, c)?);
+        }
+        let Some(best) = passages.first() else {
+            continue;
         };
-        let lower = filters.since.map_or(Bound::Unbounded, |d| {
-            Bound::Included(day(d.first_day_unix()))
+        let p = &best.passage;
+        documents.push(DocumentHit {
+            rank: request.offset + i + 1,
+            score: best.score,
+            doc_id: doc_id.clone(),
+            path: p.path.clone(),
+            format: p.format.clone(),
+            row: p.row,
+            title: p.title.clone(),
+            publisher: p.publisher.clone(),
+            authors: p.authors.clone(),
+            date: p.date.clone(),
+            url: p.url.clone(),
+            kind: p.kind.clone(),
+            lang: p.lang.clone(),
+            cite: crate::cite::document(p),
+            matches,
+            passages,
         });
-        let upper = filters
-            .until
-            .map_or(Bound::Unbounded, |d| Bound::Excluded(day(d.end_unix())));
-        out.push(Box::new(tantivy::query::RangeQuery::new(lower, upper)));
     }
-    Ok(out)
+    Ok(DocumentResults {
+        query: request.query.clone(),
+        documents,
+        total,
+        offset: request.offset,
+    })
+}
+
+fn count_in_document(
+    searcher: &tantivy::Searcher,
+    index: &QuarryIndex,
+    query: &dyn Query,
+    doc_id: &str,
+) -> Result<usize> {
+    let q = BooleanQuery::new(vec![
+        (Occur::Must, query.box_clone()),
+        (
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_text(index.fields().doc_id, doc_id),
+                IndexRecordOption::Basic,
+            )),
+        ),
+    ]);
+    searcher
+        .search(&q, &Count)
+        .map_err(|e| Error::engine("search failed", e))
+}
+
+fn make_hit(
+    index: &QuarryIndex,
+    searcher: &tantivy::Searcher,
+    parsed: &ParsedQuery,
+    request: &SearchRequest,
+    rank: usize,
+    c: &Candidate,
+) -> Result<Hit> {
+    let passage = PassageRecord::from_stored(&index.stored(searcher, c.addr)?, index.fields());
+    let highlights = highlight::highlight_ranges(
+        &passage.text,
+        passage.lang.as_deref(),
+        &parsed.text_terms,
+        &parsed.translit_terms,
+    );
+    let (snippet, snippet_highlights) =
+        highlight::snippet(&passage.text, &highlights, request.snippet_chars);
+    let (context_before, context_after) = if request.context > 0 {
+        let n = request.context as u64;
+        let around = index.passages_of(
+            &passage.doc_id,
+            passage.ordinal.saturating_sub(n),
+            passage.ordinal.saturating_add(n),
+        )?;
+        let to_context = |p: &PassageRecord| ContextPassage {
+            passage_id: p.passage_id.clone(),
+            ordinal: p.ordinal,
+            page: p.page,
+            text: p.text.clone(),
+        };
+        (
+            Some(
+                around
+                    .iter()
+                    .filter(|p| p.ordinal < passage.ordinal)
+                    .map(to_context)
+                    .collect(),
+            ),
+            Some(
+                around
+                    .iter()
+                    .filter(|p| p.ordinal > passage.ordinal)
+                    .map(to_context)
+                    .collect(),
+            ),
+        )
+    } else {
+        (None, None)
+    };
+    let explain = if request.explain {
+        Some(explain(index, searcher, parsed, c)?)
+    } else {
+        None
+    };
+    Ok(Hit {
+        rank,
+        score: c.score,
+        cite: crate::cite::passage(&passage),
+        passage,
+        snippet,
+        highlights,
+        snippet_highlights,
+        context_before,
+        context_after,
+        explain,
+    })
+}
+
+/// Each scoring term's BM25 contribution to a hit.
+fn explain(
+    index: &QuarryIndex,
+    searcher: &tantivy::Searcher,
+    parsed: &ParsedQuery,
+    c: &Candidate,
+) -> Result<Explanation> {
+    let schema = index.tantivy().schema();
+    let segment = searcher.segment_reader(c.addr.segment_ord);
+    let mut terms = Vec::new();
+    for (term, factor) in &parsed.scoring_terms {
+        let query = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
+        let weight = query
+            .weight(EnableScoring::enabled_from_searcher(searcher))
+            .map_err(|e| Error::engine("cannot explain the score", e))?;
+        let Ok(found) = weight.explain(segment, c.addr.doc_id) else {
+            continue; // the passage does not contain this term
+        };
+        let boost = *factor;
+        let tree = serde_json::to_value(&found).unwrap_or_default();
+        terms.push(TermScore {
+            field: schema.get_field_name(term.field()).to_string(),
+            term: term.value().as_str().unwrap_or_default().to_string(),
+            score: found.value() * boost,
+            freq: find_value(&tree, "freq, occurrences"),
+            idf: find_value(&tree, "idf"),
+        });
+    }
+    terms.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let sum: f32 = terms.iter().map(|t| t.score).sum();
+    Ok(Explanation {
+        score: c.score,
+        other: c.score - sum,
+        terms,
+    })
+}
+
+/// The value of the first node of a tantivy explanation whose description starts with `prefix`.
+fn find_value(tree: &serde_json::Value, prefix: &str) -> Option<f32> {
+    if tree["description"]
+        .as_str()
+        .is_some_and(|d| d.starts_with(prefix))
+    {
+        return tree["value"].as_f64().map(|v| v as f32);
+    }
+    for key in ["details", "context"] {
+        if let Some(children) = tree[key].as_array() {
+            if let Some(v) = children.iter().find_map(|c| find_value(c, prefix)) {
+                return Some(v);
+            }
+        }
+    }
+    None
 }

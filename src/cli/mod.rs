@@ -9,6 +9,7 @@
 mod index;
 mod search;
 mod show;
+mod similar;
 mod stats;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -50,6 +51,8 @@ enum Command {
     Index(index::Args),
     /// Search the index; prints ranked passages with citations
     Search(search::Args),
+    /// Passages of other documents most like a given passage
+    Similar(similar::Args),
     /// Show a passage (with neighbours) or a whole document by id
     Show(show::Args),
     /// Show what the index holds and how it was built
@@ -160,12 +163,17 @@ impl From<io::Error> for Failure {
 pub enum FormatArg {
     /// Human-readable text
     Text,
-    /// One JSON array
+    /// One JSON object (format_version, query, totals, results)
     Json,
     /// One JSON object per line
     Jsonl,
     /// CSV with a header row
     Csv,
+    /// Tab-separated values with a header row (no quoting; tabs and line breaks in values
+    /// become spaces)
+    Tsv,
+    /// One ready-to-paste citation per line
+    Cite,
 }
 
 impl From<FormatArg> for quarry::output::OutputFormat {
@@ -176,6 +184,8 @@ impl From<FormatArg> for quarry::output::OutputFormat {
             FormatArg::Json => O::Json,
             FormatArg::Jsonl => O::Jsonl,
             FormatArg::Csv => O::Csv,
+            FormatArg::Tsv => O::Tsv,
+            FormatArg::Cite => O::Cite,
         }
     }
 }
@@ -196,6 +206,7 @@ pub fn main() -> ExitCode {
         Command::Index(args) => index::run(args, &globals),
         Command::Search(args) => search::run(args, &globals),
         Command::Show(args) => show::run(args, &globals),
+        Command::Similar(args) => similar::run(args, &globals),
         Command::Stats(args) => stats::run(args, &globals),
         Command::ExtractWorker(w) => with_stdout(|out| {
             quarry::extract::worker::serve(&w.extractor, &w.path, &w.display, w.max_bytes, out)

@@ -3,45 +3,34 @@
 //! With no index and a `./corpus/` folder beside it, indexes that folder first (zero set-up).
 
 use super::{with_stdout, Failure, FormatArg, Globals, Outcome};
+use quarry::aggregate::{AggregateRequest, Period};
 use quarry::date::PartialDate;
 use quarry::output::{self, Style};
+use quarry::schema::FacetField;
 use quarry::search::Filters;
 use quarry::{BuildOptions, QuarryIndex, SearchRequest};
 use std::path::{Path, PathBuf};
 
 const QUERY_HELP: &str = "\
-Query syntax:
-  word word          passages with any of the words, best matches first
+Query syntax (docs/query.md has it all, with examples):
+  word word          passages with any of the words, best first (--all: every word required)
   \"exact phrase\"     the words in this order (quote it for the shell: '\"a b\"')
+  \"a b\"~5            the words within 5 positions of each other
+  surveil*           words starting with surveil      prigozhin~1   words one edit away
   +word  -word       the word is required / excluded (quote a query with -words,
                      e.g. quarry search 'china -twitter', or put it after --)
-  a AND b, a OR b, NOT a, (a OR b) AND c
-  field:value        in one field: title, heading, publisher, author, tag, kind, lang,
-                     format, path (e.g. publisher:\"Washington Post\", tag:prc)
-Filters (--publisher, --author, --tag, --kind, --type, --lang, --since, --until) combine;
-date filters exclude undated documents. At most --per-doc passages (default 3) come from one
-document.
-Exit status: 0 when passages were found, 1 when none were, 2 on error.";
+  a AND b, a OR b, NOT a, (a OR b) AND c, word^2 (counts double)
+  title:word  heading:word  text:word        words in one field
+  publisher:\"Citizen Lab\" author:X tag:X kind:X lang:ru type:pdf path:\"reports/*.pdf\"
+  since:2020 until:2021-06 date:2020-09      filters, like the flags below
+Filters (flags or query syntax) combine; date filters exclude undated documents.
+At most --per-doc passages (default 3) come from one document; --group doc gives one entry
+per document. --count, --facet and --timeline count over everything that matches.
+Exit status: 0 when something matched, 1 when nothing did, 2 on error.";
 
-#[derive(Debug, clap::Args)]
-#[command(after_help = QUERY_HELP)]
-pub struct Args {
-    /// The query; several words are joined with spaces
-    #[arg(value_name = "QUERY", required = true, num_args = 1..)]
-    query: Vec<String>,
-
-    /// The most passages to show
-    #[arg(short = 'n', long, value_name = "N", default_value_t = 10)]
-    limit: usize,
-
-    /// Output format
-    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
-    format: FormatArg,
-
-    /// Snippet length in characters
-    #[arg(long, value_name = "N", default_value_t = 240)]
-    snippet_chars: usize,
-
+/// Filters shared by `search` and `similar`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FilterArgs {
     /// Only documents in this language (a code such as en, ru, zh, ar, de; declared or detected)
     #[arg(long, value_name = "LANG")]
     lang: Option<String>,
@@ -67,6 +56,11 @@ pub struct Args {
     #[arg(long = "type", value_name = "TYPE")]
     source_type: Option<String>,
 
+    /// Only files whose path matches this glob (* and ? within a folder, ** across folders);
+    /// it may match the whole path or its end, e.g. '*.pdf' or 'reports/*.md'
+    #[arg(long, value_name = "GLOB")]
+    path: Option<String>,
+
     /// Only documents dated in or after this period: 2020, 2020-06 or 2020-06-15 (undated
     /// documents are excluded by any date filter)
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -76,19 +70,186 @@ pub struct Args {
     /// documents are excluded by any date filter)
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     until: Option<PartialDate>,
+}
+
+impl FilterArgs {
+    pub fn filters(&self) -> Filters {
+        Filters {
+            publisher: self.publisher.clone(),
+            author: self.author.clone(),
+            tag: self.tag.clone(),
+            kind: self.kind.clone(),
+            lang: self.lang.clone(),
+            format: self.source_type.clone(),
+            path: self.path.clone(),
+            since: self.since,
+            until: self.until,
+        }
+    }
+}
+
+/// How results are printed, shared by `search` and `similar`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// The most passages (or documents, with --group doc) to show
+    #[arg(short = 'n', long, value_name = "N", default_value_t = 10)]
+    limit: usize,
+
+    /// Skip the first N results (for paging; ranks continue from N+1)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    offset: usize,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
+
+    /// Only these fields (JSON) or columns (CSV, TSV), in this order, comma-separated,
+    /// e.g. --fields rank,path,page,cite
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    fields: Option<Vec<String>>,
+
+    /// Snippet length in characters
+    #[arg(long, value_name = "N", default_value_t = 240)]
+    snippet_chars: usize,
+
+    /// Include N neighbouring passages before and after each hit
+    #[arg(short = 'C', long, value_name = "N", default_value_t = 0)]
+    context: usize,
+
+    /// Show how each hit's score is made up, term by term (BM25 contributions)
+    #[arg(long)]
+    explain: bool,
 
     /// At most N passages from any one document (0: no limit)
     #[arg(long, value_name = "N", default_value_t = 3)]
     per_doc: usize,
+}
 
-    /// Skip the first N hits (for paging)
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    offset: usize,
+/// Facets `--facet` accepts.
+fn parse_facet(s: &str) -> Result<FacetField, String> {
+    FacetField::from_name(s).ok_or_else(|| {
+        format!(
+            "unknown facet '{s}' (facets are {})",
+            FacetField::ALL.map(FacetField::name).join(", ")
+        )
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum GroupArg {
+    /// One entry per document, with its best passages
+    Doc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PeriodArg {
+    Year,
+    Month,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = QUERY_HELP)]
+pub struct Args {
+    /// The query; several words are joined with spaces
+    #[arg(value_name = "QUERY", required = true, num_args = 1..)]
+    query: Vec<String>,
+
+    /// Require every word (as if each had a +)
+    #[arg(long)]
+    all: bool,
+
+    /// Group hits by document: one entry per document with its best --per-doc passages
+    #[arg(long, value_enum, value_name = "doc")]
+    group: Option<GroupArg>,
+
+    /// Print only the number of matching passages and documents
+    #[arg(long, conflicts_with = "group")]
+    count: bool,
+
+    /// Count matches by publisher, author, tag, kind, lang, format or year (repeat or
+    /// comma-separate for several)
+    #[arg(long, value_name = "FIELD", value_parser = parse_facet, value_delimiter = ',', conflicts_with = "group")]
+    facet: Vec<FacetField>,
+
+    /// Show matches over time as a bar chart (or as data with --format json/csv)
+    #[arg(long, conflicts_with = "group")]
+    timeline: bool,
+
+    /// The timeline's periods
+    #[arg(long, value_enum, value_name = "PERIOD", default_value_t = PeriodArg::Year, requires = "timeline")]
+    by: PeriodArg,
+
+    /// Drop hits scoring below this
+    #[arg(long, value_name = "SCORE")]
+    min_score: Option<f32>,
+
+    #[command(flatten)]
+    filters: FilterArgs,
+
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 fn parse_date(s: &str) -> Result<PartialDate, String> {
     PartialDate::parse(s)
         .ok_or_else(|| format!("'{s}' is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)"))
+}
+
+impl OutputArgs {
+    /// A request with these output settings.
+    pub fn request(&self, query: String, filters: Filters) -> SearchRequest {
+        SearchRequest {
+            query,
+            all_terms: false,
+            limit: self.limit,
+            offset: self.offset,
+            snippet_chars: self.snippet_chars,
+            filters,
+            per_doc: (self.per_doc > 0).then_some(self.per_doc),
+            min_score: None,
+            context: self.context,
+            explain: self.explain,
+        }
+    }
+
+    /// The style, with `--fields` checked.
+    pub fn style(&self, globals: &Globals, grouped: bool) -> Result<Style, Failure> {
+        if let Some(fields) = &self.fields {
+            quarry::output::check_fields(fields, grouped).map_err(|e| {
+                Failure::Quarry(
+                    quarry::Error::new(quarry::ErrorKind::InvalidInput, e)
+                        .with_hint("choose fields from the list, comma-separated"),
+                )
+            })?;
+        }
+        Ok(Style {
+            color: globals.color,
+            fields: self.fields.clone(),
+        })
+    }
+
+    /// Prints hits and the summary notice; the outcome says whether there were any.
+    pub fn print_hits(
+        &self,
+        results: &quarry::SearchResults,
+        globals: &Globals,
+        what: &str,
+    ) -> Result<Outcome, Failure> {
+        let style = self.style(globals, false)?;
+        with_stdout(|out| output::write_hits(out, results, self.format.into(), &style))?;
+        if self.format == FormatArg::Text && !results.hits.is_empty() {
+            globals.notice(&format!(
+                "{} of {} {what}",
+                results.hits.len(),
+                results.total
+            ));
+        }
+        Ok(if results.hits.is_empty() {
+            Outcome::NothingFound
+        } else {
+            Outcome::Found
+        })
+    }
 }
 
 /// Opens the index, building it from `./corpus/` first when there is none and that exists.
@@ -115,38 +276,171 @@ pub fn open_or_bootstrap(globals: &Globals) -> Result<QuarryIndex, Failure> {
 
 pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     let index = open_or_bootstrap(globals)?;
-    let request = SearchRequest {
-        query: args.query.join(" "),
-        limit: args.limit,
-        snippet_chars: args.snippet_chars,
-        lang: args.lang,
-        filters: Filters {
-            publisher: args.publisher,
-            author: args.author,
-            tag: args.tag,
-            kind: args.kind,
-            format: args.source_type,
-            since: args.since,
-            until: args.until,
-        },
-        per_doc: (args.per_doc > 0).then_some(args.per_doc),
-        offset: args.offset,
-    };
-    let results = quarry::search(&index, &request)?;
-    let style = Style {
-        color: globals.color,
-    };
-    with_stdout(|out| output::write_hits(out, &results, args.format.into(), style))?;
-    if args.format == FormatArg::Text && !results.hits.is_empty() {
-        globals.notice(&format!(
-            "{} of {} matching passages",
-            results.hits.len(),
-            results.total
-        ));
+    let mut request = args
+        .output
+        .request(args.query.join(" "), args.filters.filters());
+    request.all_terms = args.all;
+    request.min_score = args.min_score;
+    let format: quarry::output::OutputFormat = args.output.format.into();
+
+    if args.count || !args.facet.is_empty() || args.timeline {
+        let parsed = quarry::search::prepare(&index, &request)?;
+        let aggregates = quarry::aggregate(
+            &index,
+            parsed.query.as_ref(),
+            &AggregateRequest {
+                facets: args.facet.clone(),
+                timeline: args.timeline.then_some(match args.by {
+                    PeriodArg::Year => Period::Year,
+                    PeriodArg::Month => Period::Month,
+                }),
+            },
+        )?;
+        let style = args.output.style(globals, false)?;
+        with_stdout(|out| {
+            output::write_aggregates(out, &request.query, &aggregates, format, &style)
+        })?;
+        return Ok(if aggregates.total.passages == 0 {
+            Outcome::NothingFound
+        } else {
+            Outcome::Found
+        });
     }
-    Ok(if results.hits.is_empty() {
-        Outcome::NothingFound
-    } else {
-        Outcome::Found
-    })
+
+    if args.group == Some(GroupArg::Doc) {
+        let results = quarry::search_documents(&index, &request)?;
+        let style = args.output.style(globals, true)?;
+        with_stdout(|out| output::write_documents(out, &results, format, &style))?;
+        return Ok(if results.documents.is_empty() {
+            Outcome::NothingFound
+        } else {
+            Outcome::Found
+        });
+    }
+
+    let results = quarry::search(&index, &request)?;
+    args.output
+        .print_hits(&results, globals, "matching passages")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct T {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn parse(argv: &[&str]) -> Args {
+        let mut all = vec!["quarry"];
+        all.extend_from_slice(argv);
+        T::try_parse_from(all)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .args
+    }
+
+    fn fails(argv: &[&str]) -> String {
+        let mut all = vec!["quarry"];
+        all.extend_from_slice(argv);
+        T::try_parse_from(all).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn every_search_flag_parses() {
+        let a = parse(&[
+            "--publisher",
+            "Citizen Lab",
+            "--author",
+            "Doe",
+            "--tag",
+            "prc",
+            "--kind",
+            "report",
+            "--type",
+            "pdf",
+            "--lang",
+            "ru",
+            "--path",
+            "reports/*.pdf",
+            "--since",
+            "2020",
+            "--until",
+            "2021-06",
+            "--all",
+            "--per-doc",
+            "2",
+            "-n",
+            "5",
+            "--offset",
+            "10",
+            "--format",
+            "tsv",
+            "--fields",
+            "rank,path,cite",
+            "--snippet-chars",
+            "80",
+            "--context",
+            "1",
+            "--explain",
+            "--min-score",
+            "1.5",
+            "zhenhua",
+            "data",
+        ]);
+        assert_eq!(a.query, ["zhenhua", "data"]);
+        let f = a.filters.filters();
+        assert_eq!(f.publisher.as_deref(), Some("Citizen Lab"));
+        assert_eq!(f.author.as_deref(), Some("Doe"));
+        assert_eq!(f.tag.as_deref(), Some("prc"));
+        assert_eq!(f.kind.as_deref(), Some("report"));
+        assert_eq!(f.format.as_deref(), Some("pdf"));
+        assert_eq!(f.lang.as_deref(), Some("ru"));
+        assert_eq!(f.path.as_deref(), Some("reports/*.pdf"));
+        assert_eq!(f.since, PartialDate::parse("2020"));
+        assert_eq!(f.until, PartialDate::parse("2021-06"));
+        assert!(a.all && a.output.explain);
+        assert_eq!(a.min_score, Some(1.5));
+        let r = a.output.request("q".into(), f);
+        assert_eq!(
+            (r.limit, r.offset, r.per_doc, r.context, r.snippet_chars),
+            (5, 10, Some(2), 1, 80)
+        );
+        assert_eq!(a.output.format, FormatArg::Tsv);
+        assert_eq!(
+            a.output.fields.as_deref(),
+            Some(&["rank".to_string(), "path".into(), "cite".into()][..])
+        );
+    }
+
+    #[test]
+    fn grouping_and_aggregation_flags_parse() {
+        let a = parse(&["--group", "doc", "x"]);
+        assert_eq!(a.group, Some(GroupArg::Doc));
+        let a = parse(&["--count", "x"]);
+        assert!(a.count);
+        let a = parse(&["--facet", "publisher,year", "--facet", "type", "x"]);
+        assert_eq!(
+            a.facet,
+            [FacetField::Publisher, FacetField::Year, FacetField::Format]
+        );
+        let a = parse(&["--timeline", "--by", "month", "x"]);
+        assert!(a.timeline);
+        assert_eq!(a.by, PeriodArg::Month);
+        for f in ["text", "json", "jsonl", "csv", "tsv", "cite"] {
+            parse(&["--format", f, "x"]);
+        }
+        assert_eq!(parse(&["x"]).output.per_doc, 3);
+    }
+
+    #[test]
+    fn bad_flag_values_are_usage_errors() {
+        assert!(fails(&["--facet", "colour", "x"]).contains("unknown facet 'colour'"));
+        assert!(fails(&["--since", "soon", "x"]).contains("is not a date"));
+        assert!(fails(&["--by", "month", "x"]).contains("--timeline"));
+        assert!(fails(&["--group", "doc", "--count", "x"]).contains("cannot be used with"));
+        assert!(fails(&["--format", "xml", "x"]).contains("xml"));
+    }
 }

@@ -58,6 +58,7 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     let id = args.id.trim().to_ascii_lowercase();
     let style = Style {
         color: globals.color,
+        fields: None,
     };
     if let Some((doc_id, ordinal)) = parse_passage_id(&id) {
         let index = QuarryIndex::open(&globals.index_dir)?;
@@ -70,7 +71,7 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
             ordinal.saturating_add(args.context),
         )?;
         with_stdout(|out| match args.format {
-            ShowFormat::Text => output::write_passages_text(out, &passages, &id, style),
+            ShowFormat::Text => output::write_passages_text(out, &passages, &id, &style),
             ShowFormat::Json => output::write_json(out, &passages),
             ShowFormat::Jsonl => output::write_jsonl(out, &passages),
         })?;
@@ -81,7 +82,7 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
             return Err(not_found("document", &id, &index));
         };
         with_stdout(|out| match args.format {
-            ShowFormat::Text => output::write_document_text(out, &doc, style),
+            ShowFormat::Text => output::write_document_text(out, &doc, &style),
             ShowFormat::Json | ShowFormat::Jsonl => output::write_json(out, &doc),
         })?;
         Ok(Outcome::Found)

@@ -22,9 +22,10 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     let stats = quarry::stats(&index);
     let style = Style {
         color: globals.color,
+        fields: None,
     };
     with_stdout(|out| match args.format {
-        StatsFormat::Text => output::write_stats_text(out, &stats, style),
+        StatsFormat::Text => output::write_stats_text(out, &stats, &style),
         StatsFormat::Json => output::write_json(out, &stats),
     })?;
     Ok(Outcome::Found)

@@ -191,13 +191,17 @@ fn add_metadata(out: &mut TantivyDocument, doc: &Document, doc_id: &str, f: &Fie
     let m = &doc.meta;
     out.add_text(f.doc_id, doc_id);
     out.add_text(f.path, &doc.path);
+    out.add_text(f.path_raw, &doc.path);
     out.add_text(f.format, doc.format.name());
+    out.add_text(f.facets.format, doc.format.name());
     out.add_text(f.title, m.title.as_deref().unwrap_or(""));
     for a in &m.authors {
         out.add_text(f.author, a);
+        out.add_text(f.facets.author, a);
     }
     if let Some(p) = &m.publisher {
         out.add_text(f.publisher, p);
+        out.add_text(f.facets.publisher, p);
     }
     if let Some(d) = &m.date {
         out.add_text(f.date, d);
@@ -213,12 +217,15 @@ fn add_metadata(out: &mut TantivyDocument, doc: &Document, doc_id: &str, f: &Fie
     }
     for t in &m.tags {
         out.add_text(f.tag, t);
+        out.add_text(f.facets.tag, t);
     }
     if let Some(k) = &m.kind {
         out.add_text(f.kind, k);
+        out.add_text(f.facets.kind, k);
     }
     if let Some(l) = &m.lang {
         out.add_text(f.lang, l);
+        out.add_text(f.facets.lang, l);
     }
     if let Some(row) = doc.row {
         out.add_u64(f.row, row);

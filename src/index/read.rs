@@ -168,21 +168,50 @@ impl QuarryIndex {
 
     /// The passages of a document with ordinals in `first..=last`, in order.
     pub fn passages_of(&self, doc_id: &str, first: u64, last: u64) -> Result<Vec<PassageRecord>> {
+        use std::ops::Bound;
+        use tantivy::query::{BooleanQuery, Occur, RangeQuery};
         let searcher = self.searcher();
         let f = self.fields();
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.doc_id, doc_id),
+                    IndexRecordOption::Basic,
+                )) as Box<dyn tantivy::query::Query>,
+            ),
+            (
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_u64(f.ordinal, first)),
+                    Bound::Included(Term::from_field_u64(f.ordinal, last)),
+                )),
+            ),
+        ]);
+        let mut addresses: Vec<DocAddress> = searcher
+            .search(&query, &DocSetCollector)
+            .map_err(|e| Error::engine("cannot look up the index", e))?
+            .into_iter()
+            .collect();
+        addresses.sort();
         let mut out = Vec::new();
-        for addr in self.addresses(f.doc_id, doc_id)? {
+        for addr in addresses {
             let stored = self.stored(&searcher, addr)?;
             if first_str(&stored, f.passage_id).is_none() {
                 continue; // the document record
             }
-            let ordinal = first_u64(&stored, f.ordinal).unwrap_or(0);
-            if (first..=last).contains(&ordinal) {
-                out.push(PassageRecord::from_stored(&stored, f));
-            }
+            out.push(PassageRecord::from_stored(&stored, f));
         }
         out.sort_by_key(|p| p.ordinal);
         Ok(out)
+    }
+
+    /// The address of the passage with this id, if any.
+    pub fn passage_address(&self, passage_id: &str) -> Result<Option<DocAddress>> {
+        Ok(self
+            .addresses(self.fields().passage_id, passage_id)?
+            .first()
+            .copied())
     }
 
     /// The whole document with this id, if any.

@@ -1,66 +1,121 @@
-//! CSV printer for search hits: one row per hit, a fixed header, lists joined with `; `.
+//! CSV and TSV printers: a header row, then one row per result.
+//!
+//! Cells come from the result's JSON value, so columns carry the same names and meanings as JSON
+//! fields: null is an empty cell, lists of strings are joined with `; `, other lists and objects
+//! are compact JSON. CSV quotes as RFC 4180 says; TSV never quotes, and tabs and line breaks
+//! inside values become spaces, so `cut -f` and `awk -F'\t'` read it safely.
 
-use crate::search::Hit;
+use super::OutputFormat;
+use crate::aggregate::Aggregates;
+use serde_json::Value;
 use std::io::{self, Write};
 
-/// The CSV columns, in order.
-pub const COLUMNS: &[&str] = &[
-    "rank",
-    "score",
-    "passage_id",
-    "doc_id",
-    "path",
-    "page",
-    "row",
-    "line",
-    "start",
-    "end",
-    "title",
-    "publisher",
-    "authors",
-    "date",
-    "url",
-    "tags",
-    "kind",
-    "lang",
-    "heading",
-    "snippet",
-    "text",
-];
+fn cell(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join("; "),
+        Some(other) => other.to_string(),
+    }
+}
 
-/// Writes hits as CSV with a header row.
-pub fn write_hits(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
+fn table(out: &mut dyn Write, rows: Vec<Vec<String>>, format: OutputFormat) -> io::Result<()> {
+    if format == OutputFormat::Tsv {
+        for row in rows {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|c| {
+                    c.chars()
+                        .map(|ch| {
+                            if matches!(ch, '\t' | '\n' | '\r') {
+                                ' '
+                            } else {
+                                ch
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            writeln!(out, "{}", cells.join("\t"))?;
+        }
+        return Ok(());
+    }
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(COLUMNS).map_err(into_io)?;
-    for h in hits {
-        let p = &h.passage;
-        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        w.write_record([
-            h.rank.to_string(),
-            h.score.to_string(),
-            p.passage_id.clone(),
-            p.doc_id.clone(),
-            p.path.clone(),
-            p.page.map(|n| n.to_string()).unwrap_or_default(),
-            p.row.map(|n| n.to_string()).unwrap_or_default(),
-            p.line.to_string(),
-            p.start.to_string(),
-            p.end.to_string(),
-            p.title.clone(),
-            opt(&p.publisher),
-            p.authors.join("; "),
-            opt(&p.date),
-            opt(&p.url),
-            p.tags.join("; "),
-            opt(&p.kind),
-            opt(&p.lang),
-            opt(&p.heading),
-            h.snippet.clone(),
-            p.text.clone(),
-        ])
-        .map_err(into_io)?;
+    for row in rows {
+        w.write_record(&row).map_err(into_io)?;
     }
     w.flush()
+}
+
+/// Writes rows of `columns` taken from each JSON object in `rows`.
+pub fn write_rows(
+    out: &mut dyn Write,
+    rows: &[Value],
+    columns: &[String],
+    format: OutputFormat,
+) -> io::Result<()> {
+    let mut table_rows = vec![columns.to_vec()];
+    for r in rows {
+        table_rows.push(columns.iter().map(|c| cell(r.get(c))).collect());
+    }
+    table(out, table_rows, format)
+}
+
+/// Writes aggregates: columns `kind, facet, value, passages, documents`, where `kind` is
+/// `total`, `facet`, `period` (the period in `value`) or `undated`.
+pub fn write_aggregates(
+    out: &mut dyn Write,
+    a: &Aggregates,
+    format: OutputFormat,
+) -> io::Result<()> {
+    let mut rows = vec![vec![
+        "kind".to_string(),
+        "facet".to_string(),
+        "value".to_string(),
+        "passages".to_string(),
+        "documents".to_string(),
+    ]];
+    rows.push(vec![
+        "total".into(),
+        String::new(),
+        String::new(),
+        a.total.passages.to_string(),
+        a.total.documents.to_string(),
+    ]);
+    for f in &a.facets {
+        for v in &f.values {
+            rows.push(vec![
+                "facet".into(),
+                f.field.clone(),
+                v.value.clone(),
+                v.passages.to_string(),
+                v.documents.to_string(),
+            ]);
+        }
+    }
+    if let Some(t) = &a.timeline {
+        for b in &t.buckets {
+            rows.push(vec![
+                "period".into(),
+                String::new(),
+                b.period.clone(),
+                b.passages.to_string(),
+                b.documents.to_string(),
+            ]);
+        }
+        rows.push(vec![
+            "undated".into(),
+            String::new(),
+            String::new(),
+            t.undated.passages.to_string(),
+            t.undated.documents.to_string(),
+        ]);
+    }
+    table(out, rows, format)
 }
 
 fn into_io(e: csv::Error) -> io::Error {

@@ -1,8 +1,10 @@
-//! Printers: search hits, passages, documents and statistics, in each output format.
+//! Printers: search hits, documents, counts, facets, timelines, passages, documents and
+//! statistics, in each output format.
 //!
 //! Printers write to any `io::Write` and never decide anything about terminals themselves: the
-//! caller passes a [`Style`] saying whether to colour. Machine formats (`json`, `jsonl`, `csv`)
-//! are a documented contract (docs/json.md); text is for people and may change.
+//! caller passes a [`Style`] saying whether to colour. Machine formats (`json`, `jsonl`, `csv`,
+//! `tsv`) are a documented contract (docs/json.md) whose version is [`FORMAT_VERSION`]; text and
+//! `cite` are for people.
 
 mod csv;
 mod json;
@@ -10,27 +12,154 @@ mod text;
 
 pub use text::{write_document_text, write_passages_text, write_stats_text};
 
-use crate::search::SearchResults;
+use crate::aggregate::Aggregates;
+use crate::search::{DocumentResults, SearchResults};
 use std::io::{self, Write};
+
+/// The version of the machine-output contract (docs/json.md). It changes only when a field is
+/// renamed, removed or changes meaning; new fields may appear without a change.
+pub const FORMAT_VERSION: u32 = 1;
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
     /// Human-readable text, coloured on request.
     Text,
-    /// One JSON array (or object, for `show` and `stats`).
+    /// One JSON object.
     Json,
     /// One JSON object per line.
     Jsonl,
     /// CSV with a header row.
     Csv,
+    /// Tab-separated values with a header row.
+    Tsv,
+    /// One ready-to-paste citation per line.
+    Cite,
 }
 
-/// How to render text output.
-#[derive(Debug, Clone, Copy, Default)]
+/// How to render output.
+#[derive(Debug, Clone, Default)]
 pub struct Style {
     /// Use ANSI colours.
     pub color: bool,
+    /// For machine formats: only these fields (or columns), in this order.
+    pub fields: Option<Vec<String>>,
+}
+
+/// Fields of a hit object, in their JSON order.
+pub const HIT_FIELDS: &[&str] = &[
+    "rank",
+    "score",
+    "doc_id",
+    "passage_id",
+    "ordinal",
+    "path",
+    "format",
+    "title",
+    "publisher",
+    "authors",
+    "date",
+    "url",
+    "tags",
+    "kind",
+    "lang",
+    "page",
+    "row",
+    "line",
+    "start",
+    "end",
+    "heading",
+    "text",
+    "extra",
+    "cite",
+    "snippet",
+    "highlights",
+    "snippet_highlights",
+    "context_before",
+    "context_after",
+    "explain",
+];
+
+/// The CSV and TSV columns of hits when `--fields` is not given.
+pub const HIT_COLUMNS: &[&str] = &[
+    "rank",
+    "score",
+    "passage_id",
+    "doc_id",
+    "path",
+    "page",
+    "row",
+    "line",
+    "start",
+    "end",
+    "title",
+    "publisher",
+    "authors",
+    "date",
+    "url",
+    "tags",
+    "kind",
+    "lang",
+    "heading",
+    "snippet",
+    "text",
+    "cite",
+];
+
+/// Fields of a document object (`--group doc`), in their JSON order. CSV and TSV rows also
+/// offer `passage_ids` and `snippet` (of the best passage).
+pub const DOCUMENT_FIELDS: &[&str] = &[
+    "rank",
+    "score",
+    "doc_id",
+    "path",
+    "format",
+    "row",
+    "title",
+    "publisher",
+    "authors",
+    "date",
+    "url",
+    "kind",
+    "lang",
+    "cite",
+    "matches",
+    "passages",
+    "passage_ids",
+    "snippet",
+];
+
+/// The CSV and TSV columns of documents when `--fields` is not given.
+pub const DOCUMENT_COLUMNS: &[&str] = &[
+    "rank",
+    "score",
+    "doc_id",
+    "path",
+    "row",
+    "title",
+    "publisher",
+    "authors",
+    "date",
+    "url",
+    "kind",
+    "lang",
+    "matches",
+    "passage_ids",
+    "snippet",
+    "cite",
+];
+
+/// Checks `--fields` names against the fields offered; the error names the first unknown one
+/// and lists the rest.
+pub fn check_fields(fields: &[String], grouped: bool) -> Result<(), String> {
+    let known = if grouped { DOCUMENT_FIELDS } else { HIT_FIELDS };
+    match fields.iter().find(|f| !known.contains(&f.as_str())) {
+        Some(bad) => Err(format!(
+            "unknown field '{bad}' (fields are {})",
+            known.join(", ")
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Writes search results in `format`.
@@ -38,14 +167,98 @@ pub fn write_hits(
     out: &mut dyn Write,
     results: &SearchResults,
     format: OutputFormat,
-    style: Style,
+    style: &Style,
 ) -> io::Result<()> {
+    let fields = style.fields.as_deref();
     match format {
         OutputFormat::Text => text::write_hits(out, results, style),
-        OutputFormat::Json => json::write_array(out, &results.hits),
-        OutputFormat::Jsonl => json::write_lines(out, &results.hits),
-        OutputFormat::Csv => csv::write_hits(out, &results.hits),
+        OutputFormat::Json => json::write_hits(out, results, fields),
+        OutputFormat::Jsonl => json::write_lines(out, &results.hits, fields),
+        OutputFormat::Csv | OutputFormat::Tsv => {
+            let rows: Vec<serde_json::Value> = results
+                .hits
+                .iter()
+                .map(|h| serde_json::to_value(h).unwrap_or_default())
+                .collect();
+            csv::write_rows(out, &rows, fields.unwrap_or(&owned(HIT_COLUMNS)), format)
+        }
+        OutputFormat::Cite => {
+            for h in &results.hits {
+                writeln!(out, "{}", sanitize(&h.cite))?;
+            }
+            Ok(())
+        }
     }
+}
+
+/// Writes grouped results (one entry per document) in `format`.
+pub fn write_documents(
+    out: &mut dyn Write,
+    results: &DocumentResults,
+    format: OutputFormat,
+    style: &Style,
+) -> io::Result<()> {
+    let fields = style.fields.as_deref();
+    match format {
+        OutputFormat::Text => text::write_documents(out, results, style),
+        OutputFormat::Json => json::write_documents(out, results, fields),
+        OutputFormat::Jsonl => json::write_lines(out, &results.documents, fields),
+        OutputFormat::Csv | OutputFormat::Tsv => {
+            let rows: Vec<serde_json::Value> = results
+                .documents
+                .iter()
+                .map(|d| {
+                    let mut v = serde_json::to_value(d).unwrap_or_default();
+                    let ids: Vec<serde_json::Value> = d
+                        .passages
+                        .iter()
+                        .map(|p| p.passage.passage_id.clone().into())
+                        .collect();
+                    v["passage_ids"] = serde_json::Value::Array(ids);
+                    v["snippet"] = d
+                        .passages
+                        .first()
+                        .map(|p| p.snippet.clone())
+                        .unwrap_or_default()
+                        .into();
+                    v
+                })
+                .collect();
+            csv::write_rows(
+                out,
+                &rows,
+                fields.unwrap_or(&owned(DOCUMENT_COLUMNS)),
+                format,
+            )
+        }
+        OutputFormat::Cite => {
+            for d in &results.documents {
+                writeln!(out, "{}", sanitize(&d.cite))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Writes counts, facets and a timeline in `format` (`cite` is not offered for them; it prints
+/// as text).
+pub fn write_aggregates(
+    out: &mut dyn Write,
+    query: &str,
+    aggregates: &Aggregates,
+    format: OutputFormat,
+    style: &Style,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Text | OutputFormat::Cite => text::write_aggregates(out, aggregates, style),
+        OutputFormat::Json => json::write_aggregates(out, query, aggregates),
+        OutputFormat::Jsonl => json::write_aggregate_lines(out, aggregates),
+        OutputFormat::Csv | OutputFormat::Tsv => csv::write_aggregates(out, aggregates, format),
+    }
+}
+
+fn owned(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| s.to_string()).collect()
 }
 
 /// Writes any serialisable value as pretty JSON followed by a newline.
@@ -56,7 +269,7 @@ pub fn write_json<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> io::Re
 
 /// Writes values as JSON Lines.
 pub fn write_jsonl<T: serde::Serialize>(out: &mut dyn Write, values: &[T]) -> io::Result<()> {
-    json::write_lines(out, values)
+    json::write_lines(out, values, None)
 }
 
 /// Makes untrusted text safe for a terminal: control characters (escape sequences included)
@@ -74,5 +287,20 @@ mod tests {
     #[test]
     fn sanitize_removes_escape_sequences() {
         assert_eq!(sanitize("a\x1b[31mb\nc"), "a [31mb c");
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        assert!(check_fields(&["rank".into(), "cite".into()], false).is_ok());
+        let e = check_fields(&["rank".into(), "nope".into()], false).unwrap_err();
+        assert!(e.starts_with("unknown field 'nope'"), "{e}");
+        assert!(check_fields(&["matches".into()], true).is_ok());
+        assert!(check_fields(&["matches".into()], false).is_err());
+    }
+
+    #[test]
+    fn default_columns_are_offered_fields() {
+        assert!(check_fields(&owned(HIT_COLUMNS), false).is_ok());
+        assert!(check_fields(&owned(DOCUMENT_COLUMNS), true).is_ok());
     }
 }

@@ -3,9 +3,10 @@
 //! documents is sanitised before it reaches a terminal.
 
 use super::{sanitize, Style};
+use crate::aggregate::Aggregates;
 use crate::highlight::CharRange;
 use crate::index::read::{DocumentRecord, PassageRecord};
-use crate::search::SearchResults;
+use crate::search::{DocumentResults, Hit, SearchResults};
 use crate::stats::Stats;
 use std::io::{self, Write};
 
@@ -75,7 +76,7 @@ fn citation(p: &PassageRecord, painter: &Painter) -> String {
 }
 
 /// Writes ranked hits.
-pub fn write_hits(out: &mut dyn Write, results: &SearchResults, style: Style) -> io::Result<()> {
+pub fn write_hits(out: &mut dyn Write, results: &SearchResults, style: &Style) -> io::Result<()> {
     let painter = Painter { color: style.color };
     for hit in &results.hits {
         let p = &hit.passage;
@@ -86,25 +87,212 @@ pub fn write_hits(out: &mut dyn Write, results: &SearchResults, style: Style) ->
             painter.paint(BOLD, &sanitize(&p.title)),
             painter.paint(DIM, &format!("[{:.2}]", hit.score)),
         )?;
-        writeln!(out, "   {}", citation(p, &painter))?;
-        if let Some(h) = &p.heading {
-            writeln!(
-                out,
-                "   {}",
-                painter.paint(HEADING, &format!("§ {}", sanitize(h)))
-            )?;
+        write_hit_body(out, hit, &painter, "   ")?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// The lines of a hit below its title: citation, heading, context, snippet, explanation, id.
+fn write_hit_body(
+    out: &mut dyn Write,
+    hit: &Hit,
+    painter: &Painter,
+    indent: &str,
+) -> io::Result<()> {
+    let p = &hit.passage;
+    writeln!(out, "{indent}{}", citation(p, painter))?;
+    if let Some(h) = &p.heading {
+        writeln!(
+            out,
+            "{indent}{}",
+            painter.paint(HEADING, &format!("§ {}", sanitize(h)))
+        )?;
+    }
+    for c in hit.context_before.iter().flatten() {
+        writeln!(out, "{indent}{}", painter.paint(DIM, &one_line(&c.text)))?;
+    }
+    if hit.context_before.is_some() || hit.context_after.is_some() {
+        // With context, the whole passage, so it reads on from its neighbours.
+        writeln!(
+            out,
+            "{indent}{}",
+            painter.marked(&one_line_keep(&p.text), &hit.highlights)
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{indent}{}",
+            painter.marked(&hit.snippet, &hit.snippet_highlights)
+        )?;
+    }
+    for c in hit.context_after.iter().flatten() {
+        writeln!(out, "{indent}{}", painter.paint(DIM, &one_line(&c.text)))?;
+    }
+    if let Some(e) = &hit.explain {
+        let mut parts: Vec<String> = e
+            .terms
+            .iter()
+            .map(|t| format!("{}:{} {:.2}", t.field, sanitize(&t.term), t.score))
+            .collect();
+        if e.other.abs() >= 0.005 {
+            parts.push(format!("proximity/other {:.2}", e.other));
         }
         writeln!(
             out,
-            "   {}",
-            painter.marked(&hit.snippet, &hit.snippet_highlights)
+            "{indent}{}",
+            painter.paint(
+                DIM,
+                &format!("score {:.2} = {}", e.score, parts.join(" + "))
+            )
         )?;
+    }
+    writeln!(
+        out,
+        "{indent}{}",
+        painter.paint(DIM, &format!("id {}", p.passage_id))
+    )
+}
+
+/// Text on one line: whitespace runs become one space.
+fn one_line(s: &str) -> String {
+    sanitize(&s.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Like [`one_line`], but keeping character positions (each whitespace character becomes a
+/// space), so highlight ranges still apply.
+fn one_line_keep(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .collect()
+}
+
+/// Writes documents with their best passages (`--group doc`).
+pub fn write_documents(
+    out: &mut dyn Write,
+    results: &DocumentResults,
+    style: &Style,
+) -> io::Result<()> {
+    let painter = Painter { color: style.color };
+    for d in &results.documents {
+        let mut about = Vec::new();
+        if let Some(p) = &d.publisher {
+            about.push(sanitize(p));
+        }
+        if let Some(date) = &d.date {
+            about.push(date.clone());
+        }
+        about.push(painter.paint(PATH, &sanitize(&d.path)));
+        if let Some(row) = d.row {
+            about.push(format!("row {row}"));
+        }
         writeln!(
             out,
-            "   {}",
-            painter.paint(DIM, &format!("id {}", p.passage_id))
+            "{} {}  {}",
+            painter.paint(BOLD, &format!("{}.", d.rank)),
+            painter.paint(BOLD, &sanitize(&d.title)),
+            painter.paint(
+                DIM,
+                &format!(
+                    "[{:.2}] {} matching passage{}",
+                    d.score,
+                    d.matches,
+                    if d.matches == 1 { "" } else { "s" }
+                )
+            ),
         )?;
+        writeln!(out, "   {}", about.join(" · "))?;
+        for hit in &d.passages {
+            writeln!(out)?;
+            write_hit_body(out, hit, &painter, "     ")?;
+        }
         writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// Writes counts, facets and a timeline as tables and a bar chart.
+pub fn write_aggregates(out: &mut dyn Write, a: &Aggregates, style: &Style) -> io::Result<()> {
+    let painter = Painter { color: style.color };
+    writeln!(
+        out,
+        "{} matching passages in {} documents",
+        painter.paint(BOLD, &a.total.passages.to_string()),
+        painter.paint(BOLD, &a.total.documents.to_string())
+    )?;
+    for f in &a.facets {
+        writeln!(out)?;
+        let width = f
+            .values
+            .iter()
+            .map(|v| v.value.chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp(8, 48);
+        writeln!(
+            out,
+            "{}",
+            painter.paint(
+                BOLD,
+                &format!("{:<width$}  {:>9}  {:>9}", f.field, "documents", "passages")
+            )
+        )?;
+        for v in &f.values {
+            let name: String = sanitize(&v.value).chars().take(width).collect();
+            writeln!(out, "{name:<width$}  {:>9}  {:>9}", v.documents, v.passages)?;
+        }
+        if f.missing.passages > 0 {
+            writeln!(
+                out,
+                "{}",
+                painter.paint(
+                    DIM,
+                    &format!(
+                        "{:<width$}  {:>9}  {:>9}",
+                        "(none)", f.missing.documents, f.missing.passages
+                    )
+                )
+            )?;
+        }
+    }
+    if let Some(t) = &a.timeline {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            painter.paint(BOLD, "matches over time (bar: documents)")
+        )?;
+        let widest = t
+            .buckets
+            .iter()
+            .map(|b| b.documents)
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        for b in &t.buckets {
+            let len = ((b.documents as f64 / widest as f64) * 40.0).ceil() as usize;
+            writeln!(
+                out,
+                "{:<7}  {:<40}  {:>5} docs  {:>6} passages",
+                b.period,
+                "█".repeat(len),
+                b.documents,
+                b.passages
+            )?;
+        }
+        if t.undated.passages > 0 {
+            writeln!(
+                out,
+                "{}",
+                painter.paint(
+                    DIM,
+                    &format!(
+                        "undated: {} documents, {} passages",
+                        t.undated.documents, t.undated.passages
+                    )
+                )
+            )?;
+        }
     }
     Ok(())
 }
@@ -114,7 +302,7 @@ pub fn write_passages_text(
     out: &mut dyn Write,
     passages: &[PassageRecord],
     focus: &str,
-    style: Style,
+    style: &Style,
 ) -> io::Result<()> {
     let painter = Painter { color: style.color };
     if let Some(first) = passages.first() {
@@ -152,7 +340,7 @@ pub fn write_passages_text(
 pub fn write_document_text(
     out: &mut dyn Write,
     doc: &DocumentRecord,
-    style: Style,
+    style: &Style,
 ) -> io::Result<()> {
     let painter = Painter { color: style.color };
     let m = &doc.info.meta;
@@ -197,7 +385,7 @@ pub fn write_document_text(
 }
 
 /// Writes index statistics.
-pub fn write_stats_text(out: &mut dyn Write, s: &Stats, style: Style) -> io::Result<()> {
+pub fn write_stats_text(out: &mut dyn Write, s: &Stats, style: &Style) -> io::Result<()> {
     let painter = Painter { color: style.color };
     let label = |name: &str| painter.paint(BOLD, &format!("{name:<12}"));
     writeln!(out, "{}{}", label("index"), sanitize(&s.index))?;

@@ -80,6 +80,7 @@ fn every_documented_json_field_is_present_with_its_type() {
         "title",
         "text",
         "snippet",
+        "cite",
     ];
     let numbers = ["rank", "score", "ordinal", "line", "start", "end"];
     let nullable_strings = ["publisher", "date", "url", "kind", "lang", "heading"];
@@ -272,7 +273,10 @@ fn bad_queries_exit_2_with_a_one_line_message() {
         ("nosuchfield:x", "unknown field 'nosuchfield'"),
         ("-twitter", "only excludes"),
         ("NOT twitter", "only excludes"),
-        ("a AND", "cannot parse the query"),
+        ("a AND", "'AND' at column 3"),
+        ("china (OR russia)", "'OR' at column 8"),
+        ("since:soon china", "is not a date"),
+        ("x~z", "not an edit distance"),
     ] {
         let run = ws.run(&["search", "--", query]).expect(2);
         let err = run.stderr();
@@ -295,7 +299,8 @@ fn no_hits_exit_1_with_empty_stdout() {
     let run = ws
         .run(&["search", "--format", "json", "xylophone"])
         .expect(1);
-    assert_eq!(run.json(), serde_json::json!([]));
+    assert_eq!(run.json()["hits"], serde_json::json!([]));
+    assert_eq!(run.json()["total"], 0);
     // Navigation, footers and scripts of HTML pages are not indexed.
     ws.run(&["search", "Copyright"]).expect(1);
     ws.run(&["search", "analytics OR tracking"]).expect(1);

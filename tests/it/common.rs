@@ -81,6 +81,19 @@ impl Workspace {
         ws
     }
 
+    /// A workspace with `tests/fixtures/NAME` copied to `corpus/` (without its README.md) and
+    /// indexed.
+    pub fn indexed_fixture(name: &str) -> Workspace {
+        let ws = Workspace::empty();
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        copy_dir(&fixtures, &ws.path("corpus"));
+        let _ = std::fs::remove_file(ws.path("corpus/README.md"));
+        ws.run(&["index"]).expect(0);
+        ws
+    }
+
     /// A workspace with the fixture corpus, already indexed (without the broken files).
     pub fn indexed() -> Workspace {
         let ws = Workspace::with_corpus();
@@ -138,9 +151,12 @@ pub fn search_json(ws: &Workspace, args: &[&str]) -> Vec<Value> {
     hits(&run.expect(0))
 }
 
+/// The hits of a `search --format json` run (the `hits` array of its object).
 pub fn hits(run: &Run) -> Vec<Value> {
-    run.json()
+    let v = run.json();
+    assert_eq!(v["format_version"], 1, "{}", run.describe());
+    v["hits"]
         .as_array()
         .cloned()
-        .unwrap_or_else(|| panic!("not an array\n{}", run.describe()))
+        .unwrap_or_else(|| panic!("no hits array\n{}", run.describe()))
 }

@@ -7,4 +7,5 @@ mod common;
 mod formats;
 mod golden;
 mod languages;
+mod search;
 mod shared_data;

@@ -1,0 +1,251 @@
+//! Filters on document metadata: publisher, author, tag, kind, language, source type, path glob
+//! and date range.
+//!
+//! The same filters come from command-line flags ([`Filters`]) and from the query syntax
+//! (`publisher:"Citizen Lab"`, `type:pdf`, `since:2020`, `path:"reports/*.pdf"`; see
+//! [`crate::query`]). Each becomes a tantivy query that matches the passages passing it; callers
+//! require it with a score of zero, so filters narrow results without changing their ranking.
+
+use crate::date::PartialDate;
+use crate::error::{Error, ErrorKind, Result};
+use crate::index::QuarryIndex;
+use std::ops::Bound;
+use tantivy::query::{
+    BooleanQuery, EmptyQuery, Occur, Query, QueryParser, TermQuery, TermSetQuery,
+};
+use tantivy::schema::IndexRecordOption;
+use tantivy::Term;
+
+/// Filters on document metadata; all must hold. Text values match as phrases in their field
+/// (case and accents ignored); dates compare the first day of a document's date with the periods
+/// given, so undated documents never pass a date filter.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Publisher (words of it, in order).
+    pub publisher: Option<String>,
+    /// An author.
+    pub author: Option<String>,
+    /// A tag.
+    pub tag: Option<String>,
+    /// Kind of source.
+    pub kind: Option<String>,
+    /// Language (a code such as `ru`, or a name such as `Russian`).
+    pub lang: Option<String>,
+    /// Source format: a format name (`pdf`, `html`, `markdown`/`md`, `text`/`txt`, `docx`, `odt`,
+    /// `csv`, `tsv`, `jsonl`, `json`) or `record` for any record format.
+    pub format: Option<String>,
+    /// A glob over the path as indexed (see [`path_filter`]).
+    pub path: Option<String>,
+    /// Dated on or after the start of this period.
+    pub since: Option<PartialDate>,
+    /// Dated before the end of this period.
+    pub until: Option<PartialDate>,
+}
+
+type BoxQuery = Box<dyn Query>;
+
+impl Filters {
+    /// The queries for these filters, each to be required.
+    pub fn queries(&self, index: &QuarryIndex) -> Result<Vec<BoxQuery>> {
+        let mut out = Vec::new();
+        let phrases = [
+            ("publisher", &self.publisher),
+            ("author", &self.author),
+            ("tag", &self.tag),
+            ("kind", &self.kind),
+        ];
+        for (field, value) in phrases {
+            if let Some(v) = value {
+                out.extend(phrase_filter(index, field, v)?);
+            }
+        }
+        if let Some(v) = &self.lang {
+            out.push(lang_filter(index, v)?);
+        }
+        if let Some(v) = &self.format {
+            out.push(format_filter(index, v)?);
+        }
+        if let Some(v) = &self.path {
+            out.push(path_filter(index, v)?);
+        }
+        if self.since.is_some() || self.until.is_some() {
+            out.push(date_filter(index, self.since, self.until));
+        }
+        Ok(out)
+    }
+}
+
+/// Passages whose `field` (publisher, author, tag, kind) contains the words of `value` in
+/// order. `None` when `value` has no words.
+pub fn phrase_filter(index: &QuarryIndex, field: &str, value: &str) -> Result<Option<BoxQuery>> {
+    let words: String = value
+        .chars()
+        .map(|c| if c == '"' || c == '\\' { ' ' } else { c })
+        .collect();
+    if words.trim().is_empty() {
+        return Ok(None);
+    }
+    let parser = QueryParser::for_index(index.tantivy(), Vec::new());
+    parser
+        .parse_query(&format!("{field}:\"{}\"", words.trim()))
+        .map(Some)
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Query,
+                format!("cannot filter on {field} '{value}': {e}"),
+            )
+        })
+}
+
+/// Passages of documents in language `value` (a code or a name).
+pub fn lang_filter(index: &QuarryIndex, value: &str) -> Result<BoxQuery> {
+    let code = crate::analysis::detect::normalise(value).ok_or_else(|| {
+        Error::new(ErrorKind::Query, format!("unknown language '{value}'"))
+            .with_hint("give a language code such as en, ru, zh, ar, de")
+    })?;
+    Ok(Box::new(TermQuery::new(
+        Term::from_field_text(index.fields().lang, &code),
+        IndexRecordOption::Basic,
+    )))
+}
+
+/// Passages of sources of type `value`: a format name, a common alias (`md`, `txt`, `htm`), or
+/// `record` for every record format.
+pub fn format_filter(index: &QuarryIndex, value: &str) -> Result<BoxQuery> {
+    let names: Vec<&str> = match value.trim().to_ascii_lowercase().as_str() {
+        "record" | "records" => vec!["csv", "tsv", "jsonl", "json"],
+        "md" => vec!["markdown"],
+        "txt" => vec!["text"],
+        "htm" => vec!["html"],
+        other => match crate::document::Format::from_name(other) {
+            Some(format) => vec![format.name()],
+            None => {
+                return Err(
+                    Error::new(ErrorKind::Query, format!("unknown source type '{value}'"))
+                        .with_hint(
+                            "types are pdf, html, markdown (md), text (txt), docx, odt, csv, \
+                             tsv, jsonl, json, or record",
+                        ),
+                )
+            }
+        },
+    };
+    let field = index.fields().format;
+    let alternatives = names
+        .into_iter()
+        .map(|n| {
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, n),
+                    IndexRecordOption::Basic,
+                )) as BoxQuery,
+            )
+        })
+        .collect();
+    Ok(Box::new(BooleanQuery::new(alternatives)))
+}
+
+/// Passages dated from the start of `since` to the end of `until` (either may be open).
+pub fn date_filter(
+    index: &QuarryIndex,
+    since: Option<PartialDate>,
+    until: Option<PartialDate>,
+) -> BoxQuery {
+    let field = index.fields().date_value;
+    let day =
+        |d: i64| Term::from_field_date(field, tantivy::DateTime::from_timestamp_secs(d * 86_400));
+    let lower = since.map_or(Bound::Unbounded, |d| {
+        Bound::Included(day(d.first_day_unix()))
+    });
+    let upper = until.map_or(Bound::Unbounded, |d| Bound::Excluded(day(d.end_unix())));
+    if lower == Bound::Unbounded && upper == Bound::Unbounded {
+        // Still a date filter: it keeps dated documents only.
+        return Box::new(tantivy::query::ExistsQuery::new(
+            "date_value".to_string(),
+            false,
+        ));
+    }
+    Box::new(tantivy::query::RangeQuery::new(lower, upper))
+}
+
+/// Passages whose path, as indexed, matches the glob `pattern`: `*` and `?` match within one
+/// path component, `**` across components, `[abc]` and `{a,b}` as usual. A pattern matches the
+/// whole path or any tail of it that starts at a component, so `*.pdf` and `reports/*.md` work
+/// wherever the corpus sits.
+pub fn path_filter(index: &QuarryIndex, pattern: &str) -> Result<BoxQuery> {
+    let glob = globset::GlobBuilder::new(pattern.trim())
+        .literal_separator(true)
+        .build()
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Query,
+                format!("'{pattern}' is not a path pattern: {}", e.kind()),
+            )
+            .with_hint("use * ? ** [abc] {a,b}, e.g. --path 'reports/*.pdf'")
+        })?
+        .compile_matcher();
+    let field = index.fields().path_raw;
+    let searcher = index.searcher();
+    let mut terms = std::collections::BTreeSet::new();
+    for segment in searcher.segment_readers() {
+        let inverted = segment
+            .inverted_index(field)
+            .map_err(|e| Error::engine("cannot read the path index", e))?;
+        let mut stream = inverted
+            .terms()
+            .stream()
+            .map_err(|e| Error::engine("cannot read the path index", e))?;
+        while stream.advance() {
+            let Ok(path) = std::str::from_utf8(stream.key()) else {
+                continue;
+            };
+            if path_matches(&glob, path) {
+                terms.insert(path.to_string());
+            }
+        }
+    }
+    if terms.is_empty() {
+        return Ok(Box::new(EmptyQuery));
+    }
+    Ok(Box::new(TermSetQuery::new(
+        terms.iter().map(|p| Term::from_field_text(field, p)),
+    )))
+}
+
+fn path_matches(glob: &globset::GlobMatcher, path: &str) -> bool {
+    if glob.is_match(path) {
+        return true;
+    }
+    path.match_indices('/')
+        .any(|(i, _)| glob.is_match(&path[i + 1..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher(p: &str) -> globset::GlobMatcher {
+        globset::GlobBuilder::new(p)
+            .literal_separator(true)
+            .build()
+            .unwrap()
+            .compile_matcher()
+    }
+
+    #[test]
+    fn globs_match_whole_paths_or_tails_at_components() {
+        let m = matcher("*.pdf");
+        assert!(path_matches(&m, "corpus/reports/a.pdf"));
+        assert!(path_matches(&m, "a.pdf"));
+        assert!(!path_matches(&m, "corpus/a.pdf.md"));
+        let m = matcher("reports/*.md");
+        assert!(path_matches(&m, "corpus/reports/x.md"));
+        assert!(!path_matches(&m, "corpus/reports/sub/x.md"));
+        assert!(!path_matches(&m, "corpus/myreports/x.md"));
+        let m = matcher("corpus/**/x.md");
+        assert!(path_matches(&m, "corpus/reports/sub/x.md"));
+        let m = matcher("{a,b}.txt");
+        assert!(path_matches(&m, "dir/b.txt"));
+    }
+}

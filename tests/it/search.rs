@@ -1,0 +1,586 @@
+//! Search features on `tests/fixtures/search/` (see its README for the known dates, publishers
+//! and near-duplicates): filters in the query syntax, query operators, grouping, counting,
+//! facets, timelines, `similar`, output formats and fields, context, explanations, paging and
+//! stable order.
+
+use crate::common::{hits, search_json, Run, Workspace};
+use serde_json::Value;
+
+fn fixture() -> Workspace {
+    Workspace::indexed_fixture("search")
+}
+
+fn paths(ws: &Workspace, args: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = search_json(ws, args)
+        .iter()
+        .map(|h| h["path"].as_str().unwrap().to_string())
+        .collect();
+    out.dedup();
+    out
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn tsv(run: &Run) -> Vec<Vec<String>> {
+    run.stdout()
+        .lines()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+const ANY: &str = "slogan OR network OR tie OR memo";
+
+#[test]
+fn filters_in_the_query_match_the_flags() {
+    let ws = fixture();
+    let pairs: &[(&[&str], &str)] = &[
+        (
+            &["--publisher", "alpha institute"],
+            "publisher:\"Alpha Institute\"",
+        ),
+        (&["--author", "Ann Author"], "author:\"ann author\""),
+        (&["--tag", "prc"], "tag:prc"),
+        (&["--kind", "investigation"], "kind:investigation"),
+        (&["--type", "md"], "type:md"),
+        (&["--lang", "en"], "lang:English"),
+        (&["--since", "2020"], "since:2020"),
+        (&["--until", "2020-07"], "until:2020-07"),
+        (
+            &["--since", "2020-11", "--until", "2020-11"],
+            "date:2020-11",
+        ),
+        (&["--path", "reports/*.md"], "path:\"reports/*.md\""),
+        (&["--path", "tie-?.md"], "path:tie-?.md"),
+    ];
+    for (flags, syntax) in pairs {
+        let mut with_flags = flags.to_vec();
+        with_flags.push(ANY);
+        let by_flags = sorted(paths(&ws, &with_flags));
+        let by_syntax = sorted(paths(&ws, &[&format!("{syntax} ({ANY})")]));
+        assert!(!by_flags.is_empty(), "{flags:?} matched nothing");
+        assert_eq!(by_flags, by_syntax, "{flags:?} vs {syntax}");
+    }
+    // Known answers.
+    assert_eq!(
+        sorted(paths(&ws, &["--publisher", "alpha institute", ANY])),
+        ["corpus/alpha.md", "corpus/reports/delta.md"]
+    );
+    assert_eq!(
+        sorted(paths(
+            &ws,
+            &["--since", "2020-07", "--until", "2021-01", ANY]
+        )),
+        ["corpus/beta.md", "corpus/gamma.md", "corpus/tie-b.md"]
+    );
+    // Undated documents never pass a date filter.
+    assert!(!paths(&ws, &["--until", "2030", ANY]).contains(&"corpus/reports/delta.md".into()));
+    assert_eq!(paths(&ws, &["--path", "*.md", "-n", "50", ANY]).len(), 6);
+    assert!(paths(&ws, &["--path", "nothing/*.pdf", ANY]).is_empty());
+    // A filter narrows without changing scores.
+    let all = search_json(&ws, &["--per-doc", "0", "-n", "50", "slogan"]);
+    let alpha = search_json(&ws, &["publisher:alpha", "slogan"]);
+    for h in &alpha {
+        let same = all
+            .iter()
+            .find(|a| a["passage_id"] == h["passage_id"])
+            .unwrap();
+        assert_eq!(same["score"], h["score"]);
+    }
+    // Excluding words still works beside a filter.
+    assert_eq!(
+        paths(&ws, &["publisher:alpha -harmony"]),
+        ["corpus/reports/delta.md"]
+    );
+    let run = ws.run(&["search", "--path", "[unclosed", "x"]).expect(2);
+    assert!(
+        run.stderr().contains("not a path pattern"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn phrases_proximity_prefix_fuzzy_and_all() {
+    let ws = fixture();
+    // Exact phrase: only the memo names the Rapid Alert System.
+    assert_eq!(
+        paths(&ws, &["\"rapid alert system\""]),
+        ["corpus/reports/delta.md"]
+    );
+    // An exact phrase ranks above the same words scattered: the memo's passage holds both, so
+    // compare against a document with the words only scattered.
+    ws.write(
+        "corpus/scattered.md",
+        "# Scattered\n\nA rapid reply went out; later an alert came; the system held. Words here keep the three apart so that no phrase forms from them in this short file at all, and it has enough words to be a passage of its own.\n",
+    );
+    ws.run(&["index"]).expect(0);
+    let ranked = paths(&ws, &["rapid alert system"]);
+    assert_eq!(ranked[0], "corpus/reports/delta.md", "{ranked:?}");
+    assert!(ranked.contains(&"corpus/scattered.md".to_string()));
+    // Proximity: "harmony ... platforms" are 8 words apart in alpha.
+    assert!(paths(&ws, &["\"harmony platforms\"~3"]).is_empty());
+    assert_eq!(
+        sorted(paths(&ws, &["\"harmony platforms\"~10"])),
+        ["corpus/alpha.md", "corpus/beta.md"]
+    );
+    // Prefix, and fuzzy words one or two edits away.
+    assert_eq!(
+        sorted(paths(&ws, &["harmo*"])),
+        ["corpus/alpha.md", "corpus/beta.md"]
+    );
+    assert_eq!(
+        sorted(paths(&ws, &["hramony~1"])),
+        ["corpus/alpha.md", "corpus/beta.md"]
+    );
+    assert!(paths(&ws, &["hrmny~1"]).is_empty());
+    assert_eq!(
+        sorted(paths(&ws, &["hrmny~2"])),
+        ["corpus/alpha.md", "corpus/beta.md"]
+    );
+    // Matches of expanded words are highlighted.
+    let hit = &search_json(&ws, &["harmo*"])[0];
+    let text: Vec<char> = hit["text"].as_str().unwrap().chars().collect();
+    let r = &hit["highlights"][0];
+    let word: String = text[r[0].as_u64().unwrap() as usize..r[1].as_u64().unwrap() as usize]
+        .iter()
+        .collect();
+    assert_eq!(word.to_lowercase(), "harmony");
+    // --all requires every word.
+    assert!(paths(&ws, &["harmony", "identical"]).len() >= 3);
+    assert!(paths(&ws, &["--all", "harmony", "identical"]).is_empty());
+    assert_eq!(
+        sorted(paths(&ws, &["--all", "harmony", "night"])),
+        ["corpus/alpha.md", "corpus/beta.md"]
+    );
+}
+
+#[test]
+fn grouping_by_document() {
+    let ws = fixture();
+    let run = ws
+        .run(&["search", "--format", "json", "--group", "doc", "slogan"])
+        .expect(0);
+    let v = run.json();
+    assert_eq!(v["format_version"], 1);
+    let docs = v["documents"].as_array().unwrap();
+    let ids: Vec<&str> = docs.iter().map(|d| d["doc_id"].as_str().unwrap()).collect();
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(ids.len(), unique.len(), "one entry per document");
+    assert_eq!(docs[0]["path"], "corpus/alpha.md");
+    let gamma = docs
+        .iter()
+        .find(|d| d["path"] == "corpus/gamma.md")
+        .unwrap();
+    assert!(gamma["matches"].as_u64().unwrap() > 3, "{gamma}");
+    assert_eq!(
+        gamma["passages"].as_array().unwrap().len(),
+        3,
+        "default --per-doc 3"
+    );
+    for (i, d) in docs.iter().enumerate() {
+        assert_eq!(d["rank"], i + 1);
+        assert_eq!(d["score"], d["passages"][0]["score"]);
+        assert!(
+            d["cite"]
+                .as_str()
+                .unwrap()
+                .contains(d["path"].as_str().unwrap())
+                || d["url"].is_string()
+        );
+    }
+    let one = ws
+        .run(&[
+            "search",
+            "--format",
+            "json",
+            "--group",
+            "doc",
+            "--per-doc",
+            "1",
+            "-n",
+            "1",
+            "--offset",
+            "1",
+            "slogan",
+        ])
+        .expect(0)
+        .json();
+    assert_eq!(one["documents"][0]["doc_id"], docs[1]["doc_id"]);
+    assert_eq!(one["documents"][0]["rank"], 2);
+    assert_eq!(one["documents"][0]["passages"].as_array().unwrap().len(), 1);
+    // CSV parses back with one row per document.
+    let csv_out = ws
+        .run(&["search", "--format", "csv", "--group", "doc", "slogan"])
+        .expect(0)
+        .stdout();
+    let mut reader = csv::Reader::from_reader(csv_out.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[0], "rank");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), docs.len());
+    let col = headers.iter().position(|h| h == "passage_ids").unwrap();
+    assert_eq!(
+        rows.iter().find(|r| &r[3] == "corpus/gamma.md").unwrap()[col]
+            .split("; ")
+            .count(),
+        3
+    );
+    // Text output names each document once.
+    let text = ws
+        .run(&["search", "--group", "doc", "slogan"])
+        .expect(0)
+        .stdout();
+    assert_eq!(text.matches("Gamma daily log").count(), 1, "{text}");
+    assert!(text.contains("matching passages"), "{text}");
+}
+
+#[test]
+fn counts_facets_and_timelines() {
+    let ws = fixture();
+    let all = search_json(&ws, &["--per-doc", "0", "-n", "100", "slogan"]);
+    let docs = sorted(
+        all.iter()
+            .map(|h| h["doc_id"].as_str().unwrap().to_string())
+            .collect(),
+    );
+    let v = ws
+        .run(&["search", "--count", "--format", "json", "slogan"])
+        .expect(0)
+        .json();
+    assert_eq!(v["passages"], all.len());
+    assert_eq!(v["documents"], docs.len());
+    let text = ws.run(&["search", "--count", "slogan"]).expect(0).stdout();
+    assert!(
+        text.contains(&format!(
+            "{} matching passages in {} documents",
+            all.len(),
+            docs.len()
+        )),
+        "{text}"
+    );
+    ws.run(&["search", "--count", "xylophone"]).expect(1);
+
+    // Facets count passages and documents per value; documents without one are "missing".
+    let v = ws
+        .run(&[
+            "search",
+            "--facet",
+            "publisher,year",
+            "--facet",
+            "tag",
+            "--format",
+            "json",
+            ANY,
+        ])
+        .expect(0)
+        .json();
+    let publishers = &v["facets"]["publisher"]["values"];
+    let alpha = publishers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["value"] == "Alpha Institute")
+        .unwrap();
+    assert_eq!(alpha["documents"], 2);
+    assert_eq!(
+        v["facets"]["publisher"]["missing"]["documents"], 2,
+        "the tie files"
+    );
+    assert_eq!(
+        publishers[0]["value"], "Alpha Institute",
+        "most documents first"
+    );
+    let years: Vec<(&str, u64)> = v["facets"]["year"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|y| {
+            (
+                y["value"].as_str().unwrap(),
+                y["documents"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        years.contains(&("2020", 2))
+            && years.contains(&("2021", 2))
+            && years.contains(&("2019", 1)),
+        "{years:?}"
+    );
+    assert_eq!(
+        v["facets"]["year"]["missing"]["documents"], 1,
+        "delta is undated"
+    );
+    let tags = &v["facets"]["tag"]["values"];
+    assert!(tags
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["value"] == "prc" && t["documents"] == 1));
+
+    // Timelines list every period, empty ones included, and count undated matches apart.
+    let v = ws
+        .run(&["search", "--timeline", "--format", "json", ANY])
+        .expect(0)
+        .json();
+    let t = &v["timeline"];
+    assert_eq!(t["by"], "year");
+    let periods: Vec<(&str, u64)> = t["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["period"].as_str().unwrap(),
+                b["documents"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(periods, [("2019", 1), ("2020", 2), ("2021", 2)]);
+    assert_eq!(t["undated"]["documents"], 1);
+    let v = ws
+        .run(&[
+            "search",
+            "--timeline",
+            "--by",
+            "month",
+            "--format",
+            "json",
+            "--since",
+            "2020-06",
+            ANY,
+        ])
+        .expect(0)
+        .json();
+    let months: Vec<&str> = v["timeline"]["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["period"].as_str().unwrap())
+        .collect();
+    assert_eq!(months.first(), Some(&"2020-07"));
+    assert_eq!(months.last(), Some(&"2021-03"));
+    assert_eq!(months.len(), 9, "{months:?}");
+    // The same as CSV, parsed back; and as a bar chart.
+    let out = ws
+        .run(&["search", "--timeline", "--format", "csv", ANY])
+        .expect(0)
+        .stdout();
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["kind", "facet", "value", "passages", "documents"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert!(rows
+        .iter()
+        .any(|r| &r[0] == "period" && &r[2] == "2020" && &r[4] == "2"));
+    assert!(rows.iter().any(|r| &r[0] == "undated" && &r[4] == "1"));
+    let chart = ws.run(&["search", "--timeline", ANY]).expect(0).stdout();
+    assert!(chart.contains("2020") && chart.contains('█'), "{chart}");
+    let run = ws.run(&["search", "--facet", "colour", "x"]).expect(2);
+    assert!(run.stderr().contains("unknown facet"), "{}", run.describe());
+}
+
+#[test]
+fn similar_follows_a_talking_point_into_other_documents() {
+    let ws = fixture();
+    let source = &search_json(&ws, &["harmony", "alpha"])[0];
+    assert_eq!(source["path"], "corpus/alpha.md");
+    let id = source["passage_id"].as_str().unwrap();
+    let run = ws.run(&["similar", "--format", "json", id]).expect(0);
+    let similar = hits(&run);
+    assert_eq!(
+        similar[0]["path"], "corpus/beta.md",
+        "the reworded near-duplicate first"
+    );
+    assert!(
+        similar.iter().all(|h| h["doc_id"] != source["doc_id"]),
+        "never its own document"
+    );
+    let top = similar[0]["score"].as_f64().unwrap();
+    assert!(top > 0.5 && top <= 1.01, "relative score {top}");
+    assert!(!similar[0]["highlights"].as_array().unwrap().is_empty());
+    // --min-score keeps only strong matches; filters apply.
+    let strong = hits(
+        &ws.run(&["similar", "--format", "json", "--min-score", "0.9", id])
+            .expect(0),
+    );
+    assert!(strong.iter().all(|h| h["score"].as_f64().unwrap() >= 0.9));
+    assert!(strong.len() < similar.len());
+    ws.run(&["similar", "--min-score", "1.5", id]).expect(1);
+    let filtered = hits(
+        &ws.run(&["similar", "--format", "json", "--publisher", "gamma", id])
+            .expect(0),
+    );
+    assert!(filtered.iter().all(|h| h["path"] == "corpus/gamma.md"));
+    let run = ws.run(&["similar", "0000000000000000-9"]).expect(2);
+    assert!(
+        run.stderr().starts_with("quarry: no passage with id"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn output_fields_formats_context_explain_and_cite() {
+    let ws = fixture();
+    // --fields picks and orders JSON keys and CSV/TSV columns.
+    let h = &search_json(&ws, &["--fields", "cite,rank,page", "harmony"])[0];
+    let keys: Vec<&String> = h.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["cite", "rank", "page"]);
+    let rows = tsv(&ws
+        .run(&[
+            "search",
+            "--format",
+            "tsv",
+            "--fields",
+            "rank,path,title,snippet",
+            "slogan",
+        ])
+        .expect(0));
+    assert_eq!(rows[0], ["rank", "path", "title", "snippet"]);
+    assert!(
+        rows[1..].iter().all(|r| r.len() == 4),
+        "no tabs or newlines leak into cells"
+    );
+    assert_eq!(rows[1][1], "corpus/alpha.md");
+    let run = ws
+        .run(&["search", "--fields", "rank,colour", "x"])
+        .expect(2);
+    assert!(
+        run.stderr().contains("unknown field 'colour'"),
+        "{}",
+        run.describe()
+    );
+    // The default TSV and CSV carry the same columns, and CSV parses back.
+    let tsv_rows = tsv(&ws.run(&["search", "--format", "tsv", "slogan"]).expect(0));
+    let csv_out = ws
+        .run(&["search", "--format", "csv", "slogan"])
+        .expect(0)
+        .stdout();
+    let mut reader = csv::Reader::from_reader(csv_out.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(header, tsv_rows[0]);
+    assert_eq!(header.last().map(String::as_str), Some("cite"));
+    assert_eq!(reader.records().count(), tsv_rows.len() - 1);
+
+    // cite: ready to paste, and --format cite prints one per hit.
+    let hit = &search_json(&ws, &["harmony"])[0];
+    assert_eq!(
+        hit["cite"],
+        "Ann Author, \"Alpha report on a slogan network\", Alpha Institute, 2019-03-10. https://example.org/alpha"
+    );
+    let cites = ws
+        .run(&["search", "--format", "cite", "--per-doc", "1", "harmony"])
+        .expect(0)
+        .stdout();
+    assert_eq!(cites.lines().next(), hit["cite"].as_str());
+    assert_eq!(cites.lines().count(), 2);
+
+    // --context gives neighbouring passages in document order.
+    let gamma = search_json(
+        &ws,
+        &["--context", "1", "--per-doc", "0", "-n", "50", "slogan"],
+    );
+    let mid = gamma
+        .iter()
+        .find(|h| h["path"] == "corpus/gamma.md" && h["ordinal"].as_u64().unwrap() > 0)
+        .unwrap();
+    let ord = mid["ordinal"].as_u64().unwrap();
+    assert_eq!(mid["context_before"][0]["ordinal"], ord - 1);
+    let after = mid["context_after"].as_array().unwrap();
+    assert!(after.len() <= 1);
+    if let Some(a) = after.first() {
+        assert_eq!(a["ordinal"], ord + 1);
+    }
+    assert!(search_json(&ws, &["slogan"])[0]
+        .get("context_before")
+        .is_none());
+
+    // --explain: term contributions that add up to the score (no proximity bonus for one word).
+    let e = &search_json(&ws, &["--explain", "harmony"])[0];
+    let terms = e["explain"]["terms"].as_array().unwrap();
+    assert!(
+        terms
+            .iter()
+            .any(|t| t["term"] == "harmoni" && t["field"] == "text"),
+        "{e}"
+    );
+    let sum: f64 = terms.iter().map(|t| t["score"].as_f64().unwrap()).sum();
+    assert!(
+        (sum - e["score"].as_f64().unwrap()).abs() < 1e-3,
+        "{sum} vs {}",
+        e["score"]
+    );
+    let text = ws
+        .run(&["search", "--explain", "-n", "1", "harmony"])
+        .expect(0)
+        .stdout();
+    assert!(
+        text.contains("score ") && text.contains("text:harmoni"),
+        "{text}"
+    );
+}
+
+#[test]
+fn paging_neither_skips_nor_repeats_and_ties_break_by_path() {
+    let ws = fixture();
+    for per_doc in ["0", "2"] {
+        let full: Vec<Value> = search_json(&ws, &["--per-doc", per_doc, "-n", "100", ANY]);
+        assert!(full.len() >= 7, "{}", full.len());
+        let mut paged = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = search_json(
+                &ws,
+                &[
+                    "--per-doc",
+                    per_doc,
+                    "-n",
+                    "3",
+                    "--offset",
+                    &offset.to_string(),
+                    ANY,
+                ],
+            );
+            if page.is_empty() {
+                break;
+            }
+            for (i, h) in page.iter().enumerate() {
+                assert_eq!(h["rank"], offset + i + 1);
+            }
+            offset += page.len();
+            paged.extend(page);
+        }
+        let ids = |v: &[Value]| -> Vec<String> {
+            v.iter()
+                .map(|h| h["passage_id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(ids(&paged), ids(&full), "--per-doc {per_doc}");
+    }
+    // Identical scores are ordered by path, on every run.
+    let ties = paths(&ws, &["\"tie breaker\""]);
+    assert_eq!(ties, ["corpus/tie-a.md", "corpus/tie-b.md"]);
+    let once = ws
+        .run(&["search", "--format", "json", "-n", "50", ANY])
+        .expect(0)
+        .stdout();
+    ws.run(&["index"]).expect(0);
+    let again = ws
+        .run(&["search", "--format", "json", "-n", "50", ANY])
+        .expect(0)
+        .stdout();
+    assert_eq!(once, again);
+}
