@@ -35,9 +35,6 @@ use tantivy::Term;
 /// How much more a title match counts than a passage-text match.
 pub const TITLE_BOOST: f32 = 2.0;
 
-/// How much more a heading match counts than a passage-text match.
-pub const HEADING_BOOST: f32 = 0.5;
-
 /// How much a cross-script name match counts (Prigozhin finding Пригожин).
 pub const TRANSLIT_BOOST: f32 = 0.5;
 
@@ -302,7 +299,6 @@ impl<'a> Builder<'a> {
         let f = index.fields();
         let mut parser = QueryParser::for_index(index.tantivy(), default_fields(index));
         parser.set_field_boost(f.title, TITLE_BOOST);
-        parser.set_field_boost(f.heading, HEADING_BOOST);
         parser.set_field_boost(f.translit, TRANSLIT_BOOST);
         if options.all_terms {
             parser.set_conjunction_by_default();
@@ -361,8 +357,6 @@ impl<'a> Builder<'a> {
             .map(|term: Term| {
                 let boost = if term.field() == f.title {
                     TITLE_BOOST
-                } else if term.field() == f.heading {
-                    HEADING_BOOST
                 } else if term.field() == f.translit {
                     TRANSLIT_BOOST
                 } else {
@@ -593,13 +587,7 @@ impl<'a> Builder<'a> {
                 }
             }
             let terms = expand_terms(&self.searcher, field, &forms, how)?;
-            let boost = if field == f.title {
-                TITLE_BOOST
-            } else if field == f.heading {
-                HEADING_BOOST
-            } else {
-                1.0
-            };
+            let boost = if field == f.title { TITLE_BOOST } else { 1.0 };
             for term in terms {
                 let q: BoxQuery = Box::new(TermQuery::new(
                     Term::from_field_text(field, &term),
@@ -732,13 +720,15 @@ fn has_terms(q: &dyn Query) -> bool {
     any
 }
 
-/// The fields plain words are looked up in: every language's text field, the title and the
-/// heading.
+/// The fields plain words are looked up in: every language's text field and the title. The
+/// heading is not among them: a passage's text starts with the heading it follows, so heading
+/// words already count, and counting them twice measured worse on the golden suite (expected
+/// document in the top 3 for 141 of 146 queries with a heading boost of 0.5, 142 with 0.2,
+/// 143 without).
 fn default_fields(index: &QuarryIndex) -> Vec<tantivy::schema::Field> {
     let f = index.fields();
     let mut fields = f.text.clone();
     fields.push(f.title);
-    fields.push(f.heading);
     fields
 }
 

@@ -1,7 +1,7 @@
 //! Searching: a query in, ranked passages (or documents) with provenance, highlights, snippets
 //! and citations out.
 //!
-//! Ranking is BM25 over passage text, title and heading (see [`crate::query`]). The order is
+//! Ranking is BM25 over passage text and title (see [`crate::query`]). The order is
 //! total and reproducible: score, then path, then ordinal, never segment order; enough
 //! candidates are fetched that ties at the cut are decided the same way on every run. Passages
 //! per document are capped ([`SearchRequest::per_doc`]) or grouped ([`search_documents`]). Stored
@@ -249,7 +249,6 @@ struct Candidate {
 /// `enough` says the list decides the page (no tie at the cut is left out), and the number of
 /// matching passages.
 fn ranked(
-    index: &QuarryIndex,
     searcher: &tantivy::Searcher,
     query: &dyn Query,
     initial: usize,
@@ -262,7 +261,7 @@ fn ranked(
             .map_err(|e| Error::engine("search failed", e))?;
         let exhausted = top.len() < fetch;
         let lowest = top.last().map(|(s, _)| *s);
-        let mut candidates = candidates(index, searcher, top)?;
+        let mut candidates = candidates(searcher, top)?;
         candidates.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
@@ -282,25 +281,22 @@ fn ranked(
     }
 }
 
-fn candidates(
-    index: &QuarryIndex,
-    searcher: &tantivy::Searcher,
-    top: Vec<(f32, DocAddress)>,
-) -> Result<Vec<Candidate>> {
+fn candidates(searcher: &tantivy::Searcher, top: Vec<(f32, DocAddress)>) -> Result<Vec<Candidate>> {
     let engine = |e: tantivy::TantivyError| Error::engine("cannot read fast fields", e);
     let mut columns = HashMap::new();
     let mut out = Vec::with_capacity(top.len());
     let mut buf = String::new();
     for (score, addr) in top {
-        if !columns.contains_key(&addr.segment_ord) {
-            let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
-            let doc_id = ff.str("doc_id").map_err(engine)?;
-            let path = ff.str("path_raw").map_err(engine)?;
-            let ordinal = ff.u64("ordinal").map_err(engine)?;
-            columns.insert(addr.segment_ord, (doc_id, path, ordinal));
-        }
-        let Some((doc_col, path_col, ord_col)) = columns.get(&addr.segment_ord) else {
-            continue;
+        let (doc_col, path_col, ord_col) = match columns.entry(addr.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
+                e.insert((
+                    ff.str("doc_id").map_err(engine)?,
+                    ff.str("path_raw").map_err(engine)?,
+                    ff.u64("ordinal").map_err(engine)?,
+                ))
+            }
         };
         let mut read = |col: &Option<tantivy::columnar::StrColumn>| -> String {
             buf.clear();
@@ -321,7 +317,6 @@ fn candidates(
             ordinal: ord_col.first(addr.doc_id).unwrap_or(0),
         });
     }
-    let _ = index;
     Ok(out)
 }
 
@@ -355,7 +350,7 @@ pub fn run(
     };
     let per_doc = request.per_doc;
     let min_score = request.min_score;
-    let (candidates, total) = ranked(index, &searcher, parsed.query.as_ref(), initial, |c| {
+    let (candidates, total) = ranked(&searcher, parsed.query.as_ref(), initial, |c| {
         if min_score.is_some_and(|m| c.last().is_some_and(|l| l.score < m)) {
             return Some(f32::INFINITY);
         }
@@ -412,7 +407,6 @@ pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<
     let per_doc = request.per_doc.unwrap_or(3).max(1);
     let wanted = request.offset.saturating_add(request.limit);
     let (candidates, total) = ranked(
-        index,
         &searcher,
         parsed.query.as_ref(),
         wanted
