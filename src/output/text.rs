@@ -87,13 +87,14 @@ pub fn write_hits(out: &mut dyn Write, results: &SearchResults, style: &Style) -
             painter.paint(BOLD, &sanitize(&p.title)),
             painter.paint(DIM, &format!("[{:.2}]", hit.score)),
         )?;
+        writeln!(out, "   {}", citation(&hit.passage, &painter))?;
         write_hit_body(out, hit, &painter, "   ")?;
         writeln!(out)?;
     }
     Ok(())
 }
 
-/// The lines of a hit below its title: citation, heading, context, snippet, explanation, id.
+/// The lines of a hit below its citation: heading, context, snippet, explanation, id.
 fn write_hit_body(
     out: &mut dyn Write,
     hit: &Hit,
@@ -101,7 +102,6 @@ fn write_hit_body(
     indent: &str,
 ) -> io::Result<()> {
     let p = &hit.passage;
-    writeln!(out, "{indent}{}", citation(p, painter))?;
     if let Some(h) = &p.heading {
         writeln!(
             out,
@@ -203,7 +203,14 @@ pub fn write_documents(
         )?;
         writeln!(out, "   {}", about.join(" · "))?;
         for hit in &d.passages {
+            // The document's line says who and when; each passage says where.
+            let p = &hit.passage;
+            let mut place = vec![painter.paint(PATH, &format!("line {}", p.line))];
+            if let Some(page) = p.page {
+                place.push(format!("p. {page}"));
+            }
             writeln!(out)?;
+            writeln!(out, "     {}", place.join(" · "))?;
             write_hit_body(out, hit, &painter, "     ")?;
         }
         writeln!(out)?;

@@ -383,6 +383,35 @@ fn counts_facets_and_timelines() {
     assert!(rows.iter().any(|r| &r[0] == "undated" && &r[4] == "1"));
     let chart = ws.run(&["search", "--timeline", ANY]).expect(0).stdout();
     assert!(chart.contains("2020") && chart.contains('█'), "{chart}");
+    // The other facets.
+    let v = ws
+        .run(&[
+            "search",
+            "--facet",
+            "author,kind,lang,type",
+            "--format",
+            "json",
+            ANY,
+        ])
+        .expect(0)
+        .json();
+    let values = |facet: &str| -> Vec<(String, u64)> {
+        v["facets"][facet]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["value"].as_str().unwrap().to_string(),
+                    x["documents"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(values("author"), [("Ann Author".to_string(), 1)]);
+    assert!(values("kind").contains(&("investigation".to_string(), 1)));
+    assert_eq!(values("lang"), [("en".to_string(), 6)]);
+    assert_eq!(values("format"), [("markdown".to_string(), 6)]);
     let run = ws.run(&["search", "--facet", "colour", "x"]).expect(2);
     assert!(run.stderr().contains("unknown facet"), "{}", run.describe());
 }
@@ -475,6 +504,11 @@ fn output_fields_formats_context_explain_and_cite() {
     assert_eq!(header.last().map(String::as_str), Some("cite"));
     assert_eq!(reader.records().count(), tsv_rows.len() - 1);
 
+    // --snippet-chars bounds the snippet (plus the ellipses that mark cuts).
+    for h in search_json(&ws, &["--snippet-chars", "60", "slogan"]) {
+        let n = h["snippet"].as_str().unwrap().chars().count();
+        assert!(n <= 62, "{n}: {}", h["snippet"]);
+    }
     // cite: ready to paste, and --format cite prints one per hit.
     let hit = &search_json(&ws, &["harmony"])[0];
     assert_eq!(
