@@ -572,13 +572,13 @@ impl<'a> Builder<'a> {
                 // The word splits into several tokens (or none) in this field: no expansion.
                 continue;
             }
-            if let (Expansion::Prefix, Some(mut plain)) = (
-                how,
-                self.index
-                    .tantivy()
-                    .tokenizers()
-                    .get(crate::analysis::PLAIN_ANALYZER),
-            ) {
+            // The word as typed (folded, not stemmed) as a second form.
+            if let Some(mut plain) = self
+                .index
+                .tantivy()
+                .tokenizers()
+                .get(crate::analysis::PLAIN_ANALYZER)
+            {
                 let mut stream = plain.token_stream(word);
                 if let Some(t) = stream.next() {
                     if !forms.contains(&t.text) {
@@ -657,13 +657,16 @@ fn expand_terms(
                 }
             }
             Expansion::Fuzzy(distance) => {
-                let target: Vec<char> = forms[0].chars().collect();
+                let stem: Vec<char> = forms[0].chars().collect();
+                let typed: Vec<char> = forms.get(1).unwrap_or(&forms[0]).chars().collect();
                 let mut stream = dict.stream().map_err(engine)?;
                 while stream.advance() {
                     let Ok(term) = std::str::from_utf8(stream.key()) else {
                         continue;
                     };
-                    if within_distance(&target, term, distance as usize) {
+                    if within_distance(&stem, term, distance as usize)
+                        || stem_of_near_word(&typed, term, distance as usize)
+                    {
                         *found.entry(term.to_string()).or_insert(0) +=
                             u64::from(stream.value().doc_freq);
                     }
@@ -678,6 +681,30 @@ fn expand_terms(
         terms.sort();
     }
     Ok(terms.into_iter().map(|(t, _)| t).collect())
+}
+
+/// The longest ending a fuzzy word may carry beyond an index stem (see [`stem_of_near_word`]).
+const MAX_ENDING: usize = 4;
+
+/// Whether the index stem `term` could be the stem of a word within `max` edits of `typed`: the
+/// index holds stems (`disinform` for disinformation), and a misspelt word often does not stem
+/// to the same stem (`disinformaton` stays as it is). So a stem also matches when it is within
+/// `max` edits of the beginning of the typed word, the rest being an ending of at most
+/// [`MAX_ENDING`] letters, and the stem is not much shorter than the word (at least 60% of it,
+/// and four letters), so short stems do not match every long word.
+fn stem_of_near_word(typed: &[char], term: &str, max: usize) -> bool {
+    let t = term.chars().count();
+    if t < 4 || t * 10 < typed.len() * 6 || t >= typed.len() {
+        return false;
+    }
+    let shortest = t
+        .saturating_sub(max)
+        .max(typed.len().saturating_sub(MAX_ENDING));
+    let longest = (t + max).min(typed.len());
+    (shortest..=longest).any(|k| {
+        let prefix: String = typed[..k].iter().collect();
+        within_distance(&prefix.chars().collect::<Vec<_>>(), term, max)
+    })
 }
 
 /// Whether `term` is within `max` edits (insertions, deletions, substitutions, transpositions
@@ -876,6 +903,18 @@ mod tests {
         assert!(within_distance(&t, "prigzohin", 1));
         assert!(within_distance(&t, "prigozhn", 1));
         assert!(!within_distance(&t, "navalny", 2));
+    }
+
+    #[test]
+    fn misspelt_words_find_the_stems_of_their_neighbours() {
+        let typed: Vec<char> = "disinformaton".chars().collect();
+        assert!(stem_of_near_word(&typed, "disinform", 1));
+        assert!(!stem_of_near_word(&typed, "dis", 1), "too short");
+        let typed: Vec<char> = "survailance".chars().collect();
+        assert!(stem_of_near_word(&typed, "surveil", 1));
+        assert!(!stem_of_near_word(&typed, "surveil", 0));
+        let typed: Vec<char> = "prigozhn".chars().collect();
+        assert!(!stem_of_near_word(&typed, "prig", 1));
     }
 
     #[test]
