@@ -659,6 +659,12 @@ fn expand_terms(
             Expansion::Fuzzy(distance) => {
                 let stem: Vec<char> = forms[0].chars().collect();
                 let typed: Vec<char> = forms.get(1).unwrap_or(&forms[0]).chars().collect();
+                // Short words allow fewer edits, or every short word would match.
+                let distance = distance.min(match typed.len() {
+                    0..=2 => 0,
+                    3..=5 => 1,
+                    _ => 2,
+                });
                 let mut stream = dict.stream().map_err(engine)?;
                 while stream.advance() {
                     let Ok(term) = std::str::from_utf8(stream.key()) else {
@@ -689,17 +695,15 @@ const MAX_ENDING: usize = 4;
 /// Whether the index stem `term` could be the stem of a word within `max` edits of `typed`: the
 /// index holds stems (`disinform` for disinformation), and a misspelt word often does not stem
 /// to the same stem (`disinformaton` stays as it is). So a stem also matches when it is within
-/// `max` edits of the beginning of the typed word, the rest being an ending of at most
-/// [`MAX_ENDING`] letters, and the stem is not much shorter than the word (at least 60% of it,
-/// and four letters), so short stems do not match every long word.
+/// `max` edits of the beginning of the typed word (at least as long as the stem), the rest being
+/// an ending of at most [`MAX_ENDING`] letters, and the stem is not much shorter than the word
+/// (at least 60% of it, and five letters), so short stems do not match every long word.
 fn stem_of_near_word(typed: &[char], term: &str, max: usize) -> bool {
     let t = term.chars().count();
-    if t < 4 || t * 10 < typed.len() * 6 || t >= typed.len() {
+    if t < 5 || t * 10 < typed.len() * 6 || t >= typed.len() {
         return false;
     }
-    let shortest = t
-        .saturating_sub(max)
-        .max(typed.len().saturating_sub(MAX_ENDING));
+    let shortest = t.max(typed.len().saturating_sub(MAX_ENDING));
     let longest = (t + max).min(typed.len());
     (shortest..=longest).any(|k| {
         let prefix: String = typed[..k].iter().collect();
@@ -915,6 +919,8 @@ mod tests {
         assert!(!stem_of_near_word(&typed, "surveil", 0));
         let typed: Vec<char> = "prigozhn".chars().collect();
         assert!(!stem_of_near_word(&typed, "prig", 1));
+        let typed: Vec<char> = "pltfrm".chars().collect();
+        assert!(!stem_of_near_word(&typed, "post", 2));
     }
 
     #[test]

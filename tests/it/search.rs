@@ -137,9 +137,12 @@ fn phrases_proximity_prefix_fuzzy_and_all() {
         ["corpus/alpha.md", "corpus/beta.md"]
     );
     assert!(paths(&ws, &["hrmny~1"]).is_empty());
+    // Words of up to five letters allow one edit at most.
+    assert!(paths(&ws, &["hrmny~2"]).is_empty());
+    assert!(paths(&ws, &["pltfrm~1"]).is_empty());
     assert_eq!(
-        sorted(paths(&ws, &["hrmny~2"])),
-        ["corpus/alpha.md", "corpus/beta.md"]
+        sorted(paths(&ws, &["pltfrm~2"])),
+        ["corpus/alpha.md", "corpus/beta.md", "corpus/gamma.md"]
     );
     // Matches of expanded words are highlighted.
     let hit = &search_json(&ws, &["harmo*"])[0];
