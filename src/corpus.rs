@@ -202,6 +202,25 @@ impl Corpus {
             .unwrap_or_default()
     }
 
+    /// A description of everything in the configuration that affects the file at `rel` (folder
+    /// defaults, catalog row, record mapping, size limit), for noticing when it changes. The
+    /// sidecar is not included: it is a file of its own.
+    pub fn config_key(&self, rel: &str) -> String {
+        let mut key = format!("max {:?}\n", self.max_file_bytes);
+        for (pattern, defaults) in &self.defaults {
+            if pattern.matches(rel) {
+                key.push_str(&serde_json::to_string(defaults).unwrap_or_default());
+                key.push('\n');
+            }
+        }
+        if let Some(entry) = self.catalog.get(rel) {
+            key.push_str(&serde_json::to_string(entry).unwrap_or_default());
+            key.push('\n');
+        }
+        key.push_str(&format!("{:?}", self.mapping(rel)));
+        key
+    }
+
     /// Applies folder defaults, catalog and sidecar to a document's metadata. `rel` is the
     /// file's path relative to the root; `sidecar` the metadata of its sidecar, if any; `record`
     /// whether the document is one row of a record file.

@@ -38,6 +38,7 @@
 
 pub mod aggregate;
 pub mod analysis;
+pub mod check;
 pub mod cite;
 pub mod corpus;
 pub mod date;

@@ -18,7 +18,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::TokenizerManager;
 
 /// Version of the schema and analysis; stored with each index and checked when it is opened.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// A description of the analysis, recorded in the index metadata.
 pub const ANALYSIS: &str = analysis::ANALYSIS;
@@ -84,7 +84,8 @@ pub struct Fields {
     pub doc_text: Field,
     /// Document records only: the metadata and counts as JSON.
     pub doc_meta: Field,
-    /// The display path as one raw term (for `--path GLOB`).
+    /// The display path as one raw term, on passages and document records (for `--path GLOB`,
+    /// and for deleting everything of a file when it changes).
     pub path_raw: Field,
     /// Raw metadata values in fast columns, for facets (see [`FacetField`]).
     pub facets: FacetFields,

@@ -146,6 +146,8 @@ pub struct SearchResults {
     pub total: usize,
     /// The offset the hits start after.
     pub offset: usize,
+    /// The fingerprint of the index searched.
+    pub fingerprint: Option<String>,
 }
 
 /// A document with its best passages (`--group doc`).
@@ -196,6 +198,8 @@ pub struct DocumentResults {
     pub total: usize,
     /// The offset the documents start after.
     pub offset: usize,
+    /// The fingerprint of the index searched.
+    pub fingerprint: Option<String>,
 }
 
 /// Runs a search for ranked passages.
@@ -379,6 +383,7 @@ pub fn run(
         hits,
         total,
         offset: request.offset,
+        fingerprint: index.fingerprint().map(str::to_string),
     })
 }
 
@@ -477,6 +482,7 @@ pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<
         documents,
         total,
         offset: request.offset,
+        fingerprint: index.fingerprint().map(str::to_string),
     })
 }
 

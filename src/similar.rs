@@ -72,6 +72,7 @@ pub fn similar(
             hits: Vec::new(),
             total: 0,
             offset: request.offset,
+            fingerprint: index.fingerprint().map(str::to_string),
         });
     }
     let scaled: Box<dyn Query> = Box::new(BoostQuery::new(like, 1.0 / self_score));

@@ -46,6 +46,25 @@ pub struct Stats {
     pub quarry_version: String,
     /// Its schema version.
     pub schema_version: u32,
+    /// The index fingerprint: a hash over the manifest (paths, content hashes, extractor
+    /// versions, configuration), the schema version and the analysis settings; the same corpus
+    /// indexed by the same quarry always has the same one.
+    pub fingerprint: Option<String>,
+    /// Files the last build added, changed, removed and left unchanged.
+    pub last_build: LastBuild,
+}
+
+/// What the last build changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastBuild {
+    /// Files added.
+    pub added: u64,
+    /// Files changed.
+    pub changed: u64,
+    /// Files removed.
+    pub removed: u64,
+    /// Files left as they were.
+    pub unchanged: u64,
 }
 
 /// Gathers the statistics of an open index.
@@ -72,6 +91,13 @@ pub fn stats(index: &QuarryIndex) -> Stats {
         sources: m.sources.clone(),
         quarry_version: m.quarry_version.clone(),
         schema_version: m.schema_version,
+        fingerprint: b.fingerprint.clone(),
+        last_build: LastBuild {
+            added: b.added,
+            changed: b.changed,
+            removed: b.removed,
+            unchanged: b.unchanged,
+        },
     }
 }
 

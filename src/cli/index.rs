@@ -1,8 +1,9 @@
-//! `quarry index [PATH]...`: build the index from folders and files of documents.
+//! `quarry index [PATH]...`: build or update the index from folders and files of documents.
 //!
+//! Incremental by default (only new and changed files are extracted; `--rebuild` starts over).
 //! Prints skipped files and warnings on stderr as they happen, a progress line when stderr is a
-//! terminal, and a one-line summary at the end. Exits 0 when documents were indexed, 1 when
-//! none were found, 2 on error.
+//! terminal, and a one-line summary at the end. Exits 0 when the index holds documents, 1 when
+//! none were found, 2 on error — and, with `--strict`, when any file was skipped.
 
 use super::{Failure, Globals, Outcome};
 use quarry::{BuildOptions, BuildSummary, Isolation, Reporter};
@@ -38,10 +39,18 @@ pub struct Args {
     #[arg(long, value_name = "MB", default_value_t = DEFAULT_EXTRACT_MEMORY_MB)]
     extract_memory: u64,
 
-    /// Write every file's outcome (path, status, reason, format, pages, records, passages) to
-    /// this JSON file
+    /// Write every file's outcome (path, status, change, reason, format, pages, records,
+    /// passages) to this JSON file
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+
+    /// Start from scratch: extract every file again instead of only new and changed ones
+    #[arg(long)]
+    rebuild: bool,
+
+    /// Exit with status 2 when any file was skipped (the index is still updated)
+    #[arg(long)]
+    strict: bool,
 }
 
 /// Default time limit per PDF/DOCX/ODT file, in seconds.
@@ -159,6 +168,14 @@ pub fn summary_line(s: &BuildSummary) -> String {
             .collect();
         line.push_str(&format!(" ({})", reasons.join(", ")));
     }
+    if s.up_to_date {
+        line.push_str(&format!("; up to date ({} unchanged)", s.unchanged));
+    } else {
+        line.push_str(&format!(
+            "; added {}, changed {}, removed {}, unchanged {}",
+            s.added, s.changed, s.removed, s.unchanged
+        ));
+    }
     let unsupported: u64 = s.unsupported.values().sum();
     if unsupported > 0 {
         let kinds: Vec<String> = s
@@ -192,10 +209,29 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         memory_mb: args.memory,
         max_file_bytes: args.max_file_size.map(|mb| mb.saturating_mul(1_000_000)),
         isolation: Some(isolation(args.timeout, args.extract_memory)?),
+        rebuild: args.rebuild,
     };
     let summary = build(&options, globals)?;
     if let Some(path) = &args.report {
         write_report(path, &summary)?;
+    }
+    if args.strict && summary.skipped > 0 {
+        return Err(Failure::Quarry(
+            quarry::Error::new(
+                quarry::ErrorKind::InvalidInput,
+                format!(
+                    "{} file{} skipped and --strict was given; the index was updated without {}",
+                    summary.skipped,
+                    if summary.skipped == 1 {
+                        " was"
+                    } else {
+                        "s were"
+                    },
+                    if summary.skipped == 1 { "it" } else { "them" }
+                ),
+            )
+            .with_hint("see the reasons above, or in --report FILE"),
+        ));
     }
     if summary.documents == 0 {
         eprintln!(

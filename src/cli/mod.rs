@@ -6,11 +6,13 @@
 //! `quarry: <what went wrong> (<what to do>)`, on stderr; a closed stdout (broken pipe) ends the
 //! program quietly with 0. Results go to stdout, everything else to stderr.
 
+mod check;
 mod index;
 mod search;
 mod show;
 mod similar;
 mod stats;
+mod verify;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{self, IsTerminal, Write};
@@ -23,8 +25,9 @@ use std::process::ExitCode;
     name = "quarry",
     version,
     about = "Find and cite the exact passage in a collection of sources",
-    long_about = "quarry indexes a folder of sources (text, Markdown, HTML) into passages that \
-                  know their document, line and heading, and ranks them with BM25.\n\n\
+    long_about = "quarry indexes a folder of sources (text, Markdown, HTML, PDF, DOCX, ODT, CSV and \
+                  JSON records) into passages that know their document, page, line and heading, \
+                  and ranks them with BM25.\n\n\
                   Exit status: 0 when there are results, 1 when there are none, 2 on error.",
     after_help = "Start with: quarry search \"Zhenhua Data\" (indexes ./corpus on first use)"
 )]
@@ -57,6 +60,10 @@ enum Command {
     Show(show::Args),
     /// Show what the index holds and how it was built
     Stats(stats::Args),
+    /// Check that the index matches the corpus (exit 1 listing new, changed, removed files)
+    Verify(verify::Args),
+    /// Run a query suite: expected documents in the top k (exit 1 when it fails)
+    Check(check::Args),
     /// Internal: extract one file in an isolated worker process (used by `quarry index`)
     #[command(name = "__extract-worker", hide = true)]
     ExtractWorker(WorkerArgs),
@@ -208,6 +215,8 @@ pub fn main() -> ExitCode {
         Command::Show(args) => show::run(args, &globals),
         Command::Similar(args) => similar::run(args, &globals),
         Command::Stats(args) => stats::run(args, &globals),
+        Command::Verify(args) => verify::run(args, &globals),
+        Command::Check(args) => check::run(args, &globals),
         Command::ExtractWorker(w) => with_stdout(|out| {
             quarry::extract::worker::serve(&w.extractor, &w.path, &w.display, w.max_bytes, out)
         })

@@ -298,7 +298,14 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         )?;
         let style = args.output.style(globals, false)?;
         with_stdout(|out| {
-            output::write_aggregates(out, &request.query, &aggregates, format, &style)
+            output::write_aggregates(
+                out,
+                &request.query,
+                index.fingerprint(),
+                &aggregates,
+                format,
+                &style,
+            )
         })?;
         return Ok(if aggregates.total.passages == 0 {
             Outcome::NothingFound

@@ -1,21 +1,29 @@
-//! Building an index from source files: walk, extract, split, index, commit.
+//! Building an index from source files: walk, compare with the manifest, extract, split,
+//! index, commit.
 //!
-//! [`build`] walks the given paths ([`super::walk`]), ingests each file on a pool of `threads`
+//! [`build`] is incremental by default: it walks the given paths ([`super::walk`]), compares
+//! every file with the manifest of the last commit ([`super::manifest::plan`]), deletes the
+//! passages of changed and removed files, ingests new and changed files on a pool of `threads`
 //! threads ([`super::ingest`]: extraction, in a worker process for risky formats, metadata,
-//! passages), and commits once, with the build summary as the commit's payload. Ids derive from
-//! the display path (`doc_id` = xxh3 of the path, of path and row for records; `passage_id` =
-//! `doc_id-ordinal`), never from thread scheduling, so identical input gives identical ids.
+//! passages), and commits once, naming the new manifest and the build summary in the commit's
+//! payload. With nothing to do it does not commit at all. `rebuild` starts from scratch. Ids
+//! derive from the display path (`doc_id` = xxh3 of the path, of path and row for records;
+//! `passage_id` = `doc_id-ordinal`), never from thread scheduling or file order, so identical
+//! input gives identical ids, ranks and scores.
 //!
-//! Safety of the user's data: an existing compatible index is replaced within one tantivy
-//! commit (delete all, add all, commit), so an interrupted build leaves the previous commit
-//! searchable. An index of another schema version is rebuilt in a sibling directory and swapped
-//! in only once complete. A directory that holds anything but a quarry index is never written.
+//! Safety of the user's data: one writer at a time ([`super::lock`]: a second `quarry index`
+//! fails at once with the holder's pid); every change lands in a single tantivy commit, so an
+//! interrupted build leaves the previous commit searchable and the next build redoes what was
+//! lost. An index of another schema version is rebuilt in a sibling directory and swapped in
+//! only once complete. A directory that holds anything but a quarry index is never written.
 //! A file that cannot be read or extracted is reported through the [`Reporter`] and skipped.
 
-use super::ingest::{self, Context};
-use super::walk::{display_path, walk};
-use super::{dir_state, BuildInfo, DirState, IndexMeta, FORMAT_MARKER, META_FILE};
-use crate::date::{rfc3339_utc, PartialDate};
+use super::ingest::{self, Context, Ingested};
+use super::lock::WriteLock;
+use super::manifest::{self, Change, Entry, FileStats, Manifest, Planned};
+use super::walk::{display_path, walk, Source};
+use super::{dir_state, DirState, IndexMeta, FORMAT_MARKER, META_FILE};
+use crate::date::rfc3339_utc;
 use crate::error::{Error, ErrorKind, Result};
 use crate::extract::worker::Isolation;
 use crate::schema::{self, SCHEMA_VERSION};
@@ -25,7 +33,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
-use tantivy::{Index, IndexWriter};
+use tantivy::{Index, IndexWriter, Term};
 
 /// The size limit for files when neither the command line nor the corpus config sets one.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 200_000_000;
@@ -45,6 +53,8 @@ pub struct BuildOptions {
     /// How to run risky extractors (PDF, DOCX) in worker processes. `None` runs them in this
     /// process, where a crafted file can crash it: only for trusted input.
     pub isolation: Option<Isolation>,
+    /// Start from scratch instead of updating the index incrementally.
+    pub rebuild: bool,
 }
 
 impl Default for BuildOptions {
@@ -55,6 +65,7 @@ impl Default for BuildOptions {
             memory_mb: 256,
             max_file_bytes: None,
             isolation: None,
+            rebuild: false,
         }
     }
 }
@@ -85,8 +96,11 @@ pub struct FileReport {
     pub path: String,
     /// `indexed` or `skipped`.
     pub status: &'static str,
+    /// `added`, `changed` or `unchanged` since the previous build (an unchanged file keeps the
+    /// outcome it had then).
+    pub change: &'static str,
     /// Source format.
-    pub format: &'static str,
+    pub format: String,
     /// Why it was skipped, for people.
     pub reason: Option<String>,
     /// The class of reason it was skipped (`binary`, `no-text-layer`, `encrypted`, ...).
@@ -112,8 +126,21 @@ pub struct BuildSummary {
     pub records: u64,
     /// Passages indexed.
     pub passages: u64,
-    /// Files skipped (reported through the reporter).
+    /// Files skipped (reported through the reporter; unchanged files skipped before are counted
+    /// but not reported again).
     pub skipped: u64,
+    /// Files new since the previous build.
+    pub added: u64,
+    /// Files whose content, extractor or configuration changed.
+    pub changed: u64,
+    /// Files gone since the previous build.
+    pub removed: u64,
+    /// Files left as they were.
+    pub unchanged: u64,
+    /// Whether the index was already up to date (nothing was committed).
+    pub up_to_date: bool,
+    /// The index fingerprint after the build.
+    pub fingerprint: String,
     /// Files skipped, by reason (`binary`, `no text layer`, ...).
     pub skipped_by_reason: BTreeMap<String, u64>,
     /// Files left alone because no extractor handles their type, by extension.
@@ -124,13 +151,49 @@ pub struct BuildSummary {
     pub files: Vec<FileReport>,
 }
 
-/// Builds (or rebuilds) the index in `dir` from `options.paths`.
+/// Builds or updates the index in `dir` from `options.paths`.
 pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildSummary> {
     let started = Instant::now();
+    // Never create anything (not even the lock file) in a directory that is not ours.
+    if let DirState::Foreign = dir_state(dir) {
+        return Err(foreign(dir));
+    }
+    let _lock = WriteLock::acquire(dir)?;
     let walked = walk(&options.paths, dir)?;
     let source_names: Vec<String> = options.paths.iter().map(|p| display_path(p)).collect();
 
     let target = prepare_target(dir)?;
+    let previous = match (&target, options.rebuild) {
+        // A manifest that cannot be read means starting over, not failing.
+        (Target::Reuse(_), false) => super::QuarryIndex::open(dir)
+            .ok()
+            .and_then(|index| index.manifest().ok().flatten()),
+        _ => None,
+    };
+    let config_of = |source: &Source| config_hash(source, options.max_file_bytes);
+    let planned = manifest::plan(&walked.sources, previous.as_ref(), &config_of);
+    let walked_paths: std::collections::HashSet<&str> =
+        walked.sources.iter().map(|s| s.display.as_str()).collect();
+    let removed: Vec<&Entry> = previous
+        .iter()
+        .flat_map(|m| m.files.iter())
+        .filter(|e| !walked_paths.contains(e.path.as_str()))
+        .collect();
+    let count = |c: Change| planned.iter().filter(|p| p.change == c).count() as u64;
+    let (added, changed, unchanged) = (
+        count(Change::Added),
+        count(Change::Changed),
+        count(Change::Unchanged),
+    );
+
+    if let Some(prev) = &previous {
+        if added == 0 && changed == 0 && removed.is_empty() {
+            let mut summary = summary_of(prev, &planned, &walked.unsupported, started);
+            summary.up_to_date = true;
+            return Ok(summary);
+        }
+    }
+
     let build_dir = target.build_dir();
     let (schema, fields) = schema::build();
     std::fs::create_dir_all(build_dir)
@@ -171,28 +234,41 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
             .with_hint("wait for it to finish, then run this again"),
             other => Error::engine("cannot start the index writer", other),
         })?;
-    writer
-        .delete_all_documents()
-        .map_err(|e| Error::engine("cannot clear the previous index", e))?;
+    if previous.is_none() {
+        writer
+            .delete_all_documents()
+            .map_err(|e| Error::engine("cannot clear the previous index", e))?;
+    } else {
+        // Everything of a changed or removed file goes: its passages and its document record
+        // (or all its rows).
+        let gone = planned
+            .iter()
+            .filter(|p| p.change == Change::Changed)
+            .map(|p| p.source.display.as_str())
+            .chain(removed.iter().map(|e| e.path.as_str()));
+        for path in gone {
+            writer.delete_term(Term::from_field_text(fields.path_raw, path));
+        }
+    }
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| Error::engine("cannot start worker threads", e))?;
     let done = AtomicUsize::new(0);
-    let total = walked.sources.len();
+    let todo: Vec<&Planned> = planned
+        .iter()
+        .filter(|p| p.change != Change::Unchanged)
+        .collect();
+    let total = todo.len();
     let outcomes: Vec<_> = pool.install(|| {
-        walked
-            .sources
-            .par_iter()
-            .map(|source| {
+        todo.par_iter()
+            .map(|planned| {
+                let source = planned.source;
                 let ctx = Context {
                     fields: &fields,
                     writer: &writer,
-                    max_file_bytes: options
-                        .max_file_bytes
-                        .or(source.corpus.max_file_bytes)
-                        .unwrap_or(DEFAULT_MAX_FILE_BYTES),
+                    max_file_bytes: max_file_bytes(source, options.max_file_bytes),
                     isolation: options.isolation.as_ref(),
                 };
                 let outcome = ingest::ingest(source, &ctx);
@@ -209,92 +285,31 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
             })
             .collect()
     });
-
-    let mut summary = BuildSummary {
-        unsupported: walked.unsupported,
-        ..BuildSummary::default()
-    };
-    let mut by_format = BTreeMap::new();
-    let mut by_publisher = BTreeMap::new();
-    let mut by_kind = BTreeMap::new();
-    let mut by_year: BTreeMap<String, u64> = BTreeMap::new();
-    let mut by_lang: BTreeMap<String, u64> = BTreeMap::new();
-    let (mut earliest, mut latest): (Option<PartialDate>, Option<PartialDate>) = (None, None);
-    let mut undated = 0;
-    for (source, outcome) in walked.sources.iter().zip(outcomes) {
-        let format = source.extractor.format.name();
-        let report = match outcome {
-            Ok(ing) => {
-                summary.documents += 1;
-                summary.passages += ing.passages;
-                if let Some(n) = ing.records {
-                    summary.record_files += 1;
-                    summary.records += n;
-                }
-                *by_format.entry(format.to_string()).or_insert(0) += 1;
-                let publisher = ing.publisher.unwrap_or_else(|| "(none)".to_string());
-                *by_publisher.entry(publisher).or_insert(0) += 1;
-                let kind = ing.kind.unwrap_or_else(|| "(none)".to_string());
-                *by_kind.entry(kind).or_insert(0) += 1;
-                for (year, n) in ing.years {
-                    *by_year.entry(year).or_insert(0) += n;
-                }
-                for (lang, n) in ing.langs {
-                    *by_lang.entry(lang).or_insert(0) += n;
-                }
-                earliest = earliest.into_iter().chain(ing.earliest).min();
-                latest = latest.into_iter().chain(ing.latest).max();
-                undated += ing.undated;
-                FileReport {
-                    path: source.display.clone(),
-                    status: "indexed",
-                    format,
-                    reason: None,
-                    reason_kind: None,
-                    pages: ing.pages,
-                    records: ing.records,
-                    passages: ing.passages,
-                    warnings: ing.warnings,
-                }
-            }
-            Err(failure) => {
-                summary.skipped += 1;
-                *summary
-                    .skipped_by_reason
-                    .entry(failure.kind.label().to_string())
-                    .or_insert(0) += 1;
-                FileReport {
-                    path: source.display.clone(),
-                    status: "skipped",
-                    format,
-                    reason: Some(failure.message),
-                    reason_kind: Some(failure.kind),
-                    pages: None,
-                    records: None,
-                    passages: 0,
-                    warnings: Vec::new(),
-                }
-            }
-        };
-        summary.files.push(report);
+    let mut fresh: std::collections::HashMap<&str, Entry> = std::collections::HashMap::new();
+    for (planned, outcome) in todo.iter().zip(outcomes) {
+        fresh.insert(planned.source.display.as_str(), entry_of(planned, outcome));
     }
-    summary.seconds = started.elapsed().as_secs_f64();
-    let info = BuildInfo {
-        built_at: rfc3339_utc(unix_now()),
-        build_seconds: (summary.seconds * 1000.0).round() / 1000.0,
-        documents: summary.documents,
-        records: summary.records,
-        passages: summary.passages,
-        skipped: summary.skipped,
-        by_format,
-        by_publisher,
-        by_kind,
-        by_year,
-        by_lang,
-        date_min: earliest.map(|d| d.to_string()),
-        date_max: latest.map(|d| d.to_string()),
-        undated,
-    };
+    let files: Vec<Entry> = planned
+        .iter()
+        .filter_map(|p| match p.change {
+            Change::Unchanged => p.entry.clone(),
+            _ => fresh.remove(p.source.display.as_str()),
+        })
+        .collect();
+    let new_manifest = Manifest::new(files);
+    let mut summary = summary_of(&new_manifest, &planned, &walked.unsupported, started);
+    summary.removed = removed.len() as u64;
+    summary.fingerprint = new_manifest.fingerprint();
+
+    let mut info = new_manifest.build_info();
+    info.built_at = rfc3339_utc(unix_now());
+    info.build_seconds = (summary.seconds * 1000.0).round() / 1000.0;
+    info.fingerprint = Some(summary.fingerprint.clone());
+    info.manifest = Some(new_manifest.write(build_dir)?);
+    info.added = added;
+    info.changed = changed;
+    info.removed = summary.removed;
+    info.unchanged = unchanged;
     let payload = serde_json::to_string(&info)
         .map_err(|e| Error::engine("cannot serialise the build summary", e))?;
     let mut commit = writer
@@ -304,11 +319,145 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
     commit
         .commit()
         .map_err(|e| Error::engine("cannot commit the index", e))?;
+    if let Some(name) = &info.manifest {
+        manifest::remove_stale(build_dir, name);
+    }
     writer
         .wait_merging_threads()
         .map_err(|e| Error::engine("cannot finish merging the index", e))?;
     target.finish(dir)?;
+    summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// The size limit for a source: the command line's, else its corpus config's, else the default.
+fn max_file_bytes(source: &Source, limit: Option<u64>) -> u64 {
+    limit
+        .or(source.corpus.max_file_bytes)
+        .unwrap_or(DEFAULT_MAX_FILE_BYTES)
+}
+
+/// The hash of everything besides the file's bytes that decides what it becomes in the index:
+/// the metadata configuration that applies to it, its sidecar, and the size limit.
+pub(crate) fn config_hash(source: &Source, limit: Option<u64>) -> String {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(source.corpus.config_key(&source.rel).as_bytes());
+    h.update(format!("\nlimit {}\n", max_file_bytes(source, limit)).as_bytes());
+    let mut sidecar = source.fs_path.as_os_str().to_os_string();
+    sidecar.push(crate::corpus::SIDECAR_SUFFIX);
+    if let Ok(bytes) = std::fs::read(std::path::PathBuf::from(sidecar)) {
+        h.update(&bytes);
+    }
+    format!("{:016x}", h.digest())
+}
+
+/// The manifest entry of a file just ingested (or skipped).
+fn entry_of(planned: &Planned, outcome: std::result::Result<Ingested, crate::Failure>) -> Entry {
+    let source = planned.source;
+    let mut entry = Entry {
+        path: source.display.clone(),
+        format: source.extractor.format.name().to_string(),
+        size: planned.size,
+        mtime_ns: planned.mtime_ns,
+        hash: planned.hash.clone(),
+        extractor: source.extractor.name.to_string(),
+        extractor_version: source.extractor.version,
+        config: planned.config.clone(),
+        doc_id: ingest::doc_id_for(&source.display),
+        indexed: false,
+        passages: 0,
+        pages: None,
+        records: None,
+        reason: None,
+        reason_kind: None,
+        warnings: Vec::new(),
+        stats: FileStats::default(),
+    };
+    match outcome {
+        Ok(ing) => {
+            entry.indexed = true;
+            entry.passages = ing.passages;
+            entry.pages = ing.pages;
+            entry.records = ing.records;
+            entry.warnings = ing.warnings;
+            entry.stats = FileStats {
+                publisher: ing.publisher,
+                kind: ing.kind,
+                langs: ing.langs,
+                years: ing.years,
+                earliest: ing.earliest.map(|d| d.to_string()),
+                latest: ing.latest.map(|d| d.to_string()),
+                undated: ing.undated,
+            };
+        }
+        Err(failure) => {
+            entry.reason = Some(failure.message);
+            entry.reason_kind = Some(failure.kind);
+        }
+    }
+    entry
+}
+
+/// The summary of a build whose result is `manifest`.
+fn summary_of(
+    manifest: &Manifest,
+    planned: &[Planned],
+    unsupported: &BTreeMap<String, u64>,
+    started: Instant,
+) -> BuildSummary {
+    let info = manifest.build_info();
+    let change_of: std::collections::HashMap<&str, Change> = planned
+        .iter()
+        .map(|p| (p.source.display.as_str(), p.change))
+        .collect();
+    let mut summary = BuildSummary {
+        documents: info.documents,
+        record_files: manifest
+            .files
+            .iter()
+            .filter(|e| e.indexed && e.records.is_some())
+            .count() as u64,
+        records: info.records,
+        passages: info.passages,
+        skipped: info.skipped,
+        unsupported: unsupported.clone(),
+        added: planned.iter().filter(|p| p.change == Change::Added).count() as u64,
+        changed: planned
+            .iter()
+            .filter(|p| p.change == Change::Changed)
+            .count() as u64,
+        unchanged: planned
+            .iter()
+            .filter(|p| p.change == Change::Unchanged)
+            .count() as u64,
+        fingerprint: manifest.fingerprint(),
+        seconds: started.elapsed().as_secs_f64(),
+        ..BuildSummary::default()
+    };
+    for e in &manifest.files {
+        if let Some(kind) = e.reason_kind {
+            *summary
+                .skipped_by_reason
+                .entry(kind.label().to_string())
+                .or_insert(0) += 1;
+        }
+    }
+    // Reports in walk order.
+    let by_path: std::collections::HashMap<&str, &Entry> = manifest
+        .files
+        .iter()
+        .map(|e| (e.path.as_str(), e))
+        .collect();
+    for p in planned {
+        if let Some(e) = by_path.get(p.source.display.as_str()) {
+            let change = change_of
+                .get(e.path.as_str())
+                .copied()
+                .unwrap_or(Change::Unchanged);
+            summary.files.push(e.report(change));
+        }
+    }
+    summary
 }
 
 fn unix_now() -> i64 {
@@ -371,15 +520,19 @@ fn prepare_target(dir: &Path) -> Result<Target> {
             }
             Ok(Target::Swap { temp })
         }
-        DirState::Foreign => Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!(
-                "{} exists and is not a quarry index; not writing there",
-                dir.display()
-            ),
-        )
-        .with_hint("choose an empty or new directory with --index")),
+        DirState::Foreign => Err(foreign(dir)),
     }
+}
+
+fn foreign(dir: &Path) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "{} exists and is not a quarry index; not writing there",
+            dir.display()
+        ),
+    )
+    .with_hint("choose an empty or new directory with --index")
 }
 
 fn write_meta(dir: &Path, meta: &IndexMeta) -> Result<()> {

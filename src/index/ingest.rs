@@ -292,6 +292,7 @@ fn document_record(doc: &Document, doc_id: &str, passages: usize, f: &Fields) ->
     let mut out = TantivyDocument::default();
     out.add_text(f.rec, REC_DOC);
     out.add_text(f.doc_id, doc_id);
+    out.add_text(f.path_raw, &doc.path);
     out.add_text(f.doc_text, &doc.text);
     out.add_text(
         f.doc_meta,

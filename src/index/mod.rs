@@ -7,7 +7,10 @@
 
 pub mod build;
 pub mod ingest;
+pub mod lock;
+pub mod manifest;
 pub mod read;
+pub mod verify;
 pub mod walk;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -75,6 +78,24 @@ pub struct BuildInfo {
     pub date_max: Option<String>,
     /// Documents without a date.
     pub undated: u64,
+    /// The manifest file of this commit (see [`manifest`]).
+    #[serde(default)]
+    pub manifest: Option<String>,
+    /// The index fingerprint (see [`manifest::Manifest::fingerprint`]).
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+    /// Files the build that made this commit added, changed, removed and left unchanged.
+    #[serde(default)]
+    pub added: u64,
+    /// See `added`.
+    #[serde(default)]
+    pub changed: u64,
+    /// See `added`.
+    #[serde(default)]
+    pub removed: u64,
+    /// See `added`.
+    #[serde(default)]
+    pub unchanged: u64,
 }
 
 /// An open index, ready for searching.
@@ -146,8 +167,12 @@ pub(crate) fn dir_state(dir: &Path) -> DirState {
         Err(_) => match std::fs::read_dir(dir) {
             Err(_) if !dir.exists() => DirState::Empty,
             Err(_) => DirState::Foreign,
-            Ok(mut entries) => {
-                if entries.next().is_none() {
+            Ok(entries) => {
+                // A lock file alone is left by a first build stopped before it wrote anything.
+                let mut others = entries
+                    .flatten()
+                    .filter(|e| e.file_name() != std::ffi::OsStr::new(lock::LOCK_FILE));
+                if others.next().is_none() {
                     DirState::Empty
                 } else {
                     DirState::Foreign
@@ -278,6 +303,21 @@ impl QuarryIndex {
     /// A searcher over the last commit.
     pub fn searcher(&self) -> tantivy::Searcher {
         self.reader.searcher()
+    }
+
+    /// The manifest of the commit this index shows (`None` for an index built before manifests
+    /// existed).
+    pub fn manifest(&self) -> Result<Option<manifest::Manifest>> {
+        match &self.build.manifest {
+            Some(name) => manifest::Manifest::load(&self.dir, name).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The index fingerprint: a hash over the manifest (paths, content hashes, extractor
+    /// versions, configuration), the schema version and the analysis settings.
+    pub fn fingerprint(&self) -> Option<&str> {
+        self.build.fingerprint.as_deref()
     }
 }
 

@@ -49,6 +49,7 @@ pub fn write_hits(
         out,
         &json!({
             "format_version": FORMAT_VERSION,
+            "index_fingerprint": results.fingerprint,
             "query": results.query,
             "total": results.total,
             "offset": results.offset,
@@ -67,6 +68,7 @@ pub fn write_documents(
         out,
         &json!({
             "format_version": FORMAT_VERSION,
+            "index_fingerprint": results.fingerprint,
             "query": results.query,
             "total": results.total,
             "offset": results.offset,
@@ -76,9 +78,15 @@ pub fn write_documents(
 }
 
 /// Writes aggregates as one object.
-pub fn write_aggregates(out: &mut dyn Write, query: &str, a: &Aggregates) -> io::Result<()> {
+pub fn write_aggregates(
+    out: &mut dyn Write,
+    query: &str,
+    fingerprint: Option<&str>,
+    a: &Aggregates,
+) -> io::Result<()> {
     let mut v = json!({
         "format_version": FORMAT_VERSION,
+        "index_fingerprint": fingerprint,
         "query": query,
         "passages": a.total.passages,
         "documents": a.total.documents,

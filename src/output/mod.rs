@@ -245,13 +245,14 @@ pub fn write_documents(
 pub fn write_aggregates(
     out: &mut dyn Write,
     query: &str,
+    fingerprint: Option<&str>,
     aggregates: &Aggregates,
     format: OutputFormat,
     style: &Style,
 ) -> io::Result<()> {
     match format {
         OutputFormat::Text | OutputFormat::Cite => text::write_aggregates(out, aggregates, style),
-        OutputFormat::Json => json::write_aggregates(out, query, aggregates),
+        OutputFormat::Json => json::write_aggregates(out, query, fingerprint, aggregates),
         OutputFormat::Jsonl => json::write_aggregate_lines(out, aggregates),
         OutputFormat::Csv | OutputFormat::Tsv => csv::write_aggregates(out, aggregates, format),
     }

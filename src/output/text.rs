@@ -423,6 +423,16 @@ pub fn write_stats_text(out: &mut dyn Write, s: &Stats, style: &Style) -> io::Re
         label("sources"),
         sanitize(&s.sources.join(" "))
     )?;
+    writeln!(
+        out,
+        "{}{} (last build: added {}, changed {}, removed {}, unchanged {})",
+        label("fingerprint"),
+        s.fingerprint.as_deref().unwrap_or("none"),
+        s.last_build.added,
+        s.last_build.changed,
+        s.last_build.removed,
+        s.last_build.unchanged
+    )?;
     writeln!(out, "{}", label("by format"))?;
     for (k, v) in &s.by_format {
         writeln!(out, "  {v:>8}  {}", sanitize(k))?;

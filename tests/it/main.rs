@@ -2,6 +2,7 @@
 //! test binary with a module per area. Each test works in a fresh temporary directory; on
 //! failure the command, its exit code, stdout and stderr are printed.
 
+mod ci;
 mod cli;
 mod common;
 mod formats;
