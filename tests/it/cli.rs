@@ -597,6 +597,8 @@ fn an_interrupted_index_build_leaves_the_previous_index_searchable() {
             .spawn()
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        // Searching works while the index is being written (it sees the last commit).
+        ws.run(&["search", "Zhenhua"]).expect(0);
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         // The index is still readable and answers: either the previous commit or a complete
