@@ -327,7 +327,9 @@ fn builds_are_reproducible_across_threads_and_file_order() {
         let hits = |w: &Workspace| search_json(w, &["--per-doc", "0", "-n", "50", query]);
         let (a, b) = (hits(&ws), hits(&other));
         let ids = |v: &[Value]| -> Vec<String> {
-            v.iter().map(|h| h["passage_id"].as_str().unwrap().to_string()).collect()
+            v.iter()
+                .map(|h| h["passage_id"].as_str().unwrap().to_string())
+                .collect()
         };
         assert_eq!(ids(&a), ids(&b), "{query} after incremental updates");
         for (x, y) in a.iter().zip(&b) {
@@ -338,8 +340,20 @@ fn builds_are_reproducible_across_threads_and_file_order() {
     // A rebuild gives exactly the fresh build's results again.
     ws.run(&["index", "--rebuild"]).expect(0);
     for query in ["slogan", "network OR memo"] {
-        let args = ["search", "--format", "json", "--per-doc", "0", "-n", "50", query];
-        let (a, b) = (ws.run(&args).expect(0).stdout(), other.run(&args).expect(0).stdout());
+        let args = [
+            "search",
+            "--format",
+            "json",
+            "--per-doc",
+            "0",
+            "-n",
+            "50",
+            query,
+        ];
+        let (a, b) = (
+            ws.run(&args).expect(0).stdout(),
+            other.run(&args).expect(0).stdout(),
+        );
         assert!(a == b, "{query}: results differ after --rebuild");
     }
     // A rebuild of the same corpus keeps the fingerprint.
