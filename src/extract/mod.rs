@@ -204,7 +204,7 @@ pub fn read_capped(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Failure> {
         return Err(too_large());
     }
     let mut bytes = Vec::with_capacity(len as usize);
-    file.take(max_bytes + 1)
+    file.take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| Failure::unreadable(&e))?;
     if bytes.len() as u64 > max_bytes {
@@ -244,6 +244,15 @@ pub(crate) fn title_from_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unlimited_size_cap_reads_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, "whole").unwrap();
+        assert_eq!(read_capped(&path, u64::MAX).unwrap(), b"whole");
+        assert!(read_capped(&path, 3).is_err());
+    }
 
     #[test]
     fn extractors_are_chosen_by_extension() {

@@ -1,0 +1,174 @@
+//! Microbenchmarks of the three hot paths: passage splitting, extraction (Markdown, HTML, text,
+//! PDF) and search (query parsing, ranking, snippets) on the bundled corpus. Each reports the
+//! median of several rounds, and a throughput where one makes sense.
+//!
+//!     cargo bench --bench micro
+//!
+//! Whole-program numbers against other tools come from `bash bench/run.sh` (bench/RESULTS.md).
+
+use quarry::extract;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Median seconds of `rounds` runs of `f`.
+fn time(rounds: usize, mut f: impl FnMut()) -> f64 {
+    f(); // warm up
+    median(
+        (0..rounds)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn files_with(ext: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root().join("corpus"))
+        .expect("corpus/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    out.sort();
+    out
+}
+
+fn bench_extraction() {
+    let mut sets: Vec<(&str, Vec<PathBuf>)> = vec![
+        ("markdown", files_with("md")),
+        ("html", files_with("html")),
+        ("text", files_with("txt")),
+    ];
+    let pdfs: Vec<PathBuf> = std::fs::read_dir(root().join("tests/fixtures/formats"))
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension().is_some_and(|x| x == "pdf")
+                        && !p.to_string_lossy().contains("broken")
+                        && !p.to_string_lossy().contains("nested")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    sets.push(("pdf (fixtures)", pdfs));
+    for (name, files) in sets {
+        if files.is_empty() {
+            continue;
+        }
+        let bytes: u64 = files
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        let secs = time(9, || {
+            for p in &files {
+                if let Some(e) = extract::for_path(p) {
+                    let _ = std::hint::black_box(extract::extract_file(
+                        e,
+                        p,
+                        &p.to_string_lossy(),
+                        u64::MAX,
+                    ));
+                }
+            }
+        });
+        println!(
+            "extract {name:<15} {:>4} files {:>8.1} KB  {:>8.2} ms  {:>7.1} MB/s",
+            files.len(),
+            bytes as f64 / 1e3,
+            secs * 1e3,
+            bytes as f64 / 1e6 / secs
+        );
+    }
+}
+
+fn bench_passages() {
+    let mut docs = Vec::new();
+    for p in files_with("md") {
+        let e = extract::for_path(&p).expect("markdown extractor");
+        if let Ok(x) = extract::extract_file(e, &p, &p.to_string_lossy(), u64::MAX) {
+            docs.push(x.doc);
+        }
+    }
+    let bytes: usize = docs.iter().map(|d| d.text.len()).sum();
+    let mut passages = 0;
+    let secs = time(21, || {
+        passages = docs
+            .iter()
+            .map(|d| quarry::passage::split(&d.text, &d.blocks).len())
+            .sum();
+    });
+    println!(
+        "split passages  {:>4} docs {:>8.1} KB  {:>8.2} ms  {:>7.1} MB/s  ({passages} passages)",
+        docs.len(),
+        bytes as f64 / 1e3,
+        secs * 1e3,
+        bytes as f64 / 1e6 / secs
+    );
+}
+
+fn bench_search() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let index_dir = dir.path().join("index");
+    let options = quarry::BuildOptions {
+        paths: vec![root().join("corpus")],
+        threads: 2,
+        ..quarry::BuildOptions::default()
+    };
+    quarry::build(&index_dir, &options, &quarry::Silent).expect("index the corpus");
+    let t = Instant::now();
+    let index = quarry::QuarryIndex::open(Path::new(&index_dir)).expect("open");
+    println!(
+        "open index      {:>8.2} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    for query in [
+        "Zhenhua",
+        "rapid alert system",
+        "\"Internet Research Agency\"",
+        "spyware journalists Pegasus Mexico",
+        "surveil*",
+        "Prigozhn~1",
+    ] {
+        let request = quarry::SearchRequest::new(query);
+        let secs = time(51, || {
+            std::hint::black_box(quarry::search(&index, &request).expect("search"));
+        });
+        println!("search {query:<36} {:>8.3} ms", secs * 1e3);
+    }
+    let request = quarry::SearchRequest::new("disinformation");
+    let parsed = quarry::search::prepare(&index, &request).expect("query");
+    let secs = time(51, || {
+        std::hint::black_box(
+            quarry::aggregate(
+                &index,
+                parsed.query.as_ref(),
+                &quarry::AggregateRequest {
+                    facets: quarry::schema::FacetField::ALL.to_vec(),
+                    timeline: Some(quarry::aggregate::Period::Month),
+                },
+            )
+            .expect("aggregate"),
+        );
+    });
+    println!(
+        "facets+timeline disinformation         {:>8.3} ms",
+        secs * 1e3
+    );
+}
+
+fn main() {
+    bench_extraction();
+    bench_passages();
+    bench_search();
+}
