@@ -81,6 +81,7 @@ mod tests {
             heading: None,
             text: String::new(),
             extra: Default::default(),
+            gap: String::new(),
         }
     }
 

@@ -20,7 +20,6 @@
 //! syllable counts as a word of its own (those scripts do not separate words with spaces).
 
 use crate::document::Block;
-use unicode_segmentation::UnicodeSegmentation;
 
 /// The fewest words a passage has, unless its page or document is shorter.
 pub const MIN_WORDS: usize = 40;
@@ -131,11 +130,7 @@ fn units(text: &str, blocks: &[Block]) -> Vec<Unit> {
             heading = Some(bi);
             (vec![(0, content.len())], BREAK_AT_HEADING)
         } else {
-            let sentences = content
-                .split_sentence_bound_indices()
-                .map(|(i, s)| (i, i + s.len()))
-                .collect();
-            (sentences, BREAK_AT_PARAGRAPH)
+            (sentence_spans(content), BREAK_AT_PARAGRAPH)
         };
         let mut first_in_block = true;
         for (s, e) in pieces {
@@ -169,6 +164,80 @@ fn units(text: &str, blocks: &[Block]) -> Vec<Unit> {
         }
     }
     units
+}
+
+/// Sentences of `s` as contiguous byte ranges covering it. A sentence ends after `.`, `!`, `?`,
+/// `…` (and their Arabic, Devanagari and full-width CJK forms), with any closing quotes or
+/// brackets and the spaces after them, unless the next word starts with a lower-case letter
+/// (`e.g. the`, `3 p.m. on`). A full-width CJK mark ends a sentence without a space; a Latin one
+/// needs whitespace after it (`3.5`, `U.S.` do not end sentences). Line breaks inside a paragraph
+/// do not end sentences (hard-wrapped text). This covers what passage boundaries need, at a
+/// fraction of the cost of full Unicode sentence segmentation.
+fn sentence_spans(s: &str) -> Vec<(usize, usize)> {
+    let bytes = s.as_bytes();
+    let mut spans = Vec::new();
+    let mut start = 0;
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let full_width = matches!(c, '。' | '！' | '？');
+        if !(full_width || matches!(c, '.' | '!' | '?' | '…' | '؟' | '।')) {
+            continue;
+        }
+        let mut end = i + c.len_utf8();
+        // More terminators and closing quotes or brackets belong to this sentence.
+        while let Some(&(j, d)) = chars.peek() {
+            if matches!(
+                d,
+                '.' | '!'
+                    | '?'
+                    | '…'
+                    | '。'
+                    | '！'
+                    | '？'
+                    | '"'
+                    | '\''
+                    | '”'
+                    | '’'
+                    | ')'
+                    | ']'
+                    | '»'
+                    | '」'
+                    | '』'
+                    | '）'
+            ) {
+                end = j + d.len_utf8();
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let mut spaced = false;
+        while let Some(&(j, d)) = chars.peek() {
+            if d.is_whitespace() {
+                spaced = true;
+                end = j + d.len_utf8();
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        if !spaced && !full_width {
+            continue;
+        }
+        if let Some(&(_, next)) = chars.peek() {
+            if next.is_lowercase() {
+                continue;
+            }
+        }
+        if end < bytes.len() {
+            spans.push((start, end));
+            start = end;
+        }
+    }
+    if start < s.len() || spans.is_empty() {
+        spans.push((start, s.len()));
+    }
+    spans
 }
 
 /// True for characters of scripts written without spaces between words.
@@ -339,6 +408,36 @@ impl<'a> CharCounter<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sentences(s: &str) -> Vec<&str> {
+        let spans = sentence_spans(s);
+        // Contiguous and covering.
+        assert_eq!(spans.first().map(|p| p.0), Some(0));
+        assert_eq!(spans.last().map(|p| p.1), Some(s.len()));
+        assert!(spans.windows(2).all(|w| w[0].1 == w[1].0));
+        spans.iter().map(|&(a, b)| &s[a..b]).collect()
+    }
+
+    #[test]
+    fn sentences_end_at_terminators_followed_by_space() {
+        assert_eq!(
+            sentences("It grew. Then \"it fell.\" Why? e.g. the 3.5 U.S. figure. 好。对"),
+            [
+                "It grew. ",
+                "Then \"it fell.\" ",
+                "Why? e.g. the 3.5 U.S. figure. ",
+                "好。",
+                "对"
+            ]
+        );
+        assert_eq!(
+            sentences("a wrapped\nline. Next"),
+            ["a wrapped\nline. ", "Next"]
+        );
+        assert_eq!(sentences(""), [""]);
+        assert_eq!(sentences("No end"), ["No end"]);
+        assert_eq!(sentences("End. "), ["End. "]);
+    }
     use crate::document::TextBuilder;
     use proptest::prelude::*;
 

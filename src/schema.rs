@@ -2,8 +2,9 @@
 //!
 //! Following the design notes, a passage carries its own text and its document's metadata, so
 //! every filter works on passages directly. Per source document there is also one `doc` record
-//! holding the whole extracted text and the metadata as JSON (for `quarry show DOC_ID` and
-//! `quarry stats`); its only indexed fields are `rec` and `doc_id`, so no text query can match it.
+//! holding the metadata as JSON (for `quarry show DOC_ID`); its only indexed fields are `rec`,
+//! `doc_id` and `path_raw`, so no text query can match it. The whole text is stored once, in the
+//! passages: each keeps the whitespace before it (`gap`) and the doc record the rest (`doc_tail`).
 //!
 //! Field names are the names users type in `field:value` queries. The analyzers live in
 //! [`crate::analysis`]: prose fields use the script-aware analyzers (one text field per
@@ -18,7 +19,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::TokenizerManager;
 
 /// Version of the schema and analysis; stored with each index and checked when it is opened.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// A description of the analysis, recorded in the index metadata.
 pub const ANALYSIS: &str = analysis::ANALYSIS;
@@ -80,8 +81,12 @@ pub struct Fields {
     pub end: Field,
     /// Other metadata as a JSON object, stored only.
     pub extra: Field,
-    /// Document records only: the whole extracted text.
-    pub doc_text: Field,
+    /// Passages only: the text between the previous passage (or the start of the document) and
+    /// this one — whitespace — so the whole text can be rebuilt from the passages.
+    pub gap: Field,
+    /// Document records only: the text after the last passage (whitespace). The whole extracted
+    /// text is not stored a second time: it is the passages with their gaps, and this tail.
+    pub doc_tail: Field,
     /// Document records only: the metadata and counts as JSON.
     pub doc_meta: Field,
     /// The display path as one raw term, on passages and document records (for `--path GLOB`,
@@ -230,7 +235,8 @@ pub fn build() -> (Schema, Fields) {
         start: b.add_u64_field("start", num()),
         end: b.add_u64_field("end", num()),
         extra: b.add_text_field("extra", STORED),
-        doc_text: b.add_text_field("doc_text", STORED),
+        gap: b.add_text_field("gap", STORED),
+        doc_tail: b.add_text_field("doc_tail", STORED),
         doc_meta: b.add_text_field("doc_meta", STORED),
         path_raw: b.add_text_field("path_raw", STRING | FAST),
         facets: FacetFields {

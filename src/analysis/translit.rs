@@ -284,7 +284,7 @@ impl TokenMap for Translit {
         Stemmer::new(Algorithm::Russian)
     }
 
-    fn map(stemmer: &Stemmer, text: &mut String) -> bool {
+    fn map(stemmer: &mut Stemmer, text: &mut String) -> bool {
         match key(text, stemmer) {
             Some(k) => {
                 *text = k;

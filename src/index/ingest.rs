@@ -114,7 +114,7 @@ pub(crate) fn ingest(source: &Source, ctx: &Context<'_>) -> Result<Ingested, Fai
                     ingested.note_date(doc.meta.date.as_deref());
                     ingested.note_lang(doc.meta.lang.as_deref());
                     let id = record_id_for(&doc.path, doc.row.unwrap_or(0));
-                    ingested.passages += add_passages(doc, &id, ctx)? as u64;
+                    ingested.passages += add_passages(doc, &id, ctx)?.0 as u64;
                     Ok(())
                 },
             )?;
@@ -152,9 +152,10 @@ pub(crate) fn ingest(source: &Source, ctx: &Context<'_>) -> Result<Ingested, Fai
             ingested.note_date(doc.meta.date.as_deref());
             ingested.note_lang(doc.meta.lang.as_deref());
             let id = doc_id_for(&doc.path);
-            let count = add_passages(&doc, &id, ctx).map_err(engine_failure)?;
+            let (count, end) = add_passages(&doc, &id, ctx).map_err(engine_failure)?;
+            let tail = doc.text.get(end..).unwrap_or("");
             ctx.writer
-                .add_document(document_record(&doc, &id, count, ctx.fields))
+                .add_document(document_record(&doc, &id, count, tail, ctx.fields))
                 .map_err(|e| engine_failure(e.to_string()))?;
             ingested.passages = count as u64;
         }
@@ -177,14 +178,18 @@ fn engine_failure(message: String) -> Failure {
 }
 
 /// Splits a document and adds its passages; returns how many.
-fn add_passages(doc: &Document, doc_id: &str, ctx: &Context<'_>) -> Result<usize, String> {
+/// Splits a document and adds its passages; returns how many, and where the last one ends.
+fn add_passages(doc: &Document, doc_id: &str, ctx: &Context<'_>) -> Result<(usize, usize), String> {
     let passages = passage::split(&doc.text, &doc.blocks);
+    let mut previous_end = 0;
     for p in &passages {
+        let gap = doc.text.get(previous_end..p.byte_start).unwrap_or("");
         ctx.writer
-            .add_document(passage_record(doc, doc_id, p, ctx.fields))
+            .add_document(passage_record(doc, doc_id, p, gap, ctx.fields))
             .map_err(|e| e.to_string())?;
+        previous_end = p.byte_end;
     }
-    Ok(passages.len())
+    Ok((passages.len(), previous_end))
 }
 
 fn add_metadata(out: &mut TantivyDocument, doc: &Document, doc_id: &str, f: &Fields) {
@@ -238,9 +243,18 @@ fn add_metadata(out: &mut TantivyDocument, doc: &Document, doc_id: &str, f: &Fie
     }
 }
 
-fn passage_record(doc: &Document, doc_id: &str, p: &Passage, f: &Fields) -> TantivyDocument {
+fn passage_record(
+    doc: &Document,
+    doc_id: &str,
+    p: &Passage,
+    gap: &str,
+    f: &Fields,
+) -> TantivyDocument {
     let mut out = TantivyDocument::default();
     out.add_text(f.rec, REC_PASSAGE);
+    if !gap.is_empty() {
+        out.add_text(f.gap, gap);
+    }
     out.add_text(f.passage_id, format!("{doc_id}-{}", p.ordinal));
     out.add_u64(f.ordinal, u64::from(p.ordinal));
     add_metadata(&mut out, doc, doc_id, f);
@@ -280,7 +294,13 @@ pub struct DocumentInfo {
     pub chars: u64,
 }
 
-fn document_record(doc: &Document, doc_id: &str, passages: usize, f: &Fields) -> TantivyDocument {
+fn document_record(
+    doc: &Document,
+    doc_id: &str,
+    passages: usize,
+    tail: &str,
+    f: &Fields,
+) -> TantivyDocument {
     let info = DocumentInfo {
         path: doc.path.clone(),
         format: doc.format.name().to_string(),
@@ -293,7 +313,9 @@ fn document_record(doc: &Document, doc_id: &str, passages: usize, f: &Fields) ->
     out.add_text(f.rec, REC_DOC);
     out.add_text(f.doc_id, doc_id);
     out.add_text(f.path_raw, &doc.path);
-    out.add_text(f.doc_text, &doc.text);
+    if !tail.is_empty() {
+        out.add_text(f.doc_tail, tail);
+    }
     out.add_text(
         f.doc_meta,
         serde_json::to_string(&info).unwrap_or_else(|_| "{}".to_string()),

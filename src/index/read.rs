@@ -59,6 +59,10 @@ pub struct PassageRecord {
     pub text: String,
     /// Other metadata from the source (front-matter keys quarry does not interpret).
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// The whitespace between the previous passage (or the document's start) and this one, for
+    /// rebuilding the whole text; not part of the output.
+    #[serde(skip)]
+    pub gap: String,
 }
 
 /// A whole source document.
@@ -120,8 +124,19 @@ impl PassageRecord {
                 .find_map(|&field| first_str(doc, field))
                 .unwrap_or_default(),
             extra,
+            gap: first_str(doc, f.gap).unwrap_or_default(),
         }
     }
+}
+
+/// A document's text rebuilt from its passages, in order, with the whitespace between them.
+fn joined(passages: &[PassageRecord]) -> String {
+    let mut text = String::with_capacity(passages.iter().map(|p| p.gap.len() + p.text.len()).sum());
+    for p in passages {
+        text.push_str(&p.gap);
+        text.push_str(&p.text);
+    }
+    text
 }
 
 impl QuarryIndex {
@@ -227,10 +242,12 @@ impl QuarryIndex {
                         format!("unreadable document record for {doc_id}: {e}"),
                     )
                 })?;
+                let mut text = joined(&self.passages_of(doc_id, 0, u64::MAX)?);
+                text.push_str(&first_str(&stored, f.doc_tail).unwrap_or_default());
                 return Ok(Some(DocumentRecord {
                     doc_id: doc_id.to_string(),
                     info,
-                    text: first_str(&stored, f.doc_text).unwrap_or_default(),
+                    text,
                 }));
             }
         }
@@ -251,11 +268,7 @@ impl QuarryIndex {
             description: None,
             extra: first.extra.clone(),
         };
-        let text = passages
-            .iter()
-            .map(|p| p.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n\n");
+        let text = joined(&passages);
         Ok(Some(DocumentRecord {
             doc_id: doc_id.to_string(),
             info: DocumentInfo {

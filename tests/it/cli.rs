@@ -427,8 +427,10 @@ fn show_gives_passages_with_context_and_whole_documents() {
         .expect(0)
         .json();
     assert_eq!(doc["path"], "corpus/monitoring.html");
-    // Passage offsets are character offsets into the document's extracted text.
+    // Passage offsets are character offsets into the document's extracted text, which is
+    // rebuilt whole from the passages and the whitespace between them.
     let text: Vec<char> = doc["text"].as_str().unwrap().chars().collect();
+    assert_eq!(doc["chars"].as_u64(), Some(text.len() as u64));
     let (s, e) = (
         hit["start"].as_u64().unwrap() as usize,
         hit["end"].as_u64().unwrap() as usize,
