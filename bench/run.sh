@@ -8,7 +8,8 @@
 #
 # Settings (environment): BENCH_SYNTH_MB (size of the synthetic corpus, default 1024),
 # BENCH_CORPORA (docs,synth), BENCH_THREADS (default: all cores), BENCH_WORK (default
-# target/bench; corpora and indexes are kept there between runs).
+# target/bench; corpora and indexes are kept there between runs), BENCH_RESULTS (default
+# bench/RESULTS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${BENCH_WORK:-target/bench}"
