@@ -453,7 +453,8 @@ impl<'a> Builder<'a> {
             }
             Some("text") => {
                 let mut alternatives = Vec::new();
-                for tf in TEXT_FIELDS {
+                for i in self.index.active_text_fields() {
+                    let tf = &TEXT_FIELDS[i];
                     let mut l = lit.clone();
                     l.field_name = Some(tf.field.to_string());
                     alternatives.push((Occur::Should, self.literal(l)?));
@@ -758,7 +759,11 @@ fn has_terms(q: &dyn Query) -> bool {
 /// 143 without).
 fn default_fields(index: &QuarryIndex) -> Vec<tantivy::schema::Field> {
     let f = index.fields();
-    let mut fields = f.text.clone();
+    let mut fields: Vec<_> = index
+        .active_text_fields()
+        .into_iter()
+        .map(|i| f.text[i])
+        .collect();
     fields.push(f.title);
     fields
 }
@@ -810,7 +815,8 @@ fn proximity(index: &QuarryIndex, input: &str) -> Option<Box<dyn Query>> {
     }
     let f = index.fields();
     let mut pairs: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for (field_def, &field) in TEXT_FIELDS.iter().zip(&f.text) {
+    for i in index.active_text_fields() {
+        let (field_def, field) = (&TEXT_FIELDS[i], f.text[i]);
         let mut analyzer = crate::analysis::text_analyzer(field_def);
         let mut stream = analyzer.token_stream(input);
         let mut tokens: Vec<(usize, String)> = Vec::new();

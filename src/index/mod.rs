@@ -314,6 +314,19 @@ impl QuarryIndex {
         }
     }
 
+    /// Which of the text fields (indexes into [`crate::analysis::TEXT_FIELDS`]) hold any passage:
+    /// the default field always, the others when the index has documents in their language.
+    /// Queries look only in these, so an English corpus is not searched six times over.
+    pub fn active_text_fields(&self) -> Vec<usize> {
+        let langs = &self.build.by_lang;
+        crate::analysis::TEXT_FIELDS
+            .iter()
+            .enumerate()
+            .filter(|(i, tf)| *i == 0 || langs.contains_key(tf.lang) || langs.is_empty())
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// The index fingerprint: a hash over the manifest (paths, content hashes, extractor
     /// versions, configuration), the schema version and the analysis settings.
     pub fn fingerprint(&self) -> Option<&str> {
