@@ -21,7 +21,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("usage: bare_tantivy INDEX_DIR QUERIES_FILE [ROUNDS]");
         std::process::exit(2);
     };
-    let rounds: usize = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(10);
+    let rounds: usize = args
+        .get(3)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(10)
+        .max(1);
     let queries: Vec<String> = std::fs::read_to_string(queries)?
         .lines()
         .filter(|l| !l.trim().is_empty())

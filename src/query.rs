@@ -355,13 +355,7 @@ impl<'a> Builder<'a> {
         let scoring = scoring
             .into_iter()
             .map(|term: Term| {
-                let boost = if term.field() == f.title {
-                    TITLE_BOOST
-                } else if term.field() == f.translit {
-                    TRANSLIT_BOOST
-                } else {
-                    1.0
-                };
+                let boost = field_boost(f, term.field());
                 (term, boost)
             })
             .collect();
@@ -588,7 +582,7 @@ impl<'a> Builder<'a> {
                 }
             }
             let terms = expand_terms(&self.searcher, field, &forms, how)?;
-            let boost = if field == f.title { TITLE_BOOST } else { 1.0 };
+            let boost = field_boost(f, field);
             for term in terms {
                 let q: BoxQuery = Box::new(TermQuery::new(
                     Term::from_field_text(field, &term),
@@ -611,6 +605,17 @@ impl<'a> Builder<'a> {
             )));
         }
         Ok(Box::new(BooleanQuery::new(alternatives)))
+    }
+}
+
+/// The boost of a field's matches in the ranked part of a query (the parser's field boosts).
+fn field_boost(f: &crate::schema::Fields, field: tantivy::schema::Field) -> f32 {
+    if field == f.title {
+        TITLE_BOOST
+    } else if field == f.translit {
+        TRANSLIT_BOOST
+    } else {
+        1.0
     }
 }
 

@@ -324,19 +324,29 @@ fn candidates(searcher: &tantivy::Searcher, top: Vec<(f32, DocAddress)>) -> Resu
     Ok(out)
 }
 
+/// Which candidates survive the cap of `per_doc` passages per document, in order.
+fn within_cap(candidates: &[Candidate], per_doc: Option<usize>) -> Vec<bool> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    candidates
+        .iter()
+        .map(|c| match per_doc {
+            None => true,
+            Some(cap) => {
+                let n = seen.entry(c.doc_id.as_str()).or_insert(0);
+                *n += 1;
+                *n <= cap.max(1)
+            }
+        })
+        .collect()
+}
+
 /// Applies the cap per document.
 fn capped(candidates: Vec<Candidate>, per_doc: Option<usize>) -> Vec<Candidate> {
-    let Some(cap) = per_doc else {
-        return candidates;
-    };
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let keep = within_cap(&candidates, per_doc);
     candidates
         .into_iter()
-        .filter(|c| {
-            let n = seen.entry(c.doc_id.clone()).or_insert(0);
-            *n += 1;
-            *n <= cap.max(1)
-        })
+        .zip(keep)
+        .filter_map(|(c, k)| k.then_some(c))
         .collect()
 }
 
@@ -389,18 +399,10 @@ pub fn run(
 
 /// Scores of the candidates that survive the cap, in order (for deciding the cut).
 fn capped_scores(candidates: &[Candidate], per_doc: Option<usize>) -> Vec<f32> {
-    let mut seen: HashMap<&str, usize> = HashMap::new();
     candidates
         .iter()
-        .filter(|c| match per_doc {
-            None => true,
-            Some(cap) => {
-                let n = seen.entry(c.doc_id.as_str()).or_insert(0);
-                *n += 1;
-                *n <= cap.max(1)
-            }
-        })
-        .map(|c| c.score)
+        .zip(within_cap(candidates, per_doc))
+        .filter_map(|(c, k)| k.then_some(c.score))
         .collect()
 }
 

@@ -299,12 +299,11 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
     let new_manifest = Manifest::new(files);
     let mut summary = summary_of(&new_manifest, &planned, &walked.unsupported, started);
     summary.removed = removed.len() as u64;
-    summary.fingerprint = new_manifest.fingerprint();
 
     let mut info = new_manifest.build_info();
     info.built_at = rfc3339_utc(unix_now());
     info.build_seconds = (summary.seconds * 1000.0).round() / 1000.0;
-    info.fingerprint = Some(summary.fingerprint.clone());
+    info.fingerprint = Some(summary.fingerprint.clone()); // computed by summary_of
     info.manifest = Some(new_manifest.write(build_dir)?);
     info.added = added;
     info.changed = changed;
