@@ -44,6 +44,7 @@ pub mod corpus;
 pub mod date;
 pub mod document;
 pub mod error;
+pub mod eval;
 pub mod extract;
 pub mod filter;
 pub mod highlight;

@@ -406,6 +406,37 @@ fn capped_scores(candidates: &[Candidate], per_doc: Option<usize>) -> Vec<f32> {
         .collect()
 }
 
+/// Documents ranked by their best passage, read from fast columns only (no stored text,
+/// snippets or counts): `(doc_id, path, score)` of the first `depth` documents. For evaluation
+/// and other uses that need the ranking alone.
+pub fn rank_documents(
+    index: &QuarryIndex,
+    request: &SearchRequest,
+    depth: usize,
+) -> Result<Vec<(String, String, f32)>> {
+    let parsed = prepare(index, request)?;
+    let searcher = index.searcher();
+    let (candidates, _) = ranked(
+        &searcher,
+        parsed.query.as_ref(),
+        depth.saturating_mul(4).saturating_add(64),
+        |c| {
+            let mut seen = std::collections::HashSet::new();
+            c.iter()
+                .filter(|x| seen.insert(x.doc_id.as_str()))
+                .nth(depth)
+                .map(|x| x.score)
+        },
+    )?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(candidates
+        .into_iter()
+        .filter(|c| seen.insert(c.doc_id.clone()))
+        .take(depth)
+        .map(|c| (c.doc_id, c.path, c.score))
+        .collect())
+}
+
 /// Runs a search grouped by document: each document ranked by its best passage, with up to
 /// `per_doc` (default 3) of its best passages.
 pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<DocumentResults> {

@@ -7,6 +7,7 @@
 //! program quietly with 0. Results go to stdout, everything else to stderr.
 
 mod check;
+mod eval;
 mod index;
 mod search;
 mod show;
@@ -64,6 +65,8 @@ enum Command {
     Verify(verify::Args),
     /// Run a query suite: expected documents in the top k (exit 1 when it fails)
     Check(check::Args),
+    /// Measure ranking quality on a test collection (TREC topics and qrels)
+    Eval(eval::Args),
     /// Internal: extract one file in an isolated worker process (used by `quarry index`)
     #[command(name = "__extract-worker", hide = true)]
     ExtractWorker(WorkerArgs),
@@ -217,6 +220,7 @@ pub fn main() -> ExitCode {
         Command::Stats(args) => stats::run(args, &globals),
         Command::Verify(args) => verify::run(args, &globals),
         Command::Check(args) => check::run(args, &globals),
+        Command::Eval(args) => eval::run(args, &globals),
         Command::ExtractWorker(w) => with_stdout(|out| {
             quarry::extract::worker::serve(&w.extractor, &w.path, &w.display, w.max_bytes, out)
         })

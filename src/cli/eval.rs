@@ -1,0 +1,134 @@
+//! `quarry eval --topics FILE --qrels FILE`: ranking quality on a test collection.
+//!
+//! Prints the mean of each measure and, with `--per-query`, each topic's values; `--format
+//! json|csv` gives the same as data; `--run FILE` writes a TREC run for trec_eval. Exits 0, or 2
+//! on error.
+
+use super::{with_stdout, Failure, Globals, Outcome};
+use quarry::eval::{self, DocName, Metric};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Topics: a TREC topic file, or TSV lines `id<TAB>query`
+    #[arg(long, value_name = "FILE")]
+    topics: PathBuf,
+
+    /// Relevance judgements in TREC qrels format: `qid 0 docid grade`
+    #[arg(long, value_name = "FILE")]
+    qrels: PathBuf,
+
+    /// Measures, comma-separated: ndcg@K, map, recall@K, p@K, mrr
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "ndcg@10,map,recall@100,mrr", value_parser = parse_metric)]
+    metric: Vec<Metric>,
+
+    /// How documents are named in the qrels: the file name without extension, quarry's doc
+    /// id, or the path as indexed
+    #[arg(long, value_enum, default_value_t = IdArg::Stem)]
+    id: IdArg,
+
+    /// Also write the ranking as a TREC run file (`qid Q0 docid rank score quarry`)
+    #[arg(long, value_name = "FILE")]
+    run: Option<PathBuf>,
+
+    /// Print every topic's values, not only the means
+    #[arg(long)]
+    per_query: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = EvalFormat::Text)]
+    format: EvalFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum IdArg {
+    Stem,
+    DocId,
+    Path,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum EvalFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+fn parse_metric(s: &str) -> Result<Metric, String> {
+    Metric::parse(s)
+        .ok_or_else(|| format!("unknown measure '{s}' (ndcg@K, map, recall@K, p@K, mrr)"))
+}
+
+fn invalid(path: &std::path::Path, e: String) -> Failure {
+    Failure::Quarry(
+        quarry::Error::new(
+            quarry::ErrorKind::InvalidInput,
+            format!("invalid {}: {e}", path.display()),
+        )
+        .with_hint("see quarry eval --help for the formats"),
+    )
+}
+
+pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
+    let read = |p: &PathBuf| {
+        std::fs::read_to_string(p).map_err(|e| Failure::Quarry(quarry::Error::io("read", p, &e)))
+    };
+    let topics = eval::parse_topics(&read(&args.topics)?).map_err(|e| invalid(&args.topics, e))?;
+    let qrels = eval::parse_qrels(&read(&args.qrels)?).map_err(|e| invalid(&args.qrels, e))?;
+    let index = super::search::open_or_bootstrap(globals)?;
+    let names = match args.id {
+        IdArg::Stem => DocName::Stem,
+        IdArg::DocId => DocName::DocId,
+        IdArg::Path => DocName::Path,
+    };
+    let report = eval::evaluate(&index, &topics, &qrels, &args.metric, names)?;
+    if let Some(path) = &args.run {
+        let mut lines = String::new();
+        for (qid, ranked) in &report.run {
+            for (i, (doc, score)) in ranked.iter().enumerate() {
+                lines.push_str(&eval::run_line(qid, doc, i + 1, *score, "quarry"));
+                lines.push('\n');
+            }
+        }
+        std::fs::write(path, lines)
+            .map_err(|e| Failure::Quarry(quarry::Error::io("write", path, &e)))?;
+    }
+    let names: Vec<String> = args.metric.iter().map(|m| m.name()).collect();
+    with_stdout(|out| match args.format {
+        EvalFormat::Json => quarry::output::write_json(out, &report),
+        EvalFormat::Csv => {
+            writeln!(out, "topic,{}", names.join(","))?;
+            let row = |values: &std::collections::BTreeMap<String, f64>| {
+                names
+                    .iter()
+                    .map(|n| format!("{:.4}", values.get(n).copied().unwrap_or(0.0)))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            for t in &report.per_topic {
+                writeln!(out, "{},{}", t.id, row(&t.values))?;
+            }
+            writeln!(out, "all,{}", row(&report.means))
+        }
+        EvalFormat::Text => {
+            if args.per_query {
+                for t in &report.per_topic {
+                    let cells: Vec<String> = names
+                        .iter()
+                        .map(|n| format!("{n} {:.4}", t.values.get(n).copied().unwrap_or(0.0)))
+                        .collect();
+                    writeln!(out, "{:<8} {}", t.id, cells.join("  "))?;
+                }
+            }
+            for n in &names {
+                writeln!(
+                    out,
+                    "{n:<12} {:.4}",
+                    report.means.get(n).copied().unwrap_or(0.0)
+                )?;
+            }
+            writeln!(out, "{:<12} {}", "topics", report.topics)
+        }
+    })?;
+    Ok(Outcome::Found)
+}
