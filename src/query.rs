@@ -50,6 +50,9 @@ pub struct ParsedQuery {
     /// The terms that score (filters excluded), each with the factor its BM25 score is
     /// multiplied by (field boosts), for explaining scores.
     pub scoring_terms: Vec<(Term, f32)>,
+    /// For a query of plain words only (no operators, fields, quotes, prefixes or fuzzy
+    /// words), how many distinct words it searches for (stop words left out); 0 otherwise.
+    pub plain_words: usize,
 }
 
 impl std::fmt::Debug for ParsedQuery {
@@ -149,7 +152,17 @@ pub fn parse_with(index: &QuarryIndex, input: &str, options: QueryOptions) -> Re
             translit_terms.insert(s.to_string());
         }
     });
-    let user_query = match proximity(index, input) {
+    let plain_words = if is_plain(input) {
+        text_terms.iter().map(HashSet::len).max().unwrap_or(0)
+    } else {
+        0
+    };
+    let near = if plain_words <= knob("QX_PROXMAX", PROXIMITY_MAX_WORDS as f32) as usize {
+        proximity(index, input)
+    } else {
+        None
+    };
+    let user_query = match near {
         Some(near) => Box::new(BooleanQuery::new(vec![
             (Occur::Must, user_query),
             (Occur::Should, near),
@@ -172,6 +185,7 @@ pub fn parse_with(index: &QuarryIndex, input: &str, options: QueryOptions) -> Re
         text_terms,
         translit_terms,
         scoring_terms,
+        plain_words,
     })
 }
 
@@ -289,6 +303,8 @@ fn zero_score(q: BoxQuery) -> BoxQuery {
 struct Builder<'a> {
     index: &'a QuarryIndex,
     input: &'a str,
+    /// How often each word of a plain query was typed.
+    repeats: std::collections::HashMap<&'a str, usize>,
     parser: QueryParser,
     searcher: tantivy::Searcher,
     default_occur: Occur,
@@ -298,14 +314,21 @@ impl<'a> Builder<'a> {
     fn new(index: &'a QuarryIndex, input: &'a str, options: QueryOptions) -> Builder<'a> {
         let f = index.fields();
         let mut parser = QueryParser::for_index(index.tantivy(), default_fields(index));
-        parser.set_field_boost(f.title, TITLE_BOOST);
-        parser.set_field_boost(f.translit, TRANSLIT_BOOST);
+        parser.set_field_boost(f.title, knob("QX_TITLE", TITLE_BOOST));
+        parser.set_field_boost(f.translit, knob("QX_TRANSLIT", TRANSLIT_BOOST));
         if options.all_terms {
             parser.set_conjunction_by_default();
+        }
+        let mut repeats = std::collections::HashMap::new();
+        if is_plain(input) {
+            for w in input.split_whitespace() {
+                *repeats.entry(w).or_insert(0) += 1;
+            }
         }
         Builder {
             index,
             input,
+            repeats,
             parser,
             searcher: index.searcher(),
             default_occur: if options.all_terms {
@@ -369,7 +392,40 @@ impl<'a> Builder<'a> {
 
     fn clause(&self, items: Vec<(Option<Occur>, UserInputAst)>) -> Result<BoxQuery> {
         let mut clauses = Vec::with_capacity(items.len());
+        // Stop words among plain words are left out of the fields whose language lists them,
+        // unless the clause has no other word to search for.
+        let skip_stops = self.default_occur == Occur::Should
+            && items
+                .iter()
+                .any(|(o, c)| o.is_none() && self.plain_word(c).is_some_and(|w| !self.stop_everywhere(w)));
         for (occur, child) in items {
+            // A word typed n times in a plain query counts n times (the grammar keeps one).
+            let repeats = match (occur, &child) {
+                (None, UserInputAst::Leaf(leaf)) => match leaf.as_ref() {
+                    UserInputLeaf::Literal(lit) if lit.field_name.is_none() => {
+                        self.repeats.get(lit.phrase.as_str()).copied().unwrap_or(1)
+                    }
+                    _ => 1,
+                },
+                _ => 1,
+            };
+            let weighted = |q: BoxQuery| -> BoxQuery {
+                if repeats > 1 {
+                    Box::new(BoostQuery::new(q, repeats as f32))
+                } else {
+                    q
+                }
+            };
+            if skip_stops && occur.is_none() {
+                if let Some(word) = self.plain_word(&child) {
+                    if self.stop_anywhere(word) {
+                        if let Some(q) = self.plain_word_query(word, true)? {
+                            clauses.push((Occur::Should, weighted(q)));
+                        }
+                        continue;
+                    }
+                }
+            }
             let filter = is_filter(&child);
             let is_literal = matches!(&child, UserInputAst::Leaf(l) if matches!(l.as_ref(), UserInputLeaf::Literal(_)));
             let q = self.build(child)?;
@@ -378,7 +434,7 @@ impl<'a> Builder<'a> {
                 // must not make a clause required.
                 continue;
             }
-            let q = if filter { zero_score(q) } else { q };
+            let q = if filter { zero_score(q) } else { weighted(q) };
             clauses.push((occur.unwrap_or(self.default_occur), q));
         }
         if clauses.is_empty() {
@@ -496,32 +552,89 @@ impl<'a> Builder<'a> {
             && !lit.prefix
             && lit.phrase.chars().all(char::is_alphabetic)
         {
-            // A plain word: also look for it as a name in the other script.
-            let variants = latin_variants(&lit.phrase);
-            let mut alternatives = vec![(
-                Occur::Should,
-                self.via_parser(UserInputLeaf::Literal(lit.clone()))?,
-            )];
-            if variants.is_empty() {
-                let mut names = lit;
-                names.field_name = Some("translit".to_string());
-                alternatives.push((
-                    Occur::Should,
-                    self.via_parser(UserInputLeaf::Literal(names))?,
-                ));
-            } else {
-                for v in variants {
-                    let mut latin = lit.clone();
-                    latin.phrase = v;
-                    alternatives.push((
-                        Occur::Should,
-                        self.via_parser(UserInputLeaf::Literal(latin))?,
-                    ));
-                }
+            if let Some(q) = self.plain_word_query(&lit.phrase, false)? {
+                return Ok(q);
             }
-            return Ok(Box::new(BooleanQuery::new(alternatives)));
         }
         self.via_parser(UserInputLeaf::Literal(lit))
+    }
+
+    /// A word typed alone: no field, quotes, prefix or fuzziness, letters only.
+    fn plain_word<'b>(&self, ast: &'b UserInputAst) -> Option<&'b str> {
+        let UserInputAst::Leaf(leaf) = ast else {
+            return None;
+        };
+        let UserInputLeaf::Literal(lit) = leaf.as_ref() else {
+            return None;
+        };
+        // Punctuation around a word ("titles?") is not part of it.
+        let word = lit.phrase.trim_matches(|c: char| !c.is_alphanumeric());
+        (lit.field_name.is_none()
+            && lit.delimiter == Delimiter::None
+            && !lit.prefix
+            && !word.is_empty()
+            && word.chars().all(char::is_alphabetic))
+        .then_some(word)
+    }
+
+    /// Whether `word` is a stop word in the language of any text field the index uses.
+    fn stop_anywhere(&self, word: &str) -> bool {
+        let word = word.to_lowercase();
+        self.index
+            .active_text_fields()
+            .into_iter()
+            .any(|i| is_stop_word(TEXT_FIELDS[i].lang, &word))
+    }
+
+    /// Whether `word` is a stop word in the language of every text field the index uses.
+    fn stop_everywhere(&self, word: &str) -> bool {
+        let word = word.to_lowercase();
+        self.index
+            .active_text_fields()
+            .into_iter()
+            .all(|i| is_stop_word(TEXT_FIELDS[i].lang, &word))
+    }
+
+    /// A plain word, looked up in passage text (each language's field), title, and as a name
+    /// in the other script. With `skip_stops`, a field is left out when the word is a stop
+    /// word of its language (title and names: of any language the index uses); `None` when
+    /// no field is left.
+    fn plain_word_query(&self, word: &str, skip_stops: bool) -> Result<Option<BoxQuery>> {
+        let lower = word.to_lowercase();
+        let stop_somewhere = skip_stops && self.stop_anywhere(word);
+        let literal = |field: Option<&str>, phrase: &str| {
+            UserInputLeaf::Literal(UserInputLiteral {
+                field_name: field.map(str::to_string),
+                phrase: phrase.to_string(),
+                delimiter: Delimiter::None,
+                slop: 0,
+                prefix: false,
+            })
+        };
+        let mut alternatives: Vec<(Occur, BoxQuery)> = Vec::new();
+        if stop_somewhere {
+            for i in self.index.active_text_fields() {
+                if !is_stop_word(TEXT_FIELDS[i].lang, &lower) {
+                    let q = self.via_parser(literal(Some(TEXT_FIELDS[i].field), word))?;
+                    alternatives.push((Occur::Should, q));
+                }
+            }
+            if alternatives.is_empty() {
+                return Ok(None);
+            }
+        } else {
+            alternatives.push((Occur::Should, self.via_parser(literal(None, word))?));
+            // Also look for it as a name in the other script.
+            let variants = latin_variants(word);
+            if variants.is_empty() {
+                alternatives.push((Occur::Should, self.via_parser(literal(Some("translit"), word))?));
+            } else {
+                for v in variants {
+                    alternatives.push((Occur::Should, self.via_parser(literal(None, &v))?));
+                }
+            }
+        }
+        Ok(Some(Box::new(BooleanQuery::new(alternatives))))
     }
 
     /// The column where `name:` first appears in the query.
@@ -611,9 +724,9 @@ impl<'a> Builder<'a> {
 /// The boost of a field's matches in the ranked part of a query (the parser's field boosts).
 fn field_boost(f: &crate::schema::Fields, field: tantivy::schema::Field) -> f32 {
     if field == f.title {
-        TITLE_BOOST
+        knob("QX_TITLE", TITLE_BOOST)
     } else if field == f.translit {
-        TRANSLIT_BOOST
+        knob("QX_TRANSLIT", TRANSLIT_BOOST)
     } else {
         1.0
     }
@@ -803,19 +916,29 @@ fn hoist_negations(ast: UserInputAst) -> UserInputAst {
 /// How much a pair of query words found close together (within [`PROXIMITY_SLOP`] words, in
 /// order) adds, relative to the words' own scores.
 pub const PROXIMITY_BOOST: f32 = 0.5;
+/// Proximity counts for plain queries of at most this many words (stop words not counted).
+/// Short queries often name something ("rapid alert system"); long ones describe what is
+/// wanted in words that need not stand together, and rewarding their pairs measured worse
+/// (docs/ranking.md).
+pub const PROXIMITY_MAX_WORDS: usize = 4;
 /// How far apart two consecutive query words may be to count as close.
 pub const PROXIMITY_SLOP: u32 = 2;
+
+/// Whether a query is plain words only: no operators, fields, quotes, prefixes, fuzzy words or
+/// boosts.
+fn is_plain(input: &str) -> bool {
+    input.split_whitespace().all(|w| {
+        !w.contains([':', '"', '(', ')', '*', '~', '^', '[', ']', '{', '}'])
+            && !w.starts_with(['+', '-'])
+            && !matches!(w, "AND" | "OR" | "NOT")
+    })
+}
 
 /// For a query of plain words (no operators, fields or quotes), a query that rewards passages
 /// where consecutive query words stand close together, in order: "rapid alert system" ranks the
 /// passage that names the Rapid Alert System above one that has the three words apart.
 fn proximity(index: &QuarryIndex, input: &str) -> Option<Box<dyn Query>> {
-    let plain = input.split_whitespace().all(|w| {
-        !w.contains([':', '"', '(', ')', '*', '~', '^', '[', ']', '{', '}'])
-            && !w.starts_with(['+', '-'])
-            && !matches!(w, "AND" | "OR" | "NOT")
-    });
-    if !plain {
+    if !is_plain(input) || knob("QX_PROX", PROXIMITY_BOOST) == 0.0 {
         return None;
     }
     let f = index.fields();
@@ -823,7 +946,23 @@ fn proximity(index: &QuarryIndex, input: &str) -> Option<Box<dyn Query>> {
     for i in index.active_text_fields() {
         let (field_def, field) = (&TEXT_FIELDS[i], f.text[i]);
         let mut analyzer = crate::analysis::text_analyzer(field_def);
-        let mut stream = analyzer.token_stream(input);
+        // Pairs of the words that count: stop words of the field's language are left out
+        // (unless nothing else is left).
+        let words: Vec<&str> = input.split_whitespace().collect();
+        let content: Vec<&str> = words
+            .iter()
+            .copied()
+            .filter(|w| {
+                let bare = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+                !is_stop_word(field_def.lang, &bare)
+            })
+            .collect();
+        let text = if content.is_empty() {
+            input.to_string()
+        } else {
+            content.join(" ")
+        };
+        let mut stream = analyzer.token_stream(&text);
         let mut tokens: Vec<(usize, String)> = Vec::new();
         while let Some(t) = stream.next() {
             tokens.push((t.position, t.text.clone()));
@@ -845,7 +984,7 @@ fn proximity(index: &QuarryIndex, input: &str) -> Option<Box<dyn Query>> {
     }
     Some(Box::new(BoostQuery::new(
         Box::new(BooleanQuery::new(pairs)),
-        PROXIMITY_BOOST,
+        knob("QX_PROX", PROXIMITY_BOOST),
     )))
 }
 
@@ -943,4 +1082,21 @@ mod tests {
         assert!(is_filter(&items[0].1));
         assert!(!is_filter(&items[1].1));
     }
+}
+
+pub(crate) fn knob(name: &str, default: f32) -> f32 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+
+/// The stop words of a language (NLTK's lists), empty for a language without one. Queries
+/// leave them out of a language's field when other words remain; the index keeps every word,
+/// so phrases still match them.
+pub fn stop_words(lang: &str) -> &'static [&'static str] {
+    stop_words::lookup(lang).unwrap_or(&[])
+}
+
+/// Whether `word` (lower case) is a stop word of `lang`.
+pub fn is_stop_word(lang: &str, word: &str) -> bool {
+    stop_words(lang).contains(&word)
 }

@@ -10,6 +10,7 @@
 pub use crate::filter::Filters;
 
 use crate::error::{Error, Result};
+use crate::feedback::{self, Feedback};
 use crate::highlight::{self, CharRange};
 use crate::index::read::PassageRecord;
 use crate::index::QuarryIndex;
@@ -17,7 +18,7 @@ use crate::query::{self, ParsedQuery, QueryOptions};
 use serde::Serialize;
 use std::collections::HashMap;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Term};
 
@@ -45,6 +46,8 @@ pub struct SearchRequest {
     pub context: usize,
     /// Explain each hit's score term by term.
     pub explain: bool,
+    /// When words from the best passages are added to the query (see [`crate::feedback`]).
+    pub feedback: Feedback,
 }
 
 impl SearchRequest {
@@ -62,6 +65,7 @@ impl SearchRequest {
             min_score: None,
             context: 0,
             explain: false,
+            feedback: Feedback::Auto,
         }
     }
 }
@@ -217,7 +221,37 @@ pub fn prepare(index: &QuarryIndex, request: &SearchRequest) -> Result<ParsedQue
             all_terms: request.all_terms,
         },
     )?;
-    with_filters(index, parsed, &request.filters)
+    let parsed = with_filters(index, parsed, &request.filters)?;
+    let wanted = match request.feedback {
+        Feedback::Never => false,
+        Feedback::Auto => parsed.plain_words >= crate::query::knob("QX_PRF_MIN", feedback::MIN_QUERY_WORDS as f32) as usize,
+        Feedback::Always => !parsed.scoring_terms.is_empty(),
+    };
+    if !wanted {
+        return Ok(parsed);
+    }
+    // The first pass: the best passage of each of the first documents.
+    let searcher = index.searcher();
+    let documents = crate::query::knob("QX_PRF_DOCS", feedback::FEEDBACK_DOCUMENTS as f32) as usize;
+    let (candidates, _) = ranked(index, &searcher, parsed.query.as_ref(), documents * 4, |c| {
+        let mut seen = std::collections::HashSet::new();
+        c.iter()
+            .filter(|x| seen.insert(x.doc_id.as_str()))
+            .nth(documents)
+            .map(|x| x.score)
+    })?;
+    let mut seen = std::collections::HashSet::new();
+    let seeds: Vec<feedback::Seed> = candidates
+        .iter()
+        .filter(|c| seen.insert(c.doc_id.as_str()))
+        .take(documents)
+        .map(|c| feedback::Seed {
+            addr: c.addr,
+            score: c.score,
+        })
+        .collect();
+    let words = parsed.plain_words.max(1);
+    feedback::expand(index, &searcher, parsed, &seeds, words)
 }
 
 /// Adds `filters` to a parsed query as required clauses that do not score.
@@ -253,6 +287,7 @@ struct Candidate {
 /// `enough` says the list decides the page (no tie at the cut is left out), and the number of
 /// matching passages.
 fn ranked(
+    index: &QuarryIndex,
     searcher: &tantivy::Searcher,
     query: &dyn Query,
     initial: usize,
@@ -260,8 +295,12 @@ fn ranked(
 ) -> Result<(Vec<Candidate>, usize)> {
     let mut fetch = initial.max(16);
     loop {
-        let (top, total) = searcher
-            .search(query, &(TopDocs::with_limit(fetch).order_by_score(), Count))
+        let (top, total) = crate::scoring::search(
+            searcher,
+            index.fields().rec,
+            query,
+            &(TopDocs::with_limit(fetch).order_by_score(), Count),
+        )
             .map_err(|e| Error::engine("search failed", e))?;
         let exhausted = top.len() < fetch;
         let lowest = top.last().map(|(s, _)| *s);
@@ -364,7 +403,7 @@ pub fn run(
     };
     let per_doc = request.per_doc;
     let min_score = request.min_score;
-    let (candidates, total) = ranked(&searcher, parsed.query.as_ref(), initial, |c| {
+    let (candidates, total) = ranked(index, &searcher, parsed.query.as_ref(), initial, |c| {
         if min_score.is_some_and(|m| c.last().is_some_and(|l| l.score < m)) {
             return Some(f32::INFINITY);
         }
@@ -417,6 +456,7 @@ pub fn rank_documents(
     let parsed = prepare(index, request)?;
     let searcher = index.searcher();
     let (candidates, _) = ranked(
+        index,
         &searcher,
         parsed.query.as_ref(),
         depth.saturating_mul(4).saturating_add(64),
@@ -428,13 +468,23 @@ pub fn rank_documents(
                 .map(|x| x.score)
         },
     )?;
+    let agg = crate::query::knob("QX_AGG", 0.0);
+    let mut extra: std::collections::HashMap<String, f32> = std::collections::HashMap::new();
     let mut seen = std::collections::HashSet::new();
-    Ok(candidates
+    for c in &candidates {
+        if !seen.insert(c.doc_id.clone()) {
+            *extra.entry(c.doc_id.clone()).or_default() += agg * c.score;
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<(String, String, f32)> = candidates
         .into_iter()
         .filter(|c| seen.insert(c.doc_id.clone()))
-        .take(depth)
-        .map(|c| (c.doc_id, c.path, c.score))
-        .collect())
+        .map(|c| { let e = extra.get(&c.doc_id).copied().unwrap_or(0.0); (c.doc_id, c.path, c.score + e) })
+        .collect();
+    out.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
+    out.truncate(depth);
+    Ok(out)
 }
 
 /// Runs a search grouped by document: each document ranked by its best passage, with up to
@@ -445,6 +495,7 @@ pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<
     let per_doc = request.per_doc.unwrap_or(3).max(1);
     let wanted = request.offset.saturating_add(request.limit);
     let (candidates, total) = ranked(
+        index,
         &searcher,
         parsed.query.as_ref(),
         wanted
@@ -618,10 +669,11 @@ fn explain(
     let schema = index.tantivy().schema();
     let segment = searcher.segment_reader(c.addr.segment_ord);
     let mut terms = Vec::new();
+    let stats = crate::scoring::PassageStatistics::new(searcher, index.fields().rec);
     for (term, factor) in &parsed.scoring_terms {
         let query = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
         let weight = query
-            .weight(EnableScoring::enabled_from_searcher(searcher))
+            .weight(crate::scoring::scoring(&stats, searcher))
             .map_err(|e| Error::engine("cannot explain the score", e))?;
         let Ok(found) = weight.explain(segment, c.addr.doc_id) else {
             continue; // the passage does not contain this term

@@ -15,7 +15,7 @@ use crate::schema::REC_PASSAGE;
 use crate::search::{self, SearchRequest, SearchResults};
 use std::collections::HashSet;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, Query, TermQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TokenStream;
@@ -61,8 +61,9 @@ pub fn similar(
         .collect();
     let like: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
     // The passage's score against its own terms sets the scale.
+    let stats = crate::scoring::PassageStatistics::new(&searcher, f.rec);
     let self_score = like
-        .weight(EnableScoring::enabled_from_searcher(&searcher))
+        .weight(crate::scoring::scoring(&stats, &searcher))
         .and_then(|w| w.explain(searcher.segment_reader(addr.segment_ord), addr.doc_id))
         .map(|e| e.value())
         .unwrap_or(0.0);
@@ -109,6 +110,7 @@ pub fn similar(
         text_terms,
         translit_terms: HashSet::new(),
         scoring_terms,
+        plain_words: 0,
     };
     let parsed = search::with_filters(index, parsed, &request.filters)?;
     let mut results = search::run(index, &parsed, request)?;

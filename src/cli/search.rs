@@ -209,6 +209,7 @@ impl OutputArgs {
             min_score: None,
             context: self.context,
             explain: self.explain,
+            feedback: quarry::feedback::Feedback::Auto,
         }
     }
 
