@@ -9,16 +9,17 @@
 //! documents, recall@k, and reciprocal rank of the first relevant document.
 
 use crate::error::Result;
+use crate::feedback::Feedback;
 use crate::index::QuarryIndex;
-use crate::search::{rank_documents, SearchRequest};
+use crate::search::{rank, Ranked, SearchRequest};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// How many documents are ranked per topic.
 pub const DEPTH: usize = 1000;
 
-/// How a ranked document is named to match the qrels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a ranked document (or passage) is named to match the qrels.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocName {
     /// The file name without its extension (`184` for `docs/184.txt`).
     Stem,
@@ -26,21 +27,89 @@ pub enum DocName {
     DocId,
     /// The path as indexed.
     Path,
+    /// A metadata field of the document: `title`, `url`, `publisher`, ... or any other key of
+    /// its front matter, sidecar or record mapping (the first value of a list).
+    Meta(String),
+    /// quarry's passage id: passages are ranked and judged directly.
+    Passage,
 }
 
 impl DocName {
-    fn of(self, doc_id: &str, path: &str) -> String {
-        match self {
+    /// [`DocName::Passage`] when every id the qrels judge is a quarry passage id
+    /// (`<16 hex digits>-<ordinal>`), else [`DocName::Stem`].
+    pub fn detect(qrels: &Qrels) -> DocName {
+        let passage_like = |id: &str| {
+            id.split_once('-').is_some_and(|(doc, ord)| {
+                doc.len() == 16
+                    && doc.chars().all(|c| c.is_ascii_hexdigit())
+                    && !ord.is_empty()
+                    && ord.chars().all(|c| c.is_ascii_digit())
+            })
+        };
+        let mut ids = qrels.values().flat_map(|j| j.keys()).peekable();
+        if ids.peek().is_some() && ids.all(|id| passage_like(id)) {
+            DocName::Passage
+        } else {
+            DocName::Stem
+        }
+    }
+
+    /// Parses `stem`, `doc-id`, `path`, `passage` or `meta:FIELD`.
+    pub fn parse(s: &str) -> Option<DocName> {
+        match s {
+            "stem" => Some(DocName::Stem),
+            "doc-id" => Some(DocName::DocId),
+            "path" => Some(DocName::Path),
+            "passage" => Some(DocName::Passage),
+            _ => s
+                .strip_prefix("meta:")
+                .filter(|f| !f.is_empty())
+                .map(|f| DocName::Meta(f.to_string())),
+        }
+    }
+
+    fn of(&self, r: &Ranked, index: &QuarryIndex, cache: &mut HashMap<String, String>) -> Result<String> {
+        Ok(match self {
             DocName::Stem => {
-                let file = path.rsplit('/').next().unwrap_or(path);
+                let file = r.path.rsplit('/').next().unwrap_or(&r.path);
                 match file.rsplit_once('.') {
                     Some((stem, _)) if !stem.is_empty() => stem.to_string(),
                     _ => file.to_string(),
                 }
             }
-            DocName::DocId => doc_id.to_string(),
-            DocName::Path => path.to_string(),
-        }
+            DocName::DocId => r.doc_id.clone(),
+            DocName::Path => r.path.clone(),
+            DocName::Passage => r.passage_id.clone(),
+            DocName::Meta(field) => {
+                if let Some(name) = cache.get(&r.doc_id) {
+                    return Ok(name.clone());
+                }
+                let name = match index.document(&r.doc_id)? {
+                    Some(doc) => meta_value(&doc.info.meta, field),
+                    None => String::new(),
+                };
+                cache.insert(r.doc_id.clone(), name.clone());
+                name
+            }
+        })
+    }
+}
+
+/// A metadata field's value as text ("" when absent); the first value of a list.
+fn meta_value(meta: &crate::document::Metadata, field: &str) -> String {
+    let value = serde_json::to_value(meta).unwrap_or_default();
+    let found = value
+        .get(field)
+        .filter(|v| !v.is_null())
+        .or_else(|| meta.extra.get(field));
+    let found = match found {
+        Some(serde_json::Value::Array(items)) => items.first(),
+        other => other,
+    };
+    match found {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
     }
 }
 
@@ -145,8 +214,10 @@ pub fn evaluate(
     topics: &[(String, String)],
     qrels: &Qrels,
     metrics: &[Metric],
-    names: DocName,
+    names: &DocName,
+    feedback: Feedback,
 ) -> Result<Report> {
+    let mut cache = HashMap::new();
     let mut per_topic = Vec::new();
     let mut run = Vec::new();
     let empty = HashMap::new();
@@ -156,10 +227,13 @@ pub fn evaluate(
         let ranked: Vec<(String, f32)> = if words.is_empty() {
             Vec::new()
         } else {
-            rank_documents(index, &SearchRequest::new(words), DEPTH)?
-                .into_iter()
-                .map(|(doc_id, path, score)| (names.of(&doc_id, &path), score))
-                .collect()
+            let mut request = SearchRequest::new(words);
+            request.feedback = feedback;
+            let mut named = Vec::new();
+            for r in rank(index, &request, DEPTH, *names == DocName::Passage)? {
+                named.push((names.of(&r, index, &mut cache)?, r.score));
+            }
+            named
         };
         let docs: Vec<String> = ranked.iter().map(|(d, _)| d.clone()).collect();
         run.push((id.clone(), ranked));

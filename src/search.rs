@@ -224,7 +224,7 @@ pub fn prepare(index: &QuarryIndex, request: &SearchRequest) -> Result<ParsedQue
     let parsed = with_filters(index, parsed, &request.filters)?;
     let wanted = match request.feedback {
         Feedback::Never => false,
-        Feedback::Auto => parsed.plain_words >= crate::query::knob("QX_PRF_MIN", feedback::MIN_QUERY_WORDS as f32) as usize,
+        Feedback::Auto => parsed.plain_words >= feedback::MIN_QUERY_WORDS,
         Feedback::Always => !parsed.scoring_terms.is_empty(),
     };
     if !wanted {
@@ -232,7 +232,7 @@ pub fn prepare(index: &QuarryIndex, request: &SearchRequest) -> Result<ParsedQue
     }
     // The first pass: the best passage of each of the first documents.
     let searcher = index.searcher();
-    let documents = crate::query::knob("QX_PRF_DOCS", feedback::FEEDBACK_DOCUMENTS as f32) as usize;
+    let documents = feedback::FEEDBACK_DOCUMENTS;
     let (candidates, _) = ranked(index, &searcher, parsed.query.as_ref(), documents * 4, |c| {
         let mut seen = std::collections::HashSet::new();
         c.iter()
@@ -445,22 +445,41 @@ fn capped_scores(candidates: &[Candidate], per_doc: Option<usize>) -> Vec<f32> {
         .collect()
 }
 
-/// Documents ranked by their best passage, read from fast columns only (no stored text,
-/// snippets or counts): `(doc_id, path, score)` of the first `depth` documents. For evaluation
-/// and other uses that need the ranking alone.
-pub fn rank_documents(
+/// One entry of a bare ranking ([`rank`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    /// Document id.
+    pub doc_id: String,
+    /// Passage id (of the document's best passage, when ranking documents).
+    pub passage_id: String,
+    /// Path as indexed.
+    pub path: String,
+    /// Score.
+    pub score: f32,
+}
+
+/// The first `depth` documents (each ranked by its best passage) or, with `passages`, the
+/// first `depth` passages of `request`'s query, in the order search gives them. Read from
+/// fast columns only (no stored text, snippets or counts), for evaluation and other uses that
+/// need the ranking alone. The request's filters and feedback apply; paging and the cap per
+/// document do not.
+pub fn rank(
     index: &QuarryIndex,
     request: &SearchRequest,
     depth: usize,
-) -> Result<Vec<(String, String, f32)>> {
+    passages: bool,
+) -> Result<Vec<Ranked>> {
     let parsed = prepare(index, request)?;
     let searcher = index.searcher();
     let (candidates, _) = ranked(
         index,
         &searcher,
         parsed.query.as_ref(),
-        depth.saturating_mul(4).saturating_add(64),
+        depth.saturating_mul(if passages { 1 } else { 4 }).saturating_add(64),
         |c| {
+            if passages {
+                return c.get(depth).map(|x| x.score);
+            }
             let mut seen = std::collections::HashSet::new();
             c.iter()
                 .filter(|x| seen.insert(x.doc_id.as_str()))
@@ -468,23 +487,20 @@ pub fn rank_documents(
                 .map(|x| x.score)
         },
     )?;
-    let agg = crate::query::knob("QX_AGG", 0.0);
-    let mut extra: std::collections::HashMap<String, f32> = std::collections::HashMap::new();
+    // Candidates are in rank order, so a document's first is its best passage. (Adding a share
+    // of its other passages' scores measured worse: docs/ranking.md.)
     let mut seen = std::collections::HashSet::new();
-    for c in &candidates {
-        if !seen.insert(c.doc_id.clone()) {
-            *extra.entry(c.doc_id.clone()).or_default() += agg * c.score;
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    let mut out: Vec<(String, String, f32)> = candidates
+    Ok(candidates
         .into_iter()
-        .filter(|c| seen.insert(c.doc_id.clone()))
-        .map(|c| { let e = extra.get(&c.doc_id).copied().unwrap_or(0.0); (c.doc_id, c.path, c.score + e) })
-        .collect();
-    out.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
-    out.truncate(depth);
-    Ok(out)
+        .filter(|c| passages || seen.insert(c.doc_id.clone()))
+        .take(depth)
+        .map(|c| Ranked {
+            passage_id: format!("{}-{}", c.doc_id, c.ordinal),
+            doc_id: c.doc_id,
+            path: c.path,
+            score: c.score,
+        })
+        .collect())
 }
 
 /// Runs a search grouped by document: each document ranked by its best passage, with up to

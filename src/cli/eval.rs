@@ -4,6 +4,7 @@
 //! json|csv` gives the same as data; `--run FILE` writes a TREC run for trec_eval. Exits 0, or 2
 //! on error.
 
+use super::search::FeedbackArg;
 use super::{with_stdout, Failure, Globals, Outcome};
 use quarry::eval::{self, DocName, Metric};
 use std::path::PathBuf;
@@ -22,14 +23,20 @@ pub struct Args {
     #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "ndcg@10,map,recall@100,mrr", value_parser = parse_metric)]
     metric: Vec<Metric>,
 
-    /// How documents are named in the qrels: the file name without extension, quarry's doc
-    /// id, or the path as indexed
-    #[arg(long, value_enum, default_value_t = IdArg::Stem)]
-    id: IdArg,
+    /// How the qrels name what they judge: stem (file name without extension), doc-id, path,
+    /// meta:FIELD (a metadata field such as meta:url), or passage (quarry passage ids; passages
+    /// are then ranked, not documents). Default: passage when every judged id is a passage id,
+    /// else stem
+    #[arg(long, value_name = "HOW", value_parser = parse_id)]
+    id: Option<DocName>,
 
     /// Also write the ranking as a TREC run file (`qid Q0 docid rank score quarry`)
     #[arg(long, value_name = "FILE")]
     run: Option<PathBuf>,
+
+    /// Pseudo-relevance feedback, as for search: auto, always or never
+    #[arg(long, value_enum, default_value_t = FeedbackArg::Auto, value_name = "WHEN")]
+    feedback: FeedbackArg,
 
     /// Print every topic's values, not only the means
     #[arg(long)]
@@ -40,18 +47,18 @@ pub struct Args {
     format: EvalFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum IdArg {
-    Stem,
-    DocId,
-    Path,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum EvalFormat {
     Text,
     Json,
     Csv,
+}
+
+fn parse_id(s: &str) -> Result<DocName, String> {
+    DocName::parse(s).ok_or_else(|| {
+        format!("unknown id kind '{s}' (stem, doc-id, path, passage or meta:FIELD)")
+    })
 }
 
 fn parse_metric(s: &str) -> Result<Metric, String> {
@@ -76,12 +83,15 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     let topics = eval::parse_topics(&read(&args.topics)?).map_err(|e| invalid(&args.topics, e))?;
     let qrels = eval::parse_qrels(&read(&args.qrels)?).map_err(|e| invalid(&args.qrels, e))?;
     let index = super::search::open_or_bootstrap(globals)?;
-    let names = match args.id {
-        IdArg::Stem => DocName::Stem,
-        IdArg::DocId => DocName::DocId,
-        IdArg::Path => DocName::Path,
-    };
-    let report = eval::evaluate(&index, &topics, &qrels, &args.metric, names)?;
+    let names = args.id.clone().unwrap_or_else(|| DocName::detect(&qrels));
+    let report = eval::evaluate(
+        &index,
+        &topics,
+        &qrels,
+        &args.metric,
+        &names,
+        args.feedback.into(),
+    )?;
     if let Some(path) = &args.run {
         let mut lines = String::new();
         for (qid, ranked) in &report.run {

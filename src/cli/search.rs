@@ -5,6 +5,7 @@
 use super::{with_stdout, Failure, FormatArg, Globals, Outcome};
 use quarry::aggregate::{AggregateRequest, Period};
 use quarry::date::PartialDate;
+use quarry::feedback::Feedback;
 use quarry::output::{self, Style};
 use quarry::schema::FacetField;
 use quarry::search::Filters;
@@ -135,6 +136,24 @@ fn parse_facet(s: &str) -> Result<FacetField, String> {
     })
 }
 
+/// When pseudo-relevance feedback is used (`--feedback`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FeedbackArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<FeedbackArg> for Feedback {
+    fn from(arg: FeedbackArg) -> Feedback {
+        match arg {
+            FeedbackArg::Auto => Feedback::Auto,
+            FeedbackArg::Always => Feedback::Always,
+            FeedbackArg::Never => Feedback::Never,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum GroupArg {
     /// One entry per document, with its best passages
@@ -157,6 +176,11 @@ pub struct Args {
     /// Require every word (as if each had a +)
     #[arg(long)]
     all: bool,
+
+    /// Add words from the best passages to the query and rank again (pseudo-relevance
+    /// feedback). auto: for plain queries of 3 or more words (stop words not counted)
+    #[arg(long, value_enum, default_value_t = FeedbackArg::Auto, value_name = "WHEN")]
+    feedback: FeedbackArg,
 
     /// Group hits by document: one entry per document with its best --per-doc passages
     #[arg(long, value_enum, value_name = "doc")]
@@ -209,7 +233,7 @@ impl OutputArgs {
             min_score: None,
             context: self.context,
             explain: self.explain,
-            feedback: quarry::feedback::Feedback::Auto,
+            feedback: Feedback::Auto,
         }
     }
 
@@ -282,9 +306,12 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         .request(args.query.join(" "), args.filters.filters());
     request.all_terms = args.all;
     request.min_score = args.min_score;
+    request.feedback = args.feedback.into();
     let format: quarry::output::OutputFormat = args.output.format.into();
 
     if args.count || !args.facet.is_empty() || args.timeline {
+        // Feedback only re-ranks; it changes no count.
+        request.feedback = Feedback::Never;
         let parsed = quarry::search::prepare(&index, &request)?;
         let aggregates = quarry::aggregate(
             &index,
