@@ -68,8 +68,10 @@ impl DocName {
         }
     }
 
-    fn of(&self, r: &Ranked, index: &QuarryIndex, cache: &mut HashMap<String, String>) -> Result<String> {
-        Ok(match self {
+    /// The name of a ranked entry, for every way but [`DocName::Meta`] (which needs the
+    /// index).
+    fn name_without_index(&self, r: &Ranked) -> Option<String> {
+        Some(match self {
             DocName::Stem => {
                 let file = r.path.rsplit('/').next().unwrap_or(&r.path);
                 match file.rsplit_once('.') {
@@ -80,18 +82,29 @@ impl DocName {
             DocName::DocId => r.doc_id.clone(),
             DocName::Path => r.path.clone(),
             DocName::Passage => r.passage_id.clone(),
-            DocName::Meta(field) => {
-                if let Some(name) = cache.get(&r.doc_id) {
-                    return Ok(name.clone());
-                }
-                let name = match index.document(&r.doc_id)? {
-                    Some(doc) => meta_value(&doc.info.meta, field),
-                    None => String::new(),
-                };
-                cache.insert(r.doc_id.clone(), name.clone());
-                name
-            }
+            DocName::Meta(_) => return None,
         })
+    }
+
+    /// The name of a ranked entry; metadata values are looked up once per document.
+    fn of(
+        &self,
+        r: &Ranked,
+        index: &QuarryIndex,
+        cache: &mut HashMap<String, String>,
+    ) -> Result<String> {
+        let DocName::Meta(field) = self else {
+            return Ok(self.name_without_index(r).unwrap_or_default());
+        };
+        if let Some(name) = cache.get(&r.doc_id) {
+            return Ok(name.clone());
+        }
+        let name = match index.document(&r.doc_id)? {
+            Some(doc) => meta_value(&doc.info.meta, field),
+            None => String::new(),
+        };
+        cache.insert(r.doc_id.clone(), name.clone());
+        Ok(name)
     }
 }
 
@@ -475,6 +488,42 @@ mod tests {
         assert_eq!(
             run_line("1", "d1", 1, 2.5, "quarry"),
             "1 Q0 d1 1 2.500000 quarry"
+        );
+    }
+
+    #[test]
+    fn documents_are_named_by_stem_metadata_or_passage_id() {
+        assert_eq!(
+            DocName::parse("meta:url"),
+            Some(DocName::Meta("url".into()))
+        );
+        assert_eq!(DocName::parse("doc-id"), Some(DocName::DocId));
+        assert_eq!(DocName::parse("meta:"), None);
+        assert_eq!(DocName::parse("title"), None);
+        let passages =
+            parse_qrels("1 0 0123456789abcdef-0 1\n2 0 fedcba9876543210-12 0\n").unwrap();
+        assert_eq!(DocName::detect(&passages), DocName::Passage);
+        let files = parse_qrels("1 0 0123456789abcdef-0 1\n1 0 184 1\n").unwrap();
+        assert_eq!(DocName::detect(&files), DocName::Stem);
+        let mut meta = crate::document::Metadata {
+            url: Some("https://example.org/a".into()),
+            authors: vec!["A. Writer".into(), "B. Writer".into()],
+            ..Default::default()
+        };
+        meta.extra.insert("record_id".into(), serde_json::json!(42));
+        assert_eq!(meta_value(&meta, "url"), "https://example.org/a");
+        assert_eq!(meta_value(&meta, "authors"), "A. Writer");
+        assert_eq!(meta_value(&meta, "record_id"), "42");
+        assert_eq!(meta_value(&meta, "publisher"), "");
+        let r = Ranked {
+            doc_id: "d".into(),
+            passage_id: "d-3".into(),
+            path: "docs/sub/184.txt".into(),
+            score: 1.0,
+        };
+        assert_eq!(
+            DocName::Stem.name_without_index(&r),
+            Some("184".to_string())
         );
     }
 }

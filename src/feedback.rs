@@ -33,8 +33,11 @@ pub const FEEDBACK_TERMS: usize = 20;
 /// The weight of the query as typed; the added words share the rest.
 pub const ORIGINAL_WEIGHT: f32 = 0.5;
 /// Feedback is used by default for plain-word queries of at least this many words (stop words
-/// not counted): short queries name what they want, long ones describe it.
-pub const MIN_QUERY_WORDS: usize = 3;
+/// not counted): short queries often name what they want ("rapid alert system"), and feedback
+/// drawn from a few documents can then favour one that merely shares their vocabulary; long
+/// ones describe it. Below this, proximity counts instead
+/// ([`crate::query::PROXIMITY_MAX_WORDS`]).
+pub const MIN_QUERY_WORDS: usize = 5;
 
 /// When pseudo-relevance feedback is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -398,9 +398,9 @@ impl<'a> Builder<'a> {
         // Stop words among plain words are left out of the fields whose language lists them,
         // unless the clause has no other word to search for.
         let skip_stops = self.default_occur == Occur::Should
-            && items
-                .iter()
-                .any(|(o, c)| o.is_none() && self.plain_word(c).is_some_and(|w| !self.stop_everywhere(w)));
+            && items.iter().any(|(o, c)| {
+                o.is_none() && self.plain_word(c).is_some_and(|w| !self.stop_everywhere(w))
+            });
         for (occur, child) in items {
             // A word typed n times in a plain query counts n times (the grammar keeps one).
             let repeats = match (occur, &child) {
@@ -630,7 +630,10 @@ impl<'a> Builder<'a> {
             // Also look for it as a name in the other script.
             let variants = latin_variants(word);
             if variants.is_empty() {
-                alternatives.push((Occur::Should, self.via_parser(literal(Some("translit"), word))?));
+                alternatives.push((
+                    Occur::Should,
+                    self.via_parser(literal(Some("translit"), word))?,
+                ));
             } else {
                 for v in variants {
                     alternatives.push((Occur::Should, self.via_parser(literal(None, &v))?));
@@ -923,7 +926,7 @@ pub const PROXIMITY_BOOST: f32 = 0.5;
 /// Short queries often name something ("rapid alert system"); long ones describe what is
 /// wanted in words that need not stand together, and rewarding their pairs measured worse
 /// (docs/ranking.md).
-pub const PROXIMITY_MAX_WORDS: usize = 4;
+pub const PROXIMITY_MAX_WORDS: usize = crate::feedback::MIN_QUERY_WORDS - 1;
 /// How far apart two consecutive query words may be to count as close.
 pub const PROXIMITY_SLOP: u32 = 2;
 
@@ -956,7 +959,9 @@ fn proximity(index: &QuarryIndex, input: &str) -> Option<Box<dyn Query>> {
             .iter()
             .copied()
             .filter(|w| {
-                let bare = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+                let bare = w
+                    .trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase();
                 !is_stop_word(field_def.lang, &bare)
             })
             .collect();
@@ -1086,7 +1091,6 @@ mod tests {
         assert!(!is_filter(&items[1].1));
     }
 }
-
 
 /// The stop words of a language (NLTK's lists), empty for a language without one. Queries
 /// leave them out of a language's field when other words remain; the index keeps every word,

@@ -233,13 +233,19 @@ pub fn prepare(index: &QuarryIndex, request: &SearchRequest) -> Result<ParsedQue
     // The first pass: the best passage of each of the first documents.
     let searcher = index.searcher();
     let documents = feedback::FEEDBACK_DOCUMENTS;
-    let (candidates, _) = ranked(index, &searcher, parsed.query.as_ref(), documents * 4, |c| {
-        let mut seen = std::collections::HashSet::new();
-        c.iter()
-            .filter(|x| seen.insert(x.doc_id.as_str()))
-            .nth(documents)
-            .map(|x| x.score)
-    })?;
+    let (candidates, _) = ranked(
+        index,
+        &searcher,
+        parsed.query.as_ref(),
+        documents * 4,
+        |c| {
+            let mut seen = std::collections::HashSet::new();
+            c.iter()
+                .filter(|x| seen.insert(x.doc_id.as_str()))
+                .nth(documents)
+                .map(|x| x.score)
+        },
+    )?;
     let mut seen = std::collections::HashSet::new();
     let seeds: Vec<feedback::Seed> = candidates
         .iter()
@@ -301,7 +307,7 @@ fn ranked(
             query,
             &(TopDocs::with_limit(fetch).order_by_score(), Count),
         )
-            .map_err(|e| Error::engine("search failed", e))?;
+        .map_err(|e| Error::engine("search failed", e))?;
         let exhausted = top.len() < fetch;
         let lowest = top.last().map(|(s, _)| *s);
         let mut candidates = candidates(searcher, top)?;
@@ -475,7 +481,9 @@ pub fn rank(
         index,
         &searcher,
         parsed.query.as_ref(),
-        depth.saturating_mul(if passages { 1 } else { 4 }).saturating_add(64),
+        depth
+            .saturating_mul(if passages { 1 } else { 4 })
+            .saturating_add(64),
         |c| {
             if passages {
                 return c.get(depth).map(|x| x.score);

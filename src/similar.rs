@@ -14,9 +14,7 @@ use crate::query::ParsedQuery;
 use crate::schema::REC_PASSAGE;
 use crate::search::{self, SearchRequest, SearchResults};
 use std::collections::HashSet;
-use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery,
-};
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TokenStream;
 use tantivy::Term;

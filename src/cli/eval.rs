@@ -47,7 +47,6 @@ pub struct Args {
     format: EvalFormat,
 }
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum EvalFormat {
     Text,
@@ -56,9 +55,8 @@ enum EvalFormat {
 }
 
 fn parse_id(s: &str) -> Result<DocName, String> {
-    DocName::parse(s).ok_or_else(|| {
-        format!("unknown id kind '{s}' (stem, doc-id, path, passage or meta:FIELD)")
-    })
+    DocName::parse(s)
+        .ok_or_else(|| format!("unknown id kind '{s}' (stem, doc-id, path, passage or meta:FIELD)"))
 }
 
 fn parse_metric(s: &str) -> Result<Metric, String> {

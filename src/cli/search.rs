@@ -178,7 +178,7 @@ pub struct Args {
     all: bool,
 
     /// Add words from the best passages to the query and rank again (pseudo-relevance
-    /// feedback). auto: for plain queries of 3 or more words (stop words not counted)
+    /// feedback). auto: for plain queries of 5 or more words (stop words not counted)
     #[arg(long, value_enum, default_value_t = FeedbackArg::Auto, value_name = "WHEN")]
     feedback: FeedbackArg,
 

@@ -5,6 +5,7 @@
 mod ci;
 mod cli;
 mod common;
+mod eval;
 mod formats;
 mod golden;
 mod languages;

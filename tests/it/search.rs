@@ -621,3 +621,71 @@ fn paging_neither_skips_nor_repeats_and_ties_break_by_path() {
         .stdout();
     assert_eq!(once, again);
 }
+
+#[test]
+fn stop_words_repeated_words_and_feedback_in_ranking() {
+    let ws = fixture();
+    let terms = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["--explain", "-n", "1"];
+        all.extend_from_slice(args);
+        search_json(&ws, &all)[0]["explain"]["terms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["term"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // A question's stop words do not score, but the phrase query still matches them, and a
+    // query of stop words alone still searches for them.
+    let asked = terms(&["--feedback", "never", "what is the rapid alert system?"]);
+    assert!(asked.iter().all(|t| t != "the" && t != "what"), "{asked:?}");
+    assert_eq!(
+        paths(&ws, &["what is the rapid alert system?"])[0],
+        "corpus/reports/delta.md"
+    );
+    assert!(!search_json(&ws, &["\"the rapid alert system\""]).is_empty());
+    assert!(terms(&["the"]).iter().any(|t| t == "the"));
+
+    // A word typed twice counts twice.
+    let score = |args: &[&str]| -> f64 {
+        let mut all = vec!["-n", "1", "--feedback", "never"];
+        all.extend_from_slice(args);
+        search_json(&ws, &all)[0]["score"].as_f64().unwrap()
+    };
+    let once = score(&["harmony"]);
+    let twice = score(&["harmony harmony"]);
+    assert!((twice - 2.0 * once).abs() < 1e-3 * once, "{once} {twice}");
+
+    // Feedback re-ranks a long query but never changes which passages match.
+    let long = "slogan harmony strength networks spread";
+    let all_hits = |feedback: &str| -> (Vec<String>, Vec<f64>) {
+        let hits = search_json(
+            &ws,
+            &["-n", "1000", "--per-doc", "0", "--feedback", feedback, long],
+        );
+        let mut ids: Vec<String> = hits
+            .iter()
+            .map(|h| h["passage_id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        (
+            ids,
+            hits.iter().map(|h| h["score"].as_f64().unwrap()).collect(),
+        )
+    };
+    let (with, with_scores) = all_hits("auto");
+    let (without, without_scores) = all_hits("never");
+    assert_eq!(with, without);
+    assert_ne!(with_scores, without_scores, "feedback did not apply");
+    let count = |feedback: &str| {
+        ws.run(&["search", "--count", "--feedback", feedback, long])
+            .expect(0)
+            .stdout()
+    };
+    assert_eq!(count("always"), count("never"));
+    // Short queries are left alone by default.
+    assert_eq!(
+        search_json(&ws, &["harmony strength"]),
+        search_json(&ws, &["--feedback", "never", "harmony strength"])
+    );
+}
