@@ -1027,9 +1027,33 @@ fn translate(err: QueryParserError, input: &str) -> Error {
     }
 }
 
+/// The stop words of a language (NLTK's lists), empty for a language without one. Queries
+/// leave them out of a language's field when other words remain; the index keeps every word,
+/// so phrases still match them.
+pub fn stop_words(lang: &str) -> &'static [&'static str] {
+    stop_words::lookup(lang).unwrap_or(&[])
+}
+
+/// Whether `word` (lower case) is a stop word of `lang`.
+pub fn is_stop_word(lang: &str, word: &str) -> bool {
+    stop_words(lang).contains(&word)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stop_words_are_per_language() {
+        assert!(is_stop_word("en", "the") && is_stop_word("en", "what"));
+        // "war" is a German stop word (was) but an English search word.
+        assert!(is_stop_word("de", "war") && !is_stop_word("en", "war"));
+        assert!(!is_stop_word("xx", "the"));
+        assert!(is_plain("what is the rapid alert system?"));
+        assert!(!is_plain("\"rapid alert\" system"));
+        assert!(!is_plain("publisher:x system"));
+        assert!(!is_plain("surveil* system"));
+    }
 
     #[test]
     fn balance_errors_name_the_column() {
@@ -1090,16 +1114,4 @@ mod tests {
         assert!(is_filter(&items[0].1));
         assert!(!is_filter(&items[1].1));
     }
-}
-
-/// The stop words of a language (NLTK's lists), empty for a language without one. Queries
-/// leave them out of a language's field when other words remain; the index keeps every word,
-/// so phrases still match them.
-pub fn stop_words(lang: &str) -> &'static [&'static str] {
-    stop_words::lookup(lang).unwrap_or(&[])
-}
-
-/// Whether `word` (lower case) is a stop word of `lang`.
-pub fn is_stop_word(lang: &str, word: &str) -> bool {
-    stop_words(lang).contains(&word)
 }

@@ -59,3 +59,40 @@ pub fn search<C: Collector>(
 pub fn scoring<'a>(stats: &'a PassageStatistics<'a>, searcher: &'a Searcher) -> EnableScoring<'a> {
     EnableScoring::enabled_from_statistics_provider(stats, searcher)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::schema::{Schema, STRING, TEXT};
+    use tantivy::{doc, Index};
+
+    #[test]
+    fn only_passages_count_as_documents() {
+        let mut builder = Schema::builder();
+        let rec = builder.add_text_field("rec", STRING);
+        let text = builder.add_text_field("text", TEXT);
+        let index = Index::create_in_ram(builder.build());
+        let mut writer: tantivy::IndexWriter =
+            index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer
+            .add_document(doc!(rec => REC_PASSAGE, text => "one two three four"))
+            .unwrap();
+        writer
+            .add_document(doc!(rec => REC_PASSAGE, text => "five six"))
+            .unwrap();
+        writer.add_document(doc!(rec => "doc")).unwrap();
+        writer.add_document(doc!(rec => "doc")).unwrap();
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let stats = PassageStatistics::new(&searcher, rec);
+        assert_eq!(stats.total_num_docs().unwrap(), 2);
+        assert_eq!(stats.total_num_tokens(text).unwrap(), 6);
+        // tantivy's own statistics count the document records too.
+        assert_eq!(
+            Bm25StatisticsProvider::total_num_docs(&searcher).unwrap(),
+            4
+        );
+        let term = Term::from_field_text(text, "five");
+        assert_eq!(stats.doc_freq(&term).unwrap(), 1);
+    }
+}

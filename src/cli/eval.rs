@@ -140,3 +140,65 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     })?;
     Ok(Outcome::Found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, clap::Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn parse(extra: &[&str]) -> Result<Args, clap::Error> {
+        use clap::Parser;
+        let mut argv = vec!["eval", "--topics", "t.tsv", "--qrels", "q.txt"];
+        argv.extend_from_slice(extra);
+        Wrapper::try_parse_from(argv).map(|w| w.args)
+    }
+
+    #[test]
+    fn flags_parse_and_bad_values_are_refused() {
+        let args = parse(&[]).unwrap();
+        assert_eq!(args.id, None);
+        assert_eq!(
+            args.metric,
+            [
+                Metric::Ndcg(10),
+                Metric::Map,
+                Metric::Recall(100),
+                Metric::Mrr
+            ]
+        );
+        assert_eq!(args.feedback, FeedbackArg::Auto);
+        let args = parse(&[
+            "--id",
+            "meta:url",
+            "--metric",
+            "p@5,ndcg@20",
+            "--feedback",
+            "never",
+            "--format",
+            "csv",
+            "--run",
+            "r.txt",
+            "--per-query",
+        ])
+        .unwrap();
+        assert_eq!(args.id, Some(DocName::Meta("url".into())));
+        assert_eq!(args.metric, [Metric::Precision(5), Metric::Ndcg(20)]);
+        assert_eq!(args.feedback, FeedbackArg::Never);
+        assert_eq!(args.format, EvalFormat::Csv);
+        assert!(args.per_query && args.run.is_some());
+        for bad in [
+            &["--metric", "ndcg@0"][..],
+            &["--id", "name"],
+            &["--feedback", "sometimes"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        use clap::Parser;
+        assert!(Wrapper::try_parse_from(["eval", "--topics", "t.tsv"]).is_err());
+    }
+}
