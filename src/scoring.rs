@@ -29,6 +29,14 @@ impl<'a> PassageStatistics<'a> {
     }
 }
 
+impl PassageStatistics<'_> {
+    /// The number of passage records (deleted ones included until a merge, as in every
+    /// tantivy statistic).
+    pub fn passages(&self) -> u64 {
+        self.passages
+    }
+}
+
 impl Bm25StatisticsProvider for PassageStatistics<'_> {
     fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
         Bm25StatisticsProvider::total_num_tokens(self.searcher, field)
