@@ -242,9 +242,15 @@ pub fn evaluate(
         } else {
             let mut request = SearchRequest::new(words);
             request.feedback = feedback;
+            // Several documents can share a name (records of one file, equal metadata): each
+            // name counts once, at its best rank; documents without a name are left out.
             let mut named = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for r in rank(index, &request, DEPTH, *names == DocName::Passage)? {
-                named.push((names.of(&r, index, &mut cache)?, r.score));
+                let name = names.of(&r, index, &mut cache)?;
+                if !name.is_empty() && seen.insert(name.clone()) {
+                    named.push((name, r.score));
+                }
             }
             named
         };
@@ -315,7 +321,8 @@ fn parse_trec_topics(text: &str) -> std::result::Result<Vec<(String, String)>, S
         let field = |tag: &str| -> Option<String> {
             let start = block.find(tag)? + tag.len();
             let rest = &block[start..];
-            let end = rest.find("\n<").unwrap_or(rest.len());
+            // A field ends at the next tag (`</num>`, `<title>`, ...).
+            let end = rest.find('<').unwrap_or(rest.len());
             let value = rest[..end].trim();
             (!value.is_empty()).then(|| value.split_whitespace().collect::<Vec<_>>().join(" "))
         };
@@ -347,9 +354,11 @@ pub fn parse_qrels(text: &str) -> std::result::Result<Qrels, String> {
         let grade: i64 = parts[3]
             .parse()
             .map_err(|_| format!("line {}: grade '{}' is not a number", i + 1, parts[3]))?;
+        let grade = u32::try_from(grade.max(0))
+            .map_err(|_| format!("line {}: grade '{}' is too large", i + 1, parts[3]))?;
         out.entry(parts[0].to_string())
             .or_default()
-            .insert(parts[2].to_string(), grade.max(0) as u32);
+            .insert(parts[2].to_string(), grade);
     }
     Ok(out)
 }
@@ -416,8 +425,13 @@ pub fn reciprocal_rank(ranked: &[String], judged: &HashMap<String, u32>) -> f64 
         .map_or(0.0, |i| 1.0 / (i + 1) as f64)
 }
 
-/// A TREC run file line: `qid Q0 docid rank score tag`.
+/// A TREC run file line: `qid Q0 docid rank score tag`. Whitespace inside an id (a title
+/// used as a name) becomes `_`, so the line keeps its six columns.
 pub fn run_line(qid: &str, docid: &str, rank: usize, score: f32, tag: &str) -> String {
+    let docid: String = docid
+        .chars()
+        .map(|c| if c.is_whitespace() { '_' } else { c })
+        .collect();
     format!("{qid} Q0 {docid} {rank} {score:.6} {tag}")
 }
 
@@ -485,6 +499,16 @@ mod tests {
         assert_eq!(q["1"]["d1"], 1);
         assert_eq!(q["2"]["d9"], 2);
         assert!(parse_qrels("1 0 d1").is_err());
+        assert!(parse_qrels("1 0 d1 99999999999").is_err());
+        assert_eq!(parse_qrels("1 0 d1 -1\n").unwrap()["1"]["d1"], 0);
+        assert_eq!(
+            parse_topics("<top><num> 9 </num><title>closed tags</title></top>").unwrap(),
+            [("9".to_string(), "closed tags".to_string())]
+        );
+        assert_eq!(
+            run_line("1", "A title", 2, 1.0, "quarry"),
+            "1 Q0 A_title 2 1.000000 quarry"
+        );
         assert_eq!(
             run_line("1", "d1", 1, 2.5, "quarry"),
             "1 Q0 d1 1 2.500000 quarry"

@@ -55,13 +55,14 @@ enum EvalFormat {
 }
 
 fn parse_id(s: &str) -> Result<DocName, String> {
-    DocName::parse(s)
-        .ok_or_else(|| format!("unknown id kind '{s}' (stem, doc-id, path, passage or meta:FIELD)"))
+    DocName::parse(s).ok_or_else(|| {
+        format!("unknown id kind '{s}' (use stem, doc-id, path, passage or meta:FIELD)")
+    })
 }
 
 fn parse_metric(s: &str) -> Result<Metric, String> {
     Metric::parse(s)
-        .ok_or_else(|| format!("unknown measure '{s}' (ndcg@K, map, recall@K, p@K, mrr)"))
+        .ok_or_else(|| format!("unknown measure '{s}' (use ndcg@K, map, recall@K, p@K or mrr)"))
 }
 
 fn invalid(path: &std::path::Path, e: String) -> Failure {
@@ -70,16 +71,38 @@ fn invalid(path: &std::path::Path, e: String) -> Failure {
             quarry::ErrorKind::InvalidInput,
             format!("invalid {}: {e}", path.display()),
         )
-        .with_hint("see quarry eval --help for the formats"),
+        .with_hint("see docs/ranking.md for the topic and qrels formats"),
     )
 }
 
 pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
-    let read = |p: &PathBuf| {
-        std::fs::read_to_string(p).map_err(|e| Failure::Quarry(quarry::Error::io("read", p, &e)))
+    let read = |p: &PathBuf, flag: &str| {
+        std::fs::read_to_string(p).map_err(|e| {
+            Failure::Quarry(
+                quarry::Error::io("read", p, &e).with_hint(format!("check the {flag} path")),
+            )
+        })
     };
-    let topics = eval::parse_topics(&read(&args.topics)?).map_err(|e| invalid(&args.topics, e))?;
-    let qrels = eval::parse_qrels(&read(&args.qrels)?).map_err(|e| invalid(&args.qrels, e))?;
+    let topics = eval::parse_topics(&read(&args.topics, "--topics")?)
+        .map_err(|e| invalid(&args.topics, e))?;
+    let qrels =
+        eval::parse_qrels(&read(&args.qrels, "--qrels")?).map_err(|e| invalid(&args.qrels, e))?;
+    let judged = topics
+        .iter()
+        .any(|(id, _)| qrels.get(id).is_some_and(|j| j.values().any(|&g| g > 0)));
+    if !judged {
+        return Err(Failure::Quarry(
+            quarry::Error::new(
+                quarry::ErrorKind::InvalidInput,
+                format!(
+                    "no topic of {} has a relevant document in {}",
+                    args.topics.display(),
+                    args.qrels.display()
+                ),
+            )
+            .with_hint("check that the topic ids of both files match"),
+        ));
+    }
     let index = super::search::open_or_bootstrap(globals)?;
     let names = args.id.clone().unwrap_or_else(|| DocName::detect(&qrels));
     let report = eval::evaluate(
@@ -90,6 +113,15 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         &names,
         args.feedback.into(),
     )?;
+    let matched = report
+        .per_topic
+        .iter()
+        .any(|t| t.values.values().any(|&v| v > 0.0));
+    if !matched && !globals.quiet {
+        eprintln!(
+            "quarry: no ranked document matched a judged id (check --id: stem, path, doc-id, meta:FIELD or passage)"
+        );
+    }
     if let Some(path) = &args.run {
         let mut lines = String::new();
         for (qid, ranked) in &report.run {

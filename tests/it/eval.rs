@@ -151,6 +151,38 @@ fn run_files_csv_and_other_ways_to_name_documents() {
         "{by_url}"
     );
 
+    // Documents that share a name count once, at their best rank: named by a field only d1
+    // and d3 have, d2 (no such field) is left out, so d3 ranks first for `yak`.
+    ws.write(
+        "corpus/d1.md",
+        "---\ntitle: First note\nurl: https://example.org/1\nsource_id: S1\n---\n\nA zebra crossed the plain near the river bank at dawn while birds sang.\n",
+    );
+    ws.write(
+        "corpus/d3.md",
+        "---\ntitle: Third note\nurl: https://example.org/3\nsource_id: S1\n---\n\nOne yak appeared among many cattle, horses, sheep, goats and donkeys on the high pasture during a long and cold autumn season with early snow.\n",
+    );
+    ws.run(&["index", "-q"]).expect(0);
+    ws.write("qrels-source.txt", "1 0 S1 1\n2 0 S1 1\n");
+    let shared = means(
+        &ws,
+        &[
+            "--topics",
+            "topics.tsv",
+            "--qrels",
+            "qrels-source.txt",
+            "--id",
+            "meta:source_id",
+        ],
+    );
+    assert!(
+        close(shared["means"]["map"].as_f64().unwrap(), 1.0),
+        "{shared}"
+    );
+    assert!(
+        close(shared["means"]["recall@100"].as_f64().unwrap(), 1.0),
+        "{shared}"
+    );
+
     // Qrels that name passages are recognised, and passages are ranked directly.
     let yak = search_json(&ws, &["yak"]);
     let d3 = yak.iter().find(|h| h["path"] == "corpus/d3.md").unwrap()["passage_id"]
@@ -193,6 +225,24 @@ fn bad_topics_qrels_and_options_are_clear_errors() {
         .stderr();
     assert!(
         err.starts_with("quarry: ") && err.contains("missing.tsv"),
+        "{err}"
+    );
+    // Topic ids that match no judged topic: an error, not means of zero.
+    ws.write("other-qrels.txt", "71 0 d1 1\n");
+    let err = ws
+        .run(&[
+            "eval",
+            "--topics",
+            "topics.tsv",
+            "--qrels",
+            "other-qrels.txt",
+        ])
+        .expect(2)
+        .stderr();
+    assert!(
+        err.starts_with(
+            "quarry: no topic of topics.tsv has a relevant document in other-qrels.txt ("
+        ),
         "{err}"
     );
     for bad in [["--metric", "bleu"], ["--id", "meta:"]] {

@@ -128,7 +128,7 @@ fn smart_records(text: &str) -> Vec<(String, std::collections::HashMap<char, Str
         if let Some(id) = line.strip_prefix(".I ") {
             out.push((id.trim().to_string(), Default::default()));
             section = None;
-        } else if line.len() == 2 && line.starts_with('.') {
+        } else if line.trim_end().len() == 2 && line.starts_with('.') {
             section = line.chars().nth(1);
         } else if let (Some(s), Some((_, fields))) = (section, out.last_mut()) {
             let field = fields.entry(s).or_default();
@@ -153,10 +153,15 @@ fn convert(ws: &Workspace, dir: &std::path::Path, files: [&str; 3], cranfield: b
         bytes.iter().map(|&b| b as char).collect::<String>()
     };
     for (id, f) in smart_records(&read(files[0])) {
-        let title = f.get(&'T').cloned().unwrap_or_default();
-        let body = f.get(&'W').cloned().unwrap_or_default();
+        let parts: Vec<String> = ['T', 'W']
+            .iter()
+            .filter_map(|k| f.get(k).filter(|v| !v.is_empty()).cloned())
+            .collect();
         let id: u32 = id.parse().unwrap();
-        ws.write(&format!("docs/{id}.txt"), &format!("{title}\n\n{body}\n"));
+        ws.write(
+            &format!("docs/{id}.txt"),
+            &format!("{}\n", parts.join("\n\n")),
+        );
     }
     let mut topics = String::new();
     for (pos, (id, f)) in smart_records(&read(files[1])).into_iter().enumerate() {
@@ -170,7 +175,9 @@ fn convert(ws: &Workspace, dir: &std::path::Path, files: [&str; 3], cranfield: b
             f.get(&'T').cloned().unwrap_or_default(),
             f.get(&'W').cloned().unwrap_or_default()
         );
-        topics.push_str(&format!("{qid}\t{}\n", text.trim()));
+        if !text.trim().is_empty() {
+            topics.push_str(&format!("{qid}\t{}\n", text.trim()));
+        }
     }
     ws.write("topics.tsv", &topics);
     let mut qrels = String::new();
