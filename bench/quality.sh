@@ -7,7 +7,7 @@
 # nDCG@10, MAP and recall@100. Peers come from PyPI into a private virtual environment (the
 # one bench/run.sh uses). Skips with a reason when ../shared is absent.
 #
-#   bash bench/quality.sh          # about two minutes here
+#   bash bench/quality.sh          # about 25 s here, once the Python packages are installed
 #
 # Settings: BENCH_WORK (default target/bench).
 set -euo pipefail
