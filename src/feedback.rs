@@ -168,7 +168,7 @@ pub(crate) fn expand(
         text_terms: parsed.text_terms,
         translit_terms: parsed.translit_terms,
         scoring_terms,
-        plain_words: parsed.plain_words,
+        content_words: parsed.content_words,
     })
 }
 

@@ -56,7 +56,7 @@ pub struct ParsedQuery {
     /// For a query of plain words only (no operators, fields, quotes, prefixes or fuzzy
     /// words), how many distinct words it has, stop words of any of the index's languages not
     /// counted; 0 otherwise.
-    pub plain_words: usize,
+    pub content_words: usize,
 }
 
 impl std::fmt::Debug for ParsedQuery {
@@ -156,12 +156,12 @@ pub fn parse_with(index: &QuarryIndex, input: &str, options: QueryOptions) -> Re
             translit_terms.insert(s.to_string());
         }
     });
-    let plain_words = if is_plain(input) {
+    let content_words = if is_plain(input) {
         builder.content_words()
     } else {
         0
     };
-    let near = if plain_words <= PROXIMITY_MAX_WORDS {
+    let near = if content_words <= PROXIMITY_MAX_WORDS {
         proximity(index, input)
     } else {
         None
@@ -189,7 +189,7 @@ pub fn parse_with(index: &QuarryIndex, input: &str, options: QueryOptions) -> Re
         text_terms,
         translit_terms,
         scoring_terms,
-        plain_words,
+        content_words,
     })
 }
 

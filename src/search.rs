@@ -224,7 +224,7 @@ pub fn prepare(index: &QuarryIndex, request: &SearchRequest) -> Result<ParsedQue
     let parsed = with_filters(index, parsed, &request.filters)?;
     let wanted = match request.feedback {
         Feedback::Never => false,
-        Feedback::Auto => parsed.plain_words >= feedback::MIN_QUERY_WORDS,
+        Feedback::Auto => parsed.content_words >= feedback::MIN_QUERY_WORDS,
         Feedback::Always => !parsed.scoring_terms.is_empty(),
     };
     if !wanted {
@@ -238,25 +238,16 @@ pub fn prepare(index: &QuarryIndex, request: &SearchRequest) -> Result<ParsedQue
         &searcher,
         parsed.query.as_ref(),
         documents * 4,
-        |c| {
-            let mut seen = std::collections::HashSet::new();
-            c.iter()
-                .filter(|x| seen.insert(x.doc_id.as_str()))
-                .nth(documents)
-                .map(|x| x.score)
-        },
+        |c| document_cut(c, documents),
     )?;
-    let mut seen = std::collections::HashSet::new();
-    let seeds: Vec<feedback::Seed> = candidates
-        .iter()
-        .filter(|c| seen.insert(c.doc_id.as_str()))
+    let seeds: Vec<feedback::Seed> = best_per_document(&candidates)
         .take(documents)
         .map(|c| feedback::Seed {
             addr: c.addr,
             score: c.score,
         })
         .collect();
-    let words = parsed.plain_words.max(1);
+    let words = parsed.content_words.max(1);
     feedback::expand(index, &searcher, parsed, &seeds, words)
 }
 
@@ -367,6 +358,20 @@ fn candidates(searcher: &tantivy::Searcher, top: Vec<(f32, DocAddress)>) -> Resu
         });
     }
     Ok(out)
+}
+
+/// Each document's first (best) candidate, in rank order.
+fn best_per_document(candidates: &[Candidate]) -> impl Iterator<Item = &Candidate> {
+    let mut seen = std::collections::HashSet::new();
+    candidates
+        .iter()
+        .filter(move |c| seen.insert(c.doc_id.as_str()))
+}
+
+/// The cut when ranking documents by their best passage: the best score of the document
+/// ranked just beyond the first `n`, once the candidates reach that far.
+fn document_cut(candidates: &[Candidate], n: usize) -> Option<f32> {
+    best_per_document(candidates).nth(n).map(|c| c.score)
 }
 
 /// Which candidates survive the cap of `per_doc` passages per document, in order.
@@ -488,11 +493,7 @@ pub fn rank(
             if passages {
                 return c.get(depth).map(|x| x.score);
             }
-            let mut seen = std::collections::HashSet::new();
-            c.iter()
-                .filter(|x| seen.insert(x.doc_id.as_str()))
-                .nth(depth)
-                .map(|x| x.score)
+            document_cut(c, depth)
         },
     )?;
     // Candidates are in rank order, so a document's first is its best passage. (Adding a share
@@ -526,14 +527,7 @@ pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<
             .saturating_mul(per_doc)
             .saturating_mul(4)
             .saturating_add(64),
-        |c| {
-            // The cut: the best score of the first document beyond the page.
-            let mut seen = std::collections::HashSet::new();
-            c.iter()
-                .filter(|x| seen.insert(x.doc_id.as_str()))
-                .nth(wanted)
-                .map(|x| x.score)
-        },
+        |c| document_cut(c, wanted),
     )?;
     let mut order: Vec<String> = Vec::new();
     let mut groups: HashMap<String, Vec<Candidate>> = HashMap::new();

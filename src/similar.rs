@@ -108,7 +108,7 @@ pub fn similar(
         text_terms,
         translit_terms: HashSet::new(),
         scoring_terms,
-        plain_words: 0,
+        content_words: 0,
     };
     let parsed = search::with_filters(index, parsed, &request.filters)?;
     let mut results = search::run(index, &parsed, request)?;
