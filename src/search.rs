@@ -230,7 +230,7 @@ pub fn prepare(index: &QuarryIndex, request: &SearchRequest) -> Result<ParsedQue
     if !wanted {
         return Ok(parsed);
     }
-    // The first pass: the best passage of each of the first documents.
+    // The first pass: the first documents, and each of their passages among the candidates.
     let searcher = index.searcher();
     let documents = feedback::FEEDBACK_DOCUMENTS;
     let (candidates, _) = ranked(
@@ -240,8 +240,13 @@ pub fn prepare(index: &QuarryIndex, request: &SearchRequest) -> Result<ParsedQue
         documents * 4,
         |c| document_cut(c, documents),
     )?;
-    let seeds: Vec<feedback::Seed> = best_per_document(&candidates)
+    let top: std::collections::HashSet<&str> = best_per_document(&candidates)
         .take(documents)
+        .map(|c| c.doc_id.as_str())
+        .collect();
+    let seeds: Vec<feedback::Seed> = candidates
+        .iter()
+        .filter(|c| top.contains(c.doc_id.as_str()))
         .map(|c| feedback::Seed {
             addr: c.addr,
             score: c.score,
