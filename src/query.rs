@@ -1056,7 +1056,7 @@ pub fn is_stop_word(lang: &str, word: &str) -> bool {
 
 /// A single Latin letter: mostly initials and abbreviations cut at their dots ("e.g.", "U.S.",
 /// "J. Smith"), which otherwise score as rare words. Counting them as stop words raised CISI
-/// nDCG@10 from 0.410 to 0.415 (docs/ranking.md); a query of letters alone still searches.
+/// nDCG@10 from 0.412 to 0.418 (docs/ranking.md); a query of letters alone still searches.
 fn is_single_letter(word: &str) -> bool {
     let mut chars = word.chars();
     matches!((chars.next(), chars.next()), (Some(c), None) if c.is_ascii_alphabetic())
