@@ -6,21 +6,33 @@ use crate::common::{search_json, Workspace};
 use serde_json::Value;
 
 /// Three notes: `zebra` only in d1; `yak` twice in the short d2 and once in the longer d3, so
-/// d2 ranks above d3 for `yak`.
+/// d2 ranks above d3 for `yak`. Each has a title and `url: https://example.org/N`.
+const NOTES: [(&str, &str); 3] = [
+    (
+        "First note",
+        "A zebra crossed the plain near the river bank at dawn while birds sang.",
+    ),
+    ("Second note", "The yak and another yak grazed."),
+    (
+        "Third note",
+        "One yak appeared among many cattle, horses, sheep, goats and donkeys on the high pasture during a long and cold autumn season with early snow.",
+    ),
+];
+
+/// Writes note `n` (1-3) as `corpus/dN.md`, with `extra` lines added to its front matter.
+fn write_note(ws: &Workspace, n: usize, extra: &str) {
+    let (title, body) = NOTES[n - 1];
+    ws.write(
+        &format!("corpus/d{n}.md"),
+        &format!("---\ntitle: {title}\nurl: https://example.org/{n}\n{extra}---\n\n{body}\n"),
+    );
+}
+
 fn collection() -> Workspace {
     let ws = Workspace::empty();
-    ws.write(
-        "corpus/d1.md",
-        "---\ntitle: First note\nurl: https://example.org/1\n---\n\nA zebra crossed the plain near the river bank at dawn while birds sang.\n",
-    );
-    ws.write(
-        "corpus/d2.md",
-        "---\ntitle: Second note\nurl: https://example.org/2\n---\n\nThe yak and another yak grazed.\n",
-    );
-    ws.write(
-        "corpus/d3.md",
-        "---\ntitle: Third note\nurl: https://example.org/3\n---\n\nOne yak appeared among many cattle, horses, sheep, goats and donkeys on the high pasture during a long and cold autumn season with early snow.\n",
-    );
+    for n in 1..=3 {
+        write_note(&ws, n, "");
+    }
     ws.write("topics.tsv", "1\tyak\n2\tzebra\n3\tunicorn\n");
     // Topic 1: d3 relevant, d2 judged not; topic 2: d1 relevant with grade 2; topic 3 has no
     // relevant document and is left out of the means.
@@ -33,13 +45,18 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-4
 }
 
-fn means(ws: &Workspace, extra: &[&str]) -> Value {
+/// `quarry eval` of `topics` against `qrels` (with `extra` options) as JSON.
+fn means(ws: &Workspace, topics: &str, qrels: &str, extra: &[&str]) -> Value {
     let mut args = vec![
         "eval",
         "--format",
         "json",
         "--metric",
         "ndcg@10,map,recall@100,mrr,p@2",
+        "--topics",
+        topics,
+        "--qrels",
+        qrels,
     ];
     args.extend_from_slice(extra);
     let run = ws.run(&args).expect(0);
@@ -49,7 +66,7 @@ fn means(ws: &Workspace, extra: &[&str]) -> Value {
 #[test]
 fn measures_match_hand_computed_values() {
     let ws = collection();
-    let report = means(&ws, &["--topics", "topics.tsv", "--qrels", "qrels.txt"]);
+    let report = means(&ws, "topics.tsv", "qrels.txt", &[]);
     let m = &report["means"];
     // Topic 1 ranks d2, d3: AP 1/2, RR 1/2, nDCG@10 1/log2(3), recall 1, P@2 1/2.
     // Topic 2 ranks d1 first: every measure 1 (P@2 1/2).
@@ -72,7 +89,7 @@ fn measures_match_hand_computed_values() {
         "topics.trec",
         "<top>\n<num> Number: 1\n<title> yak\n<desc> Description:\nNotes on yaks.\n</top>\n\n<top>\n<num> Number: 2\n<title> zebra\n</top>\n",
     );
-    let trec = means(&ws, &["--topics", "topics.trec", "--qrels", "qrels.txt"]);
+    let trec = means(&ws, "topics.trec", "qrels.txt", &[]);
     assert_eq!(trec["means"], report["means"]);
 }
 
@@ -135,17 +152,7 @@ fn run_files_csv_and_other_ways_to_name_documents() {
         "qrels-url.txt",
         "1 0 https://example.org/3 1\n2 0 https://example.org/1 1\n",
     );
-    let by_url = means(
-        &ws,
-        &[
-            "--topics",
-            "topics.tsv",
-            "--qrels",
-            "qrels-url.txt",
-            "--id",
-            "meta:url",
-        ],
-    );
+    let by_url = means(&ws, "topics.tsv", "qrels-url.txt", &["--id", "meta:url"]);
     assert!(
         close(by_url["means"]["map"].as_f64().unwrap(), 0.75),
         "{by_url}"
@@ -153,26 +160,15 @@ fn run_files_csv_and_other_ways_to_name_documents() {
 
     // Documents that share a name count once, at their best rank: named by a field only d1
     // and d3 have, d2 (no such field) is left out, so d3 ranks first for `yak`.
-    ws.write(
-        "corpus/d1.md",
-        "---\ntitle: First note\nurl: https://example.org/1\nsource_id: S1\n---\n\nA zebra crossed the plain near the river bank at dawn while birds sang.\n",
-    );
-    ws.write(
-        "corpus/d3.md",
-        "---\ntitle: Third note\nurl: https://example.org/3\nsource_id: S1\n---\n\nOne yak appeared among many cattle, horses, sheep, goats and donkeys on the high pasture during a long and cold autumn season with early snow.\n",
-    );
+    write_note(&ws, 1, "source_id: S1\n");
+    write_note(&ws, 3, "source_id: S1\n");
     ws.run(&["index", "-q"]).expect(0);
     ws.write("qrels-source.txt", "1 0 S1 1\n2 0 S1 1\n");
     let shared = means(
         &ws,
-        &[
-            "--topics",
-            "topics.tsv",
-            "--qrels",
-            "qrels-source.txt",
-            "--id",
-            "meta:source_id",
-        ],
+        "topics.tsv",
+        "qrels-source.txt",
+        &["--id", "meta:source_id"],
     );
     assert!(
         close(shared["means"]["map"].as_f64().unwrap(), 1.0),
@@ -190,10 +186,7 @@ fn run_files_csv_and_other_ways_to_name_documents() {
         .unwrap()
         .to_string();
     ws.write("qrels-passages.txt", &format!("1 0 {d3} 1\n"));
-    let passages = means(
-        &ws,
-        &["--topics", "topics.tsv", "--qrels", "qrels-passages.txt"],
-    );
+    let passages = means(&ws, "topics.tsv", "qrels-passages.txt", &[]);
     assert!(
         close(passages["means"]["map"].as_f64().unwrap(), 0.5),
         "{passages}"
@@ -204,60 +197,44 @@ fn run_files_csv_and_other_ways_to_name_documents() {
 #[test]
 fn bad_topics_qrels_and_options_are_clear_errors() {
     let ws = collection();
+    // Each case exits 2; its stderr is returned.
+    let fails = |topics: &str, qrels: &str, extra: &[&str]| -> String {
+        let mut args = vec!["eval", "--topics", topics, "--qrels", qrels];
+        args.extend_from_slice(extra);
+        ws.run(&args).expect(2).stderr()
+    };
     ws.write("bad-qrels.txt", "1 0 d3\n");
-    let run = ws
-        .run(&["eval", "--topics", "topics.tsv", "--qrels", "bad-qrels.txt"])
-        .expect(2);
-    let err = run.stderr();
+    let err = fails("topics.tsv", "bad-qrels.txt", &[]);
     assert!(
         err.starts_with("quarry: invalid bad-qrels.txt: line 1"),
         "{err}"
     );
     ws.write("bad-topics.tsv", "no tab on this line\n");
-    let err = ws
-        .run(&["eval", "--topics", "bad-topics.tsv", "--qrels", "qrels.txt"])
-        .expect(2)
-        .stderr();
+    let err = fails("bad-topics.tsv", "qrels.txt", &[]);
     assert!(err.contains("line 1: expected id<TAB>query"), "{err}");
-    let err = ws
-        .run(&["eval", "--topics", "missing.tsv", "--qrels", "qrels.txt"])
-        .expect(2)
-        .stderr();
+    let err = fails("missing.tsv", "qrels.txt", &[]);
     assert!(
         err.starts_with("quarry: ") && err.contains("missing.tsv"),
         "{err}"
     );
+    assert!(err.contains("(check the --topics path)"), "{err}");
     // Topic ids that match no judged topic: an error, not means of zero.
     ws.write("other-qrels.txt", "71 0 d1 1\n");
-    let err = ws
-        .run(&[
-            "eval",
-            "--topics",
-            "topics.tsv",
-            "--qrels",
-            "other-qrels.txt",
-        ])
-        .expect(2)
-        .stderr();
+    let err = fails("topics.tsv", "other-qrels.txt", &[]);
     assert!(
         err.starts_with(
             "quarry: no topic of topics.tsv has a relevant document in other-qrels.txt ("
         ),
         "{err}"
     );
-    for bad in [["--metric", "bleu"], ["--id", "meta:"]] {
-        let err = ws
-            .run(&[
-                "eval",
-                "--topics",
-                "topics.tsv",
-                "--qrels",
-                "qrels.txt",
-                bad[0],
-                bad[1],
-            ])
-            .expect(2)
-            .stderr();
-        assert!(err.contains(bad[1]), "{err}");
+    for (flag, value, hint) in [
+        ("--metric", "bleu", "use ndcg@K, map"),
+        ("--id", "meta:", "use stem, doc-id"),
+    ] {
+        let err = fails("topics.tsv", "qrels.txt", &[flag, value]);
+        assert!(
+            err.contains(&format!("'{value}'")) && err.contains(hint),
+            "{err}"
+        );
     }
 }
