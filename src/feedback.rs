@@ -42,9 +42,9 @@ pub const ORIGINAL_WEIGHT: f32 = 0.5;
 /// ([`crate::query::PROXIMITY_MAX_WORDS`]).
 pub const MIN_QUERY_WORDS: usize = 5;
 
-/// Terms found in more than this share of all passages are not added. Lower limits made the
-/// second pass faster on a synthetic corpus without stop words (0.3: 58 ms instead of 94 ms
-/// per five-word query on 1 GB) but cost Cranfield 0.003 nDCG@10 (docs/ranking.md).
+/// Terms found in more than this share of all passages are not added: they say little about
+/// any passage (a guard for languages without a stop-word list). Lower limits cost Cranfield
+/// 0.003 nDCG@10 (docs/ranking.md).
 pub const MAX_TERM_SHARE: f32 = 0.5;
 
 /// When pseudo-relevance feedback is used.
@@ -141,11 +141,10 @@ pub(crate) fn expand(
         return Ok(parsed);
     }
     let original = ORIGINAL_WEIGHT / query_words.max(1) as f32;
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(best.len() + 1);
-    clauses.push((
-        Occur::Must,
-        Box::new(BoostQuery::new(parsed.query, original)),
-    ));
+    // Each added term is its own optional clause around the query so far: tantivy then seeks
+    // the term's postings to each matching passage (skip lists), where one union of all the
+    // terms would scan their postings window by window, slow for frequent terms.
+    let mut query: Box<dyn Query> = Box::new(BoostQuery::new(parsed.query, original));
     let mut scoring_terms: Vec<(Term, f32)> = parsed
         .scoring_terms
         .into_iter()
@@ -154,20 +153,21 @@ pub(crate) fn expand(
     for ((field, term), w) in best {
         let weight = (1.0 - ORIGINAL_WEIGHT) * w / total;
         let term = Term::from_field_text(f.text[field], &term);
-        clauses.push((
-            Occur::Should,
-            Box::new(BoostQuery::new(
-                Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
-                weight,
-            )),
+        let added: Box<dyn Query> = Box::new(BoostQuery::new(
+            Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+            weight,
         ));
+        query = Box::new(BooleanQuery::new(vec![
+            (Occur::Must, query),
+            (Occur::Should, added),
+        ]));
         match scoring_terms.iter_mut().find(|(t, _)| *t == term) {
             Some((_, existing)) => *existing += weight,
             None => scoring_terms.push((term, weight)),
         }
     }
     Ok(ParsedQuery {
-        query: Box::new(BooleanQuery::new(clauses)),
+        query,
         text_terms: parsed.text_terms,
         translit_terms: parsed.translit_terms,
         scoring_terms,
