@@ -369,18 +369,15 @@ def main():
     table = "\n".join(lines)
     print(table)
     print("\n".join(notes))
-    cpu = ""
-    try:
-        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
-                   if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    mem = ""
-    try:
-        mem = next(l.split(":", 1)[1].strip() for l in open("/proc/meminfo")
-                   if l.startswith("MemTotal"))
-    except (OSError, StopIteration):
-        pass
+    def proc_value(path, key):
+        """The value of the first `key: value` line of a /proc file, or ""."""
+        try:
+            return next(l.split(":", 1)[1].strip() for l in open(path) if l.startswith(key))
+        except (OSError, StopIteration):
+            return ""
+
+    cpu = proc_value("/proc/cpuinfo", "model name")
+    mem = proc_value("/proc/meminfo", "MemTotal")
     versions = []
     for cmd in [[QUARRY, "--version"], ["rg", "--version"], ["recollq", "-v"],
                 [PY, "-c", "import importlib.metadata as m; print('tantivy-py', m.version('tantivy'))"]]:

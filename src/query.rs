@@ -309,6 +309,8 @@ struct Builder<'a> {
     input: &'a str,
     /// How often each word of a plain query was typed.
     repeats: std::collections::HashMap<&'a str, usize>,
+    /// The text fields (indexes into [`TEXT_FIELDS`]) of the languages the index holds.
+    active: Vec<usize>,
     parser: QueryParser,
     searcher: tantivy::Searcher,
     default_occur: Occur,
@@ -333,6 +335,7 @@ impl<'a> Builder<'a> {
             index,
             input,
             repeats,
+            active: index.active_text_fields(),
             parser,
             searcher: index.searcher(),
             default_occur: if options.all_terms {
@@ -507,7 +510,7 @@ impl<'a> Builder<'a> {
             }
             Some("text") => {
                 let mut alternatives = Vec::new();
-                for i in self.index.active_text_fields() {
+                for &i in &self.active {
                     let tf = &TEXT_FIELDS[i];
                     let mut l = lit.clone();
                     l.field_name = Some(tf.field.to_string());
@@ -595,31 +598,30 @@ impl<'a> Builder<'a> {
         words.len()
     }
 
+    /// Whether `word` is a stop word in the language of each text field the index uses, in
+    /// the order of `self.active`.
+    fn stop_in_each(&self, word: &str) -> impl Iterator<Item = bool> + '_ {
+        let word = word.to_lowercase();
+        self.active
+            .iter()
+            .map(move |&i| is_stop_word(TEXT_FIELDS[i].lang, &word))
+    }
+
     /// Whether `word` is a stop word in the language of any text field the index uses.
     fn stop_anywhere(&self, word: &str) -> bool {
-        let word = word.to_lowercase();
-        self.index
-            .active_text_fields()
-            .into_iter()
-            .any(|i| is_stop_word(TEXT_FIELDS[i].lang, &word))
+        self.stop_in_each(word).any(|stop| stop)
     }
 
     /// Whether `word` is a stop word in the language of every text field the index uses.
     fn stop_everywhere(&self, word: &str) -> bool {
-        let word = word.to_lowercase();
-        self.index
-            .active_text_fields()
-            .into_iter()
-            .all(|i| is_stop_word(TEXT_FIELDS[i].lang, &word))
+        self.stop_in_each(word).all(|stop| stop)
     }
 
     /// A plain word, looked up in passage text (each language's field), title, and as a name
-    /// in the other script. With `skip_stops`, a field is left out when the word is a stop
-    /// word of its language (title and names: of any language the index uses); `None` when
-    /// no field is left.
+    /// in the other script. With `skip_stops` (for a word that is a stop word of some language
+    /// the index uses), only the text fields of languages it is not a stop word of are kept;
+    /// `None` when no field is left.
     fn plain_word_query(&self, word: &str, skip_stops: bool) -> Result<Option<BoxQuery>> {
-        let lower = word.to_lowercase();
-        let stop_somewhere = skip_stops && self.stop_anywhere(word);
         let literal = |field: Option<&str>, phrase: &str| {
             UserInputLeaf::Literal(UserInputLiteral {
                 field_name: field.map(str::to_string),
@@ -630,9 +632,9 @@ impl<'a> Builder<'a> {
             })
         };
         let mut alternatives: Vec<(Occur, BoxQuery)> = Vec::new();
-        if stop_somewhere {
-            for i in self.index.active_text_fields() {
-                if !is_stop_word(TEXT_FIELDS[i].lang, &lower) {
+        if skip_stops {
+            for (&i, stop) in self.active.iter().zip(self.stop_in_each(word)) {
+                if !stop {
                     let q = self.via_parser(literal(Some(TEXT_FIELDS[i].field), word))?;
                     alternatives.push((Occur::Should, q));
                 }

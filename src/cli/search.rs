@@ -177,7 +177,7 @@ pub struct Args {
     #[arg(long)]
     all: bool,
 
-    /// Add words from the best passages to the query and rank again (pseudo-relevance
+    /// Add words from the top documents' passages to the query and rank again (pseudo-relevance
     /// feedback). auto: for plain queries of 5 or more words (stop words not counted)
     #[arg(long, value_enum, default_value_t = FeedbackArg::Auto, value_name = "WHEN")]
     feedback: FeedbackArg,
