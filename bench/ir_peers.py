@@ -6,8 +6,8 @@ exactly the same documents (one per file), plain-word queries and judgements as 
 - SQLite FTS5: default unicode61 tokenizer, bm25() ranking, words joined by OR;
 - bm25s: English stop words and the Snowball stemmer (PyStemmer), BM25 "lucene" k1 1.5 b 0.75.
 
-Prints one JSON object per peer: {"peer", "ndcg@10", "map", "recall@100"}, computed like
-`quarry eval` with binary relevance.
+Prints one JSON object per peer: {"peer", "ndcg@10", "map", "recall@100", "per_query_ndcg@10"}
+(the last maps each topic id to its nDCG@10), computed like `quarry eval` with binary relevance.
 
     python bench/ir_peers.py CONVERTED_DIR
 """
@@ -41,6 +41,7 @@ def load(root):
 
 def measure(name, topics, qrels, rank):
     sums = defaultdict(float)
+    per_query = {}
     for qid, words in topics:
         relevant = qrels[qid]
         ranked = rank(words) if words else []
@@ -51,11 +52,13 @@ def measure(name, topics, qrels, rank):
             if d in relevant:
                 found += 1
                 ap += found / (i + 1)
+        per_query[qid] = dcg / idcg
         sums["ndcg@10"] += dcg / idcg
         sums["map"] += ap / len(relevant)
         sums["recall@100"] += len(relevant & set(ranked[:100])) / len(relevant)
     out = {"peer": name}
     out.update({k: round(v / len(topics), 4) for k, v in sums.items()})
+    out["per_query_ndcg@10"] = per_query
     print(json.dumps(out), flush=True)
 
 

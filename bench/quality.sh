@@ -4,7 +4,8 @@
 # Converts each (bench/ir_convert.py: one text file per document, topics as TSV, binary
 # qrels), indexes it with quarry, runs `quarry eval`, runs the peers on exactly the same data
 # (bench/ir_peers.py: bare tantivy, SQLite FTS5, bm25s), and prints one Markdown table of
-# nDCG@10, MAP and recall@100. Peers come from PyPI into a private virtual environment (the
+# nDCG@10 (with its standard error over topics), MAP and recall@100, and a paired test of
+# quarry against the best peer (bench/ir_table.py). Peers come from PyPI into a private virtual environment (the
 # one bench/run.sh uses). Skips with a reason when ../shared is absent.
 #
 #   bash bench/quality.sh          # about 25 s here, once the Python packages are installed
@@ -25,27 +26,21 @@ fi
     tantivy==0.27.0 numpy==2.3.5 bm25s==0.2.14 PyStemmer==3.0.0
 cargo build --release --quiet --bin quarry
 q=target/release/quarry
-rows=()
+dirs=()
 for c in cranfield cisi; do
     dir="$work/ir/$c"
     rm -rf "$dir"
     python3 bench/ir_convert.py "$c" "$shared/$c" "$dir"
     "$q" --index "$dir/index" -q index "$dir/docs"
     for feedback in auto never; do
-        m=$("$q" --index "$dir/index" eval --feedback "$feedback" --format json \
-            --topics "$dir/topics.tsv" --qrels "$dir/qrels.txt")
-        name="quarry"
-        [ "$feedback" = never ] && name="quarry --feedback never"
-        rows+=("$(python3 -c 'import json,sys; m=json.load(sys.stdin)["means"]; print("| %s | %s | %.4f | %.4f | %.4f |" % (sys.argv[1], sys.argv[2], m["ndcg@10"], m["map"], m["recall@100"]))' "$c" "$name" <<< "$m")")
+        "$q" --index "$dir/index" eval --feedback "$feedback" --per-query --format json \
+            --topics "$dir/topics.tsv" --qrels "$dir/qrels.txt" > "$dir/quarry-$feedback.json"
     done
-    while read -r line; do
-        rows+=("$(python3 -c 'import json,sys; p=json.loads(sys.argv[2]); print("| %s | %s | %.4f | %.4f | %.4f |" % (sys.argv[1], p["peer"], p["ndcg@10"], p["map"], p["recall@100"]))' "$c" "$line")")
-    done < <("$work/venv/bin/python" bench/ir_peers.py "$dir")
+    "$work/venv/bin/python" bench/ir_peers.py "$dir" > "$dir/peers.jsonl"
+    dirs+=("$dir")
 done
 echo
-echo "| collection | system | nDCG@10 | MAP | recall@100 |"
-echo "|---|---|---|---|---|"
-printf '%s\n' "${rows[@]}"
+python3 bench/ir_table.py "${dirs[@]}"
 echo
 echo "Issue 9's targets: nDCG@10 >= 0.41 (Cranfield) and >= 0.42 (CISI); the issue measured the"
 echo "best peer (bm25s) at 0.389 and 0.396."
