@@ -162,7 +162,7 @@ pub fn parse_with(index: &QuarryIndex, input: &str, options: QueryOptions) -> Re
         0
     };
     let near = if content_words <= PROXIMITY_MAX_WORDS {
-        proximity(index, input)
+        proximity(index, &builder.active, input)
     } else {
         None
     };
@@ -589,10 +589,7 @@ impl<'a> Builder<'a> {
         let words: HashSet<String> = self
             .input
             .split_whitespace()
-            .map(|w| {
-                w.trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_lowercase()
-            })
+            .map(bare_word)
             .filter(|w| !w.is_empty() && !self.stop_anywhere(w))
             .collect();
         words.len()
@@ -957,30 +954,36 @@ fn is_plain(input: &str) -> bool {
     })
 }
 
+/// A typed word as stop-word lists hold it: punctuation around it dropped ("titles?"), lower
+/// case.
+fn bare_word(word: &str) -> String {
+    word.trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase()
+}
+
 /// For a query of plain words (no operators, fields or quotes), a query that rewards passages
 /// where consecutive query words stand close together, in order: "rapid alert system" ranks the
 /// passage that names the Rapid Alert System above one that has the three words apart.
-fn proximity(index: &QuarryIndex, input: &str) -> Option<Box<dyn Query>> {
+/// `active` lists the text fields of the languages the index holds.
+fn proximity(index: &QuarryIndex, active: &[usize], input: &str) -> Option<Box<dyn Query>> {
     if !is_plain(input) {
         return None;
     }
     let f = index.fields();
+    let words: Vec<(&str, String)> = input
+        .split_whitespace()
+        .map(|w| (w, bare_word(w)))
+        .collect();
     let mut pairs: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for i in index.active_text_fields() {
+    for &i in active {
         let (field_def, field) = (&TEXT_FIELDS[i], f.text[i]);
         let mut analyzer = crate::analysis::text_analyzer(field_def);
         // Pairs of the words that count: stop words of the field's language are left out
         // (unless nothing else is left).
-        let words: Vec<&str> = input.split_whitespace().collect();
         let content: Vec<&str> = words
             .iter()
-            .copied()
-            .filter(|w| {
-                let bare = w
-                    .trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_lowercase();
-                !is_stop_word(field_def.lang, &bare)
-            })
+            .filter(|(_, bare)| !is_stop_word(field_def.lang, bare))
+            .map(|(w, _)| *w)
             .collect();
         let text = if content.is_empty() {
             input.to_string()

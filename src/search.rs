@@ -252,7 +252,7 @@ pub fn prepare(index: &QuarryIndex, request: &SearchRequest) -> Result<ParsedQue
             score: c.score,
         })
         .collect();
-    let words = parsed.content_words.max(1);
+    let words = parsed.content_words;
     feedback::expand(index, &searcher, parsed, &seeds, words)
 }
 
@@ -503,15 +503,17 @@ pub fn rank(
     )?;
     // Candidates are in rank order, so a document's first is its best passage. (Adding a share
     // of its other passages' scores measured worse: docs/ranking.md.)
-    let mut seen = std::collections::HashSet::new();
-    Ok(candidates
+    let chosen: Vec<&Candidate> = if passages {
+        candidates.iter().take(depth).collect()
+    } else {
+        best_per_document(&candidates).take(depth).collect()
+    };
+    Ok(chosen
         .into_iter()
-        .filter(|c| passages || seen.insert(c.doc_id.clone()))
-        .take(depth)
         .map(|c| Ranked {
             passage_id: format!("{}-{}", c.doc_id, c.ordinal),
-            doc_id: c.doc_id,
-            path: c.path,
+            doc_id: c.doc_id.clone(),
+            path: c.path.clone(),
             score: c.score,
         })
         .collect())
