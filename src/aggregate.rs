@@ -106,55 +106,57 @@ pub fn aggregate(
     query: &dyn Query,
     request: &AggregateRequest,
 ) -> Result<Aggregates> {
-    let searcher = index.searcher();
-    let collector = StatsCollector {
-        facets: request.facets.clone(),
-        schema: index.tantivy().schema(),
-        fields: index.fields().facets.clone(),
-        timeline: request.timeline,
-    };
-    let tally = searcher
-        .search(query, &collector)
-        .map_err(|e| Error::engine("counting failed", e))?;
-    let total = tally.all.counts();
-    let facets = request
-        .facets
-        .iter()
-        .zip(tally.facets)
-        .map(|(facet, (values, missing))| {
-            let mut values: Vec<FacetValue> = values
-                .into_iter()
-                .map(|(value, t)| {
-                    let c = t.counts();
-                    FacetValue {
-                        value,
-                        passages: c.passages,
-                        documents: c.documents,
-                    }
-                })
-                .collect();
-            values.sort_by(|a, b| {
-                b.documents
-                    .cmp(&a.documents)
-                    .then_with(|| b.passages.cmp(&a.passages))
-                    .then_with(|| a.value.cmp(&b.value))
-            });
-            Facet {
-                field: facet.name().to_string(),
-                values,
-                missing: missing.counts(),
-            }
+    index.guard(|| {
+        let searcher = index.searcher();
+        let collector = StatsCollector {
+            facets: request.facets.clone(),
+            schema: index.tantivy().schema(),
+            fields: index.fields().facets.clone(),
+            timeline: request.timeline,
+        };
+        let tally = searcher
+            .search(query, &collector)
+            .map_err(|e| Error::engine("counting failed", e))?;
+        let total = tally.all.counts();
+        let facets = request
+            .facets
+            .iter()
+            .zip(tally.facets)
+            .map(|(facet, (values, missing))| {
+                let mut values: Vec<FacetValue> = values
+                    .into_iter()
+                    .map(|(value, t)| {
+                        let c = t.counts();
+                        FacetValue {
+                            value,
+                            passages: c.passages,
+                            documents: c.documents,
+                        }
+                    })
+                    .collect();
+                values.sort_by(|a, b| {
+                    b.documents
+                        .cmp(&a.documents)
+                        .then_with(|| b.passages.cmp(&a.passages))
+                        .then_with(|| a.value.cmp(&b.value))
+                });
+                Facet {
+                    field: facet.name().to_string(),
+                    values,
+                    missing: missing.counts(),
+                }
+            })
+            .collect();
+        let timeline = request.timeline.map(|by| Timeline {
+            by,
+            buckets: fill_periods(by, &tally.periods),
+            undated: tally.undated.counts(),
+        });
+        Ok(Aggregates {
+            total,
+            facets,
+            timeline,
         })
-        .collect();
-    let timeline = request.timeline.map(|by| Timeline {
-        by,
-        buckets: fill_periods(by, &tally.periods),
-        undated: tally.undated.counts(),
-    });
-    Ok(Aggregates {
-        total,
-        facets,
-        timeline,
     })
 }
 

@@ -170,50 +170,52 @@ fn normalise(s: &str) -> String {
 
 /// Runs a suite against an index.
 pub fn run(index: &QuarryIndex, suite: &Suite) -> Result<SuiteOutcome> {
-    let mut queries = Vec::with_capacity(suite.query.len());
-    for q in &suite.query {
-        let mut request = SearchRequest::new(q.query.clone());
-        request.limit = DEPTH;
-        request.per_doc = Some(PHRASE_DEPTH);
-        request.snippet_chars = 80;
-        let docs = search_documents(index, &request)?.documents;
-        let expected = q.expect.list();
-        let ranks: Vec<Option<usize>> = expected
-            .iter()
-            .map(|e| docs.iter().position(|d| matches(d, e)).map(|i| i + 1))
-            .collect();
-        let k = q.k.unwrap_or(suite.k);
-        let phrase_passage = q.phrase.as_ref().and_then(|phrase| {
-            let phrase = normalise(phrase);
-            let first = expected.first()?;
-            let doc = docs.iter().find(|d| matches(d, first))?;
-            doc.passages
+    index.guard(|| {
+        let mut queries = Vec::with_capacity(suite.query.len());
+        for q in &suite.query {
+            let mut request = SearchRequest::new(q.query.clone());
+            request.limit = DEPTH;
+            request.per_doc = Some(PHRASE_DEPTH);
+            request.snippet_chars = 80;
+            let docs = search_documents(index, &request)?.documents;
+            let expected = q.expect.list();
+            let ranks: Vec<Option<usize>> = expected
                 .iter()
-                .position(|h| normalise(&h.passage.text).contains(&phrase))
-                .map(|i| i + 1)
-        });
-        let ranks_ok = ranks.iter().all(|r| r.is_some_and(|r| r <= k));
-        let phrase_ok =
-            q.phrase.is_none() || phrase_passage.is_some_and(|p| p <= suite.phrase_passages);
-        queries.push(QueryOutcome {
-            query: q.query.clone(),
-            expected,
-            ranks,
-            k,
-            phrase: q.phrase.clone(),
-            phrase_passage,
-            passed: ranks_ok && phrase_ok,
-        });
-    }
-    let passed = queries.iter().filter(|q| q.passed).count();
-    let total = queries.len();
-    let ok = total > 0 && passed as f64 >= suite.pass_ratio * total as f64 - 1e-9;
-    Ok(SuiteOutcome {
-        queries,
-        passed,
-        total,
-        pass_ratio: suite.pass_ratio,
-        ok,
+                .map(|e| docs.iter().position(|d| matches(d, e)).map(|i| i + 1))
+                .collect();
+            let k = q.k.unwrap_or(suite.k);
+            let phrase_passage = q.phrase.as_ref().and_then(|phrase| {
+                let phrase = normalise(phrase);
+                let first = expected.first()?;
+                let doc = docs.iter().find(|d| matches(d, first))?;
+                doc.passages
+                    .iter()
+                    .position(|h| normalise(&h.passage.text).contains(&phrase))
+                    .map(|i| i + 1)
+            });
+            let ranks_ok = ranks.iter().all(|r| r.is_some_and(|r| r <= k));
+            let phrase_ok =
+                q.phrase.is_none() || phrase_passage.is_some_and(|p| p <= suite.phrase_passages);
+            queries.push(QueryOutcome {
+                query: q.query.clone(),
+                expected,
+                ranks,
+                k,
+                phrase: q.phrase.clone(),
+                phrase_passage,
+                passed: ranks_ok && phrase_ok,
+            });
+        }
+        let passed = queries.iter().filter(|q| q.passed).count();
+        let total = queries.len();
+        let ok = total > 0 && passed as f64 >= suite.pass_ratio * total as f64 - 1e-9;
+        Ok(SuiteOutcome {
+            queries,
+            passed,
+            total,
+            pass_ratio: suite.pass_ratio,
+            ok,
+        })
     })
 }
 

@@ -19,6 +19,8 @@ pub enum ErrorKind {
     NoIndex,
     /// The index exists but was written by an incompatible version of quarry.
     IncompatibleIndex,
+    /// The index is damaged: a file fails its checksum, is missing or cannot be read.
+    DamagedIndex,
     /// Another process holds the index's write lock.
     IndexLocked,
     /// The user's query could not be parsed.

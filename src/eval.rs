@@ -230,62 +230,64 @@ pub fn evaluate(
     names: &DocName,
     feedback: Feedback,
 ) -> Result<Report> {
-    let mut cache = HashMap::new();
-    let mut per_topic = Vec::new();
-    let mut run = Vec::new();
-    let empty = HashMap::new();
-    for (id, query) in topics {
-        let judged = qrels.get(id).unwrap_or(&empty);
-        let words = plain_words(query);
-        let ranked: Vec<(String, f32)> = if words.is_empty() {
-            Vec::new()
-        } else {
-            let mut request = SearchRequest::new(words);
-            request.feedback = feedback;
-            // Several documents can share a name (records of one file, equal metadata): each
-            // name counts once, at its best rank; documents without a name are left out.
-            let mut named = Vec::new();
-            let mut seen = std::collections::HashSet::new();
-            for r in rank(index, &request, DEPTH, *names == DocName::Passage)? {
-                let name = names.of(&r, index, &mut cache)?;
-                if !name.is_empty() && seen.insert(name.clone()) {
-                    named.push((name, r.score));
-                }
-            }
-            named
-        };
-        let docs: Vec<String> = ranked.iter().map(|(d, _)| d.clone()).collect();
-        run.push((id.clone(), ranked));
-        if !judged.values().any(|&g| g > 0) {
-            continue;
-        }
-        let values = metrics
-            .iter()
-            .map(|m| (m.name(), m.value(&docs, judged)))
-            .collect();
-        per_topic.push(TopicResult {
-            id: id.clone(),
-            values,
-        });
-    }
-    let mut means = BTreeMap::new();
-    for m in metrics {
-        let name = m.name();
-        let sum: f64 = per_topic.iter().filter_map(|t| t.values.get(&name)).sum();
-        means.insert(
-            name,
-            if per_topic.is_empty() {
-                0.0
+    index.guard(|| {
+        let mut cache = HashMap::new();
+        let mut per_topic = Vec::new();
+        let mut run = Vec::new();
+        let empty = HashMap::new();
+        for (id, query) in topics {
+            let judged = qrels.get(id).unwrap_or(&empty);
+            let words = plain_words(query);
+            let ranked: Vec<(String, f32)> = if words.is_empty() {
+                Vec::new()
             } else {
-                sum / per_topic.len() as f64
-            },
-        );
-    }
-    Ok(Report {
-        means,
-        topics: per_topic.len(),
-        per_topic,
-        run,
+                let mut request = SearchRequest::new(words);
+                request.feedback = feedback;
+                // Several documents can share a name (records of one file, equal metadata): each
+                // name counts once, at its best rank; documents without a name are left out.
+                let mut named = Vec::new();
+                let mut seen = std::collections::HashSet::new();
+                for r in rank(index, &request, DEPTH, *names == DocName::Passage)? {
+                    let name = names.of(&r, index, &mut cache)?;
+                    if !name.is_empty() && seen.insert(name.clone()) {
+                        named.push((name, r.score));
+                    }
+                }
+                named
+            };
+            let docs: Vec<String> = ranked.iter().map(|(d, _)| d.clone()).collect();
+            run.push((id.clone(), ranked));
+            if !judged.values().any(|&g| g > 0) {
+                continue;
+            }
+            let values = metrics
+                .iter()
+                .map(|m| (m.name(), m.value(&docs, judged)))
+                .collect();
+            per_topic.push(TopicResult {
+                id: id.clone(),
+                values,
+            });
+        }
+        let mut means = BTreeMap::new();
+        for m in metrics {
+            let name = m.name();
+            let sum: f64 = per_topic.iter().filter_map(|t| t.values.get(&name)).sum();
+            means.insert(
+                name,
+                if per_topic.is_empty() {
+                    0.0
+                } else {
+                    sum / per_topic.len() as f64
+                },
+            );
+        }
+        Ok(Report {
+            means,
+            topics: per_topic.len(),
+            per_topic,
+            run,
+        })
     })
 }
 

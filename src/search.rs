@@ -208,8 +208,10 @@ pub struct DocumentResults {
 
 /// Runs a search for ranked passages.
 pub fn search(index: &QuarryIndex, request: &SearchRequest) -> Result<SearchResults> {
-    let parsed = prepare(index, request)?;
-    run(index, &parsed, request)
+    index.guard(|| {
+        let parsed = prepare(index, request)?;
+        run(index, &parsed, request)
+    })
 }
 
 /// The query of `request` with its filters, ready to run.
@@ -485,113 +487,117 @@ pub fn rank(
     depth: usize,
     passages: bool,
 ) -> Result<Vec<Ranked>> {
-    let parsed = prepare(index, request)?;
-    let searcher = index.searcher();
-    let (candidates, _) = ranked(
-        index,
-        &searcher,
-        parsed.query.as_ref(),
-        depth
-            .saturating_mul(if passages { 1 } else { 4 })
-            .saturating_add(64),
-        |c| {
-            if passages {
-                return c.get(depth).map(|x| x.score);
-            }
-            document_cut(c, depth)
-        },
-    )?;
-    // Candidates are in rank order, so a document's first is its best passage. (Adding a share
-    // of its other passages' scores measured worse: docs/ranking.md.)
-    let chosen: Vec<&Candidate> = if passages {
-        candidates.iter().take(depth).collect()
-    } else {
-        best_per_document(&candidates).take(depth).collect()
-    };
-    Ok(chosen
-        .into_iter()
-        .map(|c| Ranked {
-            passage_id: format!("{}-{}", c.doc_id, c.ordinal),
-            doc_id: c.doc_id.clone(),
-            path: c.path.clone(),
-            score: c.score,
-        })
-        .collect())
+    index.guard(|| {
+        let parsed = prepare(index, request)?;
+        let searcher = index.searcher();
+        let (candidates, _) = ranked(
+            index,
+            &searcher,
+            parsed.query.as_ref(),
+            depth
+                .saturating_mul(if passages { 1 } else { 4 })
+                .saturating_add(64),
+            |c| {
+                if passages {
+                    return c.get(depth).map(|x| x.score);
+                }
+                document_cut(c, depth)
+            },
+        )?;
+        // Candidates are in rank order, so a document's first is its best passage. (Adding a share
+        // of its other passages' scores measured worse: docs/ranking.md.)
+        let chosen: Vec<&Candidate> = if passages {
+            candidates.iter().take(depth).collect()
+        } else {
+            best_per_document(&candidates).take(depth).collect()
+        };
+        Ok(chosen
+            .into_iter()
+            .map(|c| Ranked {
+                passage_id: format!("{}-{}", c.doc_id, c.ordinal),
+                doc_id: c.doc_id.clone(),
+                path: c.path.clone(),
+                score: c.score,
+            })
+            .collect())
+    })
 }
 
 /// Runs a search grouped by document: each document ranked by its best passage, with up to
 /// `per_doc` (default 3) of its best passages.
 pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<DocumentResults> {
-    let parsed = prepare(index, request)?;
-    let searcher = index.searcher();
-    let per_doc = request.per_doc.unwrap_or(3).max(1);
-    let wanted = request.offset.saturating_add(request.limit);
-    let (candidates, total) = ranked(
-        index,
-        &searcher,
-        parsed.query.as_ref(),
-        wanted
-            .saturating_mul(per_doc)
-            .saturating_mul(4)
-            .saturating_add(64),
-        |c| document_cut(c, wanted),
-    )?;
-    let mut order: Vec<String> = Vec::new();
-    let mut groups: HashMap<String, Vec<Candidate>> = HashMap::new();
-    for c in candidates {
-        if request.min_score.is_some_and(|m| c.score < m) {
-            continue;
+    index.guard(|| {
+        let parsed = prepare(index, request)?;
+        let searcher = index.searcher();
+        let per_doc = request.per_doc.unwrap_or(3).max(1);
+        let wanted = request.offset.saturating_add(request.limit);
+        let (candidates, total) = ranked(
+            index,
+            &searcher,
+            parsed.query.as_ref(),
+            wanted
+                .saturating_mul(per_doc)
+                .saturating_mul(4)
+                .saturating_add(64),
+            |c| document_cut(c, wanted),
+        )?;
+        let mut order: Vec<String> = Vec::new();
+        let mut groups: HashMap<String, Vec<Candidate>> = HashMap::new();
+        for c in candidates {
+            if request.min_score.is_some_and(|m| c.score < m) {
+                continue;
+            }
+            let group = groups.entry(c.doc_id.clone()).or_default();
+            if group.is_empty() {
+                order.push(c.doc_id.clone());
+            }
+            group.push(c);
         }
-        let group = groups.entry(c.doc_id.clone()).or_default();
-        if group.is_empty() {
-            order.push(c.doc_id.clone());
+        let mut documents = Vec::new();
+        for (i, doc_id) in order
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit)
+            .enumerate()
+        {
+            let Some(group) = groups.remove(&doc_id) else {
+                continue;
+            };
+            let matches = count_in_document(&searcher, index, parsed.query.as_ref(), &doc_id)?;
+            let mut passages = Vec::new();
+            for (j, c) in group.iter().take(per_doc).enumerate() {
+                passages.push(make_hit(index, &searcher, &parsed, request, j + 1, c)?);
+            }
+            let Some(best) = passages.first() else {
+                continue;
+            };
+            let p = &best.passage;
+            documents.push(DocumentHit {
+                rank: request.offset + i + 1,
+                score: best.score,
+                doc_id: doc_id.clone(),
+                path: p.path.clone(),
+                format: p.format.clone(),
+                row: p.row,
+                title: p.title.clone(),
+                publisher: p.publisher.clone(),
+                authors: p.authors.clone(),
+                date: p.date.clone(),
+                url: p.url.clone(),
+                kind: p.kind.clone(),
+                lang: p.lang.clone(),
+                cite: crate::cite::document(p),
+                matches,
+                passages,
+            });
         }
-        group.push(c);
-    }
-    let mut documents = Vec::new();
-    for (i, doc_id) in order
-        .into_iter()
-        .skip(request.offset)
-        .take(request.limit)
-        .enumerate()
-    {
-        let Some(group) = groups.remove(&doc_id) else {
-            continue;
-        };
-        let matches = count_in_document(&searcher, index, parsed.query.as_ref(), &doc_id)?;
-        let mut passages = Vec::new();
-        for (j, c) in group.iter().take(per_doc).enumerate() {
-            passages.push(make_hit(index, &searcher, &parsed, request, j + 1, c)?);
-        }
-        let Some(best) = passages.first() else {
-            continue;
-        };
-        let p = &best.passage;
-        documents.push(DocumentHit {
-            rank: request.offset + i + 1,
-            score: best.score,
-            doc_id: doc_id.clone(),
-            path: p.path.clone(),
-            format: p.format.clone(),
-            row: p.row,
-            title: p.title.clone(),
-            publisher: p.publisher.clone(),
-            authors: p.authors.clone(),
-            date: p.date.clone(),
-            url: p.url.clone(),
-            kind: p.kind.clone(),
-            lang: p.lang.clone(),
-            cite: crate::cite::document(p),
-            matches,
-            passages,
-        });
-    }
-    Ok(DocumentResults {
-        query: request.query.clone(),
-        documents,
-        total,
-        offset: request.offset,
-        fingerprint: index.fingerprint().map(str::to_string),
+        Ok(DocumentResults {
+            query: request.query.clone(),
+            documents,
+            total,
+            offset: request.offset,
+            fingerprint: index.fingerprint().map(str::to_string),
+        })
     })
 }
 

@@ -30,90 +30,92 @@ pub fn similar(
     passage_id: &str,
     request: &SearchRequest,
 ) -> Result<SearchResults> {
-    let not_found = || {
-        Error::new(
-            ErrorKind::InvalidInput,
-            format!("no passage with id '{passage_id}'"),
-        )
-        .with_hint("take a passage id from search results (the 'id' line, or passage_id in JSON)")
-    };
-    let source = index.passage(passage_id)?.ok_or_else(not_found)?;
-    let addr = index.passage_address(passage_id)?.ok_or_else(not_found)?;
-    let f = index.fields();
-    let field = f.text[crate::analysis::text_field_for(source.lang.as_deref())];
-    let searcher = index.searcher();
-    let weighted = distinctive_terms(index, &searcher, field, &source.text)?;
-    let best = weighted.first().map_or(1.0, |(_, w)| *w);
-    let clauses: Vec<(Occur, Box<dyn Query>)> = weighted
-        .iter()
-        .map(|(term, w)| {
-            let q: Box<dyn Query> = Box::new(TermQuery::new(
-                Term::from_field_text(field, term),
-                IndexRecordOption::WithFreqs,
-            ));
-            (
-                Occur::Should,
-                Box::new(BoostQuery::new(q, w / best)) as Box<dyn Query>,
+    index.guard(|| {
+        let not_found = || {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("no passage with id '{passage_id}'"),
             )
-        })
-        .collect();
-    let like: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
-    // The passage's score against its own terms sets the scale.
-    let stats = crate::scoring::PassageStatistics::new(&searcher, f.rec);
-    let self_score = like
-        .weight(crate::scoring::scoring(&stats, &searcher))
-        .and_then(|w| w.explain(searcher.segment_reader(addr.segment_ord), addr.doc_id))
-        .map(|e| e.value())
-        .unwrap_or(0.0);
-    if weighted.is_empty() || self_score <= 0.0 {
-        return Ok(SearchResults {
-            query: passage_id.to_string(),
-            hits: Vec::new(),
-            total: 0,
-            offset: request.offset,
-            fingerprint: index.fingerprint().map(str::to_string),
-        });
-    }
-    let scaled: Box<dyn Query> = Box::new(BoostQuery::new(like, 1.0 / self_score));
-    let terms: HashSet<String> = weighted.iter().map(|(t, _)| t.clone()).collect();
-    let scoring_terms = weighted
-        .iter()
-        .map(|(t, w)| (Term::from_field_text(field, t), w / best / self_score))
-        .collect();
-    let text_index = f.text.iter().position(|&t| t == field).unwrap_or(0);
-    let mut text_terms = vec![HashSet::new(); f.text.len()];
-    text_terms[text_index] = terms;
-    let query = BooleanQuery::new(vec![
-        (Occur::Must, scaled),
-        (
-            Occur::MustNot,
-            Box::new(TermQuery::new(
-                Term::from_field_text(f.doc_id, &source.doc_id),
-                IndexRecordOption::Basic,
-            )),
-        ),
-        (
-            Occur::Must,
-            Box::new(ConstScoreQuery::new(
+            .with_hint("take a passage id from search results (the 'id' line, or passage_id in JSON)")
+        };
+        let source = index.passage(passage_id)?.ok_or_else(not_found)?;
+        let addr = index.passage_address(passage_id)?.ok_or_else(not_found)?;
+        let f = index.fields();
+        let field = f.text[crate::analysis::text_field_for(source.lang.as_deref())];
+        let searcher = index.searcher();
+        let weighted = distinctive_terms(index, &searcher, field, &source.text)?;
+        let best = weighted.first().map_or(1.0, |(_, w)| *w);
+        let clauses: Vec<(Occur, Box<dyn Query>)> = weighted
+            .iter()
+            .map(|(term, w)| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(field, term),
+                    IndexRecordOption::WithFreqs,
+                ));
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(q, w / best)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        let like: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+        // The passage's score against its own terms sets the scale.
+        let stats = crate::scoring::PassageStatistics::new(&searcher, f.rec);
+        let self_score = like
+            .weight(crate::scoring::scoring(&stats, &searcher))
+            .and_then(|w| w.explain(searcher.segment_reader(addr.segment_ord), addr.doc_id))
+            .map(|e| e.value())
+            .unwrap_or(0.0);
+        if weighted.is_empty() || self_score <= 0.0 {
+            return Ok(SearchResults {
+                query: passage_id.to_string(),
+                hits: Vec::new(),
+                total: 0,
+                offset: request.offset,
+                fingerprint: index.fingerprint().map(str::to_string),
+            });
+        }
+        let scaled: Box<dyn Query> = Box::new(BoostQuery::new(like, 1.0 / self_score));
+        let terms: HashSet<String> = weighted.iter().map(|(t, _)| t.clone()).collect();
+        let scoring_terms = weighted
+            .iter()
+            .map(|(t, w)| (Term::from_field_text(field, t), w / best / self_score))
+            .collect();
+        let text_index = f.text.iter().position(|&t| t == field).unwrap_or(0);
+        let mut text_terms = vec![HashSet::new(); f.text.len()];
+        text_terms[text_index] = terms;
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, scaled),
+            (
+                Occur::MustNot,
                 Box::new(TermQuery::new(
-                    Term::from_field_text(f.rec, REC_PASSAGE),
+                    Term::from_field_text(f.doc_id, &source.doc_id),
                     IndexRecordOption::Basic,
                 )),
-                0.0,
-            )),
-        ),
-    ]);
-    let parsed = ParsedQuery {
-        query: Box::new(query),
-        text_terms,
-        translit_terms: HashSet::new(),
-        scoring_terms,
-        content_words: 0,
-    };
-    let parsed = search::with_filters(index, parsed, &request.filters)?;
-    let mut results = search::run(index, &parsed, request)?;
-    results.query = passage_id.to_string();
-    Ok(results)
+            ),
+            (
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.rec, REC_PASSAGE),
+                        IndexRecordOption::Basic,
+                    )),
+                    0.0,
+                )),
+            ),
+        ]);
+        let parsed = ParsedQuery {
+            query: Box::new(query),
+            text_terms,
+            translit_terms: HashSet::new(),
+            scoring_terms,
+            content_words: 0,
+        };
+        let parsed = search::with_filters(index, parsed, &request.filters)?;
+        let mut results = search::run(index, &parsed, request)?;
+        results.query = passage_id.to_string();
+        Ok(results)
+    })
 }
 
 /// The passage's most distinctive terms with their weights (term frequency × idf), best first.

@@ -115,6 +115,11 @@ impl Reporter for StderrReporter {
         );
     }
 
+    fn notice(&self, message: &str) {
+        self.clear_progress();
+        eprintln!("quarry: {}", quarry::output::sanitize(message));
+    }
+
     fn progress(&self, done: usize, total: usize) {
         if !self.progress {
             return;

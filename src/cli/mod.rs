@@ -83,8 +83,43 @@ struct WorkerArgs {
     max_bytes: u64,
     #[arg(long)]
     display: String,
+    /// The parent's time limit: the worker ends itself a moment after it, wherever the parent
+    /// went.
+    #[arg(long)]
+    timeout_ms: Option<u64>,
     path: PathBuf,
 }
+
+/// For tests only: a worker sleeps this many milliseconds before extracting, standing in for a
+/// slow file.
+const WORKER_TEST_DELAY: &str = "QUARRY_TEST_WORKER_DELAY_MS";
+
+/// The worker subcommand: a watchdog that ends the process after its time limit, then one
+/// extraction.
+fn run_worker(w: &WorkerArgs) -> Result<Outcome, Failure> {
+    if let Some(ms) = w.timeout_ms {
+        let limit = std::time::Duration::from_millis(ms.saturating_add(1000));
+        std::thread::spawn(move || {
+            std::thread::sleep(limit);
+            eprintln!("quarry: extraction worker stopped at its time limit");
+            std::process::exit(3);
+        });
+    }
+    if let Some(ms) = std::env::var(WORKER_TEST_DELAY)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+    with_stdout(|out| {
+        quarry::extract::worker::serve(&w.extractor, &w.path, &w.display, w.max_bytes, out)
+    })
+    .map(|()| Outcome::Found)
+    .map_err(Failure::Output)
+}
+
+/// The message of the last panic, recorded by the hook [`main`] installs instead of printing it.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
 
 /// When to use colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -212,7 +247,21 @@ pub fn with_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let globals = Globals::resolve(&cli);
-    let result = match cli.command {
+    // Panics are caught (the library turns those a damaged index causes into errors); the
+    // default hook would print Rust's panic text first. Record it instead, and print one line
+    // if it reaches the top. QUARRY_BACKTRACE=1 keeps the default for debugging.
+    if std::env::var_os("QUARRY_BACKTRACE").is_none() {
+        std::panic::set_hook(Box::new(|info| {
+            let text = match info.location() {
+                Some(at) => format!("{} at {}:{}", panic_text(info.payload()), at.file(), at.line()),
+                None => panic_text(info.payload()),
+            };
+            if let Ok(mut last) = LAST_PANIC.lock() {
+                *last = Some(text);
+            }
+        }));
+    }
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match cli.command {
         Command::Index(args) => index::run(args, &globals),
         Command::Search(args) => search::run(args, &globals),
         Command::Show(args) => show::run(args, &globals),
@@ -221,11 +270,22 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args, &globals),
         Command::Check(args) => check::run(args, &globals),
         Command::Eval(args) => eval::run(args, &globals),
-        Command::ExtractWorker(w) => with_stdout(|out| {
-            quarry::extract::worker::serve(&w.extractor, &w.path, &w.display, w.max_bytes, out)
-        })
-        .map(|()| Outcome::Found)
-        .map_err(Failure::Output),
+        Command::ExtractWorker(w) => run_worker(&w),
+    }));
+    let result = match result {
+        Ok(result) => result,
+        Err(_) => {
+            let text = LAST_PANIC
+                .lock()
+                .ok()
+                .and_then(|mut l| l.take())
+                .unwrap_or_else(|| "unknown cause".to_string());
+            eprintln!(
+                "quarry: internal error: {} (please report it; QUARRY_BACKTRACE=1 shows more)",
+                text.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+            return ExitCode::from(2);
+        }
     };
     match result {
         Ok(Outcome::Found) => ExitCode::SUCCESS,
@@ -243,6 +303,10 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    quarry::index::damage::panic_message(payload)
 }
 
 #[cfg(test)]

@@ -29,12 +29,21 @@ enum VerifyFormat {
 }
 
 pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
-    let index = QuarryIndex::open(&globals.index_dir)?;
-    let v = quarry::index::verify::verify(
-        &index,
-        &args.paths,
-        args.max_file_size.map(|mb| mb.saturating_mul(1_000_000)),
-    )?;
+    let v = match QuarryIndex::open(&globals.index_dir) {
+        Ok(index) => quarry::index::verify::verify(
+            &index,
+            &args.paths,
+            args.max_file_size.map(|mb| mb.saturating_mul(1_000_000)),
+        )?,
+        // A damaged index is an answer, not an error: it does not match.
+        Err(e) if e.kind() == quarry::ErrorKind::DamagedIndex => {
+            quarry::index::verify::Verification {
+                problems: vec![e.to_string()],
+                ..Default::default()
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
     with_stdout(|out| match args.format {
         VerifyFormat::Json => quarry::output::write_json(out, &v),
         VerifyFormat::Text => {

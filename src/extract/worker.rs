@@ -7,6 +7,11 @@
 //! gives the child an address-space limit (RLIMIT_AS, on Unix), kills it at the deadline, and
 //! turns a crash, a kill or an unreadable reply into a [`Failure`] for that one file. The reply
 //! is the JSON of a [`Reply`] on the child's stdout.
+//!
+//! A worker never outlives its purpose: on Linux it is killed when the thread that started it
+//! ends (`PR_SET_PDEATHSIG`, so `kill -9` of `quarry index` takes its workers with it), it gets
+//! a CPU-time limit a little above the time limit (RLIMIT_CPU), and it is told the time limit
+//! (`--timeout-ms`) so that it can end itself at the deadline wherever its parent went.
 
 use super::{by_name, extract_file, Extracted, Failure, FailureKind};
 use serde::{Deserialize, Serialize};
@@ -87,6 +92,8 @@ pub fn extract_isolated(
         .arg(max_bytes.to_string())
         .arg("--display")
         .arg(display)
+        .arg("--timeout-ms")
+        .arg(iso.timeout.as_millis().to_string())
         .arg(path)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -96,7 +103,12 @@ pub fn extract_isolated(
     {
         use std::os::unix::process::CommandExt;
         let limit = iso.memory_bytes;
-        // SAFETY: setrlimit is async-signal-safe; the closure allocates nothing.
+        // CPU seconds: the wall-clock limit plus a margin (the parent's kill comes first).
+        let cpu = iso.timeout.as_secs().saturating_add(5);
+        #[cfg(target_os = "linux")]
+        let parent = std::process::id();
+        // SAFETY: setrlimit, prctl and getppid are async-signal-safe; the closure allocates
+        // nothing.
         unsafe {
             cmd.pre_exec(move || {
                 let rl = libc::rlimit {
@@ -105,6 +117,23 @@ pub fn extract_isolated(
                 };
                 if libc::setrlimit(libc::RLIMIT_AS, &rl) != 0 {
                     return Err(io::Error::last_os_error());
+                }
+                let cpu_rl = libc::rlimit {
+                    rlim_cur: cpu as libc::rlim_t,
+                    rlim_max: cpu.saturating_add(5) as libc::rlim_t,
+                };
+                if libc::setrlimit(libc::RLIMIT_CPU, &cpu_rl) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                #[cfg(target_os = "linux")]
+                {
+                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    // The parent may have died before the request took effect.
+                    if libc::getppid() as u32 != parent {
+                        return Err(io::Error::from(io::ErrorKind::BrokenPipe));
+                    }
                 }
                 Ok(())
             });

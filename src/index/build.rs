@@ -14,15 +14,20 @@
 //! Safety of the user's data: one writer at a time ([`super::lock`]: a second `quarry index`
 //! fails at once with the holder's pid); every change lands in a single tantivy commit, so an
 //! interrupted build leaves the previous commit searchable and the next build redoes what was
-//! lost. An index of another schema version is rebuilt in a sibling directory and swapped in
-//! only once complete. A directory that holds anything but a quarry index is never written.
-//! A file that cannot be read or extracted is reported through the [`Reporter`] and skipped.
+//! lost. An older, damaged or unreadable index of ours is rebuilt in a subdirectory and swapped
+//! in only once complete ([`super::files::swap_in`]), saying so through [`Reporter::notice`]; an
+//! index of a newer quarry is refused. A directory that holds anything but a quarry index is
+//! never written, and in our own only files quarry wrote are ever replaced or removed. A file
+//! that cannot be read or extracted is reported through the [`Reporter`] and skipped; a folder
+//! or file that cannot be read keeps what the index holds from it. When the writer fails (a full
+//! disk), the build stops at once with that cause and removes what it had written.
 
 use super::ingest::{self, Context, Ingested};
 use super::lock::WriteLock;
 use super::manifest::{self, Change, Entry, FileStats, Manifest, Planned};
+use super::directory::IndexDirectory;
 use super::walk::{display_path, walk, Source};
-use super::{dir_state, DirState, IndexMeta, FORMAT_MARKER, META_FILE};
+use super::{damage, dir_state, files, DirState, IndexMeta, FORMAT_MARKER, META_FILE};
 use crate::date::rfc3339_utc;
 use crate::error::{Error, ErrorKind, Result};
 use crate::extract::worker::Isolation;
@@ -31,7 +36,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 use tantivy::{Index, IndexWriter, Term};
 
@@ -78,6 +83,8 @@ pub trait Reporter: Sync {
     fn warning(&self, path: &str, message: &str);
     /// `done` of `total` files have been processed.
     fn progress(&self, _done: usize, _total: usize) {}
+    /// Something about the build as a whole that people should know (a rebuild and why).
+    fn notice(&self, _message: &str) {}
 }
 
 /// A [`Reporter`] that ignores everything.
@@ -154,15 +161,26 @@ pub struct BuildSummary {
 /// Builds or updates the index in `dir` from `options.paths`.
 pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildSummary> {
     let started = Instant::now();
-    // Never create anything (not even the lock file) in a directory that is not ours.
-    if let DirState::Foreign = dir_state(dir) {
-        return Err(foreign(dir));
+    let state = dir_state(dir);
+    // Never create anything (not even the lock file) in a directory that is not ours, and never
+    // replace an index this quarry cannot read because it is newer.
+    match &state {
+        DirState::Foreign(why) => return Err(foreign(dir, why.as_deref())),
+        DirState::Quarry(meta) if meta.schema_version > SCHEMA_VERSION => {
+            return Err(super::newer_index(dir, meta))
+        }
+        _ => {}
     }
     let _lock = WriteLock::acquire(dir)?;
+    if matches!(state, DirState::Quarry(_) | DirState::BrokenMeta(_)) {
+        // Leftovers of a build that was killed or ran out of space.
+        files::remove_rebuild_dir(&dir.join(files::REBUILD_DIR))?;
+        files::remove_orphans(dir);
+    }
     let walked = walk(&options.paths, dir)?;
     let source_names: Vec<String> = options.paths.iter().map(|p| display_path(p)).collect();
 
-    let target = prepare_target(dir)?;
+    let target = prepare_target(dir, state, reporter)?;
     let previous = match (&target, options.rebuild) {
         // A manifest that cannot be read means starting over, not failing.
         (Target::Reuse(_), false) => super::QuarryIndex::open(dir)
@@ -174,11 +192,14 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
     let planned = manifest::plan(&walked.sources, previous.as_ref(), &config_of);
     let walked_paths: std::collections::HashSet<&str> =
         walked.sources.iter().map(|s| s.display.as_str()).collect();
-    let removed: Vec<&Entry> = previous
+    // Files gone from the walk: removed, unless they sit in a folder that could not be read
+    // (then they are kept as they were).
+    let (kept, removed): (Vec<&Entry>, Vec<&Entry>) = previous
         .iter()
         .flat_map(|m| m.files.iter())
         .filter(|e| !walked_paths.contains(e.path.as_str()))
-        .collect();
+        .partition(|e| walked.in_unreadable_dir(&e.path));
+    let problems = report_unreadable(&walked, &planned, &kept, reporter);
     let count = |c: Change| planned.iter().filter(|p| p.change == c).count() as u64;
     let (added, changed, unchanged) = (
         count(Change::Added),
@@ -190,18 +211,18 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
         if added == 0 && changed == 0 && removed.is_empty() {
             let mut summary = summary_of(prev, &planned, &walked.unsupported, started);
             summary.up_to_date = true;
+            add_problems(&mut summary, problems);
             return Ok(summary);
         }
     }
 
-    let build_dir = target.build_dir();
-    let (schema, fields) = schema::build();
-    std::fs::create_dir_all(build_dir)
-        .map_err(|e| Error::io("create the index directory", build_dir, &e))?;
+    let build_dir = target.build_dir().to_path_buf();
+    std::fs::create_dir_all(&build_dir)
+        .map_err(|e| Error::io("create the index directory", &build_dir, &e))?;
     // quarry.json first: a directory holding it is recognised as ours even if this build is
     // interrupted before its first commit.
     write_meta(
-        build_dir,
+        &build_dir,
         &IndexMeta {
             format: FORMAT_MARKER.to_string(),
             schema_version: SCHEMA_VERSION,
@@ -210,11 +231,77 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
             sources: source_names,
         },
     )?;
-    let index = match &target {
-        Target::Reuse(_) => Index::open_in_dir(build_dir),
-        Target::Fresh(_) | Target::Swap { .. } => Index::create_in_dir(build_dir, schema),
+    let work = Work {
+        dir,
+        build_dir: &build_dir,
+        target: &target,
+        options,
+        reporter,
+        planned: &planned,
+        removed: &removed,
+        kept: &kept,
+        incremental: previous.is_some(),
+        counts: (added, changed, unchanged),
+        unsupported: &walked.unsupported,
+        started,
+    };
+    let mut manifest_written = None;
+    let mut summary = match write_index(&work, &mut manifest_written) {
+        Ok(summary) => summary,
+        Err(e) => {
+            // Nothing of this run may stay behind: not its segments, not its manifest, not
+            // its rebuild directory. The previous commit is untouched.
+            match &target {
+                Target::Swap { temp } => {
+                    let _ = files::remove_rebuild_dir(temp);
+                }
+                Target::Fresh(d) | Target::Reuse(d) => {
+                    files::remove_orphans(d);
+                    if let Some(name) = manifest_written {
+                        let _ = std::fs::remove_file(d.join(name));
+                    }
+                }
+            }
+            return Err(e);
+        }
+    };
+    target.finish(dir)?;
+    add_problems(&mut summary, problems);
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// What [`write_index`] works from.
+struct Work<'a> {
+    dir: &'a Path,
+    build_dir: &'a Path,
+    target: &'a Target,
+    options: &'a BuildOptions,
+    reporter: &'a dyn Reporter,
+    planned: &'a [Planned<'a>],
+    removed: &'a [&'a Entry],
+    kept: &'a [&'a Entry],
+    incremental: bool,
+    counts: (u64, u64, u64),
+    unsupported: &'a BTreeMap<String, u64>,
+    started: Instant,
+}
+
+/// Ingests, commits and merges; `manifest_written` receives the name of the new manifest once
+/// it is on disk (so a failure can remove it).
+fn write_index(w: &Work<'_>, manifest_written: &mut Option<String>) -> Result<BuildSummary> {
+    let (dir, build_dir, options) = (w.dir, w.build_dir, w.options);
+    let (schema, fields) = schema::build();
+    let directory = IndexDirectory::writable(build_dir).map_err(|e| open_error(dir, &e))?;
+    let index = match w.target {
+        Target::Reuse(_) => Index::open(directory),
+        Target::Fresh(_) | Target::Swap { .. } => Index::create(
+            directory,
+            schema,
+            tantivy::IndexSettings::default(),
+        ),
     }
-    .map_err(|e| Error::engine(&format!("cannot open the index at {}", dir.display()), e))?;
+    .map_err(|e| open_error(dir, &e))?;
     schema::register_analyzers(index.tokenizers());
 
     let threads = options.threads.max(1);
@@ -232,20 +319,21 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
                 ),
             )
             .with_hint("wait for it to finish, then run this again"),
-            other => Error::engine("cannot start the index writer", other),
+            other => write_error(dir, "start the index writer", &other),
         })?;
-    if previous.is_none() {
+    if !w.incremental {
         writer
             .delete_all_documents()
-            .map_err(|e| Error::engine("cannot clear the previous index", e))?;
+            .map_err(|e| write_error(dir, "clear the previous index", &e))?;
     } else {
         // Everything of a changed or removed file goes: its passages and its document record
         // (or all its rows).
-        let gone = planned
+        let gone = w
+            .planned
             .iter()
             .filter(|p| p.change == Change::Changed)
             .map(|p| p.source.display.as_str())
-            .chain(removed.iter().map(|e| e.path.as_str()));
+            .chain(w.removed.iter().map(|e| e.path.as_str()));
         for path in gone {
             writer.delete_term(Term::from_field_text(fields.path_raw, path));
         }
@@ -256,7 +344,9 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
         .build()
         .map_err(|e| Error::engine("cannot start worker threads", e))?;
     let done = AtomicUsize::new(0);
-    let todo: Vec<&Planned> = planned
+    let writer_failed = AtomicBool::new(false);
+    let todo: Vec<&Planned> = w
+        .planned
         .iter()
         .filter(|p| p.change != Change::Unchanged)
         .collect();
@@ -265,63 +355,91 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
         todo.par_iter()
             .map(|planned| {
                 let source = planned.source;
+                if writer_failed.load(Ordering::Relaxed) {
+                    // The build is stopping; this file is neither indexed nor reported.
+                    return Err(crate::Failure::new(
+                        crate::FailureKind::Crashed,
+                        "not indexed: the build stopped",
+                    ));
+                }
                 let ctx = Context {
                     fields: &fields,
                     writer: &writer,
                     max_file_bytes: max_file_bytes(source, options.max_file_bytes),
                     isolation: options.isolation.as_ref(),
+                    writer_failed: &writer_failed,
                 };
                 let outcome = ingest::ingest(source, &ctx);
-                match &outcome {
-                    Ok(ingested) => {
-                        for w in &ingested.warnings {
-                            reporter.warning(&source.display, w);
+                if !writer_failed.load(Ordering::Relaxed) {
+                    match &outcome {
+                        Ok(ingested) => {
+                            for warning in &ingested.warnings {
+                                w.reporter.warning(&source.display, warning);
+                            }
                         }
+                        Err(failure) => w.reporter.skipped(&source.display, &failure.message),
                     }
-                    Err(failure) => reporter.skipped(&source.display, &failure.message),
                 }
-                reporter.progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                w.reporter
+                    .progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
                 outcome
             })
             .collect()
     });
+    if writer_failed.load(Ordering::Relaxed) {
+        // The writer's threads have stopped on an error; preparing the commit returns it.
+        let cause = match writer.prepare_commit() {
+            Err(e) => e,
+            Ok(prepared) => {
+                let _ = prepared.abort();
+                tantivy::TantivyError::SystemError("the index writer stopped".into())
+            }
+        };
+        return Err(write_error(dir, "write the index at", &cause));
+    }
     let mut fresh: std::collections::HashMap<&str, Entry> = std::collections::HashMap::new();
     for (planned, outcome) in todo.iter().zip(outcomes) {
         fresh.insert(planned.source.display.as_str(), entry_of(planned, outcome));
     }
-    let files: Vec<Entry> = planned
+    let files: Vec<Entry> = w
+        .planned
         .iter()
         .filter_map(|p| match p.change {
             Change::Unchanged => p.entry.clone(),
             _ => fresh.remove(p.source.display.as_str()),
         })
+        .chain(w.kept.iter().map(|e| (*e).clone()))
         .collect();
     let new_manifest = Manifest::new(files);
-    let mut summary = summary_of(&new_manifest, &planned, &walked.unsupported, started);
-    summary.removed = removed.len() as u64;
+    let mut summary = summary_of(&new_manifest, w.planned, w.unsupported, w.started);
+    summary.removed = w.removed.len() as u64;
+    summary.unchanged += w.kept.len() as u64;
+    let (added, changed, unchanged) = w.counts;
 
     let mut info = new_manifest.build_info();
     info.built_at = rfc3339_utc(unix_now());
     info.build_seconds = (summary.seconds * 1000.0).round() / 1000.0;
     info.fingerprint = Some(summary.fingerprint.clone()); // computed by summary_of
-    info.manifest = Some(new_manifest.write(build_dir)?);
+    let name = new_manifest.write(build_dir)?;
+    *manifest_written = Some(name.clone());
+    info.manifest = Some(name.clone());
     info.added = added;
     info.changed = changed;
     info.removed = summary.removed;
-    info.unchanged = unchanged;
+    info.unchanged = unchanged + w.kept.len() as u64;
     let payload = serde_json::to_string(&info)
         .map_err(|e| Error::engine("cannot serialise the build summary", e))?;
     let mut commit = writer
         .prepare_commit()
-        .map_err(|e| Error::engine("cannot commit the index", e))?;
+        .map_err(|e| write_error(dir, "write the index at", &e))?;
     commit.set_payload(&payload);
     commit
         .commit()
-        .map_err(|e| Error::engine("cannot commit the index", e))?;
-    if let Some(name) = &info.manifest {
-        manifest::remove_stale(build_dir, name);
-    }
-    if previous.is_some() {
+        .map_err(|e| write_error(dir, "commit the index at", &e))?;
+    // Committed: from here on a failure must not remove the manifest the commit names.
+    *manifest_written = None;
+    manifest::remove_stale(build_dir, &name);
+    if w.incremental {
         // Deleted passages still count in BM25 statistics until their segments are merged (an
         // update of a small corpus could move scores by a fifth): merge those segments now.
         // Merging estimates the lengths of the passages it keeps from their quantised norms, so
@@ -338,15 +456,132 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
             writer
                 .merge(&with_deletes)
                 .wait()
-                .map_err(|e| Error::engine("cannot merge the index segments", e))?;
+                .map_err(|e| merge_error(dir, &e))?;
         }
     }
     writer
         .wait_merging_threads()
-        .map_err(|e| Error::engine("cannot finish merging the index", e))?;
-    target.finish(dir)?;
-    summary.seconds = started.elapsed().as_secs_f64();
+        .map_err(|e| merge_error(dir, &e))?;
     Ok(summary)
+}
+
+/// Reports what cannot be read (folders, and files the index keeps as they were), and returns
+/// the report rows for them.
+fn report_unreadable(
+    walked: &super::walk::Walked,
+    planned: &[Planned],
+    kept: &[&Entry],
+    reporter: &dyn Reporter,
+) -> Vec<FileReport> {
+    let mut rows = Vec::new();
+    let row = |path: &str, reason: String| FileReport {
+        path: path.to_string(),
+        status: "skipped",
+        change: Change::Unchanged.name(),
+        format: String::new(),
+        reason: Some(reason),
+        reason_kind: Some(crate::FailureKind::Unreadable),
+        pages: None,
+        records: None,
+        passages: 0,
+        warnings: Vec::new(),
+    };
+    for e in &walked.errors {
+        let inside = kept
+            .iter()
+            .filter(|k| k.path.starts_with(&format!("{}/", e.path)))
+            .count();
+        let reason = if inside > 0 {
+            format!(
+                "{}; the index keeps the {inside} file{} it holds from there as they were",
+                e.reason,
+                if inside == 1 { "" } else { "s" }
+            )
+        } else {
+            e.reason.clone()
+        };
+        reporter.skipped(&e.path, &reason);
+        rows.push(row(&e.path, reason));
+    }
+    for p in planned {
+        if let (Some(why), Some(entry)) = (&p.unreadable, &p.entry) {
+            let reason = format!("cannot read: {why}; the index keeps the version it holds");
+            reporter.skipped(&p.source.display, &reason);
+            let mut r = row(&p.source.display, reason);
+            r.format = entry.format.clone();
+            r.passages = entry.passages;
+            rows.push(r);
+        }
+    }
+    rows
+}
+
+/// Counts unreadable places as skipped (for `--strict` and the summary) and adds their rows.
+fn add_problems(summary: &mut BuildSummary, rows: Vec<FileReport>) {
+    if rows.is_empty() {
+        return;
+    }
+    summary.skipped += rows.len() as u64;
+    *summary
+        .skipped_by_reason
+        .entry(crate::FailureKind::Unreadable.label().to_string())
+        .or_insert(0) += rows.len() as u64;
+    let paths: std::collections::HashSet<String> = rows.iter().map(|r| r.path.clone()).collect();
+    summary.files.retain(|f| !paths.contains(&f.path));
+    summary.files.extend(rows);
+}
+
+fn open_error(dir: &Path, e: &tantivy::TantivyError) -> Error {
+    Error::new(
+        ErrorKind::Io,
+        format!(
+            "cannot open the index at {}: {}",
+            dir.display(),
+            damage::tantivy_reason(e)
+        ),
+    )
+}
+
+/// A failure to write the index, with its cause in one line; the previous commit is intact.
+fn write_error(dir: &Path, action: &str, e: &tantivy::TantivyError) -> Error {
+    // tantivy sometimes carries the operating system's error only as text.
+    let space = damage::io_error_of(e).is_some_and(|io| {
+        io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28)
+    }) || e.to_string().contains("(os error 28)");
+    let reason = if space {
+        "no space left on device".to_string()
+    } else {
+        damage::tantivy_reason(e)
+    };
+    let action = if action.ends_with(" at") {
+        format!("{action} {}", dir.display())
+    } else {
+        format!("{action} of {}", dir.display())
+    };
+    let kind = if space || damage::io_error_of(e).is_some() {
+        ErrorKind::Io
+    } else {
+        ErrorKind::Engine
+    };
+    Error::new(kind, format!("cannot {action}: {reason}"))
+    .with_hint(if space {
+        "free some space, then run quarry index again; the index is as it was before this run"
+    } else {
+        "the index is as it was before this run; run quarry index again"
+    })
+}
+
+fn merge_error(dir: &Path, e: &tantivy::TantivyError) -> Error {
+    files::remove_orphans(dir);
+    Error::new(
+        ErrorKind::Io,
+        format!(
+            "the index at {} was updated, but merging its segments failed: {}",
+            dir.display(),
+            damage::tantivy_reason(e)
+        ),
+    )
+    .with_hint("searching works; run quarry index again to finish the merge")
 }
 
 /// The size limit for a source: the command line's, else its corpus config's, else the default.
@@ -491,7 +726,8 @@ enum Target {
     Fresh(PathBuf),
     /// The existing compatible index, replaced in one commit.
     Reuse(PathBuf),
-    /// An incompatible or damaged index: build beside it, then swap.
+    /// An older, damaged or unreadable index of ours: built in [`files::REBUILD_DIR`] inside it,
+    /// then swapped in file by file ([`files::swap_in`]).
     Swap { temp: PathBuf },
 }
 
@@ -504,50 +740,72 @@ impl Target {
     }
 
     fn finish(&self, dir: &Path) -> Result<()> {
-        let Target::Swap { temp } = self else {
-            return Ok(());
-        };
-        let old = sibling(dir, "old");
-        std::fs::rename(dir, &old).map_err(|e| Error::io("move aside the old index", dir, &e))?;
-        std::fs::rename(temp, dir).map_err(|e| Error::io("move the new index into", dir, &e))?;
-        // The old index was unreadable by this version; failing to delete it is not an error.
-        let _ = std::fs::remove_dir_all(&old);
-        Ok(())
+        match self {
+            Target::Swap { temp } => files::swap_in(temp, dir),
+            _ => Ok(()),
+        }
     }
 }
 
-fn sibling(dir: &Path, tag: &str) -> PathBuf {
-    let name = dir
-        .file_name()
-        .map_or_else(|| "index".into(), |n| n.to_string_lossy().into_owned());
-    dir.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
-}
-
-fn prepare_target(dir: &Path) -> Result<Target> {
-    match dir_state(dir) {
+fn prepare_target(dir: &Path, state: DirState, reporter: &dyn Reporter) -> Result<Target> {
+    let swap = |reporter: &dyn Reporter, why: String| {
+        reporter.notice(&why);
+        Target::Swap {
+            temp: dir.join(files::REBUILD_DIR),
+        }
+    };
+    match state {
         DirState::Empty => Ok(Target::Fresh(dir.to_path_buf())),
-        DirState::Quarry(meta)
-            if meta.schema_version == SCHEMA_VERSION && super::QuarryIndex::open(dir).is_ok() =>
-        {
-            Ok(Target::Reuse(dir.to_path_buf()))
-        }
-        DirState::Quarry(_) | DirState::BrokenMeta(_) => {
-            let temp = sibling(dir, "new");
-            if temp.exists() {
-                std::fs::remove_dir_all(&temp)
-                    .map_err(|e| Error::io("remove the stale directory", &temp, &e))?;
+        DirState::Quarry(meta) if meta.schema_version == SCHEMA_VERSION => {
+            match super::QuarryIndex::open(dir) {
+                Ok(index) => {
+                    let damage = index.damage();
+                    if damage.is_empty() {
+                        return Ok(Target::Reuse(dir.to_path_buf()));
+                    }
+                    let shown: Vec<String> = damage.iter().map(|d| d.to_string()).collect();
+                    Ok(swap(
+                        reporter,
+                        format!(
+                            "the index at {} is damaged ({}); rebuilding it",
+                            dir.display(),
+                            shown.join(", ")
+                        ),
+                    ))
+                }
+                Err(e) => Ok(swap(
+                    reporter,
+                    format!("{}; rebuilding it", e.message()),
+                )),
             }
-            Ok(Target::Swap { temp })
         }
-        DirState::Foreign => Err(foreign(dir)),
+        DirState::Quarry(meta) => Ok(swap(
+            reporter,
+            format!(
+                "rebuilding index (schema {} -> {SCHEMA_VERSION}): {} was built by quarry {}",
+                meta.schema_version,
+                dir.display(),
+                meta.quarry_version
+            ),
+        )),
+        DirState::BrokenMeta(reason) => Ok(swap(
+            reporter,
+            format!(
+                "the index at {} is damaged ({} cannot be read: {reason}); rebuilding it",
+                dir.display(),
+                META_FILE
+            ),
+        )),
+        DirState::Foreign(why) => Err(foreign(dir, why.as_deref())),
     }
 }
 
-fn foreign(dir: &Path) -> Error {
+fn foreign(dir: &Path, why: Option<&str>) -> Error {
+    let why = why.map_or_else(String::new, |w| format!(" ({w})"));
     Error::new(
         ErrorKind::InvalidInput,
         format!(
-            "{} exists and is not a quarry index; not writing there",
+            "{} is not a quarry index{why}; not writing there",
             dir.display()
         ),
     )
@@ -572,8 +830,9 @@ mod tests {
     fn a_foreign_directory_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("mine.txt"), "keep").unwrap();
+        let state = dir_state(dir.path());
         assert!(
-            matches!(prepare_target(dir.path()), Err(e) if e.kind() == ErrorKind::InvalidInput)
+            matches!(prepare_target(dir.path(), state, &Silent), Err(e) if e.kind() == ErrorKind::InvalidInput)
         );
     }
 }

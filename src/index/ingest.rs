@@ -24,6 +24,20 @@ pub(crate) struct Context<'a> {
     pub writer: &'a IndexWriter,
     pub max_file_bytes: u64,
     pub isolation: Option<&'a worker::Isolation>,
+    /// Set when the index writer refused a document: the writer has failed (a full disk, say)
+    /// and the build must stop, not report every later file as skipped.
+    pub writer_failed: &'a std::sync::atomic::AtomicBool,
+}
+
+impl Context<'_> {
+    /// Adds one tantivy document, noting a failed writer.
+    fn add(&self, doc: TantivyDocument) -> Result<(), String> {
+        self.writer.add_document(doc).map(|_| ()).map_err(|e| {
+            self.writer_failed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            e.to_string()
+        })
+    }
 }
 
 /// What ingesting one file added, for the summary and report.
@@ -154,9 +168,8 @@ pub(crate) fn ingest(source: &Source, ctx: &Context<'_>) -> Result<Ingested, Fai
             let id = doc_id_for(&doc.path);
             let (count, end) = add_passages(&doc, &id, ctx).map_err(engine_failure)?;
             let tail = doc.text.get(end..).unwrap_or("");
-            ctx.writer
-                .add_document(document_record(&doc, &id, count, tail, ctx.fields))
-                .map_err(|e| engine_failure(e.to_string()))?;
+            ctx.add(document_record(&doc, &id, count, tail, ctx.fields))
+                .map_err(engine_failure)?;
             ingested.passages = count as u64;
         }
     }
@@ -184,9 +197,7 @@ fn add_passages(doc: &Document, doc_id: &str, ctx: &Context<'_>) -> Result<(usiz
     let mut previous_end = 0;
     for p in &passages {
         let gap = doc.text.get(previous_end..p.byte_start).unwrap_or("");
-        ctx.writer
-            .add_document(passage_record(doc, doc_id, p, gap, ctx.fields))
-            .map_err(|e| e.to_string())?;
+        ctx.add(passage_record(doc, doc_id, p, gap, ctx.fields))?;
         previous_end = p.byte_end;
     }
     Ok((passages.len(), previous_end))

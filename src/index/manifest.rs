@@ -220,14 +220,15 @@ impl Manifest {
     }
 }
 
-/// Removes manifest files in `dir` other than `keep` (those of earlier commits).
+/// Removes manifest files in `dir` other than `keep` (those of earlier commits); files that
+/// only look like manifests are left alone.
 pub fn remove_stale(dir: &Path, keep: &str) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(PREFIX) && name.ends_with(".json") && name != keep {
+        if name.starts_with(PREFIX) && super::files::is_ours(&name) && name != keep {
             // A file that cannot be removed now is removed by a later build.
             let _ = std::fs::remove_file(entry.path());
         }
@@ -270,11 +271,15 @@ pub(crate) struct Planned<'a> {
     pub change: Change,
     /// Its manifest entry, for unchanged files (with size and time brought up to date).
     pub entry: Option<Entry>,
+    /// Why it cannot be read now, if it cannot. A file the manifest lists is then kept as it
+    /// was indexed (`Unchanged`, with its old entry), not removed: the build reports it.
+    pub unreadable: Option<String>,
 }
 
 /// The files of `sources` compared with `previous`: a file whose size, time, extractor and
 /// configuration match its entry is unchanged without being read; otherwise its content hash
-/// decides. `config_of` gives the configuration hash of a source.
+/// decides. `config_of` gives the configuration hash of a source. A file that cannot be opened
+/// or read is marked [`Planned::unreadable`]; if the manifest lists it, it keeps its entry.
 pub(crate) fn plan<'a>(
     sources: &'a [Source],
     previous: Option<&Manifest>,
@@ -296,6 +301,10 @@ pub(crate) fn plan<'a>(
             };
             if let Some(e) = old {
                 if same_setup(e) && e.size == size && e.mtime_ns == mtime_ns && mtime_ns != 0 {
+                    // Not read, but it must still be readable.
+                    let unreadable = std::fs::File::open(&source.fs_path)
+                        .err()
+                        .map(|err| crate::error::io_reason(&err));
                     return Planned {
                         source,
                         size,
@@ -304,10 +313,29 @@ pub(crate) fn plan<'a>(
                         config,
                         change: Change::Unchanged,
                         entry: Some(e.clone()),
+                        unreadable,
                     };
                 }
             }
-            let hash = content_hash(&source.fs_path).unwrap_or_default();
+            let hash = match content_hash(&source.fs_path) {
+                Ok(hash) => hash,
+                Err(reason) => {
+                    return Planned {
+                        source,
+                        size,
+                        mtime_ns,
+                        hash: old.map(|e| e.hash.clone()).unwrap_or_default(),
+                        config,
+                        change: if old.is_some() {
+                            Change::Unchanged
+                        } else {
+                            Change::Added
+                        },
+                        entry: old.cloned(),
+                        unreadable: Some(reason),
+                    }
+                }
+            };
             let (change, entry) = match old {
                 None => (Change::Added, None),
                 Some(e) if same_setup(e) && !hash.is_empty() && e.hash == hash => {
@@ -326,6 +354,7 @@ pub(crate) fn plan<'a>(
                 config,
                 change,
                 entry,
+                unreadable: None,
             }
         })
         .collect()
@@ -346,9 +375,10 @@ fn stat(path: &Path) -> (u64, u64) {
     }
 }
 
-/// xxh3-128 of a file's content, streamed; `None` when it cannot be read.
-pub(crate) fn content_hash(path: &Path) -> Option<String> {
-    let mut file = std::fs::File::open(path).ok()?;
+/// xxh3-128 of a file's content, streamed; why not when it cannot be read.
+pub(crate) fn content_hash(path: &Path) -> std::result::Result<String, String> {
+    let reason = |e: &std::io::Error| crate::error::io_reason(e);
+    let mut file = std::fs::File::open(path).map_err(|e| reason(&e))?;
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -356,10 +386,10 @@ pub(crate) fn content_hash(path: &Path) -> Option<String> {
             Ok(0) => break,
             Ok(n) => h.update(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => return None,
+            Err(e) => return Err(reason(&e)),
         }
     }
-    Some(format!("{:032x}", h.digest128()))
+    Ok(format!("{:032x}", h.digest128()))
 }
 
 #[cfg(test)]
@@ -428,7 +458,7 @@ mod tests {
         remove_stale(dir.path(), &new);
         assert!(!dir.path().join(&old).exists());
         assert!(dir.path().join(&new).exists());
-        assert!(content_hash(&dir.path().join(&new)).is_some());
-        assert!(content_hash(&dir.path().join("missing")).is_none());
+        assert!(content_hash(&dir.path().join(&new)).is_ok());
+        assert!(content_hash(&dir.path().join("missing")).is_err());
     }
 }

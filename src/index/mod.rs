@@ -6,6 +6,9 @@
 //! documents in [`read`].
 
 pub mod build;
+pub mod damage;
+pub mod directory;
+pub mod files;
 pub mod ingest;
 pub mod lock;
 pub mod manifest;
@@ -150,10 +153,12 @@ pub(crate) enum DirState {
     Empty,
     /// A quarry index with readable metadata (compatible or not).
     Quarry(Box<IndexMeta>),
-    /// quarry.json exists but cannot be read.
+    /// A quarry index whose `quarry.json` carries the format marker but cannot be read as a
+    /// whole (damaged): quarry's own, so it may be rebuilt.
     BrokenMeta(String),
-    /// Something else: a directory with other files, or a file.
-    Foreign,
+    /// Something else: a directory with other files, a `quarry.json` without the format marker
+    /// (someone's configuration, a saved search result), or a file.
+    Foreign(Option<String>),
 }
 
 pub(crate) fn dir_state(dir: &Path) -> DirState {
@@ -161,12 +166,14 @@ pub(crate) fn dir_state(dir: &Path) -> DirState {
     match std::fs::read(&meta_path) {
         Ok(bytes) => match serde_json::from_slice::<IndexMeta>(&bytes) {
             Ok(meta) if meta.format == FORMAT_MARKER => DirState::Quarry(Box::new(meta)),
-            Ok(_) => DirState::BrokenMeta("not a quarry index metadata file".to_string()),
-            Err(e) => DirState::BrokenMeta(e.to_string()),
+            Err(e) if has_marker(&bytes) => DirState::BrokenMeta(e.to_string()),
+            _ => DirState::Foreign(Some(format!(
+                "its {META_FILE} has no \"format\": \"{FORMAT_MARKER}\""
+            ))),
         },
         Err(_) => match std::fs::read_dir(dir) {
             Err(_) if !dir.exists() => DirState::Empty,
-            Err(_) => DirState::Foreign,
+            Err(_) => DirState::Foreign(None),
             Ok(entries) => {
                 // A lock file alone is left by a first build stopped before it wrote anything.
                 let mut others = entries
@@ -175,11 +182,46 @@ pub(crate) fn dir_state(dir: &Path) -> DirState {
                 if others.next().is_none() {
                     DirState::Empty
                 } else {
-                    DirState::Foreign
+                    DirState::Foreign(None)
                 }
             }
         },
     }
+}
+
+/// Whether damaged metadata still carries quarry's format marker as its `format` value.
+fn has_marker(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    compact.contains(&format!("\"format\":\"{FORMAT_MARKER}\""))
+}
+
+/// The error for a directory that is not a quarry index.
+pub(crate) fn not_an_index(dir: &Path, why: Option<&str>) -> Error {
+    let why = why.map_or_else(String::new, |w| format!(" ({w})"));
+    Error::new(
+        ErrorKind::NoIndex,
+        format!("{} is not a quarry index{why}", dir.display()),
+    )
+}
+
+/// The error for an index written by a newer quarry (a newer schema).
+pub(crate) fn newer_index(dir: &Path, meta: &IndexMeta) -> Error {
+    Error::new(
+        ErrorKind::IncompatibleIndex,
+        format!(
+            "the index at {} was built by a newer quarry ({}, schema version {}); this quarry \
+             ({}) reads and writes schema version {SCHEMA_VERSION}",
+            dir.display(),
+            meta.quarry_version,
+            meta.schema_version,
+            env!("CARGO_PKG_VERSION"),
+        ),
+    )
+    .with_hint(format!(
+        "use quarry {} or newer with it, or build another index with --index DIR",
+        meta.quarry_version
+    ))
 }
 
 impl QuarryIndex {
@@ -197,23 +239,25 @@ impl QuarryIndex {
                     rebuild_command(dir, &["corpus/".to_string()])
                 )))
             }
-            DirState::Foreign => {
-                return Err(Error::new(
-                    ErrorKind::NoIndex,
-                    format!("{} is not a quarry index", dir.display()),
-                )
-                .with_hint(
+            DirState::Foreign(why) => {
+                return Err(not_an_index(dir, why.as_deref()).with_hint(
                     "pass the directory `quarry index` wrote with --index, or build one there",
                 ))
             }
             DirState::BrokenMeta(reason) => {
                 return Err(Error::new(
-                    ErrorKind::IncompatibleIndex,
-                    format!("cannot read {}: {reason}", dir.join(META_FILE).display()),
+                    ErrorKind::DamagedIndex,
+                    format!(
+                        "the index at {} is damaged: {META_FILE} cannot be read ({reason})",
+                        dir.display()
+                    ),
                 )
                 .with_hint(format!("rebuild it with: {}", rebuild_command(dir, &[]))))
             }
         };
+        if meta.schema_version > SCHEMA_VERSION {
+            return Err(newer_index(dir, &meta));
+        }
         if meta.schema_version != SCHEMA_VERSION {
             return Err(Error::new(
                 ErrorKind::IncompatibleIndex,
@@ -230,16 +274,24 @@ impl QuarryIndex {
                 rebuild_command(dir, &meta.sources)
             )));
         }
-        let index = Index::open_in_dir(dir).map_err(|e| {
+        let damaged = |reason: String| {
             Error::new(
-                ErrorKind::IncompatibleIndex,
-                format!("cannot open the index at {}: {e}", dir.display()),
+                ErrorKind::DamagedIndex,
+                format!("the index at {} is damaged: {reason}", dir.display()),
             )
             .with_hint(format!(
                 "rebuild it with: {}",
                 rebuild_command(dir, &meta.sources)
             ))
-        })?;
+        };
+        let opened = std::panic::catch_unwind(|| {
+            directory::IndexDirectory::read_only(dir).and_then(Index::open)
+        });
+        let index = match opened {
+            Ok(Ok(index)) => index,
+            Ok(Err(e)) => return Err(damaged(damage::tantivy_reason(&e))),
+            Err(panic) => return Err(damaged(damage::panic_message(&*panic))),
+        };
         schema::register_analyzers(index.tokenizers());
         let fields = fields_of(&index).ok_or_else(|| {
             Error::new(
@@ -260,11 +312,29 @@ impl QuarryIndex {
             .and_then(|m| m.payload)
             .and_then(|p| serde_json::from_str(&p).ok())
             .unwrap_or_default();
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(|e| Error::engine("cannot open an index reader", e))?;
+        let reader = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            index
+                .reader_builder()
+                .reload_policy(ReloadPolicy::Manual)
+                .try_into()
+        }));
+        let reader: IndexReader = match reader {
+            Ok(Ok(reader)) => reader,
+            Ok(Err(e)) => {
+                let found = damage::check(&index);
+                if !found.is_empty() {
+                    return Err(damage::damaged_error(dir, &meta.sources, &found));
+                }
+                return Err(damaged(damage::tantivy_reason(&e)));
+            }
+            Err(panic) => {
+                let found = damage::check(&index);
+                if !found.is_empty() {
+                    return Err(damage::damaged_error(dir, &meta.sources, &found));
+                }
+                return Err(damaged(damage::panic_message(&*panic)));
+            }
+        };
         Ok(QuarryIndex {
             dir: dir.to_path_buf(),
             index,
@@ -273,6 +343,24 @@ impl QuarryIndex {
             meta,
             build,
         })
+    }
+
+    /// Runs `read`, a read of this index, so that a damaged index gives one clear error instead
+    /// of a panic or tantivy's debug text (see [`damage::guard`]). Every public read of the
+    /// library goes through it.
+    pub fn guard<T>(&self, read: impl FnOnce() -> Result<T>) -> Result<T> {
+        damage::guard(self, read)
+    }
+
+    /// Checks every file of the index against its checksum (see [`damage::check`]).
+    pub fn damage(&self) -> Vec<damage::Damage> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| damage::check(&self.index)))
+            .unwrap_or_else(|panic| {
+                vec![damage::Damage {
+                    file: "meta.json".into(),
+                    problem: format!("cannot be checked: {}", damage::panic_message(&*panic)),
+                }]
+            })
     }
 
     /// The index directory.

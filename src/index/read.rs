@@ -168,118 +168,126 @@ impl QuarryIndex {
 
     /// The passage with this id, if any.
     pub fn passage(&self, passage_id: &str) -> Result<Option<PassageRecord>> {
-        let searcher = self.searcher();
-        match self
-            .addresses(self.fields().passage_id, passage_id)?
-            .first()
-        {
-            Some(&addr) => Ok(Some(PassageRecord::from_stored(
-                &self.stored(&searcher, addr)?,
-                self.fields(),
-            ))),
-            None => Ok(None),
-        }
+        self.guard(|| {
+            let searcher = self.searcher();
+            match self
+                .addresses(self.fields().passage_id, passage_id)?
+                .first()
+            {
+                Some(&addr) => Ok(Some(PassageRecord::from_stored(
+                    &self.stored(&searcher, addr)?,
+                    self.fields(),
+                ))),
+                None => Ok(None),
+            }
+        })
     }
 
     /// The passages of a document with ordinals in `first..=last`, in order.
     pub fn passages_of(&self, doc_id: &str, first: u64, last: u64) -> Result<Vec<PassageRecord>> {
-        use std::ops::Bound;
-        use tantivy::query::{BooleanQuery, Occur, RangeQuery};
-        let searcher = self.searcher();
-        let f = self.fields();
-        let query = BooleanQuery::new(vec![
-            (
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.doc_id, doc_id),
-                    IndexRecordOption::Basic,
-                )) as Box<dyn tantivy::query::Query>,
-            ),
-            (
-                Occur::Must,
-                Box::new(RangeQuery::new(
-                    Bound::Included(Term::from_field_u64(f.ordinal, first)),
-                    Bound::Included(Term::from_field_u64(f.ordinal, last)),
-                )),
-            ),
-        ]);
-        let mut addresses: Vec<DocAddress> = searcher
-            .search(&query, &DocSetCollector)
-            .map_err(|e| Error::engine("cannot look up the index", e))?
-            .into_iter()
-            .collect();
-        addresses.sort();
-        let mut out = Vec::new();
-        for addr in addresses {
-            let stored = self.stored(&searcher, addr)?;
-            if first_str(&stored, f.passage_id).is_none() {
-                continue; // the document record
+        self.guard(|| {
+            use std::ops::Bound;
+            use tantivy::query::{BooleanQuery, Occur, RangeQuery};
+            let searcher = self.searcher();
+            let f = self.fields();
+            let query = BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.doc_id, doc_id),
+                        IndexRecordOption::Basic,
+                    )) as Box<dyn tantivy::query::Query>,
+                ),
+                (
+                    Occur::Must,
+                    Box::new(RangeQuery::new(
+                        Bound::Included(Term::from_field_u64(f.ordinal, first)),
+                        Bound::Included(Term::from_field_u64(f.ordinal, last)),
+                    )),
+                ),
+            ]);
+            let mut addresses: Vec<DocAddress> = searcher
+                .search(&query, &DocSetCollector)
+                .map_err(|e| Error::engine("cannot look up the index", e))?
+                .into_iter()
+                .collect();
+            addresses.sort();
+            let mut out = Vec::new();
+            for addr in addresses {
+                let stored = self.stored(&searcher, addr)?;
+                if first_str(&stored, f.passage_id).is_none() {
+                    continue; // the document record
+                }
+                out.push(PassageRecord::from_stored(&stored, f));
             }
-            out.push(PassageRecord::from_stored(&stored, f));
-        }
-        out.sort_by_key(|p| p.ordinal);
-        Ok(out)
+            out.sort_by_key(|p| p.ordinal);
+            Ok(out)
+        })
     }
 
     /// The address of the passage with this id, if any.
     pub fn passage_address(&self, passage_id: &str) -> Result<Option<DocAddress>> {
-        Ok(self
-            .addresses(self.fields().passage_id, passage_id)?
-            .first()
-            .copied())
+        self.guard(|| {
+            Ok(self
+                .addresses(self.fields().passage_id, passage_id)?
+                .first()
+                .copied())
+        })
     }
 
     /// The whole document with this id, if any.
     pub fn document(&self, doc_id: &str) -> Result<Option<DocumentRecord>> {
-        let searcher = self.searcher();
-        let f = self.fields();
-        for addr in self.addresses(f.doc_id, doc_id)? {
-            let stored = self.stored(&searcher, addr)?;
-            if let Some(meta) = first_str(&stored, f.doc_meta) {
-                let info: DocumentInfo = serde_json::from_str(&meta).map_err(|e| {
-                    Error::new(
-                        ErrorKind::IncompatibleIndex,
-                        format!("unreadable document record for {doc_id}: {e}"),
-                    )
-                })?;
-                let mut text = joined(&self.passages_of(doc_id, 0, u64::MAX)?);
-                text.push_str(&first_str(&stored, f.doc_tail).unwrap_or_default());
-                return Ok(Some(DocumentRecord {
-                    doc_id: doc_id.to_string(),
-                    info,
-                    text,
-                }));
+        self.guard(|| {
+            let searcher = self.searcher();
+            let f = self.fields();
+            for addr in self.addresses(f.doc_id, doc_id)? {
+                let stored = self.stored(&searcher, addr)?;
+                if let Some(meta) = first_str(&stored, f.doc_meta) {
+                    let info: DocumentInfo = serde_json::from_str(&meta).map_err(|e| {
+                        Error::new(
+                            ErrorKind::IncompatibleIndex,
+                            format!("unreadable document record for {doc_id}: {e}"),
+                        )
+                    })?;
+                    let mut text = joined(&self.passages_of(doc_id, 0, u64::MAX)?);
+                    text.push_str(&first_str(&stored, f.doc_tail).unwrap_or_default());
+                    return Ok(Some(DocumentRecord {
+                        doc_id: doc_id.to_string(),
+                        info,
+                        text,
+                    }));
+                }
             }
-        }
-        // Rows of record files have no document record: their passages are their text.
-        let passages = self.passages_of(doc_id, 0, u64::MAX)?;
-        let Some(first) = passages.first() else {
-            return Ok(None);
-        };
-        let meta = crate::document::Metadata {
-            title: Some(first.title.clone()),
-            authors: first.authors.clone(),
-            publisher: first.publisher.clone(),
-            date: first.date.clone(),
-            url: first.url.clone(),
-            tags: first.tags.clone(),
-            kind: first.kind.clone(),
-            lang: first.lang.clone(),
-            description: None,
-            extra: first.extra.clone(),
-        };
-        let text = joined(&passages);
-        Ok(Some(DocumentRecord {
-            doc_id: doc_id.to_string(),
-            info: DocumentInfo {
-                path: first.path.clone(),
-                format: first.format.clone(),
-                row: first.row,
-                meta,
-                passages: passages.len() as u64,
-                chars: text.chars().count() as u64,
-            },
-            text,
-        }))
+            // Rows of record files have no document record: their passages are their text.
+            let passages = self.passages_of(doc_id, 0, u64::MAX)?;
+            let Some(first) = passages.first() else {
+                return Ok(None);
+            };
+            let meta = crate::document::Metadata {
+                title: Some(first.title.clone()),
+                authors: first.authors.clone(),
+                publisher: first.publisher.clone(),
+                date: first.date.clone(),
+                url: first.url.clone(),
+                tags: first.tags.clone(),
+                kind: first.kind.clone(),
+                lang: first.lang.clone(),
+                description: None,
+                extra: first.extra.clone(),
+            };
+            let text = joined(&passages);
+            Ok(Some(DocumentRecord {
+                doc_id: doc_id.to_string(),
+                info: DocumentInfo {
+                    path: first.path.clone(),
+                    format: first.format.clone(),
+                    row: first.row,
+                    meta,
+                    passages: passages.len() as u64,
+                    chars: text.chars().count() as u64,
+                },
+                text,
+            }))
+        })
     }
 }

@@ -4,7 +4,9 @@
 //! each file with the manifest exactly as an incremental build would ([`super::manifest::plan`]):
 //! new, changed and removed files are listed. The index side checks that every file the manifest
 //! lists as indexed has exactly its recorded number of passages in the index, that skipped files
-//! have none, and that the index holds no passages of files the manifest does not list.
+//! have none, and that the index holds no passages of files the manifest does not list. Before
+//! all that, every file of the index is checked against its checksum ([`super::damage`]), and
+//! what cannot be read on the corpus side (folders, files) is a problem too.
 
 use super::manifest::{self, Change};
 use super::walk::walk;
@@ -53,101 +55,115 @@ pub fn verify(
     paths: &[PathBuf],
     max_file_bytes: Option<u64>,
 ) -> Result<Verification> {
-    let mut out = Verification {
-        fingerprint: index.fingerprint().map(str::to_string),
-        ..Verification::default()
-    };
-    let Some(manifest) = index.manifest()? else {
+    index.guard(|| {
+        let mut out = Verification {
+            fingerprint: index.fingerprint().map(str::to_string),
+            ..Verification::default()
+        };
+        // Every file of the index against its checksum, before anything trusts its content.
+    let damage = index.damage();
+    if !damage.is_empty() {
+        for d in &damage {
+            out.problems.push(format!("file {d}"));
+        }
         out.problems.push(format!(
-            "the index has no manifest (built by an older quarry); rebuild it with: {}",
+            "the index is damaged; rebuild it with: {}",
             super::rebuild_command(index.dir(), &index.meta().sources)
         ));
         return Ok(out);
-    };
-    let paths: Vec<PathBuf> = if paths.is_empty() {
-        index.meta().sources.iter().map(PathBuf::from).collect()
-    } else {
-        paths.to_vec()
-    };
-    let walked = walk(&paths, index.dir())?;
-    let config_of = |s: &super::walk::Source| super::build::config_hash(s, max_file_bytes);
-    let planned = manifest::plan(&walked.sources, Some(&manifest), &config_of);
-    for p in &planned {
-        match p.change {
-            Change::Added => out.new.push(p.source.display.clone()),
-            Change::Changed => out.changed.push(p.source.display.clone()),
-            Change::Unchanged => out.unchanged += 1,
-        }
     }
-    let walked_paths: HashSet<&str> = walked.sources.iter().map(|s| s.display.as_str()).collect();
-    out.removed = manifest
-        .files
-        .iter()
-        .filter(|e| !walked_paths.contains(e.path.as_str()))
-        .map(|e| e.path.clone())
-        .collect();
-
-    // The manifest against the index.
-    let searcher = index.searcher();
-    let f = index.fields();
-    let passages_of = |path: &str| -> Result<u64> {
-        let q = BooleanQuery::new(vec![
-            (
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.path_raw, path),
-                    IndexRecordOption::Basic,
-                )) as Box<dyn Query>,
-            ),
-            (
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.rec, REC_PASSAGE),
-                    IndexRecordOption::Basic,
-                )),
-            ),
-        ]);
-        searcher
-            .search(&q, &Count)
-            .map(|n| n as u64)
-            .map_err(|e| Error::engine("cannot count passages", e))
-    };
-    for e in &manifest.files {
-        let expected = if e.indexed { e.passages } else { 0 };
-        let found = passages_of(&e.path)?;
-        if found != expected {
+    let Some(manifest) = index.manifest()? else {
             out.problems.push(format!(
-                "{}: the manifest records {expected} passages, the index holds {found}",
-                e.path
+                "the index has no manifest (built by an older quarry); rebuild it with: {}",
+                super::rebuild_command(index.dir(), &index.meta().sources)
             ));
+            return Ok(out);
+        };
+        let paths: Vec<PathBuf> = if paths.is_empty() {
+            index.meta().sources.iter().map(PathBuf::from).collect()
+        } else {
+            paths.to_vec()
+        };
+        let walked = walk(&paths, index.dir())?;
+        let config_of = |s: &super::walk::Source| super::build::config_hash(s, max_file_bytes);
+        let planned = manifest::plan(&walked.sources, Some(&manifest), &config_of);
+        for p in &planned {
+            match p.change {
+                Change::Added => out.new.push(p.source.display.clone()),
+                Change::Changed => out.changed.push(p.source.display.clone()),
+                Change::Unchanged => out.unchanged += 1,
+            }
         }
-    }
-    let listed: HashSet<&str> = manifest.files.iter().map(|e| e.path.as_str()).collect();
-    let mut in_index = BTreeSet::new();
-    for segment in searcher.segment_readers() {
-        let inverted = segment
-            .inverted_index(f.path_raw)
-            .map_err(|e| Error::engine("cannot read the path index", e))?;
-        let mut stream = inverted
-            .terms()
-            .stream()
-            .map_err(|e| Error::engine("cannot read the path index", e))?;
-        while stream.advance() {
-            if let Ok(path) = std::str::from_utf8(stream.key()) {
-                if !listed.contains(path) {
-                    in_index.insert(path.to_string());
+        let walked_paths: HashSet<&str> = walked.sources.iter().map(|s| s.display.as_str()).collect();
+        out.removed = manifest
+            .files
+            .iter()
+            .filter(|e| !walked_paths.contains(e.path.as_str()))
+            .map(|e| e.path.clone())
+            .collect();
+
+        // The manifest against the index.
+        let searcher = index.searcher();
+        let f = index.fields();
+        let passages_of = |path: &str| -> Result<u64> {
+            let q = BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.path_raw, path),
+                        IndexRecordOption::Basic,
+                    )) as Box<dyn Query>,
+                ),
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.rec, REC_PASSAGE),
+                        IndexRecordOption::Basic,
+                    )),
+                ),
+            ]);
+            searcher
+                .search(&q, &Count)
+                .map(|n| n as u64)
+                .map_err(|e| Error::engine("cannot count passages", e))
+        };
+        for e in &manifest.files {
+            let expected = if e.indexed { e.passages } else { 0 };
+            let found = passages_of(&e.path)?;
+            if found != expected {
+                out.problems.push(format!(
+                    "{}: the manifest records {expected} passages, the index holds {found}",
+                    e.path
+                ));
+            }
+        }
+        let listed: HashSet<&str> = manifest.files.iter().map(|e| e.path.as_str()).collect();
+        let mut in_index = BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment
+                .inverted_index(f.path_raw)
+                .map_err(|e| Error::engine("cannot read the path index", e))?;
+            let mut stream = inverted
+                .terms()
+                .stream()
+                .map_err(|e| Error::engine("cannot read the path index", e))?;
+            while stream.advance() {
+                if let Ok(path) = std::str::from_utf8(stream.key()) {
+                    if !listed.contains(path) {
+                        in_index.insert(path.to_string());
+                    }
                 }
             }
         }
-    }
-    for path in in_index {
-        // The term dictionary keeps deleted documents' terms until a merge: count live ones.
-        let n = passages_of(&path)?;
-        if n > 0 {
-            out.problems.push(format!(
-                "{path}: the index holds {n} passages of a file the manifest does not list"
-            ));
+        for path in in_index {
+            // The term dictionary keeps deleted documents' terms until a merge: count live ones.
+            let n = passages_of(&path)?;
+            if n > 0 {
+                out.problems.push(format!(
+                    "{path}: the index holds {n} passages of a file the manifest does not list"
+                ));
+            }
         }
-    }
-    Ok(out)
+        Ok(out)
+    })
 }

@@ -4,11 +4,17 @@
 //! in sorted order (so runs are reproducible), without following links; hidden entries (names
 //! starting with `.`), the index directory itself, and whatever the corpus config excludes are
 //! not entered. Files no extractor claims are counted by extension, not reported one by one.
+//!
+//! What cannot be walked — a folder without read permission, an I/O error, a name that collides
+//! with another once made readable — is returned as a [`WalkError`], never dropped: the build
+//! reports it like a skipped file (it counts for `--strict`) and keeps what the index already
+//! holds from there. Paths are compared as raw bytes; a name that is not valid UTF-8 is shown
+//! with its odd bytes escaped as `\xNN` (see [`display_path`]), so two such files stay distinct.
 
 use crate::corpus::{Corpus, SIDECAR_SUFFIX};
 use crate::error::{Error, ErrorKind, Result};
 use crate::extract::{self, Extractor};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -27,6 +33,17 @@ pub(crate) struct Source {
     pub corpus: Arc<Corpus>,
 }
 
+/// A place the walk could not read.
+#[derive(Debug, Clone)]
+pub(crate) struct WalkError {
+    /// Its display path.
+    pub path: String,
+    /// Why, for people.
+    pub reason: String,
+    /// Whether it is a folder (whose files already in the index are then kept).
+    pub dir: bool,
+}
+
 /// What the walk found.
 #[derive(Debug, Default)]
 pub(crate) struct Walked {
@@ -34,11 +51,48 @@ pub(crate) struct Walked {
     pub sources: Vec<Source>,
     /// Files of unsupported types, by extension.
     pub unsupported: BTreeMap<String, u64>,
+    /// What could not be walked.
+    pub errors: Vec<WalkError>,
 }
 
-/// A path as users see it: forward slashes, no leading `./`.
+impl Walked {
+    /// Whether `path` (a display path) lies in a folder the walk could not read.
+    pub fn in_unreadable_dir(&self, path: &str) -> bool {
+        self.errors.iter().any(|e| {
+            e.dir
+                && path
+                    .strip_prefix(e.path.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    }
+}
+
+/// A path's text, with bytes that are not UTF-8 escaped as `\xNN` (so distinct names stay
+/// distinct).
+fn path_text(path: &Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        let mut out = String::with_capacity(bytes.len());
+        for chunk in bytes.utf8_chunks() {
+            out.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                out.push_str(&format!("\\x{b:02X}"));
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_string_lossy().replace('\\', "/")
+    }
+}
+
+/// A path as users see it: forward slashes, no leading `./`, and bytes that are not UTF-8
+/// escaped as `\xNN`.
 pub fn display_path(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
+    let s = path_text(path);
     let mut s = s.as_str();
     while let Some(rest) = s.strip_prefix("./") {
         s = rest;
@@ -60,7 +114,8 @@ fn relative(path: &Path, root: &Path) -> String {
 pub(crate) fn walk(paths: &[PathBuf], index_dir: &Path) -> Result<Walked> {
     let index_canon = std::fs::canonicalize(index_dir).ok();
     let mut walked = Walked::default();
-    let mut seen = HashSet::new();
+    // Display paths taken, with the raw path that took each.
+    let mut seen: HashMap<String, PathBuf> = HashMap::new();
     for root in paths {
         let root_meta = std::fs::metadata(root).map_err(|e| {
             Error::new(
@@ -82,7 +137,7 @@ pub(crate) fn walk(paths: &[PathBuf], index_dir: &Path) -> Result<Walked> {
                 .with_hint(format!("supported: {}", extract::supported_extensions()))
             })?;
             let display = display_path(root);
-            if seen.insert(display.clone()) {
+            if claim(&mut seen, &mut walked.errors, root, &display) {
                 let corpus = match root.parent().filter(|p| !p.as_os_str().is_empty()) {
                     Some(parent) => Corpus::load(parent)?,
                     None => Corpus::load(Path::new("."))?,
@@ -120,9 +175,15 @@ pub(crate) fn walk(paths: &[PathBuf], index_dir: &Path) -> Result<Walked> {
                 !is_index && corpus.wants_dir(&relative(e.path(), root))
             });
         for entry in entries {
-            // An unreadable directory entry is not worth stopping the build for; the files
-            // that can be read are indexed.
-            let Ok(entry) = entry else { continue };
+            // An unreadable entry is not worth stopping the build for; the files that can be
+            // read are indexed, and the error is reported.
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    walked.errors.push(walk_error(&e, root));
+                    continue;
+                }
+            };
             if !entry.file_type().is_file() {
                 continue;
             }
@@ -134,7 +195,7 @@ pub(crate) fn walk(paths: &[PathBuf], index_dir: &Path) -> Result<Walked> {
             match extract::for_path(path) {
                 Some(extractor) => {
                     let display = display_path(path);
-                    if seen.insert(display.clone()) {
+                    if claim(&mut seen, &mut walked.errors, path, &display) {
                         walked.sources.push(Source {
                             fs_path: path.to_path_buf(),
                             display,
@@ -157,6 +218,64 @@ pub(crate) fn walk(paths: &[PathBuf], index_dir: &Path) -> Result<Walked> {
     Ok(walked)
 }
 
+/// Takes `display` for `path`; false when it is taken already (by the same file given twice,
+/// silently, or by another whose name only differs in how it shows, as an error).
+fn claim(
+    seen: &mut HashMap<String, PathBuf>,
+    errors: &mut Vec<WalkError>,
+    path: &Path,
+    display: &str,
+) -> bool {
+    match seen.get(display) {
+        None => {
+            seen.insert(display.to_string(), path.to_path_buf());
+            true
+        }
+        Some(first) if first == path || same_file(first, path) => false,
+        Some(_) => {
+            errors.push(WalkError {
+                path: display.to_string(),
+                reason: "another file's name reads the same; rename one of them".to_string(),
+                dir: false,
+            });
+            false
+        }
+    }
+}
+
+#[cfg(unix)]
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &Path, b: &Path) -> bool {
+    std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok()
+}
+
+fn walk_error(e: &walkdir::Error, root: &Path) -> WalkError {
+    let path = e.path().unwrap_or(root);
+    let reason = match e.io_error() {
+        Some(io) => crate::error::io_reason(io),
+        None => "a link loop".to_string(),
+    };
+    // An error reading a folder names the folder itself.
+    let dir = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
+    WalkError {
+        path: display_path(path),
+        reason: if dir {
+            format!("cannot read this folder: {reason}")
+        } else {
+            format!("cannot read: {reason}")
+        },
+        dir,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +285,24 @@ mod tests {
         assert_eq!(display_path(Path::new("./corpus/a.md")), "corpus/a.md");
         assert_eq!(display_path(Path::new("corpus")), "corpus");
         assert_eq!(display_path(Path::new("./")), ".");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_stay_distinct() {
+        use std::os::unix::ffi::OsStrExt;
+        let a = Path::new(std::ffi::OsStr::from_bytes(b"corpus/r\xff.md"));
+        let b = Path::new(std::ffi::OsStr::from_bytes(b"corpus/r\xfe.md"));
+        assert_eq!(display_path(a), "corpus/r\\xFF.md");
+        assert_ne!(display_path(a), display_path(b));
+
+        let dir = tempfile::tempdir().unwrap();
+        for name in [&b"r\xff.md"[..], b"r\xfe.md", b"r.md"] {
+            std::fs::write(dir.path().join(std::ffi::OsStr::from_bytes(name)), "x").unwrap();
+        }
+        let walked = walk(&[dir.path().to_path_buf()], &dir.path().join("idx")).unwrap();
+        assert_eq!(walked.sources.len(), 3);
+        assert!(walked.errors.is_empty());
     }
 
     #[test]

@@ -1,0 +1,189 @@
+//! Damaged indexes: finding them, and turning what a damaged index does to tantivy (errors with
+//! Rust debug text, or panics deep in its readers) into one line naming the index and the fix.
+//!
+//! Every file of a tantivy segment ends with a CRC32 of its content. [`check`] reads each file
+//! the current commit uses and compares: a flipped bit, a truncated or missing file is found
+//! without trusting any of the data. `quarry verify` reports what it finds and `quarry index`
+//! rebuilds a damaged index. Reading an index never checks sums (that would read the whole index
+//! for every query); instead [`guard`] runs each read under `catch_unwind` and, when tantivy
+//! fails or panics, checks the sums to say what is wrong.
+
+use super::{rebuild_command, QuarryIndex};
+use crate::error::{io_reason, Error, ErrorKind, Result};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use tantivy::directory::error::OpenReadError;
+use tantivy::{Index, TantivyError};
+
+/// One damaged file of an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// The file's name inside the index directory.
+    pub file: String,
+    /// What is wrong with it, for people.
+    pub problem: String,
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.file, self.problem)
+    }
+}
+
+/// Checks every file of the current commit against its checksum. An empty list means none is
+/// damaged. A commit that cannot be read at all is one damage, of `meta.json`.
+pub fn check(index: &Index) -> Vec<Damage> {
+    let metas = match index.load_metas() {
+        Ok(m) => m,
+        Err(e) => {
+            return vec![Damage {
+                file: "meta.json".into(),
+                problem: format!("cannot be read: {}", tantivy_reason(&e)),
+            }]
+        }
+    };
+    let directory = index.directory();
+    use tantivy::index::SegmentComponent as C;
+    let mut files: Vec<std::path::PathBuf> = metas
+        .segments
+        .iter()
+        .flat_map(|seg| {
+            let mut components = vec![
+                C::Postings,
+                C::Positions,
+                C::Terms,
+                C::Store,
+                C::FastFields,
+                C::FieldNorms,
+            ];
+            if seg.has_deletes() {
+                components.push(C::Delete);
+            }
+            components
+                .into_iter()
+                .map(|c| seg.relative_path(c))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    files.sort();
+    files.dedup();
+    let mut damaged = Vec::new();
+    for file in files {
+        let name = file.display().to_string();
+        let problem = match directory.validate_checksum(&file) {
+            Ok(true) => continue,
+            Ok(false) => "fails its checksum".to_string(),
+            Err(OpenReadError::FileDoesNotExist(_)) => "is missing".to_string(),
+            Err(OpenReadError::IoError { io_error, .. }) => {
+                format!("cannot be read ({})", io_reason(&io_error))
+            }
+            Err(e) => format!("cannot be read ({e})"),
+        };
+        damaged.push(Damage {
+            file: name,
+            problem,
+        });
+    }
+    damaged
+}
+
+/// The error for an index with damaged files.
+pub fn damaged_error(dir: &Path, sources: &[String], damage: &[Damage]) -> Error {
+    let shown: Vec<String> = damage.iter().take(3).map(Damage::to_string).collect();
+    let more = match damage.len() {
+        n if n > 3 => format!(" and {} more", n - 3),
+        _ => String::new(),
+    };
+    Error::new(
+        ErrorKind::DamagedIndex,
+        format!(
+            "the index at {} is damaged: {}{more}",
+            dir.display(),
+            shown.join(", ")
+        ),
+    )
+    .with_hint(format!(
+        "rebuild it with: {}, or fetch a good copy",
+        rebuild_command(dir, sources)
+    ))
+}
+
+/// Runs `read` (a read of `index`) so that neither a tantivy error nor a panic caused by a
+/// damaged index reaches the caller as anything but one clear [`Error`]. Errors that are not
+/// about the index (a bad query, say) pass through unchanged.
+pub fn guard<T>(index: &QuarryIndex, read: impl FnOnce() -> Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(read)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) if e.kind() == ErrorKind::Engine => Err(diagnose(index, Some(e), None)),
+        Ok(Err(e)) => Err(e),
+        Err(payload) => Err(diagnose(index, None, Some(panic_message(&*payload)))),
+    }
+}
+
+/// The text of a panic's payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".to_string())
+}
+
+fn diagnose(index: &QuarryIndex, error: Option<Error>, panic: Option<String>) -> Error {
+    let damage = catch_unwind(AssertUnwindSafe(|| check(index.tantivy()))).unwrap_or_default();
+    if !damage.is_empty() {
+        return damaged_error(index.dir(), &index.meta().sources, &damage);
+    }
+    match (error, panic) {
+        (Some(e), _) => e,
+        (None, panic) => Error::new(
+            ErrorKind::Engine,
+            format!(
+                "reading the index at {} failed: {}",
+                index.dir().display(),
+                one_line(&panic.unwrap_or_default())
+            ),
+        )
+        .with_hint(format!(
+            "its checksums are intact; run quarry verify, or rebuild it with: {}",
+            rebuild_command(index.dir(), &index.meta().sources)
+        )),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A tantivy error as a short, lower-case reason without Rust debug text.
+pub fn tantivy_reason(e: &TantivyError) -> String {
+    use tantivy::directory::error::OpenWriteError;
+    match e {
+        TantivyError::IoError(io) => io_reason(io),
+        TantivyError::OpenReadError(OpenReadError::FileDoesNotExist(p)) => {
+            format!("{} is missing", p.display())
+        }
+        TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath }) => {
+            format!("cannot read {}: {}", filepath.display(), io_reason(io_error))
+        }
+        TantivyError::OpenWriteError(OpenWriteError::IoError { io_error, filepath }) => {
+            format!("cannot write {}: {}", filepath.display(), io_reason(io_error))
+        }
+        TantivyError::LockFailure(tantivy::directory::error::LockError::IoError(io), _) => {
+            format!("cannot take the index lock: {}", io_reason(io))
+        }
+        TantivyError::DataCorruption(d) => one_line(&format!("damaged data: {d:?}")),
+        other => one_line(&other.to_string()),
+    }
+}
+
+/// The operating-system error behind a tantivy error, if any (to tell a full disk from a bug).
+pub fn io_error_of(e: &TantivyError) -> Option<&std::io::Error> {
+    use tantivy::directory::error::OpenWriteError;
+    match e {
+        TantivyError::IoError(io) => Some(io),
+        TantivyError::OpenReadError(OpenReadError::IoError { io_error, .. }) => Some(io_error),
+        TantivyError::OpenWriteError(OpenWriteError::IoError { io_error, .. }) => Some(io_error),
+        _ => None,
+    }
+}
