@@ -142,7 +142,34 @@ pub(crate) fn remove_orphans(dir: &Path) -> usize {
             removed += 1;
         }
     }
+    if removed > 0 {
+        prune_managed(dir);
+    }
     removed
+}
+
+/// Drops the names of files that no longer exist from tantivy's list of managed files, so the
+/// list is as it was before a failed build added them.
+fn prune_managed(dir: &Path) {
+    let path = dir.join(TANTIVY_MANAGED);
+    let Ok(bytes) = std::fs::read(&path) else {
+        return;
+    };
+    let Ok(mut names) = serde_json::from_slice::<Vec<String>>(&bytes) else {
+        return;
+    };
+    let before = names.len();
+    names.retain(|n| segment_of(n).is_none() || dir.join(n).exists());
+    if names.len() == before {
+        return;
+    }
+    let Ok(json) = serde_json::to_vec(&names) else {
+        return;
+    };
+    let temp = dir.join(format!(".{TANTIVY_MANAGED}{TEMP_SUFFIX}"));
+    if std::fs::write(&temp, json).is_ok() && std::fs::rename(&temp, &path).is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
 }
 
 /// The names of the files of ours in `dir` (see [`is_ours`]).

@@ -463,20 +463,49 @@ mod tests {
     #[test]
     fn other_schema_versions_are_refused_with_the_rebuild_command() {
         let tmp = tempfile::tempdir().unwrap();
-        let meta = IndexMeta {
-            format: FORMAT_MARKER.into(),
-            schema_version: SCHEMA_VERSION + 1,
-            quarry_version: "9.9.9".into(),
-            analysis: String::new(),
-            sources: vec!["corpus/".into()],
+        let write = |version: u32| {
+            let meta = IndexMeta {
+                format: FORMAT_MARKER.into(),
+                schema_version: version,
+                quarry_version: "9.9.9".into(),
+                analysis: String::new(),
+                sources: vec!["corpus/".into()],
+            };
+            std::fs::write(
+                tmp.path().join(META_FILE),
+                serde_json::to_vec(&meta).unwrap(),
+            )
+            .unwrap();
         };
-        std::fs::write(
-            tmp.path().join(META_FILE),
-            serde_json::to_vec(&meta).unwrap(),
-        )
-        .unwrap();
+        write(SCHEMA_VERSION - 1);
         let err = QuarryIndex::open(tmp.path()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::IncompatibleIndex);
+        assert!(err.to_string().contains("rebuild it with"), "{err}");
         assert!(err.to_string().contains("corpus/"), "{err}");
+        // A newer index is not to be rebuilt by an older quarry.
+        write(SCHEMA_VERSION + 1);
+        let err = QuarryIndex::open(tmp.path()).unwrap_err();
+        assert!(err.to_string().contains("newer quarry (9.9.9"), "{err}");
+        assert!(!err.to_string().contains("rebuild"), "{err}");
+    }
+
+    #[test]
+    fn only_a_quarry_json_with_the_format_marker_makes_a_directory_ours() {
+        let tmp = tempfile::tempdir().unwrap();
+        let state = |text: &str| {
+            std::fs::write(tmp.path().join(META_FILE), text).unwrap();
+            dir_state(tmp.path())
+        };
+        assert!(matches!(state(r#"{"name":"projX"}"#), DirState::Foreign(Some(_))));
+        assert!(matches!(state("garbage"), DirState::Foreign(Some(_))));
+        assert!(matches!(
+            state(r#"{"format": "other", "schema_version": 6}"#),
+            DirState::Foreign(Some(_))
+        ));
+        // Damaged, but still ours.
+        assert!(matches!(
+            state(r#"{"format": "quarry-index", "schema_ver"#),
+            DirState::BrokenMeta(_)
+        ));
     }
 }

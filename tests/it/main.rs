@@ -9,5 +9,6 @@ mod eval;
 mod formats;
 mod golden;
 mod languages;
+mod safety;
 mod search;
 mod shared_data;
