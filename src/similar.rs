@@ -36,7 +36,9 @@ pub fn similar(
                 ErrorKind::InvalidInput,
                 format!("no passage with id '{passage_id}'"),
             )
-            .with_hint("take a passage id from search results (the 'id' line, or passage_id in JSON)")
+            .with_hint(
+                "take a passage id from search results (the 'id' line, or passage_id in JSON)",
+            )
         };
         let source = index.passage(passage_id)?.ok_or_else(not_found)?;
         let addr = index.passage_address(passage_id)?.ok_or_else(not_found)?;

@@ -253,7 +253,12 @@ pub fn main() -> ExitCode {
     if std::env::var_os("QUARRY_BACKTRACE").is_none() {
         std::panic::set_hook(Box::new(|info| {
             let text = match info.location() {
-                Some(at) => format!("{} at {}:{}", panic_text(info.payload()), at.file(), at.line()),
+                Some(at) => format!(
+                    "{} at {}:{}",
+                    panic_text(info.payload()),
+                    at.file(),
+                    at.line()
+                ),
                 None => panic_text(info.payload()),
             };
             if let Ok(mut last) = LAST_PANIC.lock() {

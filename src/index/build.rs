@@ -22,10 +22,10 @@
 //! or file that cannot be read keeps what the index holds from it. When the writer fails (a full
 //! disk), the build stops at once with that cause and removes what it had written.
 
+use super::directory::IndexDirectory;
 use super::ingest::{self, Context, Ingested};
 use super::lock::WriteLock;
 use super::manifest::{self, Change, Entry, FileStats, Manifest, Planned};
-use super::directory::IndexDirectory;
 use super::walk::{display_path, walk, Source};
 use super::{damage, dir_state, files, DirState, IndexMeta, FORMAT_MARKER, META_FILE};
 use crate::date::rfc3339_utc;
@@ -295,11 +295,9 @@ fn write_index(w: &Work<'_>, manifest_written: &mut Option<String>) -> Result<Bu
     let directory = IndexDirectory::writable(build_dir).map_err(|e| open_error(dir, &e))?;
     let index = match w.target {
         Target::Reuse(_) => Index::open(directory),
-        Target::Fresh(_) | Target::Swap { .. } => Index::create(
-            directory,
-            schema,
-            tantivy::IndexSettings::default(),
-        ),
+        Target::Fresh(_) | Target::Swap { .. } => {
+            Index::create(directory, schema, tantivy::IndexSettings::default())
+        }
     }
     .map_err(|e| open_error(dir, &e))?;
     schema::register_analyzers(index.tokenizers());
@@ -563,8 +561,7 @@ fn write_error(dir: &Path, action: &str, e: &tantivy::TantivyError) -> Error {
     } else {
         ErrorKind::Engine
     };
-    Error::new(kind, format!("cannot {action}: {reason}"))
-    .with_hint(if space {
+    Error::new(kind, format!("cannot {action}: {reason}")).with_hint(if space {
         "free some space, then run quarry index again; the index is as it was before this run"
     } else {
         "the index is as it was before this run; run quarry index again"
@@ -773,10 +770,7 @@ fn prepare_target(dir: &Path, state: DirState, reporter: &dyn Reporter) -> Resul
                         ),
                     ))
                 }
-                Err(e) => Ok(swap(
-                    reporter,
-                    format!("{}; rebuilding it", e.message()),
-                )),
+                Err(e) => Ok(swap(reporter, format!("{}; rebuilding it", e.message()))),
             }
         }
         DirState::Quarry(meta) => Ok(swap(

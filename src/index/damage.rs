@@ -164,10 +164,18 @@ pub fn tantivy_reason(e: &TantivyError) -> String {
             format!("{} is missing", p.display())
         }
         TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath }) => {
-            format!("cannot read {}: {}", filepath.display(), io_reason(io_error))
+            format!(
+                "cannot read {}: {}",
+                filepath.display(),
+                io_reason(io_error)
+            )
         }
         TantivyError::OpenWriteError(OpenWriteError::IoError { io_error, filepath }) => {
-            format!("cannot write {}: {}", filepath.display(), io_reason(io_error))
+            format!(
+                "cannot write {}: {}",
+                filepath.display(),
+                io_reason(io_error)
+            )
         }
         TantivyError::LockFailure(tantivy::directory::error::LockError::IoError(io), _) => {
             format!("cannot take the index lock: {}", io_reason(io))

@@ -46,7 +46,10 @@ pub(crate) const TEMP_SUFFIX: &str = ".quarry-tmp";
 /// and a known component (or `<opstamp>.del`).
 fn segment_of(name: &str) -> Option<&str> {
     let (id, rest) = name.split_at_checked(32)?;
-    if !id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return None;
     }
     let rest = rest.strip_prefix('.')?;
@@ -78,7 +81,14 @@ pub fn is_ours(name: &str) -> bool {
     {
         return is_ours(base);
     }
-    [META_FILE, "quarry.json.tmp", LOCK_FILE, TANTIVY_META, TANTIVY_MANAGED].contains(&name)
+    [
+        META_FILE,
+        "quarry.json.tmp",
+        LOCK_FILE,
+        TANTIVY_META,
+        TANTIVY_MANAGED,
+    ]
+    .contains(&name)
         || TANTIVY_LOCKS.contains(&name)
         || is_manifest(name)
         || segment_of(name).is_some()
@@ -130,8 +140,8 @@ pub(crate) fn remove_orphans(dir: &Path) -> usize {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        let temporary = is_ours(name)
-            && (name.ends_with(TEMP_SUFFIX) || name == format!("{META_FILE}.tmp"));
+        let temporary =
+            is_ours(name) && (name.ends_with(TEMP_SUFFIX) || name == format!("{META_FILE}.tmp"));
         if temporary && std::fs::remove_file(entry.path()).is_ok() {
             removed += 1;
             continue;
@@ -213,7 +223,10 @@ pub(crate) fn swap_in(new: &Path, dir: &Path) -> Result<()> {
         std::fs::rename(&from, &to).map_err(|e| Error::io("move the new index file into", &to, &e))
     };
     // Segments and the manifest first: new names, invisible to the old index.
-    for name in incoming.iter().filter(|n| !commit_points.contains(&n.as_str())) {
+    for name in incoming
+        .iter()
+        .filter(|n| !commit_points.contains(&n.as_str()))
+    {
         mv(name)?;
     }
     // Then the commit points, in order.
@@ -275,9 +288,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let live = "0123456789abcdef0123456789abcdef";
         let dead = "fedcba9876543210fedcba9876543210";
-        let meta = format!(
-            r#"{{"segments":[{{"segment_id":"01234567-89ab-cdef-0123-456789abcdef","max_doc":3,"deletes":{{"num_deleted_docs":1,"opstamp":7}}}}]}}"#
-        );
+        let meta = r#"{"segments":[{"segment_id":"01234567-89ab-cdef-0123-456789abcdef","max_doc":3,"deletes":{"num_deleted_docs":1,"opstamp":7}}]}"#;
         std::fs::write(dir.path().join("meta.json"), meta).unwrap();
         for name in [
             format!("{live}.idx"),

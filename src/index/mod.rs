@@ -496,7 +496,10 @@ mod tests {
             std::fs::write(tmp.path().join(META_FILE), text).unwrap();
             dir_state(tmp.path())
         };
-        assert!(matches!(state(r#"{"name":"projX"}"#), DirState::Foreign(Some(_))));
+        assert!(matches!(
+            state(r#"{"name":"projX"}"#),
+            DirState::Foreign(Some(_))
+        ));
         assert!(matches!(state("garbage"), DirState::Foreign(Some(_))));
         assert!(matches!(
             state(r#"{"format": "other", "schema_version": 6}"#),

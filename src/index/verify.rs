@@ -61,18 +61,18 @@ pub fn verify(
             ..Verification::default()
         };
         // Every file of the index against its checksum, before anything trusts its content.
-    let damage = index.damage();
-    if !damage.is_empty() {
-        for d in &damage {
-            out.problems.push(format!("file {d}"));
+        let damage = index.damage();
+        if !damage.is_empty() {
+            for d in &damage {
+                out.problems.push(format!("file {d}"));
+            }
+            out.problems.push(format!(
+                "the index is damaged; rebuild it with: {}",
+                super::rebuild_command(index.dir(), &index.meta().sources)
+            ));
+            return Ok(out);
         }
-        out.problems.push(format!(
-            "the index is damaged; rebuild it with: {}",
-            super::rebuild_command(index.dir(), &index.meta().sources)
-        ));
-        return Ok(out);
-    }
-    let Some(manifest) = index.manifest()? else {
+        let Some(manifest) = index.manifest()? else {
             out.problems.push(format!(
                 "the index has no manifest (built by an older quarry); rebuild it with: {}",
                 super::rebuild_command(index.dir(), &index.meta().sources)
@@ -94,7 +94,8 @@ pub fn verify(
                 Change::Unchanged => out.unchanged += 1,
             }
         }
-        let walked_paths: HashSet<&str> = walked.sources.iter().map(|s| s.display.as_str()).collect();
+        let walked_paths: HashSet<&str> =
+            walked.sources.iter().map(|s| s.display.as_str()).collect();
         out.removed = manifest
             .files
             .iter()

@@ -108,7 +108,10 @@ fn a_quarry_json_without_the_format_marker_is_refused_and_nothing_is_touched() {
 #[test]
 fn user_files_inside_an_index_survive_a_schema_change() {
     let ws = Workspace::empty();
-    ws.write("corpus/a.md", &note("Alpha", "Alpha posted forged letters."));
+    ws.write(
+        "corpus/a.md",
+        &note("Alpha", "Alpha posted forged letters."),
+    );
     ws.write("corpus/b.md", &note("Bravo", "Bravo cloned news websites."));
     ws.run(&["index"]).expect(0);
     ws.write(".quarry/draft.txt", "my notes about the index");
@@ -165,7 +168,10 @@ fn user_files_inside_an_index_survive_a_schema_change() {
 #[test]
 fn an_index_from_a_newer_quarry_is_refused_not_replaced() {
     let ws = Workspace::empty();
-    ws.write("corpus/a.md", &note("Alpha", "Alpha posted forged letters."));
+    ws.write(
+        "corpus/a.md",
+        &note("Alpha", "Alpha posted forged letters."),
+    );
     ws.run(&["index"]).expect(0);
     let meta_path = ws.path(".quarry/quarry.json");
     let mut meta: Value =
@@ -174,7 +180,11 @@ fn an_index_from_a_newer_quarry_is_refused_not_replaced() {
     meta["quarry_version"] = Value::from("9.0.0");
     std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
     let before = hashes(&ws.path(".quarry"));
-    for args in [&["index"][..], &["index", "--rebuild"], &["search", "alpha"]] {
+    for args in [
+        &["index"][..],
+        &["index", "--rebuild"],
+        &["search", "alpha"],
+    ] {
         let run = ws.run(args).expect(2);
         no_panic(&run);
         assert!(
@@ -254,7 +264,12 @@ fn a_bit_flip_in_any_segment_file_never_panics_is_detected_and_repaired() {
             no_panic(&ws.run(&["stats"]));
             let verify = ws.run(&["verify"]);
             no_panic(&verify);
-            assert_eq!(verify.code(), 1, "{case}: verify detects it\n{}", verify.describe());
+            assert_eq!(
+                verify.code(),
+                1,
+                "{case}: verify detects it\n{}",
+                verify.describe()
+            );
             assert!(
                 verify.stdout().contains("damaged") || verify.stdout().contains("checksum"),
                 "{case}\n{}",
@@ -301,7 +316,11 @@ fn a_missing_or_truncated_segment_file_is_reported_and_repaired() {
         no_panic(&verify);
         assert_eq!(verify.code(), 1, "{}", verify.describe());
         let index = ws.run(&["index"]).expect(0);
-        assert!(index.stderr().contains("rebuilding it"), "{}", index.describe());
+        assert!(
+            index.stderr().contains("rebuilding it"),
+            "{}",
+            index.describe()
+        );
         assert_eq!(ranking(&ws, "Zhenhua"), expected);
         ws.run(&["verify"]).expect(0);
     }
@@ -314,7 +333,11 @@ fn set_tree_writable(dir: &Path, writable: bool) {
         let entry = entry.unwrap();
         let mut perms = entry.metadata().unwrap().permissions();
         let mode = perms.mode();
-        perms.set_mode(if writable { mode | 0o200 } else { mode & !0o222 });
+        perms.set_mode(if writable {
+            mode | 0o200
+        } else {
+            mode & !0o222
+        });
         std::fs::set_permissions(entry.path(), perms).unwrap();
     }
 }
@@ -485,7 +508,10 @@ fn run_as_user(ws: &Workspace, args: &[&str]) -> Run {
 fn an_unreadable_folder_or_file_is_reported_counts_for_strict_and_is_not_removed() {
     use std::os::unix::fs::PermissionsExt;
     let ws = Workspace::empty();
-    ws.write("corpus/a.md", &note("Alpha", "Alpha posted forged letters."));
+    ws.write(
+        "corpus/a.md",
+        &note("Alpha", "Alpha posted forged letters."),
+    );
     ws.write("corpus/b.md", &note("Bravo", "Bravo cloned news websites."));
     ws.write(
         "corpus/private/c.md",
@@ -563,7 +589,11 @@ fn names_that_differ_only_in_invalid_bytes_stay_distinct() {
         .unwrap();
     }
     let run = ws.run(&["index"]).expect(0);
-    assert!(run.stderr().contains("indexed 2 documents"), "{}", run.describe());
+    assert!(
+        run.stderr().contains("indexed 2 documents"),
+        "{}",
+        run.describe()
+    );
     let hits = search_json(&ws, &["forged"]);
     let mut paths: Vec<&str> = hits.iter().map(|h| h["path"].as_str().unwrap()).collect();
     paths.sort();
@@ -627,7 +657,9 @@ fn a_full_disk_stops_the_build_at_once_and_keeps_the_previous_index() {
     for i in 0..6 {
         let copy = ws.path(&format!("corpus/copy{i}"));
         std::fs::create_dir_all(&copy).unwrap();
-        for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")).unwrap() {
+        for entry in
+            std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")).unwrap()
+        {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "md") {
                 std::fs::copy(&path, copy.join(path.file_name().unwrap())).unwrap();
@@ -646,7 +678,11 @@ fn a_full_disk_stops_the_build_at_once_and_keeps_the_previous_index() {
         "one line naming the cause, not one per file\n{}",
         run.describe()
     );
-    assert_eq!(hashes(&ws.path("idx")), before, "the previous index, intact");
+    assert_eq!(
+        hashes(&ws.path("idx")),
+        before,
+        "the previous index, intact"
+    );
     // The same files (above); the disk space of the partial segments is free again (tantivy's
     // list of managed files may be rewritten a byte shorter or longer).
     assert!(
