@@ -70,7 +70,9 @@ impl Error {
 
     /// An unexpected search-engine failure, with what quarry was doing.
     pub fn engine(context: &str, err: impl fmt::Display) -> Error {
-        Error::new(ErrorKind::Engine, format!("{context}: {err}"))
+        let text = err.to_string();
+        let text: Vec<&str> = text.split_whitespace().collect();
+        Error::new(ErrorKind::Engine, format!("{context}: {}", text.join(" ")))
     }
 
     /// The kind of this error.

@@ -812,8 +812,13 @@ fn write_meta(dir: &Path, meta: &IndexMeta) -> Result<()> {
     let mut bytes = serde_json::to_vec_pretty(meta)
         .map_err(|e| Error::engine("cannot serialise the index metadata", e))?;
     bytes.push(b'\n');
-    std::fs::write(&temp, bytes).map_err(|e| Error::io("write", &temp, &e))?;
-    std::fs::rename(&temp, &path).map_err(|e| Error::io("write", &path, &e))
+    let written = std::fs::write(&temp, bytes)
+        .map_err(|e| Error::io("write", &temp, &e))
+        .and_then(|()| std::fs::rename(&temp, &path).map_err(|e| Error::io("write", &path, &e)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
 }
 
 #[cfg(test)]

@@ -135,7 +135,18 @@ fn diagnose(index: &QuarryIndex, error: Option<Error>, panic: Option<String>) ->
         return damaged_error(index.dir(), &index.meta().sources, &damage);
     }
     match (error, panic) {
-        (Some(e), _) => e,
+        (Some(e), _) => Error::new(
+            ErrorKind::Engine,
+            format!(
+                "reading the index at {} failed: {}",
+                index.dir().display(),
+                e.message()
+            ),
+        )
+        .with_hint(format!(
+            "its checksums are intact; check it with quarry verify, or rebuild it with: {}",
+            rebuild_command(index.dir(), &index.meta().sources)
+        )),
         (None, panic) => Error::new(
             ErrorKind::Engine,
             format!(

@@ -163,9 +163,11 @@ impl Manifest {
             .map_err(|e| Error::engine("cannot serialise the manifest", e))?;
         let mut file =
             std::fs::File::create(&path).map_err(|e| Error::io("write the manifest", &path, &e))?;
-        file.write_all(&bytes)
-            .and_then(|()| file.sync_all())
-            .map_err(|e| Error::io("write the manifest", &path, &e))?;
+        if let Err(e) = file.write_all(&bytes).and_then(|()| file.sync_all()) {
+            // A partial manifest must not stay behind (on a full disk, say).
+            let _ = std::fs::remove_file(&path);
+            return Err(Error::io("write the manifest", &path, &e));
+        }
         Ok(name)
     }
 

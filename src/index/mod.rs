@@ -166,7 +166,12 @@ pub(crate) fn dir_state(dir: &Path) -> DirState {
     match std::fs::read(&meta_path) {
         Ok(bytes) => match serde_json::from_slice::<IndexMeta>(&bytes) {
             Ok(meta) if meta.format == FORMAT_MARKER => DirState::Quarry(Box::new(meta)),
-            Err(e) if has_marker(&bytes) => DirState::BrokenMeta(e.to_string()),
+            Err(e) if has_marker(&bytes) => match lenient_meta(&bytes) {
+                // Written by another quarry version with other fields: its schema version
+                // still decides (a newer index must be refused, not rebuilt).
+                Some(meta) => DirState::Quarry(Box::new(meta)),
+                None => DirState::BrokenMeta(e.to_string()),
+            },
             _ => DirState::Foreign(Some(format!(
                 "its {META_FILE} has no \"format\": \"{FORMAT_MARKER}\""
             ))),
@@ -187,6 +192,28 @@ pub(crate) fn dir_state(dir: &Path) -> DirState {
             }
         },
     }
+}
+
+/// The metadata of a `quarry.json` whose fields differ from this version's: the marker and the
+/// schema version are enough to decide what to do with it.
+fn lenient_meta(bytes: &[u8]) -> Option<IndexMeta> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let text = |key: &str| v.get(key).and_then(|x| x.as_str()).map(str::to_string);
+    Some(IndexMeta {
+        format: text("format").filter(|f| f == FORMAT_MARKER)?,
+        schema_version: u32::try_from(v.get("schema_version")?.as_u64()?).ok()?,
+        quarry_version: text("quarry_version").unwrap_or_else(|| "(unknown)".to_string()),
+        analysis: text("analysis").unwrap_or_default(),
+        sources: v
+            .get("sources")
+            .and_then(|s| s.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
 }
 
 /// Whether damaged metadata still carries quarry's format marker as its `format` value.
@@ -509,6 +536,11 @@ mod tests {
         assert!(matches!(
             state(r#"{"format": "quarry-index", "schema_ver"#),
             DirState::BrokenMeta(_)
+        ));
+        // Another version's fields: its schema version is still read.
+        assert!(matches!(
+            state(r#"{"format": "quarry-index", "schema_version": 99, "sources": 3}"#),
+            DirState::Quarry(meta) if meta.schema_version == 99
         ));
     }
 }
