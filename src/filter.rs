@@ -187,24 +187,8 @@ pub fn path_filter(index: &QuarryIndex, pattern: &str) -> Result<BoxQuery> {
         .compile_matcher();
     let field = index.fields().path_raw;
     let searcher = index.searcher();
-    let mut terms = std::collections::BTreeSet::new();
-    for segment in searcher.segment_readers() {
-        let inverted = segment
-            .inverted_index(field)
-            .map_err(|e| Error::engine("cannot read the path index", e))?;
-        let mut stream = inverted
-            .terms()
-            .stream()
-            .map_err(|e| Error::engine("cannot read the path index", e))?;
-        while stream.advance() {
-            let Ok(path) = std::str::from_utf8(stream.key()) else {
-                continue;
-            };
-            if path_matches(&glob, path) {
-                terms.insert(path.to_string());
-            }
-        }
-    }
+    let mut terms = index.indexed_paths(&searcher)?;
+    terms.retain(|path| path_matches(&glob, path));
     if terms.is_empty() {
         return Ok(Box::new(EmptyQuery));
     }

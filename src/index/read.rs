@@ -140,6 +140,30 @@ fn joined(passages: &[PassageRecord]) -> String {
 }
 
 impl QuarryIndex {
+    /// Every path in the raw path index of `searcher`'s segments, sorted (deleted documents'
+    /// paths included until their segments are merged).
+    pub(crate) fn indexed_paths(
+        &self,
+        searcher: &tantivy::Searcher,
+    ) -> Result<std::collections::BTreeSet<String>> {
+        let mut paths = std::collections::BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment
+                .inverted_index(self.fields().path_raw)
+                .map_err(|e| Error::engine("cannot read the path index", e))?;
+            let mut stream = inverted
+                .terms()
+                .stream()
+                .map_err(|e| Error::engine("cannot read the path index", e))?;
+            while stream.advance() {
+                if let Ok(path) = std::str::from_utf8(stream.key()) {
+                    paths.insert(path.to_string());
+                }
+            }
+        }
+        Ok(paths)
+    }
+
     /// Loads a stored document by address.
     pub(crate) fn stored(
         &self,

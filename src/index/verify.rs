@@ -14,7 +14,7 @@ use super::QuarryIndex;
 use crate::error::{Error, Result};
 use crate::schema::REC_PASSAGE;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use tantivy::collector::Count;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
@@ -139,23 +139,8 @@ pub fn verify(
             }
         }
         let listed: HashSet<&str> = manifest.files.iter().map(|e| e.path.as_str()).collect();
-        let mut in_index = BTreeSet::new();
-        for segment in searcher.segment_readers() {
-            let inverted = segment
-                .inverted_index(f.path_raw)
-                .map_err(|e| Error::engine("cannot read the path index", e))?;
-            let mut stream = inverted
-                .terms()
-                .stream()
-                .map_err(|e| Error::engine("cannot read the path index", e))?;
-            while stream.advance() {
-                if let Ok(path) = std::str::from_utf8(stream.key()) {
-                    if !listed.contains(path) {
-                        in_index.insert(path.to_string());
-                    }
-                }
-            }
-        }
+        let mut in_index = index.indexed_paths(&searcher)?;
+        in_index.retain(|path| !listed.contains(path.as_str()));
         for path in in_index {
             // The term dictionary keeps deleted documents' terms until a merge: count live ones.
             let n = passages_of(&path)?;

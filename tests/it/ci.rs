@@ -232,7 +232,7 @@ fn an_index_of_another_schema_version_is_refused_then_rebuilt() {
         run.describe()
     );
     assert_eq!(run.stderr().lines().count(), 1);
-    // quarry index rebuilds it (beside it, then swapped in).
+    // quarry index rebuilds it (inside it, then swapped in).
     let s = summary(&ws, &[]);
     assert!(s.contains("added 3"), "{s}");
     ws.run(&["search", "harbours"]).expect(0);
