@@ -191,8 +191,21 @@ pub fn tantivy_reason(e: &TantivyError) -> String {
         TantivyError::LockFailure(tantivy::directory::error::LockError::IoError(io), _) => {
             format!("cannot take the index lock: {}", io_reason(io))
         }
-        TantivyError::DataCorruption(d) => one_line(&format!("damaged data: {d:?}")),
+        TantivyError::DataCorruption(d) => corruption(&format!("{d:?}")),
         other => one_line(&other.to_string()),
+    }
+}
+
+/// A data-corruption report as "FILE cannot be decoded": tantivy only offers its debug text,
+/// which quotes the damaged bytes.
+fn corruption(debug: &str) -> String {
+    let file = debug
+        .split_once("(in file `\"")
+        .and_then(|(_, rest)| rest.split_once("\"`"))
+        .map(|(file, _)| file);
+    match file {
+        Some(file) => format!("{file} cannot be decoded"),
+        None => "a file of it cannot be decoded".to_string(),
     }
 }
 
@@ -204,5 +217,21 @@ pub fn io_error_of(e: &TantivyError) -> Option<&std::io::Error> {
         TantivyError::OpenReadError(OpenReadError::IoError { io_error, .. }) => Some(io_error),
         TantivyError::OpenWriteError(OpenWriteError::IoError { io_error, .. }) => Some(io_error),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corruption_reports_name_the_file_without_quoting_its_bytes() {
+        let e = TantivyError::DataCorruption(tantivy::error::DataCorruption::new(
+            "meta.json".into(),
+            "Meta file cannot be deserialized. Content: \"{}\"".into(),
+        ));
+        assert_eq!(tantivy_reason(&e), "meta.json cannot be decoded");
+        let e = TantivyError::DataCorruption(tantivy::error::DataCorruption::comment_only("x"));
+        assert_eq!(tantivy_reason(&e), "a file of it cannot be decoded");
     }
 }
