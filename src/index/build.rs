@@ -262,7 +262,10 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
                     }
                 }
             }
-            return Err(e);
+            return Err(match e.hint() {
+                None if e.message().contains("no space left on device") => e.with_hint(NO_SPACE),
+                _ => e,
+            });
         }
     };
     target.finish(dir)?;
@@ -539,6 +542,10 @@ fn open_error(dir: &Path, e: &tantivy::TantivyError) -> Error {
         ),
     )
 }
+
+/// The hint for a full disk.
+const NO_SPACE: &str =
+    "free some space, then run quarry index again; the index is as it was before this run";
 
 /// A failure to write the index, with its cause in one line; the previous commit is intact.
 fn write_error(dir: &Path, action: &str, e: &tantivy::TantivyError) -> Error {

@@ -373,7 +373,6 @@ fn set_tree_writable(dir: &Path, writable: bool) {
 #[test]
 fn a_read_only_index_is_searchable_by_anyone_who_can_read_it() {
     use std::os::unix::fs::PermissionsExt;
-    use std::os::unix::process::CommandExt;
     let ws = Workspace::empty();
     bundled_corpus(&ws);
     ws.run(&["index"]).expect(0);
@@ -409,22 +408,10 @@ fn a_read_only_index_is_searchable_by_anyone_who_can_read_it() {
             perms.set_mode(perms.mode() | 0o755);
             std::fs::set_permissions(&dir, perms).unwrap();
         }
-        let mut cmd = ws.command(&["search", "--format", "json", "Zhenhua"]);
-        cmd.uid(65534).gid(65534);
-        let out = cmd.output().unwrap();
-        let run = Run {
-            cmd: "quarry search Zhenhua (as uid 65534)".into(),
-            out,
-        };
-        let run = run.expect(0);
+        let run = run_as_user(&ws, &["search", "--format", "json", "Zhenhua"]).expect(0);
         assert_eq!(crate::common::hits(&run).len(), expected.len());
-        let mut cmd = ws.command(&["verify"]);
-        cmd.uid(65534).gid(65534);
-        let run = Run {
-            cmd: "quarry verify (as uid 65534)".into(),
-            out: cmd.output().unwrap(),
-        };
-        run.expect(0);
+        run_as_user(&ws, &["verify"]).expect(0);
+        run_as_user(&ws, &["show", expected[0].0.as_str()]).expect(0);
     } else {
         eprintln!("note: not root, so the run as another user is skipped");
     }
@@ -516,13 +503,32 @@ fn a_worker_ends_itself_at_its_time_limit() {
 }
 
 /// Runs quarry as uid 65534 when the tests run as root (root reads everything, so permissions
-/// would test nothing), else as the current user.
+/// would test nothing), else as the current user. The other user runs a copy of the binary in
+/// the workspace, since the build directory may not be open to it.
 #[cfg(unix)]
 fn run_as_user(ws: &Workspace, args: &[&str]) -> Run {
+    use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
     let mut cmd = ws.command(args);
     if is_root() {
-        cmd.uid(65534).gid(65534);
+        let bin = ws.path(".bin/quarry");
+        if !bin.exists() {
+            std::fs::create_dir_all(ws.path(".bin")).unwrap();
+            std::fs::copy(env!("CARGO_BIN_EXE_quarry"), &bin).unwrap();
+            for path in [ws.path(""), ws.path(".bin"), bin.clone()] {
+                let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode | 0o755))
+                    .unwrap();
+            }
+        }
+        cmd = std::process::Command::new(&bin);
+        cmd.args(args)
+            .current_dir(ws.path(""))
+            .env_remove("QUARRY_INDEX")
+            .env_remove("NO_COLOR")
+            .stdin(std::process::Stdio::null())
+            .uid(65534)
+            .gid(65534);
     }
     Run {
         cmd: format!("quarry {}", args.join(" ")),
@@ -722,4 +728,52 @@ fn a_full_disk_stops_the_build_at_once_and_keeps_the_previous_index() {
     }
     let verify = ws.run(&["--index", "idx", "verify", "corpus"]).expect(1);
     assert!(verify.stdout().contains("new "), "{}", verify.describe());
+}
+
+#[test]
+fn a_full_disk_on_a_first_build_or_a_rebuild_leaves_no_partial_segments() {
+    let ws = Workspace::empty();
+    let Some(_mount) = Mount::tmpfs(&ws.path("idx"), "300k") else {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root and mount rights)");
+        return;
+    };
+    bundled_corpus(&ws);
+    let segments = |ws: &Workspace| {
+        std::fs::read_dir(ws.path("idx"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.len() > 33 && name.as_bytes()[32] == b'.'
+            })
+            .count()
+    };
+    // A first build that does not fit.
+    let run = ws.run(&["--index", "idx", "index", "corpus"]).expect(2);
+    assert!(
+        run.stderr().contains("no space left on device") && run.stderr().lines().count() <= 2,
+        "{}",
+        run.describe()
+    );
+    assert_eq!(segments(&ws), 0, "no partial segments");
+    ws.write("small/a.md", &note("Alpha", "Alpha posted forged letters."));
+    ws.run(&["--index", "idx", "index", "small"]).expect(0);
+    let before = hashes(&ws.path("idx"));
+
+    // A rebuild (after a schema change) that does not fit: the old index stays as it was.
+    let meta_path = ws.path("idx/quarry.json");
+    let mut meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta["schema_version"] = Value::from(1);
+    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let before_rebuild = hashes(&ws.path("idx"));
+    let run = ws.run(&["--index", "idx", "index", "corpus"]).expect(2);
+    assert!(
+        run.stderr().contains("no space left on device"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(hashes(&ws.path("idx")), before_rebuild);
+    assert!(!ws.path("idx/.quarry-rebuild").exists());
+    assert_ne!(before, before_rebuild);
 }
