@@ -217,12 +217,13 @@ fn a_second_writer_fails_at_once_with_the_holders_pid() {
 fn an_index_of_another_schema_version_is_refused_then_rebuilt() {
     let ws = three_notes();
     ws.run(&["index"]).expect(0);
-    let meta_path = ws.path(".quarry/quarry.json");
-    let mut meta: Value =
-        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
-    meta["schema_version"] = Value::from(1);
-    meta["quarry_version"] = Value::from("0.0.1");
-    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    crate::common::edit_index_meta(
+        &ws.path(".quarry"),
+        &[
+            ("schema_version", Value::from(1)),
+            ("quarry_version", Value::from("0.0.1")),
+        ],
+    );
     let run = ws.run(&["search", "harbours"]).expect(2);
     assert!(
         run.stderr()

@@ -160,3 +160,16 @@ pub fn hits(run: &Run) -> Vec<Value> {
         .cloned()
         .unwrap_or_else(|| panic!("no hits array\n{}", run.describe()))
 }
+
+/// Sets `fields` in the `quarry.json` of the index in `index_dir` (standing in for an index of
+/// another quarry version); returns the old values.
+pub fn edit_index_meta(index_dir: &Path, fields: &[(&str, Value)]) -> Vec<Value> {
+    let path = index_dir.join("quarry.json");
+    let mut meta: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let old = fields
+        .iter()
+        .map(|(k, v)| std::mem::replace(&mut meta[*k], v.clone()))
+        .collect();
+    std::fs::write(&path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    old
+}

@@ -128,12 +128,9 @@ fn user_files_inside_an_index_survive_a_schema_change() {
     let before = mine(&ws);
     assert_eq!(before.len(), 3);
 
-    let meta_path = ws.path(".quarry/quarry.json");
-    let mut meta: Value =
-        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
-    let current = meta["schema_version"].as_u64().unwrap();
-    meta["schema_version"] = Value::from(1);
-    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let old =
+        crate::common::edit_index_meta(&ws.path(".quarry"), &[("schema_version", Value::from(1))]);
+    let current = old[0].as_u64().unwrap();
 
     let run = ws.run(&["index"]).expect(0);
     assert!(
@@ -173,12 +170,13 @@ fn an_index_from_a_newer_quarry_is_refused_not_replaced() {
         &note("Alpha", "Alpha posted forged letters."),
     );
     ws.run(&["index"]).expect(0);
-    let meta_path = ws.path(".quarry/quarry.json");
-    let mut meta: Value =
-        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
-    meta["schema_version"] = Value::from(999);
-    meta["quarry_version"] = Value::from("9.0.0");
-    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    crate::common::edit_index_meta(
+        &ws.path(".quarry"),
+        &[
+            ("schema_version", Value::from(999)),
+            ("quarry_version", Value::from("9.0.0")),
+        ],
+    );
     let before = hashes(&ws.path(".quarry"));
     for args in [
         &["index"][..],
@@ -761,11 +759,7 @@ fn a_full_disk_on_a_first_build_or_a_rebuild_leaves_no_partial_segments() {
     let before = hashes(&ws.path("idx"));
 
     // A rebuild (after a schema change) that does not fit: the old index stays as it was.
-    let meta_path = ws.path("idx/quarry.json");
-    let mut meta: Value =
-        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
-    meta["schema_version"] = Value::from(1);
-    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    crate::common::edit_index_meta(&ws.path("idx"), &[("schema_version", Value::from(1))]);
     let before_rebuild = hashes(&ws.path("idx"));
     let run = ws.run(&["--index", "idx", "index", "corpus"]).expect(2);
     assert!(
