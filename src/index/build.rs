@@ -161,17 +161,13 @@ pub struct BuildSummary {
 /// Builds or updates the index in `dir` from `options.paths`.
 pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildSummary> {
     let started = Instant::now();
-    let state = dir_state(dir);
     // Never create anything (not even the lock file) in a directory that is not ours, and never
-    // replace an index this quarry cannot read because it is newer.
-    match &state {
-        DirState::Foreign(why) => return Err(foreign(dir, why.as_deref())),
-        DirState::Quarry(meta) if meta.schema_version > SCHEMA_VERSION => {
-            return Err(super::newer_index(dir, meta))
-        }
-        _ => {}
-    }
+    // replace an index this quarry cannot read because it is newer. Checked again once the lock
+    // is held, when no other build can change it.
+    refuse_unless_ours(dir, &dir_state(dir))?;
     let _lock = WriteLock::acquire(dir)?;
+    let state = dir_state(dir);
+    refuse_unless_ours(dir, &state)?;
     if matches!(state, DirState::Quarry(_) | DirState::BrokenMeta(_)) {
         // Leftovers of a build that was killed or ran out of space.
         files::remove_rebuild_dir(&dir.join(files::REBUILD_DIR))?;
@@ -272,6 +268,16 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
     add_problems(&mut summary, problems);
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+fn refuse_unless_ours(dir: &Path, state: &DirState) -> Result<()> {
+    match state {
+        DirState::Foreign(why) => Err(foreign(dir, why.as_deref())),
+        DirState::Quarry(meta) if meta.schema_version > SCHEMA_VERSION => {
+            Err(super::newer_index(dir, meta))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// What [`write_index`] works from.
@@ -457,12 +463,12 @@ fn write_index(w: &Work<'_>, manifest_written: &mut Option<String>) -> Result<Bu
             writer
                 .merge(&with_deletes)
                 .wait()
-                .map_err(|e| merge_error(dir, &e))?;
+                .map_err(|e| merge_error(w, &e))?;
         }
     }
     writer
         .wait_merging_threads()
-        .map_err(|e| merge_error(dir, &e))?;
+        .map_err(|e| merge_error(w, &e))?;
     Ok(summary)
 }
 
@@ -490,7 +496,7 @@ fn report_unreadable(
     for e in &walked.errors {
         let inside = kept
             .iter()
-            .filter(|k| k.path.starts_with(&format!("{}/", e.path)))
+            .filter(|k| super::walk::is_inside(&k.path, &e.path))
             .count();
         let reason = if inside > 0 {
             format!(
@@ -575,17 +581,28 @@ fn write_error(dir: &Path, action: &str, e: &tantivy::TantivyError) -> Error {
     })
 }
 
-fn merge_error(dir: &Path, e: &tantivy::TantivyError) -> Error {
-    files::remove_orphans(dir);
-    Error::new(
-        ErrorKind::Io,
-        format!(
-            "the index at {} was updated, but merging its segments failed: {}",
-            dir.display(),
-            damage::tantivy_reason(e)
-        ),
-    )
-    .with_hint("searching works; run quarry index again to finish the merge")
+/// A merge that failed after the commit. The writer may still be running merges, so nothing is
+/// cleaned up here: the build's error path does that once the writer is gone.
+fn merge_error(w: &Work<'_>, e: &tantivy::TantivyError) -> Error {
+    let reason = damage::tantivy_reason(e);
+    match w.target {
+        Target::Swap { .. } => Error::new(
+            ErrorKind::Io,
+            format!(
+                "cannot finish rebuilding the index at {}: merging its segments failed: {reason}",
+                w.dir.display()
+            ),
+        )
+        .with_hint("the index is as it was before this run; run quarry index again"),
+        _ => Error::new(
+            ErrorKind::Io,
+            format!(
+                "the index at {} was updated, but merging its segments failed: {reason}",
+                w.dir.display()
+            ),
+        )
+        .with_hint("searching works; run quarry index again to finish the merge"),
+    }
 }
 
 /// The size limit for a source: the command line's, else its corpus config's, else the default.
@@ -815,7 +832,7 @@ fn foreign(dir: &Path, why: Option<&str>) -> Error {
 
 fn write_meta(dir: &Path, meta: &IndexMeta) -> Result<()> {
     let path = dir.join(META_FILE);
-    let temp = dir.join(format!("{META_FILE}.tmp"));
+    let temp = dir.join(super::META_TEMP);
     let mut bytes = serde_json::to_vec_pretty(meta)
         .map_err(|e| Error::engine("cannot serialise the index metadata", e))?;
     bytes.push(b'\n');

@@ -13,7 +13,7 @@ use crate::error::{io_reason, Error, ErrorKind, Result};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use tantivy::directory::error::OpenReadError;
-use tantivy::{Index, TantivyError};
+use tantivy::{Directory, Index, TantivyError};
 
 /// One damaged file of an index.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,14 +70,16 @@ pub fn check(index: &Index) -> Vec<Damage> {
     let mut damaged = Vec::new();
     for file in files {
         let name = file.display().to_string();
-        let problem = match directory.validate_checksum(&file) {
+        // Opening checks the footer's format version; the checksum covers the rest.
+        let opened = directory.open_read(&file).map(|_| ());
+        let problem = match opened.and_then(|()| directory.validate_checksum(&file)) {
             Ok(true) => continue,
             Ok(false) => "fails its checksum".to_string(),
             Err(OpenReadError::FileDoesNotExist(_)) => "is missing".to_string(),
             Err(OpenReadError::IoError { io_error, .. }) => {
                 format!("cannot be read ({})", io_reason(&io_error))
             }
-            Err(e) => format!("cannot be read ({e})"),
+            Err(OpenReadError::IncompatibleIndex(_)) => "has a damaged footer".to_string(),
         };
         damaged.push(Damage {
             file: name,
@@ -192,6 +194,10 @@ pub fn tantivy_reason(e: &TantivyError) -> String {
             format!("cannot take the index lock: {}", io_reason(io))
         }
         TantivyError::DataCorruption(d) => corruption(&format!("{d:?}")),
+        TantivyError::OpenReadError(OpenReadError::IncompatibleIndex(_))
+        | TantivyError::IncompatibleIndex(_) => {
+            "a file of it has a format version this quarry does not read".to_string()
+        }
         other => one_line(&other.to_string()),
     }
 }

@@ -121,10 +121,15 @@ impl Directory for IndexDirectory {
             .file_name()
             .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
         let temp = target.with_file_name(format!(".{name}{TEMP_SUFFIX}"));
+        // A stale temporary (or anything planted under its name) goes; the new one is created
+        // afresh, never opened through a link.
+        match std::fs::remove_file(&temp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
         let mut file = std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .open(&temp)?;
         let written = file.write_all(data).and_then(|()| file.sync_data());
         if let Err(e) = written.and_then(|()| std::fs::rename(&temp, &target)) {

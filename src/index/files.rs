@@ -114,6 +114,14 @@ fn living(dir: &Path) -> Option<(HashSet<String>, HashSet<String>)> {
     let mut deletes = HashSet::new();
     for seg in meta.get("segments")?.as_array()? {
         let id = seg.get("segment_id")?.as_str()?.replace('-', "");
+        // Only ids spelled as tantivy names files count; anything else and nothing is an orphan.
+        if id.len() != 32
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return None;
+        }
         if let Some(opstamp) = seg
             .get("deletes")
             .and_then(|d| d.get("opstamp"))
@@ -198,8 +206,19 @@ fn our_files(dir: &Path) -> Vec<String> {
 /// Removes a rebuild directory left by an earlier, interrupted rebuild: only our files in it,
 /// then the directory if that leaves it empty.
 pub(crate) fn remove_rebuild_dir(dir: &Path) -> Result<()> {
-    if !dir.exists() {
-        return Ok(());
+    match std::fs::symlink_metadata(dir) {
+        Err(_) => return Ok(()),
+        Ok(m) if !m.is_dir() => {
+            return Err(Error::new(
+                crate::error::ErrorKind::InvalidInput,
+                format!(
+                    "{} is not a folder quarry made; not touching it",
+                    dir.display()
+                ),
+            )
+            .with_hint("move it out of the index directory, then run this again"))
+        }
+        Ok(_) => {}
     }
     for name in our_files(dir) {
         let path = dir.join(&name);
@@ -230,6 +249,9 @@ pub(crate) fn swap_in(new: &Path, dir: &Path) -> Result<()> {
         mv(name)?;
     }
     // Then the commit points, in order.
+    // Then the commit points, in order, and the old files, while no reader is between reading
+    // `meta.json` and opening its segments.
+    let _readers_wait = super::lock::meta_exclusive(dir)?;
     for name in commit_points {
         if incoming.iter().any(|n| n == name) {
             mv(name)?;

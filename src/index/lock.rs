@@ -60,6 +60,30 @@ impl WriteLock {
     }
 }
 
+/// An exclusive lock on tantivy's meta lock file in `dir`, held while a rebuilt index replaces
+/// the old one: readers take that lock (shared) while they read `meta.json` and open its
+/// segments, so none sees a commit whose files are being removed. Waits for readers; released
+/// when dropped.
+pub(crate) fn meta_exclusive(dir: &Path) -> Result<File> {
+    let path = dir.join(".tantivy-meta.lock");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| Error::io("open the lock file", &path, &e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a file descriptor we own; no memory is passed.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(Error::io("lock", &path, &std::io::Error::last_os_error()));
+        }
+    }
+    Ok(file)
+}
+
 #[cfg(unix)]
 fn try_lock(file: &File) -> bool {
     use std::os::unix::io::AsRawFd;

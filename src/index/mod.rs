@@ -164,26 +164,18 @@ pub(crate) enum DirState {
 pub(crate) fn dir_state(dir: &Path) -> DirState {
     let meta_path = dir.join(META_FILE);
     match std::fs::read(&meta_path) {
-        Ok(bytes) => match serde_json::from_slice::<IndexMeta>(&bytes) {
-            Ok(meta) if meta.format == FORMAT_MARKER => DirState::Quarry(Box::new(meta)),
-            Err(e) if has_marker(&bytes) => match lenient_meta(&bytes) {
-                // Written by another quarry version with other fields: its schema version
-                // still decides (a newer index must be refused, not rebuilt).
-                Some(meta) => DirState::Quarry(Box::new(meta)),
-                None => DirState::BrokenMeta(e.to_string()),
-            },
-            _ => DirState::Foreign(Some(format!(
-                "its {META_FILE} has no \"format\": \"{FORMAT_MARKER}\""
-            ))),
-        },
+        Ok(bytes) => meta_state(&bytes),
         Err(_) => match std::fs::read_dir(dir) {
             Err(_) if !dir.exists() => DirState::Empty,
             Err(_) => DirState::Foreign(None),
             Ok(entries) => {
-                // A lock file alone is left by a first build stopped before it wrote anything.
-                let mut others = entries
-                    .flatten()
-                    .filter(|e| e.file_name() != std::ffi::OsStr::new(lock::LOCK_FILE));
+                // A lock file, or a lock file and a half-written quarry.json, is all a first
+                // build stopped before it wrote anything leaves.
+                let mut others = entries.flatten().filter(|e| {
+                    let name = e.file_name();
+                    name != std::ffi::OsStr::new(lock::LOCK_FILE)
+                        && name != std::ffi::OsStr::new(META_TEMP)
+                });
                 if others.next().is_none() {
                     DirState::Empty
                 } else {
@@ -191,6 +183,38 @@ pub(crate) fn dir_state(dir: &Path) -> DirState {
                 }
             }
         },
+    }
+}
+
+/// The temporary name `quarry.json` is written under.
+pub(crate) const META_TEMP: &str = "quarry.json.tmp";
+
+/// What the bytes of a `quarry.json` say about its directory. Only a top-level `"format":
+/// "quarry-index"` makes it ours; the text is searched for the marker only when it is not JSON
+/// at all (a damaged file of ours).
+fn meta_state(bytes: &[u8]) -> DirState {
+    let foreign = || {
+        DirState::Foreign(Some(format!(
+            "its {META_FILE} has no \"format\": \"{FORMAT_MARKER}\""
+        )))
+    };
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(value) => {
+            if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT_MARKER) {
+                return foreign();
+            }
+            match serde_json::from_value::<IndexMeta>(value) {
+                Ok(meta) => DirState::Quarry(Box::new(meta)),
+                // Written by another quarry version with other fields: its schema version
+                // still decides (a newer index must be refused, not rebuilt).
+                Err(e) => match lenient_meta(bytes) {
+                    Some(meta) => DirState::Quarry(Box::new(meta)),
+                    None => DirState::BrokenMeta(e.to_string()),
+                },
+            }
+        }
+        Err(e) if has_marker(bytes) => DirState::BrokenMeta(e.to_string()),
+        Err(_) => foreign(),
     }
 }
 
@@ -530,6 +554,15 @@ mod tests {
         assert!(matches!(state("garbage"), DirState::Foreign(Some(_))));
         assert!(matches!(
             state(r#"{"format": "other", "schema_version": 6}"#),
+            DirState::Foreign(Some(_))
+        ));
+        // The marker nested inside someone's JSON does not count.
+        assert!(matches!(
+            state(r#"[{"format": "quarry-index", "schema_version": 6}]"#),
+            DirState::Foreign(Some(_))
+        ));
+        assert!(matches!(
+            state(r#"{"backup": {"format": "quarry-index"}, "format": "x"}"#),
             DirState::Foreign(Some(_))
         ));
         // Damaged, but still ours.

@@ -58,13 +58,20 @@ pub(crate) struct Walked {
 impl Walked {
     /// Whether `path` (a display path) lies in a folder the walk could not read.
     pub fn in_unreadable_dir(&self, path: &str) -> bool {
-        self.errors.iter().any(|e| {
-            e.dir
-                && path
-                    .strip_prefix(e.path.as_str())
-                    .is_some_and(|rest| rest.starts_with('/'))
-        })
+        self.errors
+            .iter()
+            .any(|e| e.dir && is_inside(path, &e.path))
     }
+}
+
+/// Whether display path `path` lies inside folder `dir` (`corpus`, `corpus/` or `.`).
+pub(crate) fn is_inside(path: &str, dir: &str) -> bool {
+    let dir = dir.trim_end_matches('/');
+    if dir.is_empty() || dir == "." {
+        return !path.starts_with('/');
+    }
+    path.strip_prefix(dir)
+        .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// A path's text, with bytes that are not UTF-8 escaped as `\xNN` (so distinct names stay
@@ -285,6 +292,17 @@ mod tests {
         assert_eq!(display_path(Path::new("./corpus/a.md")), "corpus/a.md");
         assert_eq!(display_path(Path::new("corpus")), "corpus");
         assert_eq!(display_path(Path::new("./")), ".");
+    }
+
+    #[test]
+    fn paths_inside_a_folder_however_it_was_named() {
+        assert!(is_inside("corpus/a.md", "corpus"));
+        assert!(is_inside("corpus/a.md", "corpus/"));
+        assert!(is_inside("corpus/sub/a.md", "corpus/sub"));
+        assert!(is_inside("a.md", "."));
+        assert!(!is_inside("corpus2/a.md", "corpus"));
+        assert!(!is_inside("corpus", "corpus"));
+        assert!(!is_inside("/abs/a.md", "."));
     }
 
     #[cfg(unix)]

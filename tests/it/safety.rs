@@ -57,6 +57,11 @@ fn no_panic(run: &Run) {
         run.code(),
         run.describe()
     );
+    assert!(
+        !err.contains("internal error"),
+        "a panic reached the top\n{}",
+        run.describe()
+    );
     if run.code() == 2 {
         let lines: Vec<&str> = err.lines().collect();
         assert_eq!(lines.len(), 1, "one line\n{}", run.describe());
@@ -244,50 +249,81 @@ fn a_bit_flip_in_any_segment_file_never_panics_is_detected_and_repaired() {
         for fraction in [0.02, 0.3, 0.6, 0.97, 0.995, 1.0] {
             std::fs::remove_dir_all(ws.path(".quarry")).unwrap();
             copy_dir(&pristine, &ws.path(".quarry"));
-            let file = std::fs::read_dir(ws.path(".quarry"))
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == ext))
-                .min()
-                .unwrap();
+            let file = segment_file(&ws, ext);
             let len = std::fs::metadata(&file).unwrap().len();
             let offset = ((len as f64 * fraction) as u64).min(len - 1);
             flip(&file, offset);
             let case = format!("{ext} at byte {offset} of {len}");
-            for q in QUERIES {
-                no_panic(&ws.run(&["search", "--format", "json", q]));
-            }
-            no_panic(&ws.run(&["search", "--group", "doc", "russia"]));
-            no_panic(&ws.run(&["search", "--facet", "publisher,year", "russia"]));
-            no_panic(&ws.run(&["stats"]));
-            let verify = ws.run(&["verify"]);
-            no_panic(&verify);
-            assert_eq!(
-                verify.code(),
-                1,
-                "{case}: verify detects it\n{}",
-                verify.describe()
-            );
-            assert!(
-                verify.stdout().contains("damaged") || verify.stdout().contains("checksum"),
-                "{case}\n{}",
-                verify.describe()
-            );
-            let index = ws.run(&["index"]);
-            no_panic(&index);
-            assert_eq!(index.code(), 0, "{case}\n{}", index.describe());
-            assert!(
-                index.stderr().contains("is damaged") && index.stderr().contains("rebuilding it"),
-                "{case}\n{}",
-                index.describe()
-            );
-            ws.run(&["verify"]).expect(0);
-            let now: Vec<_> = QUERIES.iter().map(|q| ranking(&ws, q)).collect();
-            assert_eq!(now, expected, "{case}: repaired");
+            damaged_and_repaired(&ws, &case, &expected);
             cases += 1;
         }
+        // The format version in the file's footer (outside the checksum).
+        std::fs::remove_dir_all(ws.path(".quarry")).unwrap();
+        copy_dir(&pristine, &ws.path(".quarry"));
+        let file = segment_file(&ws, ext);
+        let bytes = std::fs::read(&file).unwrap();
+        let key = b"\"index_format_version\":";
+        let at = bytes
+            .windows(key.len())
+            .rposition(|w| w == key)
+            .expect("a footer");
+        flip(&file, (at + key.len()) as u64);
+        damaged_and_repaired(&ws, &format!("{ext} footer version"), &expected);
+        cases += 1;
     }
-    assert_eq!(cases, 36);
+    assert_eq!(cases, 42);
+}
+
+fn segment_file(ws: &Workspace, ext: &str) -> PathBuf {
+    std::fs::read_dir(ws.path(".quarry"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .min()
+        .unwrap()
+}
+
+/// Reads of a damaged index fail cleanly (or work), `verify` finds the damage, `index` repairs
+/// it, and the repaired index ranks as before.
+fn damaged_and_repaired(ws: &Workspace, case: &str, expected: &[Vec<(String, String)>]) {
+    for q in QUERIES {
+        let run = ws.run(&["search", "--format", "json", q]);
+        no_panic(&run);
+        if run.code() == 2 {
+            assert!(
+                run.stderr().contains("is damaged"),
+                "{case}\n{}",
+                run.describe()
+            );
+        }
+    }
+    no_panic(&ws.run(&["search", "--group", "doc", "russia"]));
+    no_panic(&ws.run(&["search", "--facet", "publisher,year", "russia"]));
+    no_panic(&ws.run(&["stats"]));
+    let verify = ws.run(&["verify"]);
+    no_panic(&verify);
+    assert_eq!(
+        verify.code(),
+        1,
+        "{case}: verify detects it\n{}",
+        verify.describe()
+    );
+    assert!(
+        verify.stdout().contains("damaged") || verify.stdout().contains("checksum"),
+        "{case}\n{}",
+        verify.describe()
+    );
+    let index = ws.run(&["index"]);
+    no_panic(&index);
+    assert_eq!(index.code(), 0, "{case}\n{}", index.describe());
+    assert!(
+        index.stderr().contains("is damaged") && index.stderr().contains("rebuilding it"),
+        "{case}\n{}",
+        index.describe()
+    );
+    ws.run(&["verify"]).expect(0);
+    let now: Vec<_> = QUERIES.iter().map(|q| ranking(ws, q)).collect();
+    assert_eq!(now, expected, "{case}: repaired");
 }
 
 #[test]
@@ -399,19 +435,15 @@ fn a_read_only_index_is_searchable_by_anyone_who_can_read_it() {
     ] {
         ws.run(args).expect(0);
     }
-    if is_root() {
-        // A process that cannot write anything there: another user.
-        for dir in [ws.path(""), ws.path(".quarry")] {
-            let mut perms = std::fs::metadata(&dir).unwrap().permissions();
-            perms.set_mode(perms.mode() | 0o755);
-            std::fs::set_permissions(&dir, perms).unwrap();
+    // A process that cannot write anything there: another user.
+    match other_user_binary(&ws) {
+        Ok(bin) => {
+            let run = run_as_other(&ws, &bin, &["search", "--format", "json", "Zhenhua"]);
+            assert_eq!(crate::common::hits(&run.expect(0)).len(), expected.len());
+            run_as_other(&ws, &bin, &["verify"]).expect(0);
+            run_as_other(&ws, &bin, &["show", expected[0].0.as_str()]).expect(0);
         }
-        let run = run_as_user(&ws, &["search", "--format", "json", "Zhenhua"]).expect(0);
-        assert_eq!(crate::common::hits(&run).len(), expected.len());
-        run_as_user(&ws, &["verify"]).expect(0);
-        run_as_user(&ws, &["show", expected[0].0.as_str()]).expect(0);
-    } else {
-        eprintln!("note: not root, so the run as another user is skipped");
+        Err(why) => eprintln!("skipped the run as another user: {why}"),
     }
     assert_eq!(hashes(&ws.path(".quarry")), before, "nothing was written");
     set_tree_writable(&ws.path(".quarry"), true);
@@ -500,37 +532,74 @@ fn a_worker_ends_itself_at_its_time_limit() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("time limit"));
 }
 
-/// Runs quarry as uid 65534 when the tests run as root (root reads everything, so permissions
-/// would test nothing), else as the current user. The other user runs a copy of the binary in
-/// the workspace, since the build directory may not be open to it.
+/// The uid tests run quarry as to check permissions when they run as root (root reads
+/// everything, so permissions would test nothing).
+const OTHER_UID: u32 = 65534;
+
+/// A copy of the binary in the workspace that uid [`OTHER_UID`] can run (the build directory
+/// may not be open to it), or why there is none: not root, or the workspace is not open to
+/// that user (a `noexec` or private temporary folder).
 #[cfg(unix)]
-fn run_as_user(ws: &Workspace, args: &[&str]) -> Run {
+fn other_user_binary(ws: &Workspace) -> Result<PathBuf, String> {
     use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
-    let mut cmd = ws.command(args);
-    if is_root() {
-        let bin = ws.path(".bin/quarry");
-        if !bin.exists() {
-            std::fs::create_dir_all(ws.path(".bin")).unwrap();
-            std::fs::copy(env!("CARGO_BIN_EXE_quarry"), &bin).unwrap();
-            for path in [ws.path(""), ws.path(".bin"), bin.clone()] {
-                let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode | 0o755))
-                    .unwrap();
-            }
-        }
-        cmd = std::process::Command::new(&bin);
-        cmd.args(args)
-            .current_dir(ws.path(""))
-            .env_remove("QUARRY_INDEX")
-            .env_remove("NO_COLOR")
-            .stdin(std::process::Stdio::null())
-            .uid(65534)
-            .gid(65534);
+    if !is_root() {
+        return Err("the tests do not run as root".into());
     }
+    let bin = ws.path(".bin/quarry");
+    if !bin.exists() {
+        std::fs::create_dir_all(ws.path(".bin")).unwrap();
+        std::fs::copy(env!("CARGO_BIN_EXE_quarry"), &bin).unwrap();
+        for path in [ws.path(""), ws.path(".bin"), bin.clone()] {
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode | 0o755)).unwrap();
+        }
+    }
+    let probe = std::process::Command::new(&bin)
+        .arg("--version")
+        .current_dir(ws.path(""))
+        .uid(OTHER_UID)
+        .gid(OTHER_UID)
+        .output();
+    match probe {
+        Ok(out) if out.status.success() => Ok(bin),
+        Ok(out) => Err(format!(
+            "uid {OTHER_UID} cannot run quarry in {}: {}",
+            ws.path("").display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(e) => Err(format!(
+            "uid {OTHER_UID} cannot run quarry in {}: {e}",
+            ws.path("").display()
+        )),
+    }
+}
+
+/// Runs quarry as uid [`OTHER_UID`] from `bin` (see [`other_user_binary`]).
+#[cfg(unix)]
+fn run_as_other(ws: &Workspace, bin: &Path, args: &[&str]) -> Run {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(bin);
+    cmd.args(args)
+        .current_dir(ws.path(""))
+        .env_remove("QUARRY_INDEX")
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::null())
+        .uid(OTHER_UID)
+        .gid(OTHER_UID);
     Run {
-        cmd: format!("quarry {}", args.join(" ")),
+        cmd: format!("quarry {} (as uid {OTHER_UID})", args.join(" ")),
         out: cmd.output().unwrap(),
+    }
+}
+
+/// Runs quarry as the user that permissions apply to: uid [`OTHER_UID`] when the tests run as
+/// root, else the current user.
+#[cfg(unix)]
+fn run_as_user(ws: &Workspace, bin: Option<&Path>, args: &[&str]) -> Run {
+    match bin {
+        Some(bin) => run_as_other(ws, bin, args),
+        None => ws.run(args),
     }
 }
 
@@ -548,28 +617,38 @@ fn an_unreadable_folder_or_file_is_reported_counts_for_strict_and_is_not_removed
         "corpus/private/c.md",
         &note("Charlie", "Charlie amplified a hashtag."),
     );
-    if is_root() {
-        for entry in walkdir::WalkDir::new(ws.path("")) {
-            let entry = entry.unwrap();
-            std::os::unix::fs::chown(entry.path(), Some(65534), Some(65534)).unwrap();
+    // Root reads everything: as root, the commands run as another user.
+    let bin = match other_user_binary(&ws) {
+        Ok(bin) => {
+            for entry in walkdir::WalkDir::new(ws.path("")) {
+                let entry = entry.unwrap();
+                std::os::unix::fs::chown(entry.path(), Some(OTHER_UID), Some(OTHER_UID)).unwrap();
+            }
+            Some(bin)
         }
-    }
+        Err(_) if !is_root() => None,
+        Err(why) => {
+            eprintln!("skipped: {why}, and as root permissions cannot be tested");
+            return;
+        }
+    };
+    let bin = bin.as_deref();
     let search = |ws: &Workspace, q: &str| {
-        let run = run_as_user(ws, &["search", "--format", "json", q]);
+        let run = run_as_user(ws, bin, &["search", "--format", "json", q]);
         if run.code() == 1 {
             0
         } else {
             crate::common::hits(&run.expect(0)).len()
         }
     };
-    run_as_user(&ws, &["index"]).expect(0);
+    run_as_user(&ws, bin, &["index"]).expect(0);
     assert_eq!(search(&ws, "hashtag"), 1);
     let set_mode = |rel: &str, mode: u32| {
         std::fs::set_permissions(ws.path(rel), std::fs::Permissions::from_mode(mode)).unwrap()
     };
 
     set_mode("corpus/private", 0o000);
-    let run = run_as_user(&ws, &["index", "--strict"]).expect(2);
+    let run = run_as_user(&ws, bin, &["index", "--strict"]).expect(2);
     let err = run.stderr();
     assert!(
         err.contains("skipped corpus/private: cannot read this folder: permission denied")
@@ -579,7 +658,7 @@ fn an_unreadable_folder_or_file_is_reported_counts_for_strict_and_is_not_removed
     );
     assert!(err.contains("--strict"), "{}", run.describe());
     assert_eq!(search(&ws, "hashtag"), 1, "kept, not removed");
-    let verify = run_as_user(&ws, &["verify"]).expect(1);
+    let verify = run_as_user(&ws, bin, &["verify"]).expect(1);
     assert!(
         verify.stdout().contains("corpus/private"),
         "{}",
@@ -587,7 +666,7 @@ fn an_unreadable_folder_or_file_is_reported_counts_for_strict_and_is_not_removed
     );
 
     set_mode("corpus/a.md", 0o000);
-    let run = run_as_user(&ws, &["index", "--strict"]).expect(2);
+    let run = run_as_user(&ws, bin, &["index", "--strict"]).expect(2);
     assert!(
         run.stderr()
             .contains("skipped corpus/a.md: cannot read: permission denied"),
@@ -598,8 +677,19 @@ fn an_unreadable_folder_or_file_is_reported_counts_for_strict_and_is_not_removed
 
     set_mode("corpus/private", 0o755);
     set_mode("corpus/a.md", 0o644);
-    run_as_user(&ws, &["index", "--strict"]).expect(0);
-    run_as_user(&ws, &["verify"]).expect(0);
+    // The whole corpus folder, given as `corpus/` (the default): nothing is removed.
+    set_mode("corpus", 0o000);
+    let run = run_as_user(&ws, bin, &["index", "--strict", "corpus/"]).expect(2);
+    assert!(
+        run.stderr().contains("keeps the 3 files"),
+        "{}",
+        run.describe()
+    );
+    set_mode("corpus", 0o755);
+    assert_eq!(search(&ws, "hashtag"), 1, "kept, not removed");
+    assert_eq!(search(&ws, "forged"), 1, "kept, not removed");
+    run_as_user(&ws, bin, &["index", "--strict"]).expect(0);
+    run_as_user(&ws, bin, &["verify"]).expect(0);
     assert_eq!(search(&ws, "hashtag"), 1);
 }
 
