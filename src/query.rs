@@ -400,11 +400,21 @@ impl<'a> Builder<'a> {
     fn clause(&self, items: Vec<(Option<Occur>, UserInputAst)>) -> Result<BoxQuery> {
         let mut clauses = Vec::with_capacity(items.len());
         // Stop words among plain words are left out of the fields whose language lists them,
-        // unless the clause has no other word to search for.
-        let skip_stops = self.default_occur == Occur::Should
-            && items.iter().any(|(o, c)| {
-                o.is_none() && self.plain_word(c).is_some_and(|w| !self.stop_everywhere(w))
-            });
+        // but only in a field for which the clause has another word to search: a query of
+        // stop words alone ("the", "to be or not to be") searches them as words everywhere.
+        let content_in: Vec<bool> = self
+            .active
+            .iter()
+            .map(|&i| {
+                items.iter().any(|(o, c)| {
+                    o.is_none()
+                        && self
+                            .plain_word(c)
+                            .is_some_and(|w| !is_stop_word(TEXT_FIELDS[i].lang, &w.to_lowercase()))
+                })
+            })
+            .collect();
+        let skip_stops = self.default_occur == Occur::Should && content_in.iter().any(|&has| has);
         for (occur, child) in items {
             // A word typed n times in a plain query counts n times (the grammar keeps one).
             let repeats = match (occur, &child) {
@@ -425,8 +435,15 @@ impl<'a> Builder<'a> {
             };
             if skip_stops && occur.is_none() {
                 if let Some(word) = self.plain_word(&child) {
-                    if self.stop_anywhere(word) {
-                        if let Some(q) = self.plain_word_query(word, true)? {
+                    // The fields it is searched in: those where it is no stop word, and those
+                    // where the clause has nothing else to search.
+                    let keep: Vec<bool> = self
+                        .stop_in_each(word)
+                        .zip(&content_in)
+                        .map(|(stop, &content)| !stop || !content)
+                        .collect();
+                    if keep.iter().any(|&k| !k) {
+                        if let Some(q) = self.plain_word_query(word, Some(&keep))? {
                             clauses.push((Occur::Should, weighted(q)));
                         }
                         continue;
@@ -559,7 +576,7 @@ impl<'a> Builder<'a> {
             && !lit.prefix
             && lit.phrase.chars().all(char::is_alphabetic)
         {
-            if let Some(q) = self.plain_word_query(&lit.phrase, false)? {
+            if let Some(q) = self.plain_word_query(&lit.phrase, None)? {
                 return Ok(q);
             }
         }
@@ -609,16 +626,10 @@ impl<'a> Builder<'a> {
         self.stop_in_each(word).any(|stop| stop)
     }
 
-    /// Whether `word` is a stop word in the language of every text field the index uses.
-    fn stop_everywhere(&self, word: &str) -> bool {
-        self.stop_in_each(word).all(|stop| stop)
-    }
-
     /// A plain word, looked up in passage text (each language's field), title, and as a name
-    /// in the other script. With `skip_stops` (for a word that is a stop word of some language
-    /// the index uses), only the text fields of languages it is not a stop word of are kept;
-    /// `None` when no field is left.
-    fn plain_word_query(&self, word: &str, skip_stops: bool) -> Result<Option<BoxQuery>> {
+    /// in the other script. With `only` (for a stop word left out of some fields), just the
+    /// text fields it marks, in the order of `self.active`; `None` when no field is left.
+    fn plain_word_query(&self, word: &str, only: Option<&[bool]>) -> Result<Option<BoxQuery>> {
         let literal = |field: Option<&str>, phrase: &str| {
             UserInputLeaf::Literal(UserInputLiteral {
                 field_name: field.map(str::to_string),
@@ -629,9 +640,9 @@ impl<'a> Builder<'a> {
             })
         };
         let mut alternatives: Vec<(Occur, BoxQuery)> = Vec::new();
-        if skip_stops {
-            for (&i, stop) in self.active.iter().zip(self.stop_in_each(word)) {
-                if !stop {
+        if let Some(only) = only {
+            for (&i, &keep) in self.active.iter().zip(only) {
+                if keep {
                     let q = self.via_parser(literal(Some(TEXT_FIELDS[i].field), word))?;
                     alternatives.push((Occur::Should, q));
                 }

@@ -14,9 +14,22 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Folders and files to index
-    #[arg(value_name = "PATH", default_value = "corpus/")]
+    /// Folders and files to index [default: the index's own sources; corpus/ for a new index].
+    /// Paths that would drop files the index holds need --replace
+    #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
+
+    /// Add these folders or files to the index's sources
+    #[arg(long, value_name = "PATH", num_args = 1.., conflicts_with_all = ["paths", "remove", "replace"])]
+    add: Vec<PathBuf>,
+
+    /// Remove these sources (and their files) from the index
+    #[arg(long, value_name = "PATH", num_args = 1.., conflicts_with_all = ["paths", "replace"])]
+    remove: Vec<PathBuf>,
+
+    /// Let PATHs replace the index's sources, dropping the files outside them
+    #[arg(long, requires = "paths")]
+    replace: bool,
 
     /// Worker threads [default: the number of CPU cores]
     #[arg(long, value_name = "N")]
@@ -207,9 +220,21 @@ pub fn build(options: &BuildOptions, globals: &Globals) -> Result<BuildSummary, 
 }
 
 pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
+    use quarry::index::sources::{resolve, SourceRequest};
+    let request = if !args.add.is_empty() {
+        SourceRequest::Add(args.add)
+    } else if !args.remove.is_empty() {
+        SourceRequest::Remove(args.remove)
+    } else {
+        SourceRequest::Paths {
+            paths: args.paths,
+            replace: args.replace,
+        }
+    };
+    let paths = resolve(&globals.index_dir, &request)?;
     let defaults = BuildOptions::default();
     let options = BuildOptions {
-        paths: args.paths,
+        paths,
         threads: args.threads.unwrap_or(defaults.threads).max(1),
         memory_mb: args.memory,
         max_file_bytes: args.max_file_size.map(|mb| mb.saturating_mul(1_000_000)),

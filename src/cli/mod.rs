@@ -137,6 +137,9 @@ pub enum ColorChoice {
 pub struct Globals {
     /// The index directory.
     pub index_dir: PathBuf,
+    /// Whether it was named (`--index` or `QUARRY_INDEX`) rather than the default: a named
+    /// index that does not exist is an error, never built on the fly.
+    pub index_named: bool,
     /// Whether stdout gets colour.
     pub color: bool,
     /// Suppress notices.
@@ -159,6 +162,7 @@ impl Globals {
                 .index
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(".quarry")),
+            index_named: cli.index.is_some(),
             color,
             quiet: cli.quiet,
             stderr_tty: io::stderr().is_terminal(),

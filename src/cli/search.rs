@@ -277,15 +277,22 @@ impl OutputArgs {
     }
 }
 
-/// Opens the index, building it from `./corpus/` first when there is none and that exists.
+/// Opens the index, building the default one (`.quarry`) from `./corpus/` first when there is
+/// none and that exists. A named index (`--index`, `QUARRY_INDEX`) is never built here: one
+/// that does not exist is an error.
 pub fn open_or_bootstrap(globals: &Globals) -> Result<QuarryIndex, Failure> {
     let dir = &globals.index_dir;
     let corpus = Path::new("corpus");
-    if !dir.join(quarry::index::META_FILE).exists() && !dir.exists() && corpus.is_dir() {
-        globals.notice(&format!(
-            "no index at {}; indexing ./corpus/ first",
+    if !globals.index_named
+        && !dir.join(quarry::index::META_FILE).exists()
+        && !dir.exists()
+        && corpus.is_dir()
+    {
+        // Said even with --quiet: the answer comes from an index the user did not name.
+        eprintln!(
+            "quarry: no index at {}; indexing ./corpus/ first",
             dir.display()
-        ));
+        );
         let options = BuildOptions {
             paths: vec![PathBuf::from("corpus")],
             isolation: Some(super::index::isolation(

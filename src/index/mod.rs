@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod lock;
 pub mod manifest;
 pub mod read;
+pub mod sources;
 pub mod verify;
 pub mod walk;
 

@@ -851,7 +851,9 @@ fn a_full_disk_on_a_first_build_or_a_rebuild_leaves_no_partial_segments() {
     // A rebuild (after a schema change) that does not fit: the old index stays as it was.
     crate::common::edit_index_meta(&ws.path("idx"), &[("schema_version", Value::from(1))]);
     let before_rebuild = hashes(&ws.path("idx"));
-    let run = ws.run(&["--index", "idx", "index", "corpus"]).expect(2);
+    let run = ws
+        .run(&["--index", "idx", "index", "--add", "corpus"])
+        .expect(2);
     assert!(
         run.stderr().contains("no space left on device"),
         "{}",
@@ -860,4 +862,148 @@ fn a_full_disk_on_a_first_build_or_a_rebuild_leaves_no_partial_segments() {
     assert_eq!(hashes(&ws.path("idx")), before_rebuild);
     assert!(!ws.path("idx/.quarry-rebuild").exists());
     assert_ne!(before, before_rebuild);
+}
+
+/// A workspace with `./corpus/` (which a careless default would index) and two other folders.
+fn three_folders() -> Workspace {
+    let ws = Workspace::empty();
+    for (path, title, body) in [
+        ("corpus/sample.md", "Sample", "A sample campaign note."),
+        (
+            "real/a.md",
+            "Alpha",
+            "The Alpha campaign posted forged letters.",
+        ),
+        (
+            "real/b.md",
+            "Bravo",
+            "The Bravo campaign cloned news websites.",
+        ),
+        (
+            "extra/c.md",
+            "Charlie",
+            "The Charlie campaign amplified a hashtag.",
+        ),
+    ] {
+        ws.write(path, &note(title, body));
+    }
+    ws
+}
+
+fn titles(ws: &Workspace, index: &str) -> Vec<String> {
+    let run = ws.run(&[
+        "--index", index, "search", "--format", "json", "-n", "50", "campaign",
+    ]);
+    let mut t: Vec<String> = crate::common::hits(&run.expect(0))
+        .iter()
+        .map(|h| h["title"].as_str().unwrap().to_string())
+        .collect();
+    t.sort();
+    t.dedup();
+    t
+}
+
+#[test]
+fn index_without_paths_updates_the_index_from_its_own_sources() {
+    let ws = three_folders();
+    ws.run(&["--index", "idx", "index", "real"]).expect(0);
+    // Run where ./corpus exists: the index keeps its own sources.
+    let run = ws.run(&["--index", "idx", "index"]).expect(0);
+    assert!(run.stderr().contains("up to date"), "{}", run.describe());
+    ws.write(
+        "real/d.md",
+        &note("Delta", "The Delta campaign added a note."),
+    );
+    let run = ws.run(&["--index", "idx", "index"]).expect(0);
+    assert!(
+        run.stderr().contains("added 1, changed 0, removed 0"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(titles(&ws, "idx"), ["Alpha", "Bravo", "Delta"]);
+    ws.run(&["--index", "idx", "verify"]).expect(0);
+}
+
+#[test]
+fn other_paths_cannot_drop_indexed_files_without_replace() {
+    let ws = three_folders();
+    ws.run(&["--index", "idx", "index", "real"]).expect(0);
+    let before = hashes(&ws.path("idx"));
+    let run = ws.run(&["--index", "idx", "index", "extra"]).expect(2);
+    assert!(
+        run.stderr()
+            .contains("is built from real; indexing extra instead would drop 2 of its files")
+            && run.stderr().contains("--add extra")
+            && run.stderr().contains("--replace"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(hashes(&ws.path("idx")), before, "the index is intact");
+
+    // Paths that cover the sources drop nothing.
+    ws.run(&["--index", "idx", "index", "real", "extra"])
+        .expect(0);
+    assert_eq!(titles(&ws, "idx"), ["Alpha", "Bravo", "Charlie"]);
+    let run = ws
+        .run(&["--index", "idx", "index", "--remove", "extra"])
+        .expect(0);
+    assert!(run.stderr().contains("removed 1"), "{}", run.describe());
+    assert_eq!(titles(&ws, "idx"), ["Alpha", "Bravo"]);
+    let run = ws
+        .run(&["--index", "idx", "index", "--add", "extra/"])
+        .expect(0);
+    assert!(run.stderr().contains("added 1"), "{}", run.describe());
+    assert_eq!(titles(&ws, "idx"), ["Alpha", "Bravo", "Charlie"]);
+    let stats = ws
+        .run(&["--index", "idx", "stats", "--format", "json"])
+        .expect(0);
+    assert_eq!(
+        stats.json()["sources"],
+        serde_json::json!(["real", "extra/"])
+    );
+    let run = ws
+        .run(&["--index", "idx", "index", "--remove", "nope"])
+        .expect(2);
+    assert!(
+        run.stderr().contains("is not a source"),
+        "{}",
+        run.describe()
+    );
+
+    // Replacing is allowed when asked for.
+    let run = ws
+        .run(&["--index", "idx", "index", "--replace", "extra"])
+        .expect(0);
+    assert!(run.stderr().contains("removed 2"), "{}", run.describe());
+    assert_eq!(titles(&ws, "idx"), ["Charlie"]);
+}
+
+#[test]
+fn a_named_index_that_does_not_exist_is_an_error_not_a_new_index() {
+    let ws = three_folders();
+    for args in [
+        &["-q", "--index", "typo", "search", "alpha"][..],
+        &["--index", "typo", "similar", "0123456789abcdef-0"],
+        &["--index", "typo", "show", "0123456789abcdef"],
+        &["--index", "typo", "stats"],
+    ] {
+        let run = ws.run(args).expect(2);
+        assert!(
+            run.stderr().contains("no index at typo"),
+            "{}",
+            run.describe()
+        );
+    }
+    let run = ws.run_env(&["-q", "search", "sample"], &[("QUARRY_INDEX", "typo2")]);
+    run.expect(2);
+    assert!(!ws.path("typo").exists() && !ws.path("typo2").exists());
+    assert!(!ws.path(".quarry").exists(), "no index was built");
+    // The zero-set-up default builds the sample index, and says so even with -q.
+    let run = ws.run(&["-q", "search", "sample"]).expect(0);
+    assert!(
+        run.stderr()
+            .contains("no index at .quarry; indexing ./corpus/ first"),
+        "{}",
+        run.describe()
+    );
 }

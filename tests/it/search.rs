@@ -695,3 +695,42 @@ fn stop_words_repeated_words_and_feedback_in_ranking() {
         search_json(&ws, &["--feedback", "never", "harmony strength"])
     );
 }
+
+#[test]
+fn a_query_of_stop_words_alone_searches_them_in_every_language() {
+    // English notes beside German and French ones: "the" is an English stop word but no German
+    // or French one; alone, it must still find the English passages.
+    let ws = Workspace::empty();
+    ws.write(
+        "corpus/en.md",
+        "---\ntitle: English note\nlang: en\n---\n\nThe campaign used the same accounts as the year before.\n",
+    );
+    ws.write(
+        "corpus/en2.md",
+        "---\ntitle: Second note\nlang: en\n---\n\nNetworks amplified the hashtag overnight.\n",
+    );
+    ws.write(
+        "corpus/de.md",
+        "---\ntitle: Deutsche Notiz\nlang: de\n---\n\nDie Kampagne nutzte dieselben Konten wie im Vorjahr.\n",
+    );
+    ws.write(
+        "corpus/fr.md",
+        "---\ntitle: Note française\nlang: fr\n---\n\nLa campagne a utilisé les mêmes comptes que l'année précédente.\n",
+    );
+    ws.run(&["index"]).expect(0);
+    let total = |q: &str| {
+        ws.run(&["search", "--format", "json", q]).json()["total"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    assert_eq!(total("the"), 2, "both English passages");
+    assert_eq!(total("the"), total("text:the"));
+    assert_eq!(
+        sorted(paths(&ws, &["the"])),
+        ["corpus/en.md", "corpus/en2.md"]
+    );
+    // With another word, "the" still does not score in English.
+    assert_eq!(paths(&ws, &["the hashtag"])[0], "corpus/en2.md");
+    // A German stop word alone is searched too.
+    assert_eq!(paths(&ws, &["die"]), ["corpus/de.md"]);
+}
