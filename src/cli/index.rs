@@ -1,6 +1,8 @@
 //! `quarry index [PATH]...`: build or update the index from folders and files of documents.
 //!
 //! Incremental by default (only new and changed files are extracted; `--rebuild` starts over).
+//! Without paths it updates the index from its own sources; `--add`, `--remove` and `--replace`
+//! change them (see `quarry::index::sources`).
 //! Prints skipped files and warnings on stderr as they happen, a progress line when stderr is a
 //! terminal, and a one-line summary at the end. Exits 0 when the index holds documents, 1 when
 //! none were found, 2 on error — and, with `--strict`, when any file was skipped.
