@@ -166,14 +166,23 @@ pub const EXTRACTORS: &[Extractor] = &[
 /// The extractor for a path, by its extension (case-insensitive).
 pub fn for_path(path: &Path) -> Option<&'static Extractor> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    EXTRACTORS
+    let found = EXTRACTORS
         .iter()
-        .find(|e| e.extensions.contains(&ext.as_str()))
+        .find(|e| e.extensions.contains(&ext.as_str()))?;
+    // PDFs go through poppler where it is installed.
+    Some(if found.name == pdf::EXTRACTOR.name {
+        pdf::preferred()
+    } else {
+        found
+    })
 }
 
 /// The extractor with this name.
 pub fn by_name(name: &str) -> Option<&'static Extractor> {
-    EXTRACTORS.iter().find(|e| e.name == name)
+    EXTRACTORS
+        .iter()
+        .chain(std::iter::once(&pdf::POPPLER))
+        .find(|e| e.name == name)
 }
 
 /// Every extension quarry reads, for messages.

@@ -1,0 +1,416 @@
+//! PDF text through poppler's `pdftotext -bbox-layout`, when it is installed.
+//!
+//! The pure-Rust parser loses the words of PDFs whose fonts carry ligature glyphs in a built-in
+//! encoding (LaTeX's Computer Modern: `officials` came out as `ffi`), so where poppler's
+//! `pdftotext` is on the machine (Debian's `poppler-utils`) it extracts the text and the
+//! pure-Rust parser is the fallback. `-bbox-layout` gives pages, blocks (paragraphs in reading
+//! order), lines and words with their boxes, streamed as XHTML; a block whose lines are much
+//! taller than the document's typical line is a heading. Document information (title, author,
+//! creation date) comes from the same output.
+//!
+//! `QUARRY_PDFTOTEXT` names the program to use, or `none` to use the pure-Rust parser only. The
+//! choice is part of the extractor's name in the manifest (`pdf-poppler` or `pdf`), so an index
+//! built one way is re-extracted when the other is used.
+
+use super::{Band, RawBlock};
+use crate::extract::{Failure, FailureKind};
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// The environment variable that names `pdftotext` (or `none`).
+pub const PROGRAM_VAR: &str = "QUARRY_PDFTOTEXT";
+
+/// The `pdftotext` program to use, if any.
+pub fn program() -> Option<&'static Path> {
+    static PROGRAM: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PROGRAM
+        .get_or_init(|| match std::env::var_os(PROGRAM_VAR) {
+            Some(v) if v == "none" || v.is_empty() => None,
+            Some(v) => Some(PathBuf::from(v)),
+            None => find_in_path("pdftotext"),
+        })
+        .as_deref()
+}
+
+fn find_in_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| is_executable(p))
+}
+
+#[cfg(unix)]
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(p: &Path) -> bool {
+    p.is_file()
+}
+
+/// What poppler read from a PDF.
+#[derive(Debug, Default)]
+pub(super) struct Pages {
+    /// 1-based page numbers with their blocks, in order (pages without text included).
+    pub pages: Vec<(u32, Vec<RawBlock>)>,
+    /// Document information.
+    pub title: Option<String>,
+    pub author: Option<String>,
+    pub keywords: Option<String>,
+    pub subject: Option<String>,
+    pub created: Option<String>,
+}
+
+/// Why poppler gave no text.
+#[derive(Debug)]
+pub(super) enum Refusal {
+    /// The PDF needs a password.
+    Encrypted,
+    /// pdftotext failed (corrupt file, crash): the pure-Rust parser may still read it.
+    Failed(String),
+}
+
+/// A word of a line, with its box.
+#[derive(Debug, Clone)]
+struct Word {
+    text: String,
+}
+
+/// A line being read: its words and height.
+#[derive(Debug, Default)]
+struct Line {
+    words: Vec<Word>,
+    height: f32,
+}
+
+/// Extracts `bytes` (a PDF) with `program`.
+pub(super) fn extract(program: &Path, bytes: &[u8]) -> Result<Pages, Refusal> {
+    let mut cmd = Command::new(program);
+    cmd.args(["-bbox-layout", "-enc", "UTF-8", "-q", "-", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        let parent = std::process::id();
+        // SAFETY: prctl and getppid are async-signal-safe; the closure allocates nothing.
+        unsafe {
+            cmd.pre_exec(move || {
+                // pdftotext dies with the worker that started it.
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if libc::getppid() as u32 != parent {
+                    return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+                }
+                Ok(())
+            });
+        }
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Refusal::Failed(format!("cannot run {}: {e}", program.display())))?;
+    let stdin = child.stdin.take();
+    let input = bytes.to_vec();
+    let feeder = std::thread::spawn(move || {
+        if let Some(mut stdin) = stdin {
+            // pdftotext may stop reading early (a corrupt file); that is its answer, not ours.
+            let _ = stdin.write_all(&input);
+        }
+    });
+    let stderr = child.stderr.take();
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(s) = stderr {
+            let _ = s.take(64 * 1024).read_to_string(&mut text);
+        }
+        text
+    });
+    let parsed = match child.stdout.take() {
+        Some(out) => parse(BufReader::new(out)),
+        None => Err("no output".to_string()),
+    };
+    let status = child.wait();
+    let _ = feeder.join();
+    let errors = errors.join().unwrap_or_default();
+    let status = status.map_err(|e| Refusal::Failed(e.to_string()))?;
+    if !status.success() {
+        if errors.contains("Incorrect password") {
+            return Err(Refusal::Encrypted);
+        }
+        let first = errors
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no message");
+        return Err(Refusal::Failed(format!(
+            "pdftotext exited with {status}: {first}"
+        )));
+    }
+    parsed.map_err(Refusal::Failed)
+}
+
+fn attr(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
+    e.try_get_attribute(name).ok().flatten().and_then(|a| {
+        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .ok()
+            .map(|v| v.into_owned())
+    })
+}
+
+fn number(e: &quick_xml::events::BytesStart<'_>, name: &str) -> f32 {
+    attr(e, name).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+}
+
+/// Reads pdftotext's XHTML.
+fn parse(input: impl std::io::BufRead) -> Result<Pages, String> {
+    let mut reader = Reader::from_reader(input);
+    let mut buf = Vec::new();
+    let mut out = Pages::default();
+    // Blocks as lines with their band, to settle headings once all heights are known.
+    let mut doc_blocks: Vec<(usize, Band, Vec<Line>)> = Vec::new();
+    let mut block: Vec<Line> = Vec::new();
+    let mut page_height = 0.0f32;
+    let mut band = Band::Body;
+    let mut line: Option<Line> = None;
+    let mut word: Option<String> = None;
+    let mut title: Option<String> = None;
+    loop {
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| format!("unreadable pdftotext output: {e}"))?;
+        match event {
+            Event::Start(e) => match e.local_name().into_inner() {
+                "page" => {
+                    out.pages.push((out.pages.len() as u32 + 1, Vec::new()));
+                    page_height = number(&e, "height");
+                }
+                "block" => {
+                    block.clear();
+                    band = band_of(number(&e, "yMin"), number(&e, "yMax"), page_height);
+                }
+                "line" => {
+                    line = Some(Line {
+                        words: Vec::new(),
+                        height: number(&e, "yMax") - number(&e, "yMin"),
+                    })
+                }
+                "word" => word = Some(String::new()),
+                "title" => title = Some(String::new()),
+                _ => {}
+            },
+            Event::Empty(e) if e.local_name().into_inner() == "meta" => {
+                let (Some(name), Some(content)) = (attr(&e, "name"), attr(&e, "content")) else {
+                    continue;
+                };
+                let slot = match name.as_str() {
+                    "Author" => &mut out.author,
+                    "Keywords" => &mut out.keywords,
+                    "Subject" => &mut out.subject,
+                    "CreationDate" => &mut out.created,
+                    _ => continue,
+                };
+                *slot = Some(content);
+            }
+            Event::Text(t) => {
+                let text = t.xml10_content();
+                if let Some(w) = word.as_mut() {
+                    w.push_str(&text);
+                } else if let Some(s) = title.as_mut() {
+                    s.push_str(&text);
+                }
+            }
+            Event::GeneralRef(r) => {
+                let c = if r.is_char_ref() {
+                    r.resolve_char_ref().ok().flatten()
+                } else {
+                    entity(&r)
+                };
+                if let (Some(c), Some(w)) = (c, word.as_mut()) {
+                    w.push(c);
+                } else if let (Some(c), Some(s)) = (c, title.as_mut()) {
+                    s.push(c);
+                }
+            }
+            Event::End(e) => match e.local_name().into_inner() {
+                "word" => {
+                    if let (Some(text), Some(l)) = (word.take(), line.as_mut()) {
+                        if !text.is_empty() {
+                            l.words.push(Word { text });
+                        }
+                    }
+                }
+                "line" => {
+                    if let Some(l) = line.take().filter(|l| !l.words.is_empty()) {
+                        block.push(l);
+                    }
+                }
+                "block" if !block.is_empty() => {
+                    let page = out.pages.len().saturating_sub(1);
+                    doc_blocks.push((page, band, std::mem::take(&mut block)));
+                }
+                "title" => {
+                    out.title = title.take().filter(|t| !t.trim().is_empty());
+                }
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    let body = typical_height(&doc_blocks);
+    for (page, band, lines) in doc_blocks {
+        let heading = heading_level(&lines, body);
+        let text = lines
+            .iter()
+            .map(|l| {
+                l.words
+                    .iter()
+                    .map(|w| w.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        if let Some((_, blocks)) = out.pages.get_mut(page) {
+            blocks.push(RawBlock {
+                text,
+                heading,
+                band,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn entity(name: &str) -> Option<char> {
+    Some(match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        _ => return None,
+    })
+}
+
+/// The top and bottom tenth of a page, where running headers and footers start or end.
+const EDGE_BAND: f32 = 0.1;
+
+fn band_of(y_min: f32, y_max: f32, page_height: f32) -> Band {
+    if page_height <= 0.0 {
+        Band::Unknown
+    } else if y_min <= page_height * EDGE_BAND {
+        Band::Top
+    } else if y_max >= page_height * (1.0 - EDGE_BAND) {
+        Band::Bottom
+    } else {
+        Band::Body
+    }
+}
+
+/// The line height most words of the document are set in.
+fn typical_height(blocks: &[(usize, Band, Vec<Line>)]) -> f32 {
+    let mut heights: Vec<(f32, usize)> = blocks
+        .iter()
+        .flat_map(|(_, _, lines)| lines.iter().map(|l| (l.height, l.words.len())))
+        .filter(|(h, _)| *h > 0.0)
+        .collect();
+    heights.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: usize = heights.iter().map(|(_, n)| n).sum();
+    let mut seen = 0;
+    for (h, n) in &heights {
+        seen += n;
+        if seen * 2 >= total {
+            return *h;
+        }
+    }
+    0.0
+}
+
+/// A short block set clearly larger than the body text is a heading: level 1 from 1.6 times
+/// the body's line height, 2 from 1.35, 3 from 1.15.
+fn heading_level(lines: &[Line], body: f32) -> Option<u8> {
+    if body <= 0.0 || lines.len() > 3 {
+        return None;
+    }
+    let words: usize = lines.iter().map(|l| l.words.len()).sum();
+    if words > 20 {
+        return None;
+    }
+    let height = lines.iter().map(|l| l.height).fold(0.0, f32::max);
+    let ratio = height / body;
+    match ratio {
+        r if r >= 1.6 => Some(1),
+        r if r >= 1.35 => Some(2),
+        r if r >= 1.15 => Some(3),
+        _ => None,
+    }
+}
+
+/// A refusal as the failure of a file (when the pure-Rust parser is not tried).
+pub(super) fn encrypted() -> Failure {
+    Failure::new(
+        FailureKind::Encrypted,
+        "encrypted PDF (needs a password; decrypt it first, e.g. with qpdf --decrypt)",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"<!DOCTYPE html><html xmlns="http://www.w3.org/1999/xhtml">
+<head>
+<title>A &amp; B report</title>
+<meta name="Author" content="Analyst"/>
+<meta name="CreationDate" content="2019-06-23T09:04:16-04"/>
+</head>
+<body><doc>
+<page width="612" height="792"><flow>
+<block yMin="20" yMax="40"><line yMin="20" yMax="40"><word>Findings</word></line></block>
+<block yMin="100" yMax="122">
+<line yMin="100" yMax="110"><word>The</word><word>o&#xFB03;cials</word><word>made</word></line>
+<line yMin="112" yMax="122"><word>an</word><word>e&#xFB00;ort.</word></line>
+</block>
+</flow></page>
+<page width="612" height="792"></page>
+</doc></body></html>"#;
+
+    #[test]
+    fn pages_blocks_headings_and_information_are_read() {
+        let pages = parse(SAMPLE.as_bytes()).unwrap();
+        assert_eq!(pages.title.as_deref(), Some("A & B report"));
+        assert_eq!(pages.author.as_deref(), Some("Analyst"));
+        assert_eq!(pages.created.as_deref(), Some("2019-06-23T09:04:16-04"));
+        assert_eq!(pages.pages.len(), 2);
+        let (number, blocks) = &pages.pages[0];
+        assert_eq!(*number, 1);
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(blocks[0].text, "Findings");
+        assert_eq!(blocks[0].heading, Some(1));
+        assert_eq!(blocks[1].text, "The o\u{FB03}cials made\nan e\u{FB00}ort.");
+        assert_eq!(blocks[1].heading, None);
+        assert_eq!((blocks[0].band, blocks[1].band), (Band::Top, Band::Body));
+        assert!(pages.pages[1].1.is_empty());
+    }
+
+    #[test]
+    fn garbage_output_never_panics() {
+        for garbage in [
+            &b"<doc><page><block><line><word>x</wor"[..],
+            b"\xff\xfe<<<",
+            b"<word>outside a line</word></line></block>",
+            b"",
+        ] {
+            let _ = parse(garbage);
+        }
+    }
+}
