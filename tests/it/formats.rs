@@ -9,10 +9,17 @@ use std::path::Path;
 
 /// A workspace whose `corpus/` holds the format fixtures, indexed with a report.
 fn indexed_formats() -> (Workspace, Run, Vec<Value>) {
+    indexed_formats_with(&[])
+}
+
+/// The same, with these environment variables (to choose the PDF extractor).
+fn indexed_formats_with(env: &[(&str, &str)]) -> (Workspace, Run, Vec<Value>) {
     let ws = Workspace::empty();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats");
     copy_dir(&fixtures, &ws.path("corpus"));
-    let run = ws.run(&["index", "--report", "report.json"]).expect(0);
+    let run = ws
+        .run_env(&["index", "--report", "report.json"], env)
+        .expect(0);
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(ws.path("report.json")).unwrap()).unwrap();
     let files = report.as_array().unwrap().clone();
@@ -31,9 +38,31 @@ fn first_hit(ws: &Workspace, query: &str) -> Value {
     hits(&run)[0].clone()
 }
 
+/// The PDF extractors to test: the pure-Rust parser always, poppler's when pdftotext is here.
+fn pdf_extractors() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+    let mut out = vec![("pdf", vec![("QUARRY_PDFTOTEXT", "none")])];
+    if std::process::Command::new("pdftotext")
+        .arg("-v")
+        .output()
+        .is_ok()
+    {
+        out.push(("pdf-poppler", vec![]));
+    } else {
+        println!("note: pdftotext is not installed; only the pure-Rust PDF parser is tested");
+    }
+    out
+}
+
 #[test]
 fn pdf_passages_cite_the_page_without_running_headers() {
-    let (ws, _, report) = indexed_formats();
+    for (name, env) in pdf_extractors() {
+        println!("extractor {name}");
+        pdf_pages_and_headers(&env);
+    }
+}
+
+fn pdf_pages_and_headers(env: &[(&str, &str)]) {
+    let (ws, _, report) = indexed_formats_with(env);
     for (phrase, page) in [
         ("\"first page introduces the sockpuppet inventory\"", 1),
         ("\"second page describes cross-platform amplification\"", 2),
@@ -66,7 +95,14 @@ fn pdf_passages_cite_the_page_without_running_headers() {
 
 #[test]
 fn broken_pdfs_and_docx_are_skipped_with_the_right_reason() {
-    let (_, run, report) = indexed_formats();
+    for (name, env) in pdf_extractors() {
+        println!("extractor {name}");
+        broken_files(&env);
+    }
+}
+
+fn broken_files(env: &[(&str, &str)]) {
+    let (_, run, report) = indexed_formats_with(env);
     let err = run.stderr();
     for (name, kind, words) in [
         (
@@ -99,6 +135,29 @@ fn broken_pdfs_and_docx_are_skipped_with_the_right_reason() {
         summary.contains("skipped 4 (corrupt 1, encrypted 1, no text layer 1, too large 1)"),
         "{summary}"
     );
+}
+
+#[test]
+fn ligature_words_of_latex_pdfs_are_found_on_their_pages() {
+    // ligatures.pdf: pdflatex output (tests/fixtures/make_ligatures.sh) whose fonts set ff, fi,
+    // fl, ffi and ffl as single glyphs, without ToUnicode maps.
+    for (name, env) in pdf_extractors() {
+        let (ws, _, _) = indexed_formats_with(&env);
+        for (phrase, page) in [
+            ("officials of the election office", 1),
+            ("made an effort to find the affected", 1),
+            ("different teams worked on the first findings", 1),
+            ("filed several affidavits", 1),
+            ("suffered from staffing shortfalls", 2),
+            ("the offline archive was preserved", 2),
+            ("efficiently identified by the office", 3),
+        ] {
+            let hit = first_hit(&ws, &format!("\"{phrase}\" AND path:ligatures"));
+            assert_eq!(hit["page"], page, "{name}: {phrase}");
+            let text = hit["text"].as_str().unwrap().to_lowercase();
+            assert!(text.contains(phrase), "{name}: not quoted intact: {text}");
+        }
+    }
 }
 
 #[test]

@@ -255,3 +255,78 @@ fn ranking_quality_on_cranfield_and_cisi_does_not_drop() {
         );
     }
 }
+
+/// Whether poppler's pdftotext is installed (quarry then extracts PDFs with it).
+fn pdftotext_installed() -> bool {
+    let found = std::process::Command::new("pdftotext")
+        .arg("-v")
+        .output()
+        .is_ok();
+    if !found {
+        println!("skipped: pdftotext is not installed (Debian: poppler-utils)");
+    }
+    found
+}
+
+#[test]
+fn ligature_words_of_the_mueller_report_are_found_and_its_running_header_is_gone() {
+    let Some(data) = shared_data() else { return };
+    if !pdftotext_installed() {
+        return;
+    }
+    let ws = Workspace::empty();
+    std::fs::create_dir_all(ws.path("corpus")).unwrap();
+    let pdf = data.join("docs/mueller_report/pdf/mueller-report-vol-1.pdf");
+    std::fs::copy(&pdf, ws.path("corpus/vol-1.pdf")).unwrap();
+    ws.run(&["index"]).expect(0);
+    let total = |q: &str| -> u64 {
+        let run = ws.run(&["search", "--format", "json", "--per-doc", "0", q]);
+        run.json()["total"].as_u64().unwrap_or(0)
+    };
+    // pdftotext's text of the volume has these words in about as many passages.
+    for (word, at_least) in [("officials", 60), ("effort", 40), ("office", 50)] {
+        let n = total(word);
+        assert!(n >= at_least, "{word}: {n} passages");
+    }
+    // No passage keeps a ligature split off its word, nor the running header.
+    let all = ws
+        .run(&[
+            "search",
+            "--format",
+            "json",
+            "--per-doc",
+            "0",
+            "-n",
+            "5000",
+            "the",
+        ])
+        .expect(0);
+    let hits = hits(&all);
+    assert!(hits.len() > 300, "{} passages", hits.len());
+    let split = regex_free_split_ligature;
+    for h in &hits {
+        let text = h["text"].as_str().unwrap();
+        assert!(
+            split(text).is_none(),
+            "{:?} in {}",
+            split(text),
+            h["passage_id"]
+        );
+        assert!(
+            !text.contains("Open Source Mueller Report"),
+            "{}",
+            h["passage_id"]
+        );
+    }
+}
+
+/// A ligature left as a word of its own ("GRU ffi gained", "identifying fft computers").
+fn regex_free_split_ligature(text: &str) -> Option<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.windows(2).find_map(|w| {
+        let bare = w[1].trim_matches(|c: char| !c.is_alphanumeric());
+        ["ff", "fi", "fl", "ffi", "ffl", "fft"]
+            .contains(&bare)
+            .then(|| format!("{} {}", w[0], w[1]))
+    })
+}

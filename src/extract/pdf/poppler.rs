@@ -82,11 +82,22 @@ struct Word {
     text: String,
 }
 
-/// A line being read: its words and height.
+/// A line being read: its words and vertical extent.
 #[derive(Debug, Default)]
 struct Line {
     words: Vec<Word>,
+    y_min: f32,
+    y_max: f32,
     height: f32,
+}
+
+impl Line {
+    /// Whether `other` stands on the same line of the page (their heights overlap by most of
+    /// the smaller one).
+    fn level_with(&self, other: &Line) -> bool {
+        let overlap = self.y_max.min(other.y_max) - self.y_min.max(other.y_min);
+        overlap > 0.6 * self.height.min(other.height)
+    }
 }
 
 /// Extracts `bytes` (a PDF) with `program`.
@@ -196,9 +207,12 @@ fn parse(input: impl std::io::BufRead) -> Result<Pages, String> {
                     band = band_of(number(&e, "yMin"), number(&e, "yMax"), page_height);
                 }
                 "line" => {
+                    let (y_min, y_max) = (number(&e, "yMin"), number(&e, "yMax"));
                     line = Some(Line {
                         words: Vec::new(),
-                        height: number(&e, "yMax") - number(&e, "yMin"),
+                        y_min,
+                        y_max,
+                        height: y_max - y_min,
                     })
                 }
                 "word" => word = Some(String::new()),
@@ -265,20 +279,16 @@ fn parse(input: impl std::io::BufRead) -> Result<Pages, String> {
         }
         buf.clear();
     }
+    let doc_blocks = merge_level_lines(doc_blocks);
     let body = typical_height(&doc_blocks);
     for (page, band, lines) in doc_blocks {
         let heading = heading_level(&lines, body);
+        // The lines of a paragraph run on; a word hyphenated at a line end is rejoined later.
         let text = lines
             .iter()
-            .map(|l| {
-                l.words
-                    .iter()
-                    .map(|w| w.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
+            .flat_map(|l| l.words.iter().map(|w| w.text.as_str()))
             .collect::<Vec<_>>()
-            .join("\n");
+            .join(" ");
         if let Some((_, blocks)) = out.pages.get_mut(page) {
             blocks.push(RawBlock {
                 text,
@@ -288,6 +298,32 @@ fn parse(input: impl std::io::BufRead) -> Result<Pages, String> {
         }
     }
     Ok(out)
+}
+
+/// Joins blocks of one line that stand level with each other: poppler splits a line at wide
+/// gaps (a section number and its title, `1` and `Findings of the review`), which would make
+/// two headings of one.
+fn merge_level_lines(blocks: Vec<(usize, Band, Vec<Line>)>) -> Vec<(usize, Band, Vec<Line>)> {
+    let mut out: Vec<(usize, Band, Vec<Line>)> = Vec::with_capacity(blocks.len());
+    for (page, band, mut lines) in blocks {
+        if let Some((last_page, _, last)) = out.last_mut() {
+            if *last_page == page
+                && last.len() == 1
+                && lines.len() == 1
+                && last[0].level_with(&lines[0])
+            {
+                let next = lines.remove(0);
+                let l = &mut last[0];
+                l.words.extend(next.words);
+                l.y_min = l.y_min.min(next.y_min);
+                l.y_max = l.y_max.max(next.y_max);
+                l.height = l.height.max(next.height);
+                continue;
+            }
+        }
+        out.push((page, band, lines));
+    }
+    out
 }
 
 fn entity(name: &str) -> Option<char> {
@@ -396,7 +432,7 @@ mod tests {
         assert_eq!(blocks.len(), 2);
         assert_eq!(blocks[0].text, "Findings");
         assert_eq!(blocks[0].heading, Some(1));
-        assert_eq!(blocks[1].text, "The o\u{FB03}cials made\nan e\u{FB00}ort.");
+        assert_eq!(blocks[1].text, "The o\u{FB03}cials made an e\u{FB00}ort.");
         assert_eq!(blocks[1].heading, None);
         assert_eq!((blocks[0].band, blocks[1].band), (Band::Top, Band::Body));
         assert!(pages.pages[1].1.is_empty());
