@@ -223,10 +223,21 @@ impl Corpus {
 
     /// Applies folder defaults, catalog and sidecar to a document's metadata. `rel` is the
     /// file's path relative to the root; `sidecar` the metadata of its sidecar, if any; `record`
-    /// whether the document is one row of a record file.
+    /// whether the document is one row of a record file. Defaults fill what the document lacks
+    /// and replace what it only guessed ([`Metadata::guessed`]: a PDF's creation date, a title
+    /// made from the file name); catalog and sidecar override.
     pub fn apply(&self, rel: &str, sidecar: Option<&Metadata>, meta: &mut Metadata, record: bool) {
         for (pattern, defaults) in self.defaults.iter().rev() {
             if pattern.matches(rel) {
+                // A guessed date or title gives way to a folder's declared one.
+                if meta.is_guess("date") && defaults.date.is_some() {
+                    meta.date.clone_from(&defaults.date);
+                    meta.guessed.retain(|g| g != "date");
+                }
+                if meta.is_guess("title") && defaults.title.is_some() {
+                    meta.title.clone_from(&defaults.title);
+                    meta.guessed.retain(|g| g != "title");
+                }
                 fill(meta, defaults);
             }
         }
@@ -237,6 +248,7 @@ impl Corpus {
                 overlay(meta, layer);
             }
         }
+        meta.guessed.clear();
     }
 }
 

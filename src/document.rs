@@ -110,6 +110,25 @@ pub struct Metadata {
     pub description: Option<String>,
     /// Every other front-matter key, kept as given.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// Fields that are guesses rather than declarations (`date`, `title`): a PDF's creation
+    /// date (often the day it was re-typeset), a title made from the file name. Folder defaults
+    /// replace them instead of only filling gaps; cleared once the layers are applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guessed: Vec<String>,
+}
+
+impl Metadata {
+    /// Marks `field` as a guess (see [`Metadata::guessed`]).
+    pub fn guess(&mut self, field: &str) {
+        if !self.guessed.iter().any(|g| g == field) {
+            self.guessed.push(field.to_string());
+        }
+    }
+
+    /// Whether `field` is a guess.
+    pub fn is_guess(&self, field: &str) -> bool {
+        self.guessed.iter().any(|g| g == field)
+    }
 }
 
 /// A unit of a document's layout: a paragraph, heading, list item, table row or code block.

@@ -8,7 +8,7 @@
 //! is refused as a possible zip bomb without being inflated further. Line numbers are lines of
 //! the extracted text.
 
-use super::{title_from_path, Extracted, Extractor, Failure, FailureKind, Method};
+use super::{Extracted, Extractor, Failure, FailureKind, Method};
 use crate::date::PartialDate;
 use crate::document::{Document, Format, Metadata, TextBuilder};
 use quick_xml::events::Event;
@@ -19,7 +19,7 @@ use std::io::{Cursor, Read};
 pub const EXTRACTOR: Extractor = Extractor {
     format: Format::Docx,
     name: "docx",
-    version: 1,
+    version: 2,
     extensions: &["docx"],
     isolate: true,
     method: Method::Document(extract),
@@ -79,9 +79,7 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     }
     let mut doc = Document::new(path, Format::Docx, (text, blocks));
     doc.meta = core.as_deref().map(document_properties).unwrap_or_default();
-    if doc.meta.title.is_none() {
-        doc.meta.title = Some(title_from_path(path));
-    }
+    super::title_or_file_name(&mut doc.meta, path);
     Ok(Extracted::new(doc))
 }
 

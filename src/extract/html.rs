@@ -9,7 +9,7 @@
 //! a reader. Metadata comes from `<title>`, `<html lang>`, `<link rel=canonical>` and the common
 //! `<meta>` conventions (plain, OpenGraph, Dublin Core, Highwire `citation_*`).
 
-use super::{decode, title_from_path, Extracted, Extractor, Failure, Method};
+use super::{decode, Extracted, Extractor, Failure, Method};
 use crate::date::PartialDate;
 use crate::document::{Document, Format, Metadata, TextBuilder};
 use scraper::{Html, Node};
@@ -18,7 +18,7 @@ use scraper::{Html, Node};
 pub const EXTRACTOR: Extractor = Extractor {
     format: Format::Html,
     name: "html",
-    version: 1,
+    version: 2,
     extensions: &["html", "htm", "xhtml"],
     isolate: false,
     method: Method::Document(extract),
@@ -76,8 +76,9 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     read_meta(&html, &mut meta, &mut warnings);
     let (text, blocks, first_h1) = visible_text(&html);
     if meta.title.is_none() {
-        meta.title = Some(first_h1.unwrap_or_else(|| title_from_path(path)));
+        meta.title = first_h1;
     }
+    super::title_or_file_name(&mut meta, path);
     Ok(Extracted {
         doc: Document {
             path: path.to_string(),

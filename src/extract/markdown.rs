@@ -8,7 +8,7 @@
 //! first level-1 heading, else the file name.
 
 use super::frontmatter;
-use super::{decode_text, title_from_path, Extracted, Extractor, Failure, Method};
+use super::{decode_text, Extracted, Extractor, Failure, Method};
 use crate::document::{Document, Format, Metadata, TextBuilder};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
@@ -16,7 +16,7 @@ use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 pub const EXTRACTOR: Extractor = Extractor {
     format: Format::Markdown,
     name: "markdown",
-    version: 1,
+    version: 2,
     extensions: &["md", "markdown", "mdown", "mkd"],
     isolate: false,
     method: Method::Document(extract),
@@ -38,8 +38,9 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     };
     let (text, blocks, first_h1) = render(body, line_offset);
     if meta.title.is_none() {
-        meta.title = Some(first_h1.unwrap_or_else(|| title_from_path(path)));
+        meta.title = first_h1;
     }
+    super::title_or_file_name(&mut meta, path);
     Ok(Extracted {
         doc: Document {
             path: path.to_string(),

@@ -25,7 +25,7 @@ pub mod worker;
 
 pub use decode::{decode, decode_text, Decoded};
 
-use crate::document::{Document, Format};
+use crate::document::{Document, Format, Metadata};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::io::Read;
@@ -242,6 +242,15 @@ pub fn extract_file(
 
 /// A title derived from a file name when the document declares none: the file stem with
 /// `-` and `_` turned into spaces.
+/// Gives `meta` the title made from the file name when it has none, marked as a guess (a
+/// folder default's title replaces it).
+pub(crate) fn title_or_file_name(meta: &mut Metadata, path: &str) {
+    if meta.title.is_none() {
+        meta.title = Some(title_from_path(path));
+        meta.guess("title");
+    }
+}
+
 pub(crate) fn title_from_path(path: &str) -> String {
     let stem = Path::new(path)
         .file_stem()

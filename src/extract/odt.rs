@@ -7,7 +7,7 @@
 //! creator, creation date, language, keywords and description come from `meta.xml`.
 
 use super::docx::{document_properties, named_entity, read_entry};
-use super::{title_from_path, Extracted, Extractor, Failure, FailureKind, Method};
+use super::{Extracted, Extractor, Failure, FailureKind, Method};
 use crate::document::{Document, Format, TextBuilder};
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -17,7 +17,7 @@ use std::io::Cursor;
 pub const EXTRACTOR: Extractor = Extractor {
     format: Format::Odt,
     name: "odt",
-    version: 1,
+    version: 2,
     extensions: &["odt"],
     isolate: true,
     method: Method::Document(extract),
@@ -43,9 +43,7 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     }
     let mut doc = Document::new(path, Format::Odt, (text, blocks));
     doc.meta = meta.as_deref().map(document_properties).unwrap_or_default();
-    if doc.meta.title.is_none() {
-        doc.meta.title = Some(title_from_path(path));
-    }
+    super::title_or_file_name(&mut doc.meta, path);
     Ok(Extracted::new(doc))
 }
 

@@ -9,7 +9,7 @@
 //! encrypted one as encrypted; anything unpdf cannot parse as corrupt. Line numbers are lines of
 //! the extracted text, as `quarry show DOC_ID` prints it; cite PDFs by page.
 
-use super::{title_from_path, Extracted, Extractor, Failure, FailureKind, Method};
+use super::{Extracted, Extractor, Failure, FailureKind, Method};
 use crate::date::PartialDate;
 use crate::document::{Document, Format, Metadata, TextBuilder};
 use std::collections::HashMap;
@@ -20,7 +20,7 @@ pub mod poppler;
 pub const EXTRACTOR: Extractor = Extractor {
     format: Format::Pdf,
     name: "pdf",
-    version: 1,
+    version: 2,
     extensions: &["pdf"],
     isolate: true,
     method: Method::Document(extract),
@@ -90,16 +90,13 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
         .map(|page| (page.number, page_blocks(page)))
         .collect();
     let info = &parsed.metadata;
-    let meta = metadata(
-        Info {
-            title: info.title.clone(),
-            author: info.author.clone(),
-            keywords: info.keywords.clone(),
-            subject: info.subject.clone(),
-            created: info.created.as_ref().map(|d| d.to_string()),
-        },
-        path,
-    );
+    let meta = metadata(Info {
+        title: info.title.clone(),
+        author: info.author.clone(),
+        keywords: info.keywords.clone(),
+        subject: info.subject.clone(),
+        created: info.created.as_ref().map(|d| d.to_string()),
+    });
     assemble(path, pages, meta, Vec::new())
 }
 
@@ -113,16 +110,13 @@ fn extract_poppler(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     };
     match poppler::extract(program, bytes) {
         Ok(p) => {
-            let meta = metadata(
-                Info {
-                    title: p.title,
-                    author: p.author,
-                    keywords: p.keywords,
-                    subject: p.subject,
-                    created: p.created,
-                },
-                path,
-            );
+            let meta = metadata(Info {
+                title: p.title,
+                author: p.author,
+                keywords: p.keywords,
+                subject: p.subject,
+                created: p.created,
+            });
             assemble(path, p.pages, meta, Vec::new())
         }
         Err(poppler::Refusal::Encrypted) => Err(poppler::encrypted()),
@@ -166,6 +160,8 @@ fn assemble(
             )
         });
     }
+    let mut meta = meta;
+    settle_title(&mut meta, &text, &blocks, path);
     let mut doc = Document::new(path, Format::Pdf, (text, blocks));
     doc.meta = meta;
     Ok(Extracted {
@@ -456,7 +452,7 @@ pub(crate) fn dehyphenate(text: &str) -> String {
     out
 }
 
-fn metadata(info: Info, path: &str) -> Metadata {
+fn metadata(info: Info) -> Metadata {
     let clean = |s: &Option<String>| -> Option<String> {
         let s = s.as_deref()?.trim();
         let s = s.strip_prefix("Microsoft Word - ").unwrap_or(s).trim();
@@ -472,8 +468,9 @@ fn metadata(info: Info, path: &str) -> Metadata {
         })
         .unwrap_or_default()
     };
-    Metadata {
-        title: Some(clean(&info.title).unwrap_or_else(|| title_from_path(path))),
+    let mut meta = Metadata {
+        // Settled in `assemble`: the first heading, else the file name, when there is none.
+        title: clean(&info.title),
         authors: split(clean(&info.author)),
         date: info
             .created
@@ -483,6 +480,31 @@ fn metadata(info: Info, path: &str) -> Metadata {
         tags: split(clean(&info.keywords)),
         description: clean(&info.subject),
         ..Metadata::default()
+    };
+    // The document information's date is when the file was made, which for a re-typeset or
+    // re-saved report is not when it was published.
+    if meta.date.is_some() {
+        meta.guess("date");
+    }
+    meta
+}
+
+/// The title of a PDF without one in its document information: its first heading of two to
+/// fifteen words on the first two pages, else the file name (a guess).
+fn settle_title(meta: &mut Metadata, text: &str, blocks: &[crate::document::Block], path: &str) {
+    if meta.title.is_some() {
+        return;
+    }
+    let heading = blocks
+        .iter()
+        .take_while(|b| b.page.is_none_or(|p| p <= 2))
+        .filter(|b| b.heading.is_some_and(|l| l <= 2))
+        .filter_map(|b| text.get(b.start..b.end))
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        .find(|t| (2..=15).contains(&t.split(' ').count()));
+    match heading {
+        Some(h) => meta.title = Some(h),
+        None => super::title_or_file_name(meta, path),
     }
 }
 

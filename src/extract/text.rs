@@ -4,14 +4,14 @@
 //! line numbers point into the file as a reader opens it. The title is the first line when that
 //! line is short and stands alone (followed by a blank line), else the file name.
 
-use super::{decode_text, title_from_path, Extracted, Extractor, Failure, Method};
+use super::{decode_text, Extracted, Extractor, Failure, Method};
 use crate::document::{Block, Document, Format, Metadata};
 
 /// The plain-text extractor.
 pub const EXTRACTOR: Extractor = Extractor {
     format: Format::Text,
     name: "text",
-    version: 1,
+    version: 2,
     extensions: &["txt", "text"],
     isolate: false,
     method: Method::Document(extract),
@@ -20,14 +20,11 @@ pub const EXTRACTOR: Extractor = Extractor {
 fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     let text = decode_text(bytes)?;
     let blocks = paragraphs(&text);
-    let title = match standalone_first_line(&text, &blocks) {
-        Some(line) => line.to_string(),
-        None => title_from_path(path),
-    };
-    let meta = Metadata {
-        title: Some(title),
+    let mut meta = Metadata {
+        title: standalone_first_line(&text, &blocks).map(str::to_string),
         ..Metadata::default()
     };
+    super::title_or_file_name(&mut meta, path);
     Ok(Extracted {
         doc: Document {
             path: path.to_string(),

@@ -298,6 +298,7 @@ impl QuarryIndex {
                 lang: first.lang.clone(),
                 description: None,
                 extra: first.extra.clone(),
+                guessed: Vec::new(),
             };
             let text = joined(&passages);
             Ok(Some(DocumentRecord {

@@ -286,6 +286,47 @@ fn record_files_cite_file_and_row() {
 }
 
 #[test]
+fn folder_defaults_replace_what_a_file_only_guessed() {
+    // A PDF's document-information date is when the file was made; a folder's declared date
+    // wins over it, as it does over a title made from the file name, but not over front matter.
+    let ws = Workspace::empty();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats");
+    std::fs::create_dir_all(ws.path("corpus/reports")).unwrap();
+    std::fs::copy(
+        fixtures.join("report.pdf"),
+        ws.path("corpus/reports/report.pdf"),
+    )
+    .unwrap();
+    std::fs::copy(fixtures.join("report.pdf"), ws.path("corpus/other.pdf")).unwrap();
+    ws.write(
+        "corpus/reports/notes.md",
+        "---\ndate: 2021-06\n---\n\nThe notes mention a zeppelin campaign.\n",
+    );
+    ws.write(
+        "corpus/reports/untitled.txt",
+        "the plain note mentions a dirigible campaign\n",
+    );
+    ws.write(
+        "corpus/quarry.toml",
+        "[defaults.\"reports/\"]\ndate = \"2019-04\"\ntitle = \"Folder Report\"\n",
+    );
+    ws.run(&["index"]).expect(0);
+    let hit = first_hit(&ws, "sockpuppet AND path:reports/*");
+    assert_eq!(hit["date"], "2019-04", "the folder's date beats the PDF's");
+    assert_eq!(
+        hit["title"], "Coordinated Networks Annual Review",
+        "a declared title stays"
+    );
+    let hit = first_hit(&ws, "sockpuppet AND path:other.pdf");
+    assert_eq!(hit["date"], "2022-03-15", "no default: the PDF's own date");
+    let hit = first_hit(&ws, "zeppelin");
+    assert_eq!(hit["date"], "2021-06", "front matter beats the folder");
+    assert_eq!(hit["title"], "Folder Report", "a file-name title gives way");
+    let hit = first_hit(&ws, "dirigible");
+    assert_eq!(hit["title"], "Folder Report");
+}
+
+#[test]
 fn corpus_config_catalog_and_sidecars() {
     let ws = Workspace::empty();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats");
