@@ -29,7 +29,7 @@ use std::rc::Rc;
 pub const CSV: Extractor = Extractor {
     format: Format::Csv,
     name: "csv",
-    version: 1,
+    version: 2,
     extensions: &["csv"],
     isolate: false,
     method: Method::Records,
@@ -39,7 +39,7 @@ pub const CSV: Extractor = Extractor {
 pub const TSV: Extractor = Extractor {
     format: Format::Tsv,
     name: "tsv",
-    version: 1,
+    version: 2,
     extensions: &["tsv", "tab"],
     isolate: false,
     method: Method::Records,
@@ -49,7 +49,7 @@ pub const TSV: Extractor = Extractor {
 pub const JSONL: Extractor = Extractor {
     format: Format::Jsonl,
     name: "jsonl",
-    version: 1,
+    version: 2,
     extensions: &["jsonl", "ndjson"],
     isolate: false,
     method: Method::Records,
@@ -59,7 +59,7 @@ pub const JSONL: Extractor = Extractor {
 pub const JSON: Extractor = Extractor {
     format: Format::Json,
     name: "json",
-    version: 1,
+    version: 2,
     extensions: &["json"],
     isolate: false,
     method: Method::Records,
@@ -112,6 +112,7 @@ pub const AUTHOR_COLUMNS: &[&str] = &[
     "handle",
     "user",
     "author_id",
+    "from",
 ];
 /// Column names recognised as the URL of a record.
 pub const URL_COLUMNS: &[&str] = &["url", "link", "permalink", "tweet_url", "ad_url"];
@@ -212,12 +213,36 @@ impl Row {
     }
 }
 
-/// A value as text: strings as they are, numbers and booleans printed, lists of scalars joined.
+/// Values datasets write for "no value" (R's `NA`, spreadsheets' `#N/A`, `null`, a dash):
+/// missing, never codes (a `Language` of `NA` is no language, not Namibian).
+const MISSING: &[&str] = &[
+    "na", "n/a", "#n/a", "null", "nil", "nan", "-", "--", "\u{2013}", "\u{2014}",
+];
+
+/// Whether a trimmed cell is one of the [`MISSING`] spellings.
+fn is_missing(s: &str) -> bool {
+    s.is_empty() || MISSING.iter().any(|m| s.eq_ignore_ascii_case(m))
+}
+
+/// A value as text: strings as they are, numbers and booleans printed, lists of scalars joined;
+/// `None` for empty and null-like values.
 fn scalar(value: &Value) -> Option<String> {
     let s = match value {
         Value::String(s) => s.trim().to_string(),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
+        // Rich text as exporters write it: strings and `{"type": "link", "text": "..."}` pieces
+        // (Telegram) run together; other lists are joined with commas.
+        Value::Array(items) if items.iter().any(|i| i.get("text").is_some()) => items
+            .iter()
+            .filter_map(|i| match i {
+                Value::String(s) => Some(s.as_str()),
+                Value::Object(o) => o.get("text").and_then(Value::as_str),
+                _ => None,
+            })
+            .collect::<String>()
+            .trim()
+            .to_string(),
         Value::Array(items) => items
             .iter()
             .filter_map(scalar)
@@ -225,7 +250,7 @@ fn scalar(value: &Value) -> Option<String> {
             .join(", "),
         _ => return None,
     };
-    (!s.is_empty()).then_some(s)
+    (!is_missing(&s)).then_some(s)
 }
 
 const MAX_EXTRA_CHARS: usize = 500;
@@ -292,6 +317,10 @@ fn to_document(
     });
     meta.authors = author.into_iter().collect();
     if let Some(id) = id {
+        // Some datasets identify a post by its address.
+        if meta.url.is_none() && (id.starts_with("https://") || id.starts_with("http://")) {
+            meta.url = Some(id.clone());
+        }
         meta.extra.insert("id".to_string(), Value::String(id));
     }
     for (key, value) in &row.fields {
@@ -322,6 +351,33 @@ fn to_document(
     Some(Extracted::new(doc))
 }
 
+/// Warnings for the columns `mapping` names that the first record of a file lacks: a mapping
+/// to a column that does not exist is a typo to report, not to ignore.
+fn unmapped(row: &Row, mapping: &Mapping, display: &str) -> Vec<String> {
+    let named = mapping.text.iter().map(|c| ("text", c)).chain(
+        [
+            ("title", &mapping.title),
+            ("date", &mapping.date),
+            ("author", &mapping.author),
+            ("url", &mapping.url),
+            ("lang", &mapping.lang),
+            ("id", &mapping.id),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v))),
+    );
+    let columns: Vec<&str> = row.fields.iter().map(|(k, _)| k.as_str()).collect();
+    named
+        .filter(|(_, column)| row.get(column).is_none())
+        .map(|(field, column)| {
+            format!(
+                "quarry.toml maps {field} to a column \"{column}\" that {display} does not have (its columns: {})",
+                columns.join(", ")
+            )
+        })
+        .collect()
+}
+
 /// Streams the records of a file, calling `sink` with one document per record. `display` is
 /// the path recorded in the documents. `sink` may stop the stream by returning an error.
 pub fn stream(
@@ -338,7 +394,11 @@ pub fn stream(
     let mut summary = RecordSummary::default();
     let mut empty_rows = 0u64;
     let mut sink_error: Option<String> = None;
+    let mut missing_columns: Option<Vec<String>> = None;
     let mut handle = |row: Row| -> bool {
+        if missing_columns.is_none() {
+            missing_columns = Some(unmapped(&row, mapping, display));
+        }
         match to_document(&row, display, extractor.format, mapping, &stem) {
             Some(extracted) => match sink(extracted) {
                 Ok(()) => {
@@ -365,7 +425,8 @@ pub fn stream(
     if let Some(e) = sink_error {
         return Err(Failure::new(FailureKind::Corrupt, e));
     }
-    summary.warnings = warnings;
+    summary.warnings = missing_columns.unwrap_or_default();
+    summary.warnings.extend(warnings);
     if empty_rows > 0 {
         summary.warnings.push(format!(
             "{empty_rows} record(s) without text skipped (text columns: {})",
@@ -592,6 +653,22 @@ struct Elements<'h> {
     start: Rc<Cell<u32>>,
     skipped: &'h mut u64,
     rows: &'h mut u64,
+    /// The key of the array the records were found under, when the file is an object holding
+    /// one (a Telegram export's `messages`).
+    nested: &'h mut Option<String>,
+}
+
+/// The key of the array of records inside a top-level object: the longest array whose elements
+/// are mostly objects, if it has at least two of them.
+fn records_key(map: &serde_json::Map<String, Value>) -> Option<String> {
+    map.iter()
+        .filter_map(|(k, v)| {
+            let items = v.as_array()?;
+            let objects = items.iter().filter(|i| i.is_object()).count();
+            (objects >= 2 && objects * 2 > items.len()).then_some((k, objects))
+        })
+        .max_by_key(|(_, n)| *n)
+        .map(|(k, _)| k.clone())
 }
 
 impl<'de> Visitor<'de> for Elements<'_> {
@@ -601,9 +678,40 @@ impl<'de> Visitor<'de> for Elements<'_> {
         f.write_str("a JSON array of records, or one record")
     }
 
-    /// A file holding one object is one record.
+    /// A file holding one object is one record, unless the object holds an array of records
+    /// (an export with its messages under `messages`): then those are the records.
     fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<(), M::Error> {
-        let value = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        let mut value = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        let key = value.as_object().and_then(records_key);
+        if let Some(key) = key {
+            let items = value
+                .as_object_mut()
+                .and_then(|m| m.remove(&key))
+                .and_then(|v| match v {
+                    Value::Array(items) => Some(items),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            *self.nested = Some(key);
+            let mut row = 0u64;
+            for item in items {
+                match object_fields(item) {
+                    Some(fields) => {
+                        row += 1;
+                        *self.rows = row;
+                        if !(self.handle)(Row {
+                            fields,
+                            row,
+                            line: 1,
+                        }) {
+                            break;
+                        }
+                    }
+                    None => *self.skipped += 1,
+                }
+            }
+            return Ok(());
+        }
         if let Some(fields) = object_fields(value) {
             *self.rows = 1;
             (self.handle)(Row {
@@ -666,6 +774,7 @@ fn json_array(
     };
     let mut skipped = 0u64;
     let mut rows = 0u64;
+    let mut nested = None;
     let mut de = serde_json::Deserializer::from_reader(reader);
     let result = Elements {
         handle,
@@ -673,9 +782,15 @@ fn json_array(
         start,
         skipped: &mut skipped,
         rows: &mut rows,
+        nested: &mut nested,
     }
     .deserialize(&mut de);
     let mut warnings = Vec::new();
+    if let Some(key) = &nested {
+        warnings.push(format!(
+            "read {rows} record(s) from its \"{key}\" array (rows are counted within it)"
+        ));
+    }
     match result {
         Ok(()) => {}
         // Records already read stay indexed; say where the file broke.
@@ -795,6 +910,81 @@ mod tests {
         let (docs, _) = collect(&TSV, &p, &mapping).unwrap();
         assert_eq!(docs[0].doc.text, "beta\n\nalpha");
         assert_eq!(docs[0].doc.meta.date.as_deref(), Some("2020"));
+    }
+
+    #[test]
+    fn null_like_values_are_missing_and_url_ids_are_urls() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            &dir,
+            "ads.csv",
+            b"ad_id,ad_text,Language,author,date,region\n\
+              https://example.org/ad/1,Join the rally,NA,N/A,-,Texas\n\
+              2,Another ad,en,null,2016-05,#N/A\n",
+        );
+        let (docs, _) = collect(&CSV, &p, &Mapping::default()).unwrap();
+        let first = &docs[0].doc.meta;
+        assert_eq!(first.lang, None, "NA is no language");
+        assert!(first.authors.is_empty());
+        assert_eq!(first.date, None);
+        assert_eq!(first.url.as_deref(), Some("https://example.org/ad/1"));
+        assert_eq!(first.extra["region"], "Texas");
+        let second = &docs[1].doc.meta;
+        assert_eq!(second.lang.as_deref(), Some("en"));
+        assert_eq!(second.url, None);
+        assert!(!second.extra.contains_key("region"));
+    }
+
+    #[test]
+    fn a_mapping_to_a_missing_column_is_a_warning_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(&dir, "x.csv", b"content,published\nalpha,2020\n");
+        let mapping = Mapping {
+            text: vec!["content".into()],
+            date: Some("publish_date".into()),
+            ..Mapping::default()
+        };
+        let (docs, summary) = collect(&CSV, &p, &mapping).unwrap();
+        assert_eq!(docs.len(), 1);
+        assert!(
+            summary
+                .warnings
+                .iter()
+                .any(|w| w.contains("maps date to a column \"publish_date\"")
+                    && w.contains("its columns: content, published")),
+            "{:?}",
+            summary.warnings
+        );
+    }
+
+    #[test]
+    fn records_under_a_key_of_an_object_are_read_as_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            &dir,
+            "result.json",
+            br#"{"name": "Channel", "type": "public_channel", "id": 1, "messages": [
+                {"id": 1, "type": "message", "date": "2022-02-24T05:10:00", "from": "Channel",
+                 "text": "Sirens in the city this morning"},
+                {"id": 2, "type": "message", "date": "2022-02-24T06:00:00", "from": "Channel",
+                 "text": ["Read more at ", {"type": "link", "text": "https://example.org/a"}, " now"]},
+                {"id": 3, "type": "service", "date": "2022-02-24T07:00:00", "action": "pin_message"}
+            ]}"#,
+        );
+        let (docs, summary) = collect(&JSON, &p, &Mapping::default()).unwrap();
+        assert_eq!(docs.len(), 2, "the service message has no text");
+        assert_eq!(docs[0].doc.text, "Sirens in the city this morning");
+        assert_eq!(docs[1].doc.text, "Read more at https://example.org/a now");
+        assert_eq!(docs[0].doc.meta.authors, ["Channel"]);
+        assert_eq!(docs[0].doc.meta.date.as_deref(), Some("2022-02-24"));
+        assert!(
+            summary
+                .warnings
+                .iter()
+                .any(|w| w.contains("from its \"messages\" array")),
+            "{:?}",
+            summary.warnings
+        );
     }
 
     #[test]
