@@ -133,12 +133,38 @@ fn table_metadata(table: toml::Table, origin: &Path) -> Result<Metadata> {
 impl Corpus {
     /// Loads the configuration of the corpus rooted at `root` (a directory; a file has none).
     pub fn load(root: &Path) -> Result<Corpus> {
-        if !root.is_dir() {
+        Corpus::load_with(root, None)
+    }
+
+    /// Loads the configuration of the corpus rooted at `root` from `config` instead of the
+    /// root's own `quarry.toml` (for corpora one cannot write into); its patterns are relative
+    /// to `root` all the same. The catalog is still the root's `catalog.csv`.
+    pub fn load_with(root: &Path, config: Option<&Path>) -> Result<Corpus> {
+        if !root.is_dir() && config.is_none() {
             return Ok(Corpus::default());
         }
         let mut corpus = Corpus::default();
-        let config_path = root.join(CONFIG_FILE);
-        if let Ok(text) = std::fs::read_to_string(&config_path) {
+        let config_path = match config {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(Error::new(
+                        ErrorKind::InvalidInput,
+                        format!(
+                            "cannot read the configuration {}: no such file",
+                            path.display()
+                        ),
+                    )
+                    .with_hint("give the path of a quarry.toml with --config"));
+                }
+                path.to_path_buf()
+            }
+            None => root.join(CONFIG_FILE),
+        };
+        let read = std::fs::read_to_string(&config_path);
+        if let (Some(_), Err(e)) = (config, &read) {
+            return Err(Error::io("read the configuration", &config_path, e));
+        }
+        if let Ok(text) = read {
             let config: CorpusConfig = toml::from_str(&text)
                 .map_err(|e| invalid(&config_path, first_line(&e.to_string())))?;
             corpus.include = config

@@ -33,6 +33,11 @@ pub struct Args {
     #[arg(long, requires = "paths")]
     replace: bool,
 
+    /// Read the corpus configuration from FILE instead of each folder's quarry.toml (for
+    /// folders you cannot write into) [default: the one the index was built with, if any]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
     /// Worker threads [default: the number of CPU cores]
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -234,6 +239,9 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         }
     };
     let paths = resolve(&globals.index_dir, &request)?;
+    let config = args
+        .config
+        .or_else(|| quarry::index::sources::stored_config(&globals.index_dir));
     let defaults = BuildOptions::default();
     let options = BuildOptions {
         paths,
@@ -242,6 +250,7 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         max_file_bytes: args.max_file_size.map(|mb| mb.saturating_mul(1_000_000)),
         isolation: Some(isolation(args.timeout, args.extract_memory)?),
         rebuild: args.rebuild,
+        config,
     };
     let summary = build(&options, globals)?;
     if let Some(path) = &args.report {

@@ -60,6 +60,9 @@ pub struct BuildOptions {
     pub isolation: Option<Isolation>,
     /// Start from scratch instead of updating the index incrementally.
     pub rebuild: bool,
+    /// A corpus configuration file to use instead of each path's own `quarry.toml` (for
+    /// corpora one cannot write into). Recorded in the index, so `verify` uses it too.
+    pub config: Option<PathBuf>,
 }
 
 impl Default for BuildOptions {
@@ -71,6 +74,7 @@ impl Default for BuildOptions {
             max_file_bytes: None,
             isolation: None,
             rebuild: false,
+            config: None,
         }
     }
 }
@@ -173,7 +177,7 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
         files::remove_rebuild_dir(&dir.join(files::REBUILD_DIR))?;
         files::remove_orphans(dir);
     }
-    let walked = walk(&options.paths, dir)?;
+    let walked = walk(&options.paths, dir, options.config.as_deref())?;
     let source_names: Vec<String> = options.paths.iter().map(|p| display_path(p)).collect();
 
     let target = prepare_target(dir, state, reporter)?;
@@ -225,6 +229,7 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
             quarry_version: env!("CARGO_PKG_VERSION").to_string(),
             analysis: schema::ANALYSIS.to_string(),
             sources: source_names,
+            config: options.config.as_deref().map(display_path),
         },
     )?;
     let work = Work {

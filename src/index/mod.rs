@@ -44,6 +44,10 @@ pub struct IndexMeta {
     pub analysis: String,
     /// The paths the index is built from, as given.
     pub sources: Vec<String>,
+    /// The corpus configuration file given with `--config`, used instead of each source's own
+    /// `quarry.toml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
 }
 
 /// The summary of the last completed build. It is stored as the payload of the tantivy commit
@@ -229,6 +233,7 @@ fn lenient_meta(bytes: &[u8]) -> Option<IndexMeta> {
         schema_version: u32::try_from(v.get("schema_version")?.as_u64()?).ok()?,
         quarry_version: text("quarry_version").unwrap_or_else(|| "(unknown)".to_string()),
         analysis: text("analysis").unwrap_or_default(),
+        config: text("config"),
         sources: v
             .get("sources")
             .and_then(|s| s.as_array())
@@ -522,6 +527,7 @@ mod tests {
                 quarry_version: "9.9.9".into(),
                 analysis: String::new(),
                 sources: vec!["corpus/".into()],
+                config: None,
             };
             std::fs::write(
                 tmp.path().join(META_FILE),

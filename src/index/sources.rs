@@ -46,6 +46,15 @@ fn key(path: &str) -> String {
     }
 }
 
+/// The configuration file the index in `dir` was built with (`--config`), if any: a later
+/// `quarry index` without `--config` keeps using it.
+pub fn stored_config(dir: &Path) -> Option<PathBuf> {
+    match dir_state(dir) {
+        DirState::Quarry(meta) => meta.config.map(PathBuf::from),
+        _ => None,
+    }
+}
+
 /// The paths to build the index in `dir` from, for `request`.
 pub fn resolve(dir: &Path, request: &SourceRequest) -> Result<Vec<PathBuf>> {
     let current: Vec<String> = match dir_state(dir) {

@@ -84,7 +84,8 @@ pub fn verify(
         } else {
             paths.to_vec()
         };
-        let walked = walk(&paths, index.dir())?;
+        let config = index.meta().config.as_deref().map(std::path::Path::new);
+        let walked = walk(&paths, index.dir(), config)?;
         let config_of = |s: &super::walk::Source| super::build::config_hash(s, max_file_bytes);
         let planned = manifest::plan(&walked.sources, Some(&manifest), &config_of);
         for p in &planned {

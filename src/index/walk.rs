@@ -117,8 +117,8 @@ fn relative(path: &Path, root: &Path) -> String {
         .unwrap_or_else(|_| display_path(path))
 }
 
-/// Walks `paths`, skipping `index_dir`.
-pub(crate) fn walk(paths: &[PathBuf], index_dir: &Path) -> Result<Walked> {
+/// Walks `paths`, skipping `index_dir`; `config` replaces each root's own `quarry.toml`.
+pub(crate) fn walk(paths: &[PathBuf], index_dir: &Path, config: Option<&Path>) -> Result<Walked> {
     let index_canon = std::fs::canonicalize(index_dir).ok();
     let mut walked = Walked::default();
     // Display paths taken, with the raw path that took each.
@@ -146,8 +146,8 @@ pub(crate) fn walk(paths: &[PathBuf], index_dir: &Path) -> Result<Walked> {
             let display = display_path(root);
             if claim(&mut seen, &mut walked.errors, root, &display) {
                 let corpus = match root.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    Some(parent) => Corpus::load(parent)?,
-                    None => Corpus::load(Path::new("."))?,
+                    Some(parent) => Corpus::load_with(parent, config)?,
+                    None => Corpus::load_with(Path::new("."), config)?,
                 };
                 let rel = root
                     .file_name()
@@ -162,7 +162,7 @@ pub(crate) fn walk(paths: &[PathBuf], index_dir: &Path) -> Result<Walked> {
             }
             continue;
         }
-        let corpus = Arc::new(Corpus::load(root)?);
+        let corpus = Arc::new(Corpus::load_with(root, config)?);
         let entries = walkdir::WalkDir::new(root)
             .follow_links(false)
             .sort_by_file_name()
@@ -318,7 +318,7 @@ mod tests {
         for name in [&b"r\xff.md"[..], b"r\xfe.md", b"r.md"] {
             std::fs::write(dir.path().join(std::ffi::OsStr::from_bytes(name)), "x").unwrap();
         }
-        let walked = walk(&[dir.path().to_path_buf()], &dir.path().join("idx")).unwrap();
+        let walked = walk(&[dir.path().to_path_buf()], &dir.path().join("idx"), None).unwrap();
         assert_eq!(walked.sources.len(), 3);
         assert!(walked.errors.is_empty());
     }
@@ -341,7 +341,7 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, body).unwrap();
         }
-        let walked = walk(&[root.to_path_buf()], &root.join("idx")).unwrap();
+        let walked = walk(&[root.to_path_buf()], &root.join("idx"), None).unwrap();
         let rels: Vec<&str> = walked.sources.iter().map(|s| s.rel.as_str()).collect();
         assert_eq!(rels, ["a.md", "b.txt"]);
         assert_eq!(walked.unsupported.get("xyz"), Some(&1));

@@ -420,3 +420,46 @@ fn a_crashing_extractor_costs_one_file_not_the_run() {
     );
     ws.run(&["search", "Zhenhua"]).expect(0);
 }
+
+#[test]
+fn a_configuration_file_outside_the_corpus_serves_a_folder_one_cannot_write_into() {
+    let ws = Workspace::empty();
+    ws.write(
+        "third/ads.csv",
+        "ad_copy,when,who\nJoin the rally downtown,2016-10-02,Page A\nShare if you agree,2016-11-01,Page B\n",
+    );
+    ws.write(
+        "config/ads.toml",
+        "[defaults.\"**\"]\npublisher = \"Ads archive\"\n\
+         [records.\"*.csv\"]\ntext = \"ad_copy\"\ndate = \"when\"\nauthor = \"who\"\n",
+    );
+    let before = std::fs::read(ws.path("third/ads.csv")).unwrap();
+    ws.run(&["index", "--config", "config/ads.toml", "third"])
+        .expect(0);
+    let hit = first_hit(&ws, "rally");
+    assert_eq!(hit["publisher"], "Ads archive");
+    assert_eq!(hit["date"], "2016-10-02");
+    assert_eq!(hit["authors"][0], "Page A");
+    assert!(!ws.path("third/quarry.toml").exists());
+    assert_eq!(std::fs::read(ws.path("third/ads.csv")).unwrap(), before);
+    // The index remembers the file: verify and later updates use it.
+    ws.run(&["verify"]).expect(0);
+    let run = ws.run(&["index"]).expect(0);
+    assert!(run.stderr().contains("up to date"), "{}", run.describe());
+    // Editing it re-reads what it maps.
+    ws.write(
+        "config/ads.toml",
+        "[records.\"*.csv\"]\ntext = \"ad_copy\"\nauthor = \"who\"\n",
+    );
+    let run = ws.run(&["index"]).expect(0);
+    assert!(run.stderr().contains("changed 1"), "{}", run.describe());
+    let hit = first_hit(&ws, "rally");
+    assert_eq!(hit["publisher"], Value::Null);
+    let run = ws.run(&["index", "--config", "nope.toml"]).expect(2);
+    assert!(
+        run.stderr()
+            .starts_with("quarry: cannot read the configuration nope.toml"),
+        "{}",
+        run.describe()
+    );
+}
