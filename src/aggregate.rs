@@ -253,7 +253,35 @@ struct StatsSegment {
 
 enum FacetColumn {
     Str(Option<StrColumn>),
+    /// The values of one `extra` key: the ordinals of the extra column's terms that start with
+    /// `key` and the separator (a contiguous range, terms being sorted), and that prefix's
+    /// length.
+    Extra(Option<StrColumn>, std::ops::Range<u64>, usize),
     Year,
+}
+
+/// The ordinals of the terms of `column` that start with `prefix`.
+fn prefix_range(column: &StrColumn, prefix: &str) -> std::io::Result<std::ops::Range<u64>> {
+    let mut upper = prefix.as_bytes().to_vec();
+    // The separator is the last byte of the prefix; the next byte value bounds the range.
+    if let Some(last) = upper.last_mut() {
+        *last += 1;
+    }
+    let mut stream = column
+        .dictionary()
+        .range()
+        .ge(prefix.as_bytes())
+        .lt(&upper)
+        .into_stream()?;
+    let mut range: Option<std::ops::Range<u64>> = None;
+    while stream.advance() {
+        let ord = stream.term_ord();
+        range = Some(match range {
+            None => ord..ord + 1,
+            Some(r) => r.start..ord + 1,
+        });
+    }
+    Ok(range.unwrap_or(0..0))
 }
 
 impl Collector for StatsCollector {
@@ -269,11 +297,20 @@ impl Collector for StatsCollector {
         let facet_columns = self
             .facets
             .iter()
-            .map(|facet| match facet.column(&self.fields) {
-                Some(field) => ff
+            .map(|facet| match (facet, facet.column(&self.fields)) {
+                (FacetField::Extra(key), Some(field)) => {
+                    let column = ff.str(self.schema.get_field_name(field))?;
+                    let prefix = format!("{key}{}", crate::schema::EXTRA_SEP);
+                    let range = match &column {
+                        Some(c) => prefix_range(c, &prefix)?,
+                        None => 0..0,
+                    };
+                    Ok(FacetColumn::Extra(column, range, prefix.len()))
+                }
+                (_, Some(field)) => ff
                     .str(self.schema.get_field_name(field))
                     .map(FacetColumn::Str),
-                None => Ok(FacetColumn::Year),
+                (_, None) => Ok(FacetColumn::Year),
             })
             .collect::<tantivy::Result<Vec<_>>>()?;
         let needs_dates = self.timeline.is_some() || self.facets.contains(&FacetField::Year);
@@ -347,6 +384,18 @@ impl SegmentCollector for StatsSegment {
                         missing.add(doc_ord);
                     }
                 }
+                FacetColumn::Extra(col, range, _) => {
+                    let mut any = false;
+                    if let Some(col) = col {
+                        for ord in col.term_ords(doc).filter(|o| range.contains(o)) {
+                            any = true;
+                            values.entry(ord).or_default().add(doc_ord);
+                        }
+                    }
+                    if !any {
+                        missing.add(doc_ord);
+                    }
+                }
                 FacetColumn::Year => match date {
                     // Years are kept as numbers in the same map; resolved in `harvest`.
                     Some(d) => values
@@ -401,7 +450,14 @@ impl SegmentCollector for StatsSegment {
                                 let _ = col.ord_to_str(ord, &mut value_buf);
                                 value_buf.clone()
                             }
-                            FacetColumn::Str(None) => String::new(),
+                            FacetColumn::Extra(Some(col), _, prefix) => {
+                                value_buf.clear();
+                                let _ = col.ord_to_str(ord, &mut value_buf);
+                                value_buf.get(*prefix..).unwrap_or("").to_string()
+                            }
+                            FacetColumn::Str(None) | FacetColumn::Extra(None, _, _) => {
+                                String::new()
+                            }
                             FacetColumn::Year => format!("{:04}", ord as i64),
                         };
                         (value, resolve(tally))

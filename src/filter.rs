@@ -40,6 +40,9 @@ pub struct Filters {
     pub since: Option<PartialDate>,
     /// Dated before the end of this period.
     pub until: Option<PartialDate>,
+    /// `extra` fields (other metadata, record columns) that must have these values (case
+    /// ignored), as `(key, value)`.
+    pub extra: Vec<(String, String)>,
 }
 
 type BoxQuery = Box<dyn Query>;
@@ -71,8 +74,23 @@ impl Filters {
         if self.since.is_some() || self.until.is_some() {
             out.push(date_filter(index, self.since, self.until));
         }
+        for (key, value) in &self.extra {
+            out.push(extra_filter(index, key, value));
+        }
         Ok(out)
     }
+}
+
+/// Passages whose `extra` field `key` (a record column such as `region`, a front-matter key)
+/// has the value `value`, case ignored: `extra.region:Texas`.
+pub fn extra_filter(index: &QuarryIndex, key: &str, value: &str) -> BoxQuery {
+    Box::new(TermQuery::new(
+        Term::from_field_text(
+            index.fields().extra_kv,
+            &crate::schema::extra_term(key, value),
+        ),
+        IndexRecordOption::Basic,
+    ))
 }
 
 /// Passages whose `field` (publisher, author, tag, kind) contains the words of `value` in

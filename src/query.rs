@@ -279,13 +279,20 @@ pub const MAX_EXPANSIONS: usize = 64;
 /// The largest edit distance of a fuzzy word (`word~2`).
 pub const MAX_FUZZY_DISTANCE: u32 = 2;
 
+/// Whether `field` filters: a filter field, or `extra.KEY`.
+fn filters(field: &str) -> bool {
+    FILTER_FIELDS.contains(&field) || extra_key(field).is_some()
+}
+
+/// The key of an `extra.KEY` field name.
+fn extra_key(field: &str) -> Option<&str> {
+    field.strip_prefix("extra.").filter(|k| !k.is_empty())
+}
+
 fn is_filter(ast: &UserInputAst) -> bool {
     match ast {
         UserInputAst::Leaf(leaf) => match leaf.as_ref() {
-            UserInputLeaf::Literal(lit) => lit
-                .field_name
-                .as_deref()
-                .is_some_and(|f| FILTER_FIELDS.contains(&f)),
+            UserInputLeaf::Literal(lit) => lit.field_name.as_deref().is_some_and(filters),
             UserInputLeaf::Range { field, .. }
             | UserInputLeaf::Set { field, .. }
             | UserInputLeaf::Regex { field, .. } => {
@@ -516,6 +523,11 @@ impl<'a> Builder<'a> {
                 Ok(filter::date_filter(self.index, since, until))
             }
             Some("type" | "format") => filter::format_filter(self.index, value),
+            Some(name) if extra_key(name).is_some() => Ok(filter::extra_filter(
+                self.index,
+                extra_key(name).unwrap_or_default(),
+                value,
+            )),
             Some("lang") => filter::lang_filter(self.index, value),
             Some("path") if lit.prefix || value.contains(['*', '?', '[', '{']) => {
                 let glob = if lit.prefix {

@@ -19,7 +19,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::TokenizerManager;
 
 /// Version of the schema and analysis; stored with each index and checked when it is opened.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// A description of the analysis, recorded in the index metadata.
 pub const ANALYSIS: &str = analysis::ANALYSIS;
@@ -81,6 +81,8 @@ pub struct Fields {
     pub end: Field,
     /// Other metadata as a JSON object, stored only.
     pub extra: Field,
+    /// Other metadata as filterable terms ([`extra_term`]).
+    pub extra_kv: Field,
     /// Passages only: the text between the previous passage (or the start of the document) and
     /// this one — whitespace — so the whole text can be rebuilt from the passages.
     pub gap: Field,
@@ -111,10 +113,29 @@ pub struct FacetFields {
     pub lang: Field,
     /// Source format.
     pub format: Field,
+    /// Other metadata (`extra`), as `key` [`EXTRA_SEP`] `value`, one per key.
+    pub extra: Field,
+}
+
+/// Between an `extra` key and its value in [`Fields::extra_kv`] terms and the extra facet.
+pub const EXTRA_SEP: char = '\u{1f}';
+
+/// The longest `extra` value (in characters) that can be filtered and counted; longer ones are
+/// descriptions, not categories.
+pub const MAX_EXTRA_VALUE: usize = 200;
+
+/// The term of an `extra` key and value as [`Fields::extra_kv`] holds it: both lower case, so
+/// `extra.region:texas` finds `Texas`.
+pub fn extra_term(key: &str, value: &str) -> String {
+    format!(
+        "{}{EXTRA_SEP}{}",
+        key.trim().to_lowercase(),
+        value.trim().to_lowercase()
+    )
 }
 
 /// Metadata a facet can count over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FacetField {
     /// `publisher`
     Publisher,
@@ -130,6 +151,8 @@ pub enum FacetField {
     Format,
     /// `year` (from the date)
     Year,
+    /// `extra.KEY`: another metadata field or record column (lower case).
+    Extra(String),
 }
 
 impl FacetField {
@@ -145,8 +168,8 @@ impl FacetField {
     ];
 
     /// The facet's name, as users type it.
-    pub fn name(self) -> &'static str {
-        match self {
+    pub fn name(&self) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed(match self {
             FacetField::Publisher => "publisher",
             FacetField::Author => "author",
             FacetField::Tag => "tag",
@@ -154,12 +177,17 @@ impl FacetField {
             FacetField::Lang => "lang",
             FacetField::Format => "format",
             FacetField::Year => "year",
-        }
+            FacetField::Extra(key) => return format!("extra.{key}").into(),
+        })
     }
 
-    /// The facet called `name` (`type` is accepted for `format`).
+    /// The facet called `name` (`type` is accepted for `format`; `extra.KEY` counts an extra
+    /// field).
     pub fn from_name(name: &str) -> Option<FacetField> {
         let name = name.trim().to_ascii_lowercase();
+        if let Some(key) = name.strip_prefix("extra.") {
+            return (!key.is_empty()).then(|| FacetField::Extra(key.to_string()));
+        }
         let name = match name.as_str() {
             "type" => "format",
             "authors" => "author",
@@ -172,7 +200,7 @@ impl FacetField {
 
     /// The fast column of a facet over a text value (`None` for `year`, which comes from the
     /// date column).
-    pub fn column(self, f: &FacetFields) -> Option<Field> {
+    pub fn column(&self, f: &FacetFields) -> Option<Field> {
         match self {
             FacetField::Publisher => Some(f.publisher),
             FacetField::Author => Some(f.author),
@@ -180,6 +208,7 @@ impl FacetField {
             FacetField::Kind => Some(f.kind),
             FacetField::Lang => Some(f.lang),
             FacetField::Format => Some(f.format),
+            FacetField::Extra(_) => Some(f.extra),
             FacetField::Year => None,
         }
     }
@@ -235,6 +264,7 @@ pub fn build() -> (Schema, Fields) {
         start: b.add_u64_field("start", num()),
         end: b.add_u64_field("end", num()),
         extra: b.add_text_field("extra", STORED),
+        extra_kv: b.add_text_field("extra_kv", STRING),
         gap: b.add_text_field("gap", STORED),
         doc_tail: b.add_text_field("doc_tail", STORED),
         doc_meta: b.add_text_field("doc_meta", STORED),
@@ -246,6 +276,7 @@ pub fn build() -> (Schema, Fields) {
             kind: b.add_text_field("facet_kind", FAST),
             lang: b.add_text_field("facet_lang", FAST),
             format: b.add_text_field("facet_format", FAST),
+            extra: b.add_text_field("facet_extra", FAST),
         },
     };
     (b.build(), fields)

@@ -71,6 +71,20 @@ pub struct FilterArgs {
     /// documents are excluded by any date filter)
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     until: Option<PartialDate>,
+
+    /// Only documents whose extra field KEY (another front-matter key, a record column such as
+    /// region) has VALUE, case ignored; repeat for several
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_extra)]
+    extra: Vec<(String, String)>,
+}
+
+fn parse_extra(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!(
+            "'{s}' is not KEY=VALUE (e.g. --extra region=Texas)"
+        )),
+    }
 }
 
 impl FilterArgs {
@@ -85,6 +99,7 @@ impl FilterArgs {
             path: self.path.clone(),
             since: self.since,
             until: self.until,
+            extra: self.extra.clone(),
         }
     }
 }
@@ -130,8 +145,12 @@ pub struct OutputArgs {
 fn parse_facet(s: &str) -> Result<FacetField, String> {
     FacetField::from_name(s).ok_or_else(|| {
         format!(
-            "unknown facet '{s}' (facets are {})",
-            FacetField::ALL.map(FacetField::name).join(", ")
+            "unknown facet '{s}' (facets are {}, and extra.KEY for any other field)",
+            FacetField::ALL
+                .iter()
+                .map(|f| f.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     })
 }

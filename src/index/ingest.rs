@@ -251,6 +251,27 @@ fn add_metadata(out: &mut TantivyDocument, doc: &Document, doc_id: &str, f: &Fie
             f.extra,
             serde_json::Value::Object(m.extra.clone()).to_string(),
         );
+        // Short values become filter terms and facet values (`extra.region:Texas`).
+        for (key, value) in &m.extra {
+            let value = match value {
+                serde_json::Value::String(s) => s.trim().to_string(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => continue,
+            };
+            if value.is_empty() || value.chars().count() > crate::schema::MAX_EXTRA_VALUE {
+                continue;
+            }
+            out.add_text(f.extra_kv, crate::schema::extra_term(key, &value));
+            out.add_text(
+                f.facets.extra,
+                format!(
+                    "{}{}{value}",
+                    key.trim().to_lowercase(),
+                    crate::schema::EXTRA_SEP
+                ),
+            );
+        }
     }
 }
 

@@ -734,3 +734,67 @@ fn a_query_of_stop_words_alone_searches_them_in_every_language() {
     // A German stop word alone is searched too.
     assert_eq!(paths(&ws, &["die"]), ["corpus/de.md"]);
 }
+
+#[test]
+fn extra_fields_filter_and_count() {
+    let ws = Workspace::empty();
+    ws.write(
+        "corpus/ads.csv",
+        "ad_text,region,post_type,spend_usd\n\
+         Join the rally downtown,Texas,image,120\n\
+         The rally moves to the river,texas,video,80\n\
+         Rally for the candidate,Ohio,image,NA\n\
+         A quiet week,Ohio,text,5\n",
+    );
+    ws.run(&["index"]).expect(0);
+    let total = |args: &[&str]| -> u64 {
+        let mut all = vec!["search", "--format", "json"];
+        all.extend_from_slice(args);
+        ws.run(&all).json()["total"].as_u64().unwrap_or(0)
+    };
+    assert_eq!(total(&["rally"]), 3);
+    assert_eq!(total(&["extra.region:Texas rally"]), 2, "case ignored");
+    assert_eq!(total(&["--extra", "region=ohio", "rally"]), 1);
+    assert_eq!(total(&["extra.post_type:image AND extra.region:ohio"]), 1);
+    assert_eq!(total(&["rally -extra.region:texas"]), 1);
+    // A filter never scores: the same order with or without it.
+    let plain = sorted(paths(&ws, &["rally"]));
+    assert_eq!(plain, ["corpus/ads.csv"]);
+
+    let run = ws
+        .run(&[
+            "search",
+            "--format",
+            "json",
+            "--facet",
+            "extra.region,extra.spend_usd",
+            "rally",
+        ])
+        .expect(0);
+    let json = run.json();
+    let facets = &json["facets"];
+    let region = &facets["extra.region"];
+    let values: Vec<(String, u64)> = region["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["value"].as_str().unwrap().to_string(),
+                v["documents"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        values,
+        [
+            ("Ohio".to_string(), 1),
+            ("Texas".to_string(), 1),
+            ("texas".to_string(), 1)
+        ]
+    );
+    // NA is no value: one rally ad has no spend.
+    assert_eq!(facets["extra.spend_usd"]["missing"]["documents"], 1);
+    let run = ws.run(&["search", "--facet", "extra.", "x"]).expect(2);
+    assert!(run.stderr().contains("unknown facet"), "{}", run.describe());
+}
