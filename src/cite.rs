@@ -8,22 +8,34 @@
 
 use crate::index::read::PassageRecord;
 
-/// The citation of a passage: the document's, with the page or row.
+/// The citation of a passage: the document's, with the page or row, the section it stands
+/// under, and for a file without a URL its path and line.
 pub fn passage(p: &PassageRecord) -> String {
-    let locator = match (p.page, p.row) {
-        (Some(page), _) => Some(format!("p. {page}")),
-        (None, Some(row)) => Some(format!("row {row}")),
-        (None, None) => None,
-    };
-    build(p, locator)
+    let mut locator = Vec::new();
+    match (p.page, p.row) {
+        (Some(page), _) => locator.push(format!("p. {page}")),
+        (None, Some(row)) => locator.push(format!("row {row}")),
+        (None, None) => {}
+    }
+    if let Some(heading) = p.heading.as_deref().filter(|h| !h.trim().is_empty()) {
+        if p.row.is_none() {
+            locator.push(format!("§ {}", heading.trim()));
+        }
+    }
+    let line = (p.page.is_none() && p.row.is_none()).then_some(p.line);
+    build(p, locator, line)
 }
 
 /// The citation of a whole document (a record row keeps its row).
 pub fn document(p: &PassageRecord) -> String {
-    build(p, p.row.map(|row| format!("row {row}")))
+    build(
+        p,
+        p.row.map(|row| format!("row {row}")).into_iter().collect(),
+        None,
+    )
 }
 
-fn build(p: &PassageRecord, locator: Option<String>) -> String {
+fn build(p: &PassageRecord, locator: Vec<String>, line: Option<u64>) -> String {
     let mut parts: Vec<String> = Vec::new();
     match p.authors.len() {
         0 => {}
@@ -39,10 +51,20 @@ fn build(p: &PassageRecord, locator: Option<String>) -> String {
             parts.push(publisher.clone());
         }
     }
-    parts.extend(p.date.clone());
+    // A post's full timestamp, when its dataset gave one; else the date.
+    let timestamp = p
+        .extra
+        .get("timestamp")
+        .and_then(|t| t.as_str())
+        .map(str::to_string);
+    parts.extend(timestamp.or_else(|| p.date.clone()));
     parts.extend(locator);
     let mut out = parts.join(", ");
-    let link = p.url.clone().unwrap_or_else(|| p.path.clone());
+    let link = match (&p.url, line) {
+        (Some(url), _) => url.clone(),
+        (None, Some(line)) => format!("{}:{line}", p.path),
+        (None, None) => p.path.clone(),
+    };
     if !out.is_empty() {
         out.push_str(". ");
     }
@@ -94,6 +116,41 @@ mod tests {
         assert_eq!(
             document(&record()),
             "Jane Doe, \"Pegasus in Ruritania\", Citizen Lab, 2021-07-18. https://example.org/x"
+        );
+    }
+
+    #[test]
+    fn a_file_without_url_is_cited_by_section_path_and_line() {
+        let mut r = record();
+        r.format = "markdown".into();
+        r.page = None;
+        r.url = None;
+        r.path = "corpus/zhenhua.md".into();
+        r.line = 9;
+        r.heading = Some("The Zhenhua Data leak".into());
+        assert_eq!(
+            passage(&r),
+            "Jane Doe, \"Pegasus in Ruritania\", Citizen Lab, 2021-07-18, § The Zhenhua Data leak. corpus/zhenhua.md:9"
+        );
+    }
+
+    #[test]
+    fn a_post_is_cited_by_its_text_and_full_timestamp() {
+        let mut r = record();
+        r.format = "csv".into();
+        r.title = "We need to stop the…".into();
+        r.authors = vec!["Booth_Prince".into()];
+        r.publisher = None;
+        r.page = None;
+        r.row = Some(8564);
+        r.url = None;
+        r.path = "social/booth_prince.csv".into();
+        r.heading = Some("ignored for rows".into());
+        r.extra
+            .insert("timestamp".into(), "2016-10-12 14:03".into());
+        assert_eq!(
+            passage(&r),
+            "Booth_Prince, \"We need to stop the…\", 2016-10-12 14:03, row 8564. social/booth_prince.csv"
         );
     }
 

@@ -255,14 +255,23 @@ fn scalar(value: &Value) -> Option<String> {
 
 const MAX_EXTRA_CHARS: usize = 500;
 
+/// The words of a record title made from its text.
+const EXCERPT_WORDS: usize = 12;
+
+/// The start of `text` as a title: its first line's first [`EXCERPT_WORDS`] words, with `…`
+/// when cut.
+fn excerpt(text: &str) -> String {
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let mut out = words[..words.len().min(EXCERPT_WORDS)].join(" ");
+    if words.len() > EXCERPT_WORDS || text.trim() != line.trim() {
+        out.push('…');
+    }
+    out
+}
+
 /// Turns a row into a document, or `None` when it has no text.
-fn to_document(
-    row: &Row,
-    path: &str,
-    format: Format,
-    mapping: &Mapping,
-    stem: &str,
-) -> Option<Extracted> {
+fn to_document(row: &Row, path: &str, format: Format, mapping: &Mapping) -> Option<Extracted> {
     let mut used: Vec<String> = Vec::new();
     let text_names: Vec<&str> = if mapping.text.is_empty() {
         // The first recognised text column that has a value, else the title.
@@ -310,11 +319,16 @@ fn to_document(
         .as_deref()
         .and_then(PartialDate::parse)
         .map(|d| d.to_string());
-    meta.title = Some(match (&title, &author) {
-        (Some(t), _) => t.clone(),
-        (None, Some(a)) => format!("{stem}: {a}, row {}", row.row),
-        (None, None) => format!("{stem}, row {}", row.row),
-    });
+    // Posts are cited to the minute: keep the time the date column gave.
+    if let (Some(raw), Some(_)) = (&date, &meta.date) {
+        if raw.contains(':') {
+            meta.extra
+                .insert("timestamp".to_string(), Value::String(raw.clone()));
+        }
+    }
+    // Without a title of its own a record is named by the start of its text, which is what
+    // a reader recognises (and cites) a post by.
+    meta.title = Some(title.clone().unwrap_or_else(|| excerpt(&text)));
     meta.authors = author.into_iter().collect();
     if let Some(id) = id {
         // Some datasets identify a post by its address.
@@ -388,9 +402,6 @@ pub fn stream(
     sink: &mut dyn FnMut(Extracted) -> Result<(), String>,
 ) -> Result<RecordSummary, Failure> {
     let file = std::fs::File::open(path).map_err(|e| Failure::unreadable(&e))?;
-    let stem = Path::new(display)
-        .file_stem()
-        .map_or_else(|| display.to_string(), |s| s.to_string_lossy().into_owned());
     let mut summary = RecordSummary::default();
     let mut empty_rows = 0u64;
     let mut sink_error: Option<String> = None;
@@ -399,7 +410,7 @@ pub fn stream(
         if missing_columns.is_none() {
             missing_columns = Some(unmapped(&row, mapping, display));
         }
-        match to_document(&row, display, extractor.format, mapping, &stem) {
+        match to_document(&row, display, extractor.format, mapping) {
             Some(extracted) => match sink(extracted) {
                 Ok(()) => {
                     summary.records += 1;
@@ -894,7 +905,10 @@ mod tests {
         );
         let (docs, _) = collect(&CSV, &p, &Mapping::default()).unwrap();
         assert_eq!(docs[0].doc.text, "Special services helped a blogger");
-        assert_eq!(docs[0].doc.meta.title.as_deref(), Some("t, row 1"));
+        assert_eq!(
+            docs[0].doc.meta.title.as_deref(),
+            Some("Special services helped a blogger")
+        );
         assert_eq!(docs[0].doc.meta.extra["id"], "https://x/1");
     }
 

@@ -516,7 +516,7 @@ fn output_fields_formats_context_explain_and_cite() {
     let hit = &search_json(&ws, &["harmony"])[0];
     assert_eq!(
         hit["cite"],
-        "Ann Author, \"Alpha report on a slogan network\", Alpha Institute, 2019-03-10. https://example.org/alpha"
+        "Ann Author, \"Alpha report on a slogan network\", Alpha Institute, 2019-03-10, § Alpha report. https://example.org/alpha"
     );
     let cites = ws
         .run(&["search", "--format", "cite", "--per-doc", "1", "harmony"])
