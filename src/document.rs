@@ -138,8 +138,9 @@ pub struct Block {
     pub start: usize,
     /// Byte offset just past the block's last character.
     pub end: usize,
-    /// 1-based line of the block's first character: in the source file for text and Markdown,
-    /// in the extracted text for formats whose source lines mean nothing to a reader (HTML).
+    /// 1-based line of the block's first character: in the source file for text, Markdown and
+    /// HTML, in the extracted text for formats without readable source lines (PDF, DOCX, ODT:
+    /// cite those by page).
     /// Within a block, each `\n` of the text is one more line.
     pub line: u32,
     /// 1-based page, for paged formats.

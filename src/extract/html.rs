@@ -5,8 +5,8 @@
 //! skips what a reader does not see as content: scripts, styles, templates, navigation, footers,
 //! asides, forms and hidden elements. Block elements (paragraphs, headings, list items, table
 //! rows, ...) become blocks; whitespace is collapsed except in `<pre>`. Line numbers are lines of
-//! the extracted text (`quarry show DOC_ID` prints it), since source lines of HTML mean little to
-//! a reader. Metadata comes from `<title>`, `<html lang>`, `<link rel=canonical>` and the common
+//! the HTML file: each block's text is found again in the page's source ([`source_lines`]), so
+//! `page.html:1506` opens where the sentence is. Metadata comes from `<title>`, `<html lang>`, `<link rel=canonical>` and the common
 //! `<meta>` conventions (plain, OpenGraph, Dublin Core, Highwire `citation_*`).
 
 use super::{decode, Extracted, Extractor, Failure, Method};
@@ -18,7 +18,7 @@ use scraper::{Html, Node};
 pub const EXTRACTOR: Extractor = Extractor {
     format: Format::Html,
     name: "html",
-    version: 2,
+    version: 3,
     extensions: &["html", "htm", "xhtml"],
     isolate: false,
     method: Method::Document(extract),
@@ -74,7 +74,8 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     let mut meta = Metadata::default();
     let mut warnings = Vec::new();
     read_meta(&html, &mut meta, &mut warnings);
-    let (text, blocks, first_h1) = visible_text(&html);
+    let (text, mut blocks, first_h1) = visible_text(&html);
+    source_lines(&source, &text, &mut blocks);
     if meta.title.is_none() {
         meta.title = first_h1;
     }
@@ -91,6 +92,140 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
         warnings,
         pages: None,
     })
+}
+
+/// The characters of an HTML source as a reader sees them, each with the line it stands on:
+/// tags, comments, scripts and styles left out, the common entities decoded, lower case, and
+/// whitespace left out (tags may or may not separate words, so words are compared without it).
+fn visible_chars(source: &str) -> Vec<(char, u32)> {
+    let mut out: Vec<(char, u32)> = Vec::with_capacity(source.len() / 2);
+    let mut line = 1u32;
+    let mut rest = source;
+    let push = |out: &mut Vec<(char, u32)>, c: char, line: u32| {
+        if !skipped(c) {
+            out.extend(c.to_lowercase().map(|l| (l, line)));
+        }
+    };
+    while let Some(c) = rest.chars().next() {
+        if c == '<' {
+            let end_marker = if rest.starts_with("<!--") {
+                "-->"
+            } else if starts_with_ci(rest, "<script") {
+                "</script"
+            } else if starts_with_ci(rest, "<style") {
+                "</style"
+            } else {
+                ">"
+            };
+            let skip = find_ci(rest, end_marker).map_or(rest.len(), |i| i + end_marker.len());
+            line += rest[..skip].matches('\n').count() as u32;
+            rest = &rest[skip..];
+            continue;
+        }
+        if c == '&' {
+            if let Some((decoded, len)) = entity_at(rest) {
+                push(&mut out, decoded, line);
+                rest = &rest[len..];
+                continue;
+            }
+        }
+        if c == '\n' {
+            line += 1;
+        }
+        push(&mut out, c, line);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// Characters left out when block text is matched with the source: whitespace, and the ` | `
+/// quarry puts between table cells.
+fn skipped(c: char) -> bool {
+    c.is_whitespace() || c == '|'
+}
+
+fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|h| h.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+/// The byte offset of `needle` (ASCII) in `hay`, case ignored.
+fn find_ci(hay: &str, needle: &str) -> Option<usize> {
+    let n = needle.as_bytes();
+    hay.as_bytes()
+        .windows(n.len())
+        .position(|w| w.eq_ignore_ascii_case(n))
+}
+
+/// The character an entity at the start of `s` stands for, and the entity's length.
+fn entity_at(s: &str) -> Option<(char, usize)> {
+    let end = s.char_indices().take(12).find(|(_, c)| *c == ';')?.0;
+    let name = &s[1..end];
+    let c = match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        n if n.starts_with("#x") || n.starts_with("#X") => {
+            char::from_u32(u32::from_str_radix(&n[2..], 16).ok()?)?
+        }
+        n if n.starts_with('#') => char::from_u32(n[1..].parse().ok()?)?,
+        _ => return None,
+    };
+    Some((c, end + 1))
+}
+
+/// How far past the previous block a block's text is looked for, in visible characters.
+const SEARCH_WINDOW: usize = 200_000;
+
+/// Sets each block's line to the line of the HTML source where its text starts: its first
+/// characters (whitespace aside) are looked for in the visible characters of the source, in
+/// order, from where the previous block was found. A block not found keeps the line of the
+/// block before it (text made of `alt` attributes, say).
+fn source_lines(source: &str, text: &str, blocks: &mut [crate::document::Block]) {
+    const KEY_CHARS: usize = 40;
+    let chars = visible_chars(source);
+    let hay: Vec<char> = chars.iter().map(|(c, _)| *c).collect();
+    let mut cursor = 0usize;
+    let mut last_line = 1u32;
+    for block in blocks.iter_mut() {
+        let Some(block_text) = text.get(block.start..block.end) else {
+            continue;
+        };
+        let key: Vec<char> = block_text
+            .chars()
+            .filter(|&c| !skipped(c))
+            .flat_map(char::to_lowercase)
+            .take(KEY_CHARS)
+            .collect();
+        // A short text ("PIC" for an image, "Id.") also stands inside other words: it is only
+        // looked for nearby, and moves the place later blocks are looked for from not at all.
+        let short = key.len() < SHORT_KEY;
+        let window = if short { SHORT_WINDOW } else { SEARCH_WINDOW };
+        if let Some(at) = find_chars(&hay, &key, cursor, window) {
+            last_line = chars[at].1;
+            if !short {
+                cursor = at + key.len();
+            }
+        }
+        block.line = last_line;
+    }
+}
+
+/// Blocks with fewer matched characters than this are short (see [`source_lines`]).
+const SHORT_KEY: usize = 16;
+/// How far a short block's text is looked for.
+const SHORT_WINDOW: usize = 2_000;
+
+/// The first index in `from..from + window` where `key` stands in `hay`.
+fn find_chars(hay: &[char], key: &[char], from: usize, window: usize) -> Option<usize> {
+    let first = *key.first()?;
+    let last = hay.len().checked_sub(key.len())?;
+    (from..=last.min(from.saturating_add(window)))
+        .find(|&i| hay[i] == first && hay[i..i + key.len()] == *key)
 }
 
 /// The encoding a page declares in its first 2 KB (`<meta charset=...>` or the `http-equiv`
@@ -345,6 +480,47 @@ fn push_inline(current: &mut String, text: &str) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn block_lines_are_lines_of_the_html_source() {
+        let x = extract("page.html", PAGE.as_bytes()).unwrap();
+        let line_of = |needle: &str| {
+            let b = x
+                .doc
+                .blocks
+                .iter()
+                .find(|b| x.doc.text[b.start..b.end].contains(needle))
+                .unwrap_or_else(|| panic!("{needle}"));
+            b.line
+        };
+        let source_line =
+            |needle: &str| PAGE.lines().position(|l| l.contains(needle)).unwrap() as u32 + 1;
+        assert_eq!(line_of("Watching the watchers"), source_line("<h1>"));
+        assert_eq!(line_of("Officials bought"), source_line("Officials bought"));
+        assert_eq!(line_of("Taiwan"), source_line("Taiwan"));
+        assert_eq!(line_of("contracts"), source_line("contracts"));
+        assert_eq!(line_of("line one"), source_line("line one"));
+    }
+
+    #[test]
+    fn entities_and_odd_markup_never_panic() {
+        for html in [
+            "&",
+            "&#xZZ;",
+            "<",
+            "<!--",
+            "<script>",
+            "a &amp b",
+            "é&#233;<p>x",
+        ] {
+            let mut blocks = Vec::new();
+            source_lines(html, "", &mut blocks);
+            let _ = visible_chars(html);
+        }
+        assert_eq!(entity_at("&#233;x"), Some(('é', 6)));
+        assert_eq!(entity_at("&amp;"), Some(('&', 5)));
+        assert_eq!(entity_at("&unknown;"), None);
+    }
+
     const PAGE: &str = r#"<!DOCTYPE html>
 <html lang="en-GB"><head>
 <title>  Monitoring   foreign journalists </title>
@@ -413,10 +589,10 @@ line two</pre>
         for absent in ["Home", "secret", "footer", "invisible", "color"] {
             assert!(!doc.text.contains(absent), "{absent} leaked");
         }
-        // Lines are lines of the extracted text.
+        // Lines are lines of the source.
         let last = doc.blocks.last().unwrap();
-        let line_in_text = doc.text[..last.start].matches('\n').count() as u32 + 1;
-        assert_eq!(last.line, line_in_text);
+        let pre = PAGE.lines().position(|l| l.contains("<pre>")).unwrap() as u32 + 1;
+        assert_eq!(last.line, pre);
     }
 
     #[test]

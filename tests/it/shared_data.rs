@@ -330,3 +330,46 @@ fn regex_free_split_ligature(text: &str) -> Option<String> {
             .then(|| format!("{} {}", w[0], w[1]))
     })
 }
+
+#[test]
+fn html_passages_cite_lines_of_the_html_file() {
+    let Some(data) = shared_data() else { return };
+    let ws = Workspace::empty();
+    std::fs::create_dir_all(ws.path("corpus")).unwrap();
+    let html = data.join("docs/mueller_report/html/mueller-report-vol-1.html");
+    std::fs::copy(&html, ws.path("corpus/vol-1.html")).unwrap();
+    ws.run(&["index"]).expect(0);
+    let source = std::fs::read_to_string(&html).unwrap();
+    let lines: Vec<&str> = source.lines().collect();
+    for phrase in [
+        "\"Dmitriev was not enthusiastic about the idea of meeting with Prince\"",
+        "\"Burt contacted Simes by telephone\"",
+        "\"Several hours later, Trump Jr. emailed\"",
+    ] {
+        let run = ws.run(&["search", "--format", "json", "-n", "1", phrase]);
+        let hit = &hits(&run.expect(0))[0];
+        let line = hit["line"].as_u64().unwrap() as usize;
+        // The passage's first words stand on the line it cites (the text before the first
+        // word of the passage on that line may be markup).
+        let first: String = hit["text"]
+            .as_str()
+            .unwrap()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            lines[line - 1].contains(&first),
+            "{phrase}: line {line} is {:?}, the passage starts {first:?}",
+            lines[line - 1]
+        );
+        assert!(
+            hit["cite"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("vol-1.html:{line}")),
+            "{}",
+            hit["cite"]
+        );
+    }
+}
