@@ -305,8 +305,10 @@ fn to_document(row: &Row, path: &str, format: Format, mapping: &Mapping) -> Opti
         used.push(name.to_ascii_lowercase());
         Some(value)
     };
-    let title = if title_is_text {
-        None // the title is the text
+    // A recognised title column that serves as the text is not the title as well, unless the
+    // configuration says it is.
+    let title = if title_is_text && mapping.title.is_none() {
+        None
     } else {
         take(&mapping.title, TITLE_COLUMNS)
     };
@@ -947,6 +949,30 @@ mod tests {
         assert_eq!(second.lang.as_deref(), Some("en"));
         assert_eq!(second.url, None);
         assert!(!second.extra.contains_key("region"));
+    }
+
+    #[test]
+    fn a_configured_title_is_honoured_even_when_it_is_the_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            &dir,
+            "cases.csv",
+            b"date,title\n2021-02-18,Special services helped a blogger spread a claim about the vote in the east\n",
+        );
+        let mapping = Mapping {
+            title: Some("title".into()),
+            ..Mapping::default()
+        };
+        let (docs, _) = collect(&CSV, &p, &mapping).unwrap();
+        let title = "Special services helped a blogger spread a claim about the vote in the east";
+        assert_eq!(docs[0].doc.text, title);
+        assert_eq!(
+            docs[0].doc.meta.title.as_deref(),
+            Some(title),
+            "not cut to an excerpt"
+        );
+        let (docs, _) = collect(&CSV, &p, &Mapping::default()).unwrap();
+        assert!(docs[0].doc.meta.title.as_deref().unwrap().ends_with('…'));
     }
 
     #[test]
