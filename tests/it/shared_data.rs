@@ -288,6 +288,13 @@ fn ligature_words_of_the_mueller_report_are_found_and_its_running_header_is_gone
         let n = total(word);
         assert!(n >= at_least, "{word}: {n} passages");
     }
+    // A footnote marker is marked, never glued to the figure before it.
+    let run = ws.run(&["search", "--format", "json", "\"approximately $100,000\""]);
+    let text = hits(&run.expect(0))[0]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(text.contains("$100,000.[56] During"), "{text}");
     // No passage keeps a ligature split off its word, nor the running header.
     let all = ws
         .run(&[

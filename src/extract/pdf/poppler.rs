@@ -80,6 +80,8 @@ pub(super) enum Refusal {
 #[derive(Debug, Clone)]
 struct Word {
     text: String,
+    y_min: f32,
+    y_max: f32,
 }
 
 /// A line being read: its words and vertical extent.
@@ -191,6 +193,7 @@ fn parse(input: impl std::io::BufRead) -> Result<Pages, String> {
     let mut band = Band::Body;
     let mut line: Option<Line> = None;
     let mut word: Option<String> = None;
+    let mut word_box = (0.0f32, 0.0f32);
     let mut title: Option<String> = None;
     loop {
         let event = reader
@@ -215,7 +218,10 @@ fn parse(input: impl std::io::BufRead) -> Result<Pages, String> {
                         height: y_max - y_min,
                     })
                 }
-                "word" => word = Some(String::new()),
+                "word" => {
+                    word = Some(String::new());
+                    word_box = (number(&e, "yMin"), number(&e, "yMax"));
+                }
                 "title" => title = Some(String::new()),
                 _ => {}
             },
@@ -256,12 +262,17 @@ fn parse(input: impl std::io::BufRead) -> Result<Pages, String> {
                 "word" => {
                     if let (Some(text), Some(l)) = (word.take(), line.as_mut()) {
                         if !text.is_empty() {
-                            l.words.push(Word { text });
+                            l.words.push(Word {
+                                text,
+                                y_min: word_box.0,
+                                y_max: word_box.1,
+                            });
                         }
                     }
                 }
                 "line" => {
-                    if let Some(l) = line.take().filter(|l| !l.words.is_empty()) {
+                    if let Some(mut l) = line.take().filter(|l| !l.words.is_empty()) {
+                        mark_footnote_markers(&mut l.words);
                         block.push(l);
                     }
                 }
@@ -298,6 +309,47 @@ fn parse(input: impl std::io::BufRead) -> Result<Pages, String> {
         }
     }
     Ok(out)
+}
+
+/// Marks footnote markers: a number of one to four digits set small and raised against the
+/// other words of its line becomes `[N]`, joined to the word before it (`$100,000.[56]`), so a
+/// quote never runs a footnote number into the sentence (`$100,000. 56 During`) and the number
+/// can still be searched.
+fn mark_footnote_markers(words: &mut Vec<Word>) {
+    if words.len() < 2 {
+        return;
+    }
+    let mut heights: Vec<f32> = words.iter().map(|w| w.y_max - w.y_min).collect();
+    heights.sort_by(f32::total_cmp);
+    let body = heights[heights.len() / 2];
+    let baseline = words
+        .iter()
+        .filter(|w| w.y_max - w.y_min >= 0.85 * body)
+        .map(|w| w.y_max)
+        .fold(f32::MIN, f32::max);
+    if body <= 0.0 || baseline == f32::MIN {
+        return;
+    }
+    let is_marker = |w: &Word| {
+        let h = w.y_max - w.y_min;
+        (1..=4).contains(&w.text.len())
+            && w.text.bytes().all(|b| b.is_ascii_digit())
+            && h < 0.85 * body
+            && w.y_max < baseline - 0.15 * body
+    };
+    let mut out: Vec<Word> = Vec::with_capacity(words.len());
+    for w in words.drain(..) {
+        if is_marker(&w) {
+            let marker = format!("[{}]", w.text);
+            match out.last_mut() {
+                Some(prev) => prev.text.push_str(&marker),
+                None => out.push(Word { text: marker, ..w }),
+            }
+        } else {
+            out.push(w);
+        }
+    }
+    *words = out;
 }
 
 /// Joins blocks of one line that stand level with each other: poppler splits a line at wide
@@ -436,6 +488,25 @@ mod tests {
         assert_eq!(blocks[1].heading, None);
         assert_eq!((blocks[0].band, blocks[1].band), (Band::Top, Band::Body));
         assert!(pages.pages[1].1.is_empty());
+    }
+
+    #[test]
+    fn raised_small_numbers_are_footnote_markers() {
+        let w = |text: &str, y_min: f32, y_max: f32| Word {
+            text: text.into(),
+            y_min,
+            y_max,
+        };
+        let mut words = vec![
+            w("approximately", 347.2, 357.8),
+            w("$100,000.", 347.2, 357.8),
+            w("56", 345.6, 352.7),
+            w("During", 347.2, 357.8),
+            w("2016", 347.2, 357.8),
+        ];
+        mark_footnote_markers(&mut words);
+        let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(texts, ["approximately", "$100,000.[56]", "During", "2016"]);
     }
 
     #[test]
