@@ -26,13 +26,7 @@ impl WriteLock {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io("create the index directory", dir, &e))?;
         let path = dir.join(LOCK_FILE);
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| Error::io("open the lock file", &path, &e))?;
+        let mut file = open_lock_file(&path)?;
         if !try_lock(&file) {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
@@ -66,13 +60,7 @@ impl WriteLock {
 /// when dropped.
 pub(crate) fn meta_exclusive(dir: &Path) -> Result<File> {
     let path = dir.join(".tantivy-meta.lock");
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| Error::io("open the lock file", &path, &e))?;
+    let file = open_lock_file(&path)?;
     #[cfg(unix)]
     {
         use std::os::unix::io::AsRawFd;
@@ -82,6 +70,17 @@ pub(crate) fn meta_exclusive(dir: &Path) -> Result<File> {
         }
     }
     Ok(file)
+}
+
+/// Opens (creating it if need be) a lock file for reading and writing, keeping its content.
+fn open_lock_file(path: &Path) -> Result<File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| Error::io("open the lock file", path, &e))
 }
 
 #[cfg(unix)]

@@ -250,7 +250,7 @@ fn parse(input: impl std::io::BufRead) -> Result<Pages, String> {
                 let c = if r.is_char_ref() {
                     r.resolve_char_ref().ok().flatten()
                 } else {
-                    entity(&r)
+                    crate::extract::docx::named_entity(&r)
                 };
                 if let (Some(c), Some(w)) = (c, word.as_mut()) {
                     w.push(c);
@@ -376,17 +376,6 @@ fn merge_level_lines(blocks: Vec<(usize, Band, Vec<Line>)>) -> Vec<(usize, Band,
         out.push((page, band, lines));
     }
     out
-}
-
-fn entity(name: &str) -> Option<char> {
-    Some(match name {
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
-        _ => return None,
-    })
 }
 
 /// The top and bottom tenth of a page, where running headers and footers start or end.
