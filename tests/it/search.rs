@@ -717,22 +717,32 @@ fn a_query_of_stop_words_alone_searches_them_in_every_language() {
         "corpus/fr.md",
         "---\ntitle: Note française\nlang: fr\n---\n\nLa campagne a utilisé les mêmes comptes que l'année précédente.\n",
     );
+    // Records in German and Russian beside them.
+    ws.write(
+        "corpus/posts.csv",
+        "text,lang\nDie Wahl war nicht frei,de\nВыборы прошли под давлением,ru\nThe vote was not free,en\n",
+    );
     ws.run(&["index"]).expect(0);
     let total = |q: &str| {
         ws.run(&["search", "--format", "json", q]).json()["total"]
             .as_u64()
             .unwrap_or(0)
     };
-    assert_eq!(total("the"), 2, "both English passages");
+    assert_eq!(total("the"), 3, "both English notes and the English post");
     assert_eq!(total("the"), total("text:the"));
     assert_eq!(
         sorted(paths(&ws, &["the"])),
-        ["corpus/en.md", "corpus/en2.md"]
+        ["corpus/en.md", "corpus/en2.md", "corpus/posts.csv"]
     );
+    // A Russian stop word alone, in the Russian post.
+    assert_eq!(paths(&ws, &["под"]), ["corpus/posts.csv"]);
     // With another word, "the" still does not score in English.
     assert_eq!(paths(&ws, &["the hashtag"])[0], "corpus/en2.md");
     // A German stop word alone is searched too.
-    assert_eq!(paths(&ws, &["die"]), ["corpus/de.md"]);
+    assert_eq!(
+        sorted(paths(&ws, &["die"])),
+        ["corpus/de.md", "corpus/posts.csv"]
+    );
 }
 
 #[test]
