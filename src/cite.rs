@@ -22,7 +22,11 @@ pub fn passage(p: &PassageRecord) -> String {
             locator.push(format!("§ {}", heading.trim()));
         }
     }
-    let line = (p.page.is_none() && p.row.is_none()).then_some(p.line);
+    // Lines mean something in the file itself only for text, Markdown and HTML.
+    let line = (p.page.is_none()
+        && p.row.is_none()
+        && matches!(p.format.as_str(), "text" | "markdown" | "html"))
+    .then_some(p.line);
     build(p, locator, line)
 }
 

@@ -184,7 +184,7 @@ impl FacetField {
     /// The facet called `name` (`type` is accepted for `format`; `extra.KEY` counts an extra
     /// field).
     pub fn from_name(name: &str) -> Option<FacetField> {
-        let name = name.trim().to_ascii_lowercase();
+        let name = name.trim().to_lowercase();
         if let Some(key) = name.strip_prefix("extra.") {
             return (!key.is_empty()).then(|| FacetField::Extra(key.to_string()));
         }

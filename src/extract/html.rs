@@ -128,6 +128,19 @@ fn visible_chars(source: &str) -> Vec<(char, u32)> {
                 rest = &rest[len..];
                 continue;
             }
+            // Any other named entity (`&rsquo;`, `&mdash;`) is punctuation, which is not
+            // compared.
+            if let Some(end) = rest
+                .char_indices()
+                .take(32)
+                .find(|(_, c)| *c == ';')
+                .map(|(i, _)| i)
+            {
+                if rest[1..end].chars().all(|c| c.is_ascii_alphanumeric()) && end > 1 {
+                    rest = &rest[end + 1..];
+                    continue;
+                }
+            }
         }
         if c == '\n' {
             line += 1;
@@ -138,10 +151,10 @@ fn visible_chars(source: &str) -> Vec<(char, u32)> {
     out
 }
 
-/// Characters left out when block text is matched with the source: whitespace, and the ` | `
-/// quarry puts between table cells.
+/// Characters left out when block text is matched with the source: all but letters and digits
+/// (whitespace, punctuation that entities may spell, the ` | ` quarry puts between table cells).
 fn skipped(c: char) -> bool {
-    c.is_whitespace() || c == '|'
+    !c.is_alphanumeric()
 }
 
 fn starts_with_ci(s: &str, prefix: &str) -> bool {
@@ -179,7 +192,7 @@ fn entity_at(s: &str) -> Option<(char, usize)> {
 }
 
 /// How far past the previous block a block's text is looked for, in visible characters.
-const SEARCH_WINDOW: usize = 200_000;
+const SEARCH_WINDOW: usize = 50_000;
 
 /// Sets each block's line to the line of the HTML source where its text starts: its first
 /// characters (whitespace aside) are looked for in the visible characters of the source, in

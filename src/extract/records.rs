@@ -674,6 +674,13 @@ struct Elements<'h> {
 /// The key of the array of records inside a top-level object: the longest array whose elements
 /// are mostly objects, if it has at least two of them.
 fn records_key(map: &serde_json::Map<String, Value>) -> Option<String> {
+    // An object with text of its own is one record, whatever lists it holds.
+    let has_text = map.iter().any(|(k, v)| {
+        TEXT_COLUMNS.iter().any(|c| k.eq_ignore_ascii_case(c)) && scalar(v).is_some()
+    });
+    if has_text {
+        return None;
+    }
     map.iter()
         .filter_map(|(k, v)| {
             let items = v.as_array()?;
@@ -1025,6 +1032,20 @@ mod tests {
             "{:?}",
             summary.warnings
         );
+    }
+
+    #[test]
+    fn an_object_with_text_of_its_own_is_one_record_whatever_lists_it_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            &dir,
+            "one.json",
+            br#"{"title": "A report", "text": "The report text.",
+                 "authors": [{"name": "A"}, {"name": "B"}]}"#,
+        );
+        let (docs, _) = collect(&JSON, &p, &Mapping::default()).unwrap();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].doc.text, "The report text.");
     }
 
     #[test]

@@ -230,6 +230,9 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
             analysis: schema::ANALYSIS.to_string(),
             sources: source_names,
             config: options.config.as_deref().map(display_path),
+            built_in: std::env::current_dir()
+                .ok()
+                .map(|d| d.to_string_lossy().into_owned()),
         },
     )?;
     let work = Work {

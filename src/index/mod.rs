@@ -48,6 +48,9 @@ pub struct IndexMeta {
     /// `quarry.toml`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<String>,
+    /// The folder `quarry index` ran in, which relative sources are relative to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built_in: Option<String>,
 }
 
 /// The summary of the last completed build. It is stored as the payload of the tantivy commit
@@ -234,6 +237,7 @@ fn lenient_meta(bytes: &[u8]) -> Option<IndexMeta> {
         quarry_version: text("quarry_version").unwrap_or_else(|| "(unknown)".to_string()),
         analysis: text("analysis").unwrap_or_default(),
         config: text("config"),
+        built_in: text("built_in"),
         sources: v
             .get("sources")
             .and_then(|s| s.as_array())
@@ -528,6 +532,7 @@ mod tests {
                 analysis: String::new(),
                 sources: vec!["corpus/".into()],
                 config: None,
+                built_in: None,
             };
             std::fs::write(
                 tmp.path().join(META_FILE),

@@ -57,11 +57,31 @@ pub fn stored_config(dir: &Path) -> Option<PathBuf> {
 
 /// The paths to build the index in `dir` from, for `request`.
 pub fn resolve(dir: &Path, request: &SourceRequest) -> Result<Vec<PathBuf>> {
-    let current: Vec<String> = match dir_state(dir) {
-        DirState::Quarry(meta) => meta.sources,
-        _ => Vec::new(),
+    let (current, built_in): (Vec<String>, Option<String>) = match dir_state(dir) {
+        DirState::Quarry(meta) => (meta.sources, meta.built_in),
+        _ => (Vec::new(), None),
     };
     let current_paths = || current.iter().map(PathBuf::from).collect::<Vec<_>>();
+    // Relative sources mean what they meant where the index was built.
+    let elsewhere = built_in
+        .as_deref()
+        .is_some_and(|b| std::env::current_dir().is_ok_and(|here| here != Path::new(b)))
+        && current.iter().any(|s| Path::new(s).is_relative());
+    if elsewhere && !matches!(request, SourceRequest::Paths { replace: true, .. }) {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "the index at {} was built in {} from {}, paths relative to that folder",
+                dir.display(),
+                built_in.as_deref().unwrap_or_default(),
+                current.join(" ")
+            ),
+        )
+        .with_hint(format!(
+            "run this in {}, or give the sources again with --replace",
+            built_in.as_deref().unwrap_or_default()
+        )));
+    }
     match request {
         SourceRequest::Paths { paths, .. } if paths.is_empty() => Ok(if current.is_empty() {
             vec![PathBuf::from(DEFAULT_SOURCE)]
@@ -69,7 +89,13 @@ pub fn resolve(dir: &Path, request: &SourceRequest) -> Result<Vec<PathBuf>> {
             current_paths()
         }),
         SourceRequest::Paths { paths, replace } => {
-            if !replace && !current.is_empty() {
+            let keys: Vec<String> = paths.iter().map(|p| key(&display_path(p))).collect();
+            // Every current source given again, or inside a given path: nothing can drop.
+            let covered = current.iter().all(|c| {
+                let c = key(c);
+                keys.iter().any(|k| *k == c || is_inside(&c, k))
+            });
+            if !replace && !current.is_empty() && !covered {
                 let dropped = match dropped_files(dir, paths) {
                     Some(0) => None,
                     Some(n) => Some(format!("{n} of its files")),

@@ -1007,3 +1007,40 @@ fn a_named_index_that_does_not_exist_is_an_error_not_a_new_index() {
         run.describe()
     );
 }
+
+#[test]
+fn the_rebuild_hint_works_on_an_index_this_quarry_cannot_open() {
+    // `quarry index corpus/` names the index's own sources: never refused, even when the
+    // index (of an older schema) cannot be opened to count what other paths would drop.
+    let ws = three_folders();
+    ws.run(&["index", "corpus/"]).expect(0);
+    crate::common::edit_index_meta(&ws.path(".quarry"), &[("schema_version", Value::from(1))]);
+    let run = ws.run(&["index", "corpus/"]).expect(0);
+    assert!(
+        run.stderr().contains("rebuilding index"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn relative_sources_are_not_read_from_another_folder() {
+    let ws = three_folders();
+    ws.run(&["--index", "idx", "index", "real"]).expect(0);
+    let before = hashes(&ws.path("idx"));
+    // From inside real/, "real" means something else (or nothing): refused, not re-indexed.
+    let index = ws.path("idx");
+    let mut cmd = ws.command(&["--index", index.to_str().unwrap(), "index"]);
+    cmd.current_dir(ws.path("real"));
+    let run = Run {
+        cmd: "quarry --index IDX index (in real/)".into(),
+        out: cmd.output().unwrap(),
+    };
+    let run = run.expect(2);
+    assert!(
+        run.stderr().contains("was built in") && run.stderr().contains("--replace"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(hashes(&ws.path("idx")), before);
+}
