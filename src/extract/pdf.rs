@@ -97,7 +97,7 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
         subject: info.subject.clone(),
         created: info.created.as_ref().map(|d| d.to_string()),
     });
-    assemble(path, pages, meta, Vec::new())
+    assemble(path, pages, meta)
 }
 
 fn extract_poppler(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
@@ -117,7 +117,7 @@ fn extract_poppler(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
                 subject: p.subject,
                 created: p.created,
             });
-            assemble(path, p.pages, meta, Vec::new())
+            assemble(path, p.pages, meta)
         }
         Err(poppler::Refusal::Encrypted) => Err(poppler::encrypted()),
         Err(poppler::Refusal::Failed(reason)) => {
@@ -137,7 +137,6 @@ fn assemble(
     path: &str,
     mut pages: Vec<(u32, Vec<RawBlock>)>,
     meta: Metadata,
-    warnings: Vec<String>,
 ) -> Result<Extracted, Failure> {
     remove_running_lines(&mut pages);
     let mut out = TextBuilder::new();
@@ -166,7 +165,7 @@ fn assemble(
     doc.meta = meta;
     Ok(Extracted {
         doc,
-        warnings,
+        warnings: Vec::new(),
         pages: Some(page_count),
     })
 }
