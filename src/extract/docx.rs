@@ -19,7 +19,7 @@ use std::io::{Cursor, Read};
 pub const EXTRACTOR: Extractor = Extractor {
     format: Format::Docx,
     name: "docx",
-    version: 2,
+    version: 3,
     extensions: &["docx"],
     isolate: true,
     method: Method::Document(extract),
@@ -204,8 +204,13 @@ pub(super) fn document_properties(xml: &str) -> Metadata {
                         initial_creator = true;
                     }
                     Some("creator") if !initial_creator => meta.authors = split(&v, &[';']),
+                    // When the file was made, which for a re-saved or converted report is not
+                    // when it was published: a guess that a folder default replaces.
                     Some("created") | Some("creation-date") => {
-                        meta.date = PartialDate::parse(&v).map(|d| d.to_string())
+                        meta.date = PartialDate::parse(&v).map(|d| d.to_string());
+                        if meta.date.is_some() {
+                            meta.guess("date");
+                        }
                     }
                     Some("language") => {
                         let primary = v.split(['-', '_']).next().unwrap_or(&v);
@@ -254,6 +259,7 @@ mod tests {
         assert_eq!(m.title.as_deref(), Some("Memo"));
         assert_eq!(m.authors, ["A. Writer"]);
         assert_eq!(m.date.as_deref(), Some("2023-05-02"));
+        assert!(m.is_guess("date"), "a creation date gives way to a folder default");
         assert_eq!(m.lang.as_deref(), Some("en"));
         assert_eq!(m.tags, ["memo", "reporting"]);
     }

@@ -17,7 +17,7 @@ use std::io::Cursor;
 pub const EXTRACTOR: Extractor = Extractor {
     format: Format::Odt,
     name: "odt",
-    version: 2,
+    version: 3,
     extensions: &["odt"],
     isolate: true,
     method: Method::Document(extract),

@@ -31,7 +31,7 @@ pub const EXTRACTOR: Extractor = Extractor {
 pub const POPPLER: Extractor = Extractor {
     format: Format::Pdf,
     name: "pdf-poppler",
-    version: 1,
+    version: 2,
     extensions: &["pdf"],
     isolate: true,
     method: Method::Document(extract_poppler),
@@ -220,20 +220,26 @@ fn page_blocks(page: &unpdf::Page) -> Vec<RawBlock> {
 }
 
 /// The key under which a candidate header or footer line is compared across pages: lower case,
-/// digits as `#`, whitespace collapsed.
+/// each run of digits as one `#` (so pages 9 and 10 share a key), whitespace collapsed.
 fn running_key(text: &str) -> Option<String> {
     if text.chars().count() > 150 {
         return None;
     }
-    let key: String = text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_digit() { '#' } else { c })
-        .collect();
+    let key = mask_digits(&text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase());
     (!key.is_empty()).then_some(key)
+}
+
+/// `text` with each run of ASCII digits replaced by one `#`.
+fn mask_digits(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if !c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('#') {
+            out.push('#');
+        }
+    }
+    out
 }
 
 /// How many blocks at each end of a page can be a running header or footer, when positions are
@@ -317,10 +323,7 @@ const RUN_WORDS: std::ops::RangeInclusive<usize> = 4..=16;
 const RUN_MIN_CHARS: usize = 20;
 
 fn word_key(word: &str) -> String {
-    word.to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_digit() { '#' } else { c })
-        .collect()
+    mask_digits(&word.to_lowercase())
 }
 
 /// Strips a run of words that begins (`top`) or ends (`!top`) an edge block on at least
@@ -557,6 +560,26 @@ mod tests {
             assert_eq!(blocks.len(), 1, "page {n}: {blocks:?}");
             assert_eq!(blocks[0].text, topics[*n as usize - 1]);
         }
+    }
+
+    #[test]
+    fn page_numbers_of_one_and_two_digits_are_one_footer() {
+        // Pages 8 to 13: "8" and "9" alone recur on a third of the pages only together with
+        // "10" to "13".
+        let mut pages: Vec<(u32, Vec<RawBlock>)> = (8..=13)
+            .map(|n| {
+                let mut number = block(&n.to_string());
+                number.band = Band::Bottom;
+                let mut body = block(&format!("Body text of page {n}."));
+                body.band = Band::Body;
+                (n, vec![body, number])
+            })
+            .collect();
+        remove_running_lines(&mut pages);
+        for (n, blocks) in &pages {
+            assert_eq!(blocks.len(), 1, "page {n}: {blocks:?}");
+        }
+        assert_eq!(mask_digits("page 9 of 120"), "page # of #");
     }
 
     #[test]

@@ -88,6 +88,8 @@ struct Word {
 #[derive(Debug, Default)]
 struct Line {
     words: Vec<Word>,
+    x_min: f32,
+    x_max: f32,
     y_min: f32,
     y_max: f32,
     height: f32,
@@ -213,6 +215,8 @@ fn parse(input: impl std::io::BufRead) -> Result<Pages, String> {
                     let (y_min, y_max) = (number(&e, "yMin"), number(&e, "yMax"));
                     line = Some(Line {
                         words: Vec::new(),
+                        x_min: number(&e, "xMin"),
+                        x_max: number(&e, "xMax"),
                         y_min,
                         y_max,
                         height: y_max - y_min,
@@ -290,8 +294,9 @@ fn parse(input: impl std::io::BufRead) -> Result<Pages, String> {
         }
         buf.clear();
     }
-    let doc_blocks = merge_level_lines(doc_blocks);
+    let mut doc_blocks = merge_level_lines(doc_blocks);
     let body = typical_height(&doc_blocks);
+    attach_footnote_numbers(&mut doc_blocks, body);
     for (page, band, lines) in doc_blocks {
         let heading = heading_level(&lines, body);
         // The lines of a paragraph run on; a word hyphenated at a line end is rejoined later.
@@ -367,6 +372,8 @@ fn merge_level_lines(blocks: Vec<(usize, Band, Vec<Line>)>) -> Vec<(usize, Band,
                 let next = lines.remove(0);
                 let l = &mut last[0];
                 l.words.extend(next.words);
+                l.x_min = l.x_min.min(next.x_min);
+                l.x_max = l.x_max.max(next.x_max);
                 l.y_min = l.y_min.min(next.y_min);
                 l.y_max = l.y_max.max(next.y_max);
                 l.height = l.height.max(next.height);
@@ -376,6 +383,76 @@ fn merge_level_lines(blocks: Vec<(usize, Band, Vec<Line>)>) -> Vec<(usize, Band,
         out.push((page, band, lines));
     }
     out
+}
+
+/// Gives footnotes their numbers back: poppler sets a footnote's number (`1`, `571`) apart
+/// from its text, as a line of its own or a block of numbers alone, which would read as orphan
+/// numbers (`571 572 573`) and leave the notes unnumbered. A number alone on its line, set
+/// smaller than a text line on the same page that stands level with it just to its right,
+/// becomes `[N]` at the start of that line, as a raised marker in the text does; one set smaller
+/// than the body text with no such line (its note's text is redacted) becomes `[N]` alone.
+/// Other numbers (page numbers, a table's column, a table of contents' page numbers) stay.
+fn attach_footnote_numbers(blocks: &mut Vec<(usize, Band, Vec<Line>)>, body: f32) {
+    let is_number = |l: &Line| {
+        l.words.len() == 1
+            && (1..=4).contains(&l.words[0].text.len())
+            && l.words[0].text.bytes().all(|b| b.is_ascii_digit())
+    };
+    let gap = if body > 0.0 { 3.0 * body } else { 30.0 };
+    // (number's block, line) -> (text's block, line), found before anything moves.
+    let mut pairs: Vec<((usize, usize), (usize, usize))> = Vec::new();
+    let mut marks: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    while start < blocks.len() {
+        let page = blocks[start].0;
+        let end = start + blocks[start..].iter().take_while(|b| b.0 == page).count();
+        let lines = || {
+            (start..end).flat_map(|b| (0..blocks[b].2.len()).map(move |l| (b, l)))
+        };
+        for (nb, nl) in lines().filter(|&(b, l)| is_number(&blocks[b].2[l])) {
+            let number = &blocks[nb].2[nl];
+            let target = lines()
+                .filter(|&(b, l)| {
+                    let line = &blocks[b].2[l];
+                    let overlap = number.y_max.min(line.y_max) - number.y_min.max(line.y_min);
+                    !is_number(line)
+                        && number.height < 0.9 * line.height
+                        && overlap > 0.3 * number.height
+                        && line.x_min >= number.x_max - 1.0
+                        && line.x_min - number.x_max < gap
+                })
+                .min_by(|&(b1, l1), &(b2, l2)| {
+                    blocks[b1].2[l1].x_min.total_cmp(&blocks[b2].2[l2].x_min)
+                });
+            match target {
+                Some(t) if !pairs.iter().any(|(_, used)| *used == t) => pairs.push(((nb, nl), t)),
+                // Set small with no text beside it: the number of a note whose text is not in
+                // the text layer (redacted, an image), marked as such.
+                _ if body > 0.0 && number.height < 0.85 * body => marks.push((nb, nl)),
+                _ => {}
+            }
+        }
+        start = end;
+    }
+    for (b, l) in marks {
+        let word = &mut blocks[b].2[l].words[0];
+        word.text = format!("[{}]", word.text);
+    }
+    for &((nb, nl), (tb, tl)) in &pairs {
+        let word = &blocks[nb].2[nl].words[0];
+        let marker = Word {
+            text: format!("[{}]", word.text),
+            ..word.clone()
+        };
+        blocks[tb].2[tl].words.insert(0, marker);
+    }
+    // Remove the numbers, last first so the positions stay right.
+    let mut numbers: Vec<(usize, usize)> = pairs.iter().map(|(n, _)| *n).collect();
+    numbers.sort_unstable();
+    for (b, l) in numbers.into_iter().rev() {
+        blocks[b].2.remove(l);
+    }
+    blocks.retain(|b| !b.2.is_empty());
 }
 
 /// The top and bottom tenth of a page, where running headers and footers start or end.
@@ -496,6 +573,76 @@ mod tests {
         mark_footnote_markers(&mut words);
         let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
         assert_eq!(texts, ["approximately", "$100,000.[56]", "During", "2016"]);
+    }
+
+    #[test]
+    fn footnote_numbers_set_apart_rejoin_their_notes() {
+        let line = |words: &[&str], x_min: f32, x_max: f32, y_min: f32, y_max: f32| Line {
+            words: words
+                .iter()
+                .map(|t| Word {
+                    text: t.to_string(),
+                    y_min,
+                    y_max,
+                })
+                .collect(),
+            x_min,
+            x_max,
+            y_min,
+            y_max,
+            height: y_max - y_min,
+        };
+        let mut blocks = vec![
+            (0, Band::Body, vec![line(&["Body", "text."], 90.0, 520.0, 100.0, 112.0)]),
+            (
+                0,
+                Band::Body,
+                vec![
+                    line(&["571"], 95.0, 107.0, 600.0, 606.0),
+                    line(&["572"], 95.0, 107.0, 630.0, 636.0),
+                ],
+            ),
+            (
+                0,
+                Band::Body,
+                vec![
+                    line(&["First", "note."], 108.0, 500.0, 601.0, 611.0),
+                    line(&["runs", "on."], 90.0, 300.0, 613.0, 623.0),
+                    // A number as a line of the note's own block.
+                    line(&["573"], 95.0, 107.0, 660.0, 666.0),
+                    line(&["Third."], 108.0, 300.0, 661.0, 671.0),
+                    // A table row: the number is as tall as its label, so it stays.
+                    line(&["Total"], 90.0, 130.0, 680.0, 692.0),
+                    line(&["12"], 140.0, 150.0, 680.0, 692.0),
+                ],
+            ),
+            (0, Band::Body, vec![line(&["Second."], 108.0, 300.0, 631.0, 641.0)]),
+            // A small number with no text: its note is redacted.
+            (0, Band::Body, vec![line(&["574"], 95.0, 107.0, 700.0, 706.0)]),
+            // A page number with nothing level beside it stays.
+            (0, Band::Bottom, vec![line(&["14"], 300.0, 312.0, 730.0, 742.0)]),
+        ];
+        attach_footnote_numbers(&mut blocks, 12.0);
+        let texts: Vec<String> = blocks
+            .iter()
+            .map(|(_, _, lines)| {
+                let words: Vec<&str> = lines
+                    .iter()
+                    .flat_map(|l| l.words.iter().map(|w| w.text.as_str()))
+                    .collect();
+                words.join(" ")
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "Body text.",
+                "[571] First note. runs on. [573] Third. Total 12",
+                "[572] Second.",
+                "[574]",
+                "14"
+            ]
+        );
     }
 
     #[test]
