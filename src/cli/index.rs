@@ -38,6 +38,11 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
+    /// Forget the configuration file the index was built with and read each folder's
+    /// quarry.toml again
+    #[arg(long, conflicts_with = "config")]
+    no_config: bool,
+
     /// Worker threads [default: the number of CPU cores]
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -239,9 +244,12 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         }
     };
     let paths = resolve(&globals.index_dir, &request)?;
-    let config = args
-        .config
-        .or_else(|| quarry::index::sources::stored_config(&globals.index_dir));
+    let config = if args.no_config {
+        None
+    } else {
+        args.config
+            .or_else(|| quarry::index::sources::stored_config(&globals.index_dir))
+    };
     let defaults = BuildOptions::default();
     let options = BuildOptions {
         paths,

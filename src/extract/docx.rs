@@ -259,7 +259,10 @@ mod tests {
         assert_eq!(m.title.as_deref(), Some("Memo"));
         assert_eq!(m.authors, ["A. Writer"]);
         assert_eq!(m.date.as_deref(), Some("2023-05-02"));
-        assert!(m.is_guess("date"), "a creation date gives way to a folder default");
+        assert!(
+            m.is_guess("date"),
+            "a creation date gives way to a folder default"
+        );
         assert_eq!(m.lang.as_deref(), Some("en"));
         assert_eq!(m.tags, ["memo", "reporting"]);
     }

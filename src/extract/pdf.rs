@@ -225,7 +225,13 @@ fn running_key(text: &str) -> Option<String> {
     if text.chars().count() > 150 {
         return None;
     }
-    let key = mask_digits(&text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase());
+    let key = mask_digits(
+        &text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase(),
+    );
     (!key.is_empty()).then_some(key)
 }
 

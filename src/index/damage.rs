@@ -8,7 +8,7 @@
 //! for every query); instead [`guard`] runs each read under `catch_unwind` and, when tantivy
 //! fails or panics, checks the sums to say what is wrong.
 
-use super::{rebuild_command, QuarryIndex};
+use super::{rebuild_command_for, IndexMeta, QuarryIndex};
 use crate::error::{io_reason, Error, ErrorKind, Result};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -90,7 +90,7 @@ pub fn check(index: &Index) -> Vec<Damage> {
 }
 
 /// The error for an index with damaged files.
-pub fn damaged_error(dir: &Path, sources: &[String], damage: &[Damage]) -> Error {
+pub fn damaged_error(dir: &Path, meta: &IndexMeta, damage: &[Damage]) -> Error {
     let shown: Vec<String> = damage.iter().take(3).map(Damage::to_string).collect();
     let more = match damage.len() {
         n if n > 3 => format!(" and {} more", n - 3),
@@ -106,7 +106,7 @@ pub fn damaged_error(dir: &Path, sources: &[String], damage: &[Damage]) -> Error
     )
     .with_hint(format!(
         "rebuild it with: {}, or fetch a good copy",
-        rebuild_command(dir, sources)
+        rebuild_command_for(dir, meta)
     ))
 }
 
@@ -134,7 +134,7 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 fn diagnose(index: &QuarryIndex, error: Option<Error>, panic: Option<String>) -> Error {
     let damage = catch_unwind(AssertUnwindSafe(|| check(index.tantivy()))).unwrap_or_default();
     if !damage.is_empty() {
-        return damaged_error(index.dir(), &index.meta().sources, &damage);
+        return damaged_error(index.dir(), index.meta(), &damage);
     }
     match (error, panic) {
         (Some(e), _) => Error::new(
@@ -147,7 +147,7 @@ fn diagnose(index: &QuarryIndex, error: Option<Error>, panic: Option<String>) ->
         )
         .with_hint(format!(
             "its checksums are intact; check it with quarry verify, or rebuild it with: {}",
-            rebuild_command(index.dir(), &index.meta().sources)
+            rebuild_command_for(index.dir(), index.meta())
         )),
         (None, panic) => Error::new(
             ErrorKind::Engine,
@@ -159,7 +159,7 @@ fn diagnose(index: &QuarryIndex, error: Option<Error>, panic: Option<String>) ->
         )
         .with_hint(format!(
             "its checksums are intact; run quarry verify, or rebuild it with: {}",
-            rebuild_command(index.dir(), &index.meta().sources)
+            rebuild_command_for(index.dir(), index.meta())
         )),
     }
 }

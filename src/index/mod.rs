@@ -129,10 +129,24 @@ impl std::fmt::Debug for QuarryIndex {
 
 /// The command that (re)builds the index in `dir` from `sources`.
 pub fn rebuild_command(dir: &Path, sources: &[String]) -> String {
+    rebuild_command_with(dir, sources, None)
+}
+
+/// The command that rebuilds the index described by `meta` in `dir`: its sources and, when it
+/// was built with `--config`, that file.
+pub fn rebuild_command_for(dir: &Path, meta: &IndexMeta) -> String {
+    rebuild_command_with(dir, &meta.sources, meta.config.as_deref())
+}
+
+fn rebuild_command_with(dir: &Path, sources: &[String], config: Option<&str>) -> String {
     let mut cmd = format!(
         "quarry index --index {}",
         shell_word(&dir.display().to_string())
     );
+    if let Some(config) = config {
+        cmd.push_str(" --config ");
+        cmd.push_str(&shell_word(config));
+    }
     if sources.is_empty() {
         cmd.push_str(" PATH");
     }
@@ -332,7 +346,7 @@ impl QuarryIndex {
             )
             .with_hint(format!(
                 "rebuild it with: {}",
-                rebuild_command(dir, &meta.sources)
+                rebuild_command_for(dir, &meta)
             )));
         }
         let damaged = |reason: String| {
@@ -342,7 +356,7 @@ impl QuarryIndex {
             )
             .with_hint(format!(
                 "rebuild it with: {}",
-                rebuild_command(dir, &meta.sources)
+                rebuild_command_for(dir, &meta)
             ))
         };
         let opened = std::panic::catch_unwind(|| {
@@ -364,7 +378,7 @@ impl QuarryIndex {
             )
             .with_hint(format!(
                 "rebuild it with: {}",
-                rebuild_command(dir, &meta.sources)
+                rebuild_command_for(dir, &meta)
             ))
         })?;
         let build = index
@@ -384,14 +398,14 @@ impl QuarryIndex {
             Ok(Err(e)) => {
                 let found = damage::check(&index);
                 if !found.is_empty() {
-                    return Err(damage::damaged_error(dir, &meta.sources, &found));
+                    return Err(damage::damaged_error(dir, &meta, &found));
                 }
                 return Err(damaged(damage::tantivy_reason(&e)));
             }
             Err(panic) => {
                 let found = damage::check(&index);
                 if !found.is_empty() {
-                    return Err(damage::damaged_error(dir, &meta.sources, &found));
+                    return Err(damage::damaged_error(dir, &meta, &found));
                 }
                 return Err(damaged(damage::panic_message(&*panic)));
             }
@@ -505,6 +519,19 @@ mod tests {
         assert_eq!(
             rebuild_command(Path::new(".quarry"), &["corpus/".into(), "my docs".into()]),
             "quarry index --index .quarry corpus/ 'my docs'"
+        );
+        let meta = IndexMeta {
+            format: FORMAT_MARKER.into(),
+            schema_version: SCHEMA_VERSION,
+            quarry_version: "0".into(),
+            analysis: String::new(),
+            sources: vec!["/data/docs".into()],
+            config: Some("/home/me/docs quarry.toml".into()),
+            built_in: None,
+        };
+        assert_eq!(
+            rebuild_command_for(Path::new("idx"), &meta),
+            "quarry index --index idx --config '/home/me/docs quarry.toml' /data/docs"
         );
     }
 

@@ -68,14 +68,14 @@ pub fn verify(
             }
             out.problems.push(format!(
                 "the index is damaged; rebuild it with: {}",
-                super::rebuild_command(index.dir(), &index.meta().sources)
+                super::rebuild_command_for(index.dir(), index.meta())
             ));
             return Ok(out);
         }
         let Some(manifest) = index.manifest()? else {
             out.problems.push(format!(
                 "the index has no manifest (built by an older quarry); rebuild it with: {}",
-                super::rebuild_command(index.dir(), &index.meta().sources)
+                super::rebuild_command_for(index.dir(), index.meta())
             ));
             return Ok(out);
         };

@@ -462,4 +462,21 @@ fn a_configuration_file_outside_the_corpus_serves_a_folder_one_cannot_write_into
         "{}",
         run.describe()
     );
+    // --no-config forgets the file: the CSV is read with the built-in column names again, and
+    // none of its columns is a text column, so it is skipped (saying how to map one), by later
+    // updates too.
+    let run = ws.run(&["index", "--no-config"]).expect(1);
+    assert!(
+        run.stderr()
+            .contains("skipped third/ads.csv: no records with text"),
+        "{}",
+        run.describe()
+    );
+    ws.run(&["search", "rally"]).expect(1);
+    let run = ws.run(&["index"]).expect(1);
+    assert!(
+        run.stderr().contains("up to date (1 unchanged)"),
+        "{}",
+        run.describe()
+    );
 }

@@ -406,9 +406,7 @@ fn attach_footnote_numbers(blocks: &mut Vec<(usize, Band, Vec<Line>)>, body: f32
     while start < blocks.len() {
         let page = blocks[start].0;
         let end = start + blocks[start..].iter().take_while(|b| b.0 == page).count();
-        let lines = || {
-            (start..end).flat_map(|b| (0..blocks[b].2.len()).map(move |l| (b, l)))
-        };
+        let lines = || (start..end).flat_map(|b| (0..blocks[b].2.len()).map(move |l| (b, l)));
         for (nb, nl) in lines().filter(|&(b, l)| is_number(&blocks[b].2[l])) {
             let number = &blocks[nb].2[nl];
             let target = lines()
@@ -593,7 +591,11 @@ mod tests {
             height: y_max - y_min,
         };
         let mut blocks = vec![
-            (0, Band::Body, vec![line(&["Body", "text."], 90.0, 520.0, 100.0, 112.0)]),
+            (
+                0,
+                Band::Body,
+                vec![line(&["Body", "text."], 90.0, 520.0, 100.0, 112.0)],
+            ),
             (
                 0,
                 Band::Body,
@@ -616,11 +618,23 @@ mod tests {
                     line(&["12"], 140.0, 150.0, 680.0, 692.0),
                 ],
             ),
-            (0, Band::Body, vec![line(&["Second."], 108.0, 300.0, 631.0, 641.0)]),
+            (
+                0,
+                Band::Body,
+                vec![line(&["Second."], 108.0, 300.0, 631.0, 641.0)],
+            ),
             // A small number with no text: its note is redacted.
-            (0, Band::Body, vec![line(&["574"], 95.0, 107.0, 700.0, 706.0)]),
+            (
+                0,
+                Band::Body,
+                vec![line(&["574"], 95.0, 107.0, 700.0, 706.0)],
+            ),
             // A page number with nothing level beside it stays.
-            (0, Band::Bottom, vec![line(&["14"], 300.0, 312.0, 730.0, 742.0)]),
+            (
+                0,
+                Band::Bottom,
+                vec![line(&["14"], 300.0, 312.0, 730.0, 742.0)],
+            ),
         ];
         attach_footnote_numbers(&mut blocks, 12.0);
         let texts: Vec<String> = blocks
