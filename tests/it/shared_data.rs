@@ -77,6 +77,49 @@ fn the_shared_documents_index_without_panic_and_pdf_pages_are_right() {
         );
         assert_eq!(hit["page"], page, "{phrase} in {file}");
     }
+
+    // Issue 16's target: no passage of any of these PDFs keeps a ligature split off its word,
+    // unless pdftotext reads the very same pair (an OCR text layer that has it).
+    if !pdftotext_installed() {
+        return;
+    }
+    let all = ws
+        .run(&[
+            "search",
+            "--format",
+            "json",
+            "--per-doc",
+            "0",
+            "-n",
+            "100000",
+            "format:pdf",
+        ])
+        .expect(0);
+    let hits = hits(&all);
+    assert!(hits.len() > 2000, "{} PDF passages", hits.len());
+    let mut reference: std::collections::HashMap<String, String> = Default::default();
+    for h in &hits {
+        let text = h["text"].as_str().unwrap();
+        let Some(pair) = regex_free_split_ligature(text) else {
+            continue;
+        };
+        let path = h["path"].as_str().unwrap().to_string();
+        let poppler = reference.entry(path.clone()).or_insert_with(|| {
+            let out = std::process::Command::new("pdftotext")
+                .args(["-enc", "UTF-8", "-q", &path, "-"])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        assert!(
+            poppler.contains(&pair),
+            "split ligature {pair:?} in {}",
+            h["passage_id"]
+        );
+    }
 }
 
 #[test]
