@@ -137,6 +137,8 @@ pub fn parse_with(index: &QuarryIndex, input: &str, options: QueryOptions) -> Re
             "give words to search for, e.g. quarry search \"Zhenhua Data\"",
         ));
     }
+    let relaxed = relax_punctuation(input);
+    let input = relaxed.as_str();
     check_balance(input)?;
     let f = index.fields();
     let ast = tantivy::query_grammar::parse_query(input).map_err(|_| syntax_error(input))?;
@@ -191,6 +193,54 @@ pub fn parse_with(index: &QuarryIndex, input: &str, options: QueryOptions) -> Re
         scoring_terms,
         content_words,
     })
+}
+
+/// Whether `name` is a field a query can name (`title`, `date`, `extra.region`...).
+fn is_query_field(name: &str) -> bool {
+    QUERY_FIELDS.iter().any(|(n, _)| *n == name)
+        || matches!(name, "type" | "since" | "until" | "date")
+        || filters(name)
+}
+
+/// Reads punctuation that a question typed as prose carries as prose, not as query syntax:
+/// an apostrophe inside a word (`Agency's`, `didn't`: the grammar would open a `'` phrase) and
+/// a colon after a word that is no field name, followed by a space (`persons: who`) become
+/// spaces (the words split there anyway); a lone `-` or `+` between spaces (a dash) is dropped.
+/// `'quoted phrases'`, `-word`, `field:value` and `title: words` keep their meaning.
+fn relax_punctuation(input: &str) -> String {
+    let chars: Vec<char> = input.chars().collect();
+    let mut out = String::with_capacity(input.len());
+    let mut in_quote = false;
+    let mut word_start = 0;
+    for (i, &c) in chars.iter().enumerate() {
+        let before = i.checked_sub(1).map(|j| chars[j]);
+        let after = chars.get(i + 1).copied();
+        if c == '"' {
+            in_quote = !in_quote;
+        }
+        if before.is_none_or(char::is_whitespace) {
+            word_start = i;
+        }
+        let relaxed = !in_quote
+            && match c {
+                '\'' => {
+                    before.is_some_and(char::is_alphanumeric)
+                        && after.is_some_and(char::is_alphanumeric)
+                }
+                ':' => {
+                    let name: String = chars[word_start..i].iter().collect();
+                    after.is_none_or(char::is_whitespace)
+                        && !name.is_empty()
+                        && !is_query_field(&name)
+                }
+                '-' | '+' => {
+                    before.is_none_or(char::is_whitespace) && after.is_none_or(char::is_whitespace)
+                }
+                _ => false,
+            };
+        out.push(if relaxed { ' ' } else { c });
+    }
+    out
 }
 
 /// A syntax error, with the column where the grammar gave up.
@@ -1107,6 +1157,28 @@ mod tests {
         assert!(!is_plain("\"rapid alert\" system"));
         assert!(!is_plain("publisher:x system"));
         assert!(!is_plain("surveil* system"));
+    }
+
+    #[test]
+    fn prose_punctuation_is_no_query_syntax() {
+        assert_eq!(relax_punctuation("Agency's work"), "Agency s work");
+        assert_eq!(
+            relax_punctuation("U.S. persons: who - and how?"),
+            "U.S. persons  who   and how?"
+        );
+        assert_eq!(
+            relax_punctuation("'rapid alert' -hoax title: report"),
+            "'rapid alert' -hoax title: report"
+        );
+        assert_eq!(
+            relax_punctuation("\"it's here\" since:2020"),
+            "\"it's here\" since:2020"
+        );
+        assert_eq!(
+            relax_punctuation("extra.region: Texas"),
+            "extra.region: Texas"
+        );
+        assert_eq!(relax_punctuation("titel:x"), "titel:x");
     }
 
     #[test]
