@@ -140,6 +140,10 @@ pub struct Mapping {
     pub lang: Option<String>,
     /// The id column.
     pub id: Option<String>,
+    /// A column whose value groups consecutive rows into one document: rows that are lines of
+    /// one text (a page/line table of a report) are joined, one line each, and a numeric value
+    /// is the document's page.
+    pub group: Option<String>,
 }
 
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -165,6 +169,7 @@ pub struct RecordSummary {
 }
 
 /// A record before mapping: its fields in order, its row and its starting line.
+#[derive(Clone)]
 struct Row {
     fields: Vec<(String, Value)>,
     row: u64,
@@ -272,6 +277,89 @@ fn excerpt(text: &str) -> String {
 
 /// Turns a row into a document, or `None` when it has no text.
 fn to_document(row: &Row, path: &str, format: Format, mapping: &Mapping) -> Option<Extracted> {
+    let mut out = TextBuilder::new();
+    let used = row_text(row, mapping, &mut out, None);
+    let (text, blocks) = out.finish();
+    if blocks.is_empty() {
+        return None;
+    }
+    let mut doc = with_metadata(row, used, (text, blocks), path, format, mapping);
+    doc.row = Some(row.row);
+    Some(Extracted::new(doc))
+}
+
+/// Rows of a file with a `group` column that share its value, collected until it changes.
+struct Group {
+    key: String,
+    first: Row,
+    /// Each row's text, its line and the columns it drew on.
+    lines: Vec<(String, u32)>,
+    used: Vec<String>,
+}
+
+impl Group {
+    fn start(key: String, row: Row) -> Group {
+        Group {
+            key,
+            first: row,
+            lines: Vec::new(),
+            used: Vec::new(),
+        }
+    }
+
+    /// Adds `row`'s text; of the other columns only the values every row shares are kept.
+    fn add(&mut self, row: &Row, mapping: &Mapping) {
+        let mut out = TextBuilder::new();
+        let used = row_text(row, mapping, &mut out, None);
+        let (text, _) = out.finish();
+        if !text.is_empty() {
+            self.lines.push((text, row.line));
+        }
+        for u in used {
+            if !self.used.contains(&u) {
+                self.used.push(u);
+            }
+        }
+        self.first
+            .fields
+            .retain(|(k, v)| row.get(k).is_some_and(|other| other == v));
+    }
+
+    /// The group as one document of one block, a line per row, with the group's value as page
+    /// when it is a number; `None` when no row had text.
+    fn finish(self, path: &str, format: Format, mapping: &Mapping) -> Option<Extracted> {
+        let page = self.key.trim().parse::<u32>().ok().filter(|&p| p > 0);
+        // One paragraph, a line per row: sentences run across the rows as they did on the
+        // page, and each line of the block is one more line of the file.
+        let joined = self
+            .lines
+            .iter()
+            .map(|(line, _)| line.replace('\n', " "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut out = TextBuilder::new();
+        out.push(&joined, self.lines.first().map_or(0, |l| l.1), page, None);
+        let (text, blocks) = out.finish();
+        if blocks.is_empty() {
+            return None;
+        }
+        let mut used = self.used;
+        if let Some(g) = &mapping.group {
+            used.push(g.to_ascii_lowercase());
+        }
+        let untitled = mapping.title.is_none();
+        let mut doc = with_metadata(&self.first, used, (text, blocks), path, format, mapping);
+        doc.row = Some(self.first.row);
+        if untitled {
+            // The start of a page is no title: a folder default's title replaces it.
+            doc.meta.guess("title");
+        }
+        Some(Extracted::new(doc))
+    }
+}
+
+/// Pushes the text columns of `row` into `out` and returns the columns used (lower case).
+fn row_text(row: &Row, mapping: &Mapping, out: &mut TextBuilder, page: Option<u32>) -> Vec<String> {
     let mut used: Vec<String> = Vec::new();
     let text_names: Vec<&str> = if mapping.text.is_empty() {
         // The first recognised text column that has a value, else the title.
@@ -285,19 +373,27 @@ fn to_document(row: &Row, path: &str, format: Format, mapping: &Mapping) -> Opti
     } else {
         mapping.text.iter().map(String::as_str).collect()
     };
-    let mut out = TextBuilder::new();
     let mut line = row.line;
     for name in &text_names {
         if let Some(text) = row.get(name).and_then(scalar) {
-            out.push(&text, line, None, None);
+            out.push(&text, line, page, None);
             line += text.matches('\n').count() as u32;
             used.push(name.to_ascii_lowercase());
         }
     }
-    let (text, blocks) = out.finish();
-    if blocks.is_empty() {
-        return None;
-    }
+    used
+}
+
+/// A document of `text` with the metadata of `row`'s other columns (`used` lists the columns
+/// that made the text).
+fn with_metadata(
+    row: &Row,
+    mut used: Vec<String>,
+    (text, blocks): (String, Vec<crate::document::Block>),
+    path: &str,
+    format: Format,
+    mapping: &Mapping,
+) -> Document {
     let title_is_text = used.iter().any(|u| TITLE_COLUMNS.contains(&u.as_str()));
     let mut meta = Metadata::default();
     let mut take = |configured: &Option<String>, candidates: &[&str]| -> Option<String> {
@@ -362,9 +458,8 @@ fn to_document(row: &Row, path: &str, format: Format, mapping: &Mapping) -> Opti
         );
     }
     let mut doc = Document::new(path, format, (text, blocks));
-    doc.row = Some(row.row);
     doc.meta = meta;
-    Some(Extracted::new(doc))
+    doc
 }
 
 /// Warnings for the columns `mapping` names that the first record of a file lacks: a mapping
@@ -378,6 +473,7 @@ fn unmapped(row: &Row, mapping: &Mapping, display: &str) -> Vec<String> {
             ("url", &mapping.url),
             ("lang", &mapping.lang),
             ("id", &mapping.id),
+            ("group", &mapping.group),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| (k, v))),
@@ -408,25 +504,56 @@ pub fn stream(
     let mut empty_rows = 0u64;
     let mut sink_error: Option<String> = None;
     let mut missing_columns: Option<Vec<String>> = None;
-    let mut handle = |row: Row| -> bool {
-        if missing_columns.is_none() {
-            missing_columns = Some(unmapped(&row, mapping, display));
-        }
-        match to_document(&row, display, extractor.format, mapping) {
+    let format = extractor.format;
+    let mut deliver = |doc: Option<Extracted>,
+                       summary: &mut RecordSummary,
+                       empty_rows: &mut u64,
+                       sink_error: &mut Option<String>|
+     -> bool {
+        match doc {
             Some(extracted) => match sink(extracted) {
                 Ok(()) => {
                     summary.records += 1;
                     true
                 }
                 Err(e) => {
-                    sink_error = Some(e);
+                    *sink_error = Some(e);
                     false
                 }
             },
             None => {
-                empty_rows += 1;
+                *empty_rows += 1;
                 true
             }
+        }
+    };
+    let mut group: Option<Group> = None;
+    let mut handle = |row: Row| -> bool {
+        if missing_columns.is_none() {
+            missing_columns = Some(unmapped(&row, mapping, display));
+        }
+        let Some(column) = &mapping.group else {
+            let doc = to_document(&row, display, format, mapping);
+            return deliver(doc, &mut summary, &mut empty_rows, &mut sink_error);
+        };
+        let key = row.get(column).and_then(scalar).unwrap_or_default();
+        let done = match group.take() {
+            Some(g) if g.key == key => {
+                group = Some(g);
+                None
+            }
+            other => other,
+        };
+        let current = group.get_or_insert_with(|| Group::start(key, row.clone()));
+        current.add(&row, mapping);
+        match done {
+            Some(g) => deliver(
+                g.finish(display, format, mapping),
+                &mut summary,
+                &mut empty_rows,
+                &mut sink_error,
+            ),
+            None => true,
         }
     };
     let warnings = match extractor.format {
@@ -435,6 +562,12 @@ pub fn stream(
         Format::Jsonl => json_lines(file, &mut handle)?,
         _ => json_array(file, &mut handle)?,
     };
+    if let Some(g) = group.take() {
+        if sink_error.is_none() {
+            let doc = g.finish(display, format, mapping);
+            deliver(doc, &mut summary, &mut empty_rows, &mut sink_error);
+        }
+    }
     if let Some(e) = sink_error {
         return Err(Failure::new(FailureKind::Corrupt, e));
     }
@@ -900,6 +1033,49 @@ mod tests {
             "{:?}",
             summary.warnings
         );
+    }
+
+    #[test]
+    fn rows_that_are_lines_of_a_page_are_grouped_into_one_document_per_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            &dir,
+            "lines.csv",
+            b"page,line,text,source
+              1,1,The first page begins,ocr
+              1,2,and runs on.,ocr
+              2,1,Second page,ocr
+              2,2,,ocr
+              2,3,ends here.,scan
+              3,1,,ocr
+",
+        );
+        let mapping = Mapping {
+            group: Some("page".into()),
+            ..Mapping::default()
+        };
+        let (docs, summary) = collect(&CSV, &p, &mapping).unwrap();
+        assert_eq!(docs.len(), 2, "{:?}", summary.warnings);
+        let (one, two) = (&docs[0].doc, &docs[1].doc);
+        assert_eq!(one.text, "The first page begins\nand runs on.");
+        assert_eq!((one.row, one.blocks.len()), (Some(1), 1));
+        assert_eq!((one.blocks[0].page, one.blocks[0].line), (Some(1), 2));
+        assert_eq!(two.text, "Second page\nends here.");
+        assert_eq!((two.row, two.blocks[0].page), (Some(3), Some(2)));
+        // Columns the rows share are kept; those that vary (line, source) are not.
+        assert_eq!(
+            one.meta.extra.get("source").map(|v| v.as_str()),
+            Some(Some("ocr"))
+        );
+        assert!(!two.meta.extra.contains_key("source"));
+        assert!(!one.meta.extra.contains_key("line"));
+        assert!(!one.meta.extra.contains_key("page"));
+        assert!(one.meta.is_guess("title"));
+        // The last page has no text at all.
+        assert!(summary
+            .warnings
+            .iter()
+            .any(|w| w.contains("1 record(s) without text")));
     }
 
     #[test]
