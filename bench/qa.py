@@ -17,7 +17,8 @@ Prints, as JSON on one line (and a readable summary on stderr):
 Usage:
     python3 bench/qa.py [--quarry BIN] [--index DIR] [--per-query FILE] [-- SEARCH ARGS...]
 
-The index (default target/bench/qa/index) is built, or brought up to date, first. Exits 0 with
+The index (default target/bench/qa/index) is built, or brought up to date, first, with
+bench/qa/quarry.toml as its configuration. Exits 0 with
 "skipped: ..." on stderr when ../shared/data is absent.
 """
 
@@ -63,10 +64,11 @@ def standard_error(values):
 
 def build(quarry, index):
     docs = os.path.relpath(os.path.join(SHARED, "docs"), ROOT)
-    cmd = [quarry, "--index", index, "-q", "index", docs, "corpus"]
+    config = os.path.join("bench", "qa", "quarry.toml")
+    cmd = [quarry, "--index", index, "-q", "index", "--config", config, docs, "corpus"]
     if os.path.exists(os.path.join(index, "quarry.json")):
         # Update from the recorded sources; a first build names them.
-        cmd = [quarry, "--index", index, "-q", "index"]
+        cmd = [quarry, "--index", index, "-q", "index", "--config", config]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if done.returncode not in (0, 1):
         sys.exit(f"bench/qa.py: indexing failed:\n{done.stderr}")

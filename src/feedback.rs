@@ -50,7 +50,9 @@ pub const MAX_TERM_SHARE: f32 = 0.5;
 /// When pseudo-relevance feedback is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Feedback {
-    /// For plain-word queries of at least [`MIN_QUERY_WORDS`] words.
+    /// When ranking documents (`--group doc`, `quarry eval`, `quarry check`), for plain-word
+    /// queries of at least [`MIN_QUERY_WORDS`] words; never for a list of passages, where it
+    /// was measured to cost passage questions a fifth of their answers (docs/ranking.md).
     #[default]
     Auto,
     /// For every query with words to score.

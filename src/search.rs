@@ -214,8 +214,18 @@ pub fn search(index: &QuarryIndex, request: &SearchRequest) -> Result<SearchResu
     })
 }
 
-/// The query of `request` with its filters, ready to run.
+/// The query of `request` with its filters, ready to run for a list of passages.
 pub fn prepare(index: &QuarryIndex, request: &SearchRequest) -> Result<ParsedQuery> {
+    prepare_for(index, request, false)
+}
+
+/// The query of `request` with its filters, ready to run; `documents` when it ranks documents
+/// (which is where [`Feedback::Auto`] uses feedback).
+fn prepare_for(
+    index: &QuarryIndex,
+    request: &SearchRequest,
+    documents: bool,
+) -> Result<ParsedQuery> {
     let parsed = query::parse_with(
         index,
         &request.query,
@@ -226,7 +236,7 @@ pub fn prepare(index: &QuarryIndex, request: &SearchRequest) -> Result<ParsedQue
     let parsed = with_filters(index, parsed, &request.filters)?;
     let wanted = match request.feedback {
         Feedback::Never => false,
-        Feedback::Auto => parsed.content_words >= feedback::MIN_QUERY_WORDS,
+        Feedback::Auto => documents && parsed.content_words >= feedback::MIN_QUERY_WORDS,
         Feedback::Always => !parsed.scoring_terms.is_empty(),
     };
     if !wanted {
@@ -488,7 +498,7 @@ pub fn rank(
     passages: bool,
 ) -> Result<Vec<Ranked>> {
     index.guard(|| {
-        let parsed = prepare(index, request)?;
+        let parsed = prepare_for(index, request, !passages)?;
         let searcher = index.searcher();
         let (candidates, _) = ranked(
             index,
@@ -527,7 +537,7 @@ pub fn rank(
 /// `per_doc` (default 3) of its best passages.
 pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<DocumentResults> {
     index.guard(|| {
-        let parsed = prepare(index, request)?;
+        let parsed = prepare_for(index, request, true)?;
         let searcher = index.searcher();
         let per_doc = request.per_doc.unwrap_or(3).max(1);
         let wanted = request.offset.saturating_add(request.limit);

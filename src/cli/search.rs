@@ -197,7 +197,8 @@ pub struct Args {
     all: bool,
 
     /// Add words from the top documents' passages to the query and rank again (pseudo-relevance
-    /// feedback). auto: for plain queries of 5 or more words (stop words not counted)
+    /// feedback). auto: with --group doc, for plain queries of 5 or more words (stop words not
+    /// counted); never for a list of passages
     #[arg(long, value_enum, default_value_t = FeedbackArg::Auto, value_name = "WHEN")]
     feedback: FeedbackArg,
 

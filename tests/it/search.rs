@@ -678,10 +678,28 @@ fn stop_words_repeated_words_and_feedback_in_ranking() {
             hits.iter().map(|h| h["score"].as_f64().unwrap()).collect(),
         )
     };
-    let (with, with_scores) = all_hits("auto");
+    let (with, with_scores) = all_hits("always");
     let (without, without_scores) = all_hits("never");
     assert_eq!(with, without);
     assert_ne!(with_scores, without_scores, "feedback did not apply");
+    // By default a list of passages is ranked without it; documents (--group doc) with it.
+    assert_eq!(all_hits("auto").1, without_scores);
+    let documents = |feedback: &str| {
+        ws.run(&[
+            "search",
+            "--format",
+            "json",
+            "--group",
+            "doc",
+            "--feedback",
+            feedback,
+            long,
+        ])
+        .expect(0)
+        .json()["documents"]
+            .clone()
+    };
+    assert_eq!(documents("auto"), documents("always"));
     let total = |feedback: &str| {
         ws.run(&["search", "--format", "json", "--feedback", feedback, long])
             .expect(0)
