@@ -15,7 +15,8 @@ Prints, as JSON on one line (and a readable summary on stderr):
     questions, failed (searches that ended in an error)
 
 Usage:
-    python3 bench/qa.py [--quarry BIN] [--index DIR] [--per-query FILE] [-- SEARCH ARGS...]
+    python3 bench/qa.py [--quarry BIN] [--index DIR] [--config FILE] [--per-query FILE]
+                        [-- SEARCH ARGS...]
 
 The index (default target/bench/qa/index) is built, or brought up to date, first, with
 bench/qa/quarry.toml as its configuration. Exits 0 with
@@ -62,9 +63,8 @@ def standard_error(values):
     return math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n)
 
 
-def build(quarry, index):
+def build(quarry, index, config):
     docs = os.path.relpath(os.path.join(SHARED, "docs"), ROOT)
-    config = os.path.join("bench", "qa", "quarry.toml")
     cmd = [quarry, "--index", index, "-q", "index", "--config", config, docs, "corpus"]
     if os.path.exists(os.path.join(index, "quarry.json")):
         # Update from the recorded sources; a first build names them.
@@ -97,6 +97,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quarry", default=os.path.join(ROOT, "target", "release", "quarry"))
     ap.add_argument("--index", default=os.path.join(ROOT, "target", "bench", "qa", "index"))
+    ap.add_argument("--config", default=os.path.join("bench", "qa", "quarry.toml"),
+                    help="the corpus configuration to index with")
     ap.add_argument("--per-query", metavar="FILE")
     ap.add_argument("extra", nargs="*", help="arguments for quarry search (after --)")
     args = ap.parse_args()
@@ -105,7 +107,7 @@ def main():
         return 0
     with open(QUESTIONS, encoding="utf-8") as f:
         questions = [json.loads(line) for line in f if line.strip()]
-    build(args.quarry, args.index)
+    build(args.quarry, args.index, args.config)
     ranks, failed, rows = [], [], []
     for q in questions:
         result, error = score(args.quarry, args.index, q, args.extra)

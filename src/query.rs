@@ -211,6 +211,8 @@ fn relax_punctuation(input: &str) -> String {
     let chars: Vec<char> = input.chars().collect();
     let mut out = String::with_capacity(input.len());
     let mut in_quote = false;
+    // Inside a 'single-quoted phrase', opened by a `'` at the start of a word.
+    let mut in_single = false;
     let mut word_start = 0;
     for (i, &c) in chars.iter().enumerate() {
         let before = i.checked_sub(1).map(|j| chars[j]);
@@ -224,8 +226,20 @@ fn relax_punctuation(input: &str) -> String {
         let relaxed = !in_quote
             && match c {
                 '\'' => {
-                    before.is_some_and(char::is_alphanumeric)
-                        && after.is_some_and(char::is_alphanumeric)
+                    let opens = before.is_none_or(|b| b.is_whitespace() || b == '(')
+                        && after.is_some_and(char::is_alphanumeric);
+                    if in_single {
+                        // The phrase's closing quote, unless inside a word (`it's`).
+                        let inside = after.is_some_and(char::is_alphanumeric);
+                        in_single = inside;
+                        inside
+                    } else if opens {
+                        in_single = true;
+                        false
+                    } else {
+                        // An apostrophe: `Agency's`, `Democrats' server`.
+                        before.is_some_and(char::is_alphanumeric)
+                    }
                 }
                 ':' => {
                     let name: String = chars[word_start..i].iter().collect();
@@ -1162,6 +1176,9 @@ mod tests {
     #[test]
     fn prose_punctuation_is_no_query_syntax() {
         assert_eq!(relax_punctuation("Agency's work"), "Agency s work");
+        assert_eq!(relax_punctuation("the Democrats' server"), "the Democrats  server");
+        assert_eq!(relax_punctuation("'it's here' now"), "'it s here' now");
+        assert_eq!(relax_punctuation("x ('a b') y's"), "x ('a b') y s");
         assert_eq!(
             relax_punctuation("U.S. persons: who - and how?"),
             "U.S. persons  who   and how?"

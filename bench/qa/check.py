@@ -5,7 +5,7 @@ The set is bench/qa/questions.jsonl (described in bench/qa/README.md), one JSON 
 
     {"id": "q001", "question": "...", "file": "docs/...pdf", "page": 42, "phrase": "..."}
 
-- id: unique, "q" and three digits.
+- id: unique (q001, q002, ...).
 - question: a researcher's question, in words of its own (it must not contain the phrase).
 - file: the document holding the answer; "docs/..." is relative to ../shared/data (beside the
   repository), "corpus/..." to the repository root.
@@ -114,6 +114,8 @@ def extract(path, page):
     key = (path, page)
     if key in _cache:
         return _cache[key]
+    if not os.path.isfile(path):
+        raise OSError(f"no such file: {path}")
     if path.lower().endswith(".pdf"):
         if page is None:
             raise ValueError("a PDF needs a page")
@@ -165,10 +167,10 @@ def problems(q):
 
 
 def main():
-    if not os.path.isdir(os.path.join(SHARED, "docs")):
-        print(f"bench/qa/check.py: skipped: {SHARED}/docs is absent")
+    if not os.path.isdir(SHARED):
+        print(f"bench/qa/check.py: skipped: {SHARED} is absent (the shared documents are not here)")
         return 0
-    questions, failures = [], []
+    questions, failures, failed_ids = [], [], set()
     with open(QUESTIONS, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
@@ -177,32 +179,38 @@ def main():
                 questions.append(json.loads(line))
             except json.JSONDecodeError as err:
                 failures.append(f"line {number}: not JSON: {err}")
+
+    def fail(q, message):
+        failed_ids.add(id(q))
+        failures.append(f"{q.get('id')}  {q.get('file')}  page {q.get('page')}"
+                        f"  phrase {q.get('phrase')!r}: {message}")
+
     seen = set()
     for q in questions:
-        qid = q.get("id")
-        if qid in seen:
-            failures.append(f"{qid}: duplicate id")
-        seen.add(qid)
-        label = f"{qid}  {q.get('file')}  page {q.get('page')}  phrase {q.get('phrase')!r}"
-        wrong = problems(q)
-        if wrong:
-            failures.extend(f"{label}: {w}" for w in wrong)
+        if not isinstance(q, dict):
+            failures.append(f"not a JSON object: {q!r}")
             continue
-        path = resolve(q["file"])
+        if q.get("id") in seen:
+            fail(q, "duplicate id")
+        seen.add(q.get("id"))
+        wrong = problems(q)
+        for message in wrong:
+            fail(q, message)
+        if wrong:
+            continue
         try:
-            text = extract(path, q["page"])
+            text = extract(resolve(q["file"]), q["page"])
         except (OSError, ValueError) as err:
-            failures.append(f"{label}: cannot read: {err}")
+            fail(q, f"cannot read: {err}")
             continue
         if normalise(q["phrase"]) not in text:
-            failures.append(f"{label}: phrase not found")
+            fail(q, "phrase not found")
     if len(questions) < MIN_QUESTIONS:
         failures.append(f"only {len(questions)} questions ({MIN_QUESTIONS} wanted)")
     for line in failures:
         print(f"FAIL {line}")
-    bad = {line.split()[0] for line in failures}
-    print(f"bench/qa/check.py: {len(questions)} questions, {len(questions) - len(bad & seen)} pass,"
-          f" {len(failures)} failures")
+    passed = sum(1 for q in questions if isinstance(q, dict) and id(q) not in failed_ids)
+    print(f"bench/qa/check.py: {len(questions)} questions, {passed} pass, {len(failures)} failures")
     return 1 if failures else 0
 
 
