@@ -1176,7 +1176,10 @@ mod tests {
     #[test]
     fn prose_punctuation_is_no_query_syntax() {
         assert_eq!(relax_punctuation("Agency's work"), "Agency s work");
-        assert_eq!(relax_punctuation("the Democrats' server"), "the Democrats  server");
+        assert_eq!(
+            relax_punctuation("the Democrats' server"),
+            "the Democrats  server"
+        );
         assert_eq!(relax_punctuation("'it's here' now"), "'it s here' now");
         assert_eq!(relax_punctuation("x ('a b') y's"), "x ('a b') y s");
         assert_eq!(

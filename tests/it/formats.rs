@@ -480,3 +480,28 @@ fn a_configuration_file_outside_the_corpus_serves_a_folder_one_cannot_write_into
         run.describe()
     );
 }
+
+#[test]
+fn rows_that_are_lines_of_pages_can_be_grouped_into_page_passages() {
+    let ws = Workspace::empty();
+    ws.write(
+        "corpus/lines.csv",
+        "page,line,text\n1,1,The committee heard that the network\n1,2,bought advertisements in three states.\n\
+         2,1,A second page about other matters\n2,2,entirely.\n",
+    );
+    ws.write(
+        "corpus/quarry.toml",
+        "[records.\"lines.csv\"]\ntext = \"text\"\ngroup = \"page\"\n",
+    );
+    ws.run(&["index"]).expect(0);
+    let hit = first_hit(&ws, "\"network bought advertisements\"");
+    assert_eq!(hit["page"], 1, "{hit}");
+    assert_eq!(hit["row"], 1, "{hit}");
+    assert_eq!(
+        hit["text"],
+        "The committee heard that the network\nbought advertisements in three states."
+    );
+    assert!(hit["cite"].as_str().unwrap().contains("p. 1"), "{hit}");
+    let stats = ws.run(&["stats", "--format", "json"]).expect(0).json();
+    assert_eq!(stats["records"], 2, "{stats}");
+}
