@@ -243,9 +243,10 @@ fn relax_punctuation(input: &str) -> String {
                 }
                 ':' => {
                     let name: String = chars[word_start..i].iter().collect();
+                    let name = name.trim_start_matches(['+', '-', '(']);
                     after.is_none_or(char::is_whitespace)
                         && !name.is_empty()
-                        && !is_query_field(&name)
+                        && !is_query_field(name)
                 }
                 '-' | '+' => {
                     before.is_none_or(char::is_whitespace) && after.is_none_or(char::is_whitespace)
@@ -1199,6 +1200,10 @@ mod tests {
             "extra.region: Texas"
         );
         assert_eq!(relax_punctuation("titel:x"), "titel:x");
+        assert_eq!(
+            relax_punctuation("-title: draft (since: 2020)"),
+            "-title: draft (since: 2020)"
+        );
     }
 
     #[test]

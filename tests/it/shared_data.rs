@@ -83,19 +83,7 @@ fn the_shared_documents_index_without_panic_and_pdf_pages_are_right() {
     if !pdftotext_installed() {
         return;
     }
-    let all = ws
-        .run(&[
-            "search",
-            "--format",
-            "json",
-            "--per-doc",
-            "0",
-            "-n",
-            "100000",
-            "format:pdf",
-        ])
-        .expect(0);
-    let hits = hits(&all);
+    let hits = every_passage(&ws, "format:pdf", 100_000);
     assert!(hits.len() > 2000, "{} PDF passages", hits.len());
     let mut reference: std::collections::HashMap<String, String> = Default::default();
     for h in &hits {
@@ -300,6 +288,22 @@ fn ranking_quality_on_cranfield_and_cisi_does_not_drop() {
 }
 
 /// Whether poppler's pdftotext is installed (quarry then extracts PDFs with it).
+/// Up to `n` passages matching `query`, with no cap per document.
+fn every_passage(ws: &Workspace, query: &str, n: usize) -> Vec<Value> {
+    let n = n.to_string();
+    let run = ws.run(&[
+        "search",
+        "--format",
+        "json",
+        "--per-doc",
+        "0",
+        "-n",
+        &n,
+        query,
+    ]);
+    hits(&run.expect(0))
+}
+
 fn pdftotext_installed() -> bool {
     let found = std::process::Command::new("pdftotext")
         .arg("-v")
@@ -339,19 +343,7 @@ fn ligature_words_of_the_mueller_report_are_found_and_its_running_header_is_gone
         .to_string();
     assert!(text.contains("$100,000.[56] During"), "{text}");
     // No passage keeps a ligature split off its word, nor the running header.
-    let all = ws
-        .run(&[
-            "search",
-            "--format",
-            "json",
-            "--per-doc",
-            "0",
-            "-n",
-            "5000",
-            "the",
-        ])
-        .expect(0);
-    let hits = hits(&all);
+    let hits = every_passage(&ws, "the", 5000);
     assert!(hits.len() > 300, "{} passages", hits.len());
     let split = regex_free_split_ligature;
     for h in &hits {
