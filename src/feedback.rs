@@ -1,6 +1,7 @@
 //! Pseudo-relevance feedback: a long plain-word query is run once, the words that characterise
 //! its best passages are added to it, and it is run again (RM3, Lavrenko and Croft's relevance
 //! model interpolated with the query).
+//! By default ([`Feedback::Auto`]) only document rankings use it; passage lists do not.
 //!
 //! The added words only re-rank: every hit still matches the query as typed (the original
 //! query stays required), filters still hold, and only the typed words are highlighted. The

@@ -68,9 +68,12 @@ impl std::fmt::Debug for ParsedQuery {
     }
 }
 
+/// Field names a query accepts beside [`QUERY_FIELDS`]: aliases and date filters.
+const OTHER_FIELD_NAMES: [&str; 4] = ["type", "since", "until", "date"];
+
 fn field_list() -> String {
     let mut names: Vec<&str> = QUERY_FIELDS.iter().map(|(name, _)| *name).collect();
-    names.extend(["type", "since", "until", "date"]);
+    names.extend(OTHER_FIELD_NAMES);
     names.join(", ")
 }
 
@@ -198,7 +201,7 @@ pub fn parse_with(index: &QuarryIndex, input: &str, options: QueryOptions) -> Re
 /// Whether `name` is a field a query can name (`title`, `date`, `extra.region`...).
 fn is_query_field(name: &str) -> bool {
     QUERY_FIELDS.iter().any(|(n, _)| *n == name)
-        || matches!(name, "type" | "since" | "until" | "date")
+        || OTHER_FIELD_NAMES.contains(&name)
         || filters(name)
 }
 

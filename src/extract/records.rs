@@ -10,7 +10,8 @@
 //! any mapping can be set per file pattern in the corpus config (`[records]` in quarry.toml).
 //!
 //! Files are streamed record by record: memory does not grow with the file, so a 1 GB CSV indexes
-//! in bounded memory. Non-UTF-8 CSV files are decoded with the encoding detected from their
+//! in bounded memory. Rows grouped into one document (`group`: lines of a page) are held until
+//! the group ends, at most [`MAX_GROUP_BYTES`] of text. Non-UTF-8 CSV files are decoded with the encoding detected from their
 //! first 64 KB. Ragged CSV rows are read as far as they go; rows without text are counted and
 //! reported once, not indexed.
 
@@ -278,7 +279,7 @@ fn excerpt(text: &str) -> String {
 /// Turns a row into a document, or `None` when it has no text.
 fn to_document(row: &Row, path: &str, format: Format, mapping: &Mapping) -> Option<Extracted> {
     let mut out = TextBuilder::new();
-    let used = row_text(row, mapping, &mut out, None);
+    let used = row_text(row, mapping, &mut out);
     let (text, blocks) = out.finish();
     if blocks.is_empty() {
         return None;
@@ -295,7 +296,13 @@ struct Group {
     /// Each row's text, its line and the columns it drew on.
     lines: Vec<(String, u32)>,
     used: Vec<String>,
+    /// Bytes of text in `lines`.
+    bytes: usize,
 }
+
+/// The most text one group of rows gathers before it becomes a document and the next rows,
+/// even with the same group value, start another.
+const MAX_GROUP_BYTES: usize = 1 << 20;
 
 impl Group {
     fn start(key: String, row: Row) -> Group {
@@ -304,15 +311,23 @@ impl Group {
             first: row,
             lines: Vec::new(),
             used: Vec::new(),
+            bytes: 0,
         }
+    }
+
+    /// Whether the group holds as much text as one document may: a group column that never
+    /// changes must not gather a whole file in memory.
+    fn is_full(&self) -> bool {
+        self.bytes >= MAX_GROUP_BYTES
     }
 
     /// Adds `row`'s text; of the other columns only the values every row shares are kept.
     fn add(&mut self, row: &Row, mapping: &Mapping) {
         let mut out = TextBuilder::new();
-        let used = row_text(row, mapping, &mut out, None);
+        let used = row_text(row, mapping, &mut out);
         let (text, _) = out.finish();
         if !text.is_empty() {
+            self.bytes += text.len();
             self.lines.push((text, row.line));
         }
         for u in used {
@@ -359,7 +374,7 @@ impl Group {
 }
 
 /// Pushes the text columns of `row` into `out` and returns the columns used (lower case).
-fn row_text(row: &Row, mapping: &Mapping, out: &mut TextBuilder, page: Option<u32>) -> Vec<String> {
+fn row_text(row: &Row, mapping: &Mapping, out: &mut TextBuilder) -> Vec<String> {
     let mut used: Vec<String> = Vec::new();
     let text_names: Vec<&str> = if mapping.text.is_empty() {
         // The first recognised text column that has a value, else the title.
@@ -376,7 +391,7 @@ fn row_text(row: &Row, mapping: &Mapping, out: &mut TextBuilder, page: Option<u3
     let mut line = row.line;
     for name in &text_names {
         if let Some(text) = row.get(name).and_then(scalar) {
-            out.push(&text, line, page, None);
+            out.push(&text, line, None, None);
             line += text.matches('\n').count() as u32;
             used.push(name.to_ascii_lowercase());
         }
@@ -538,7 +553,7 @@ pub fn stream(
         };
         let key = row.get(column).and_then(scalar).unwrap_or_default();
         let done = match group.take() {
-            Some(g) if g.key == key => {
+            Some(g) if g.key == key && !g.is_full() => {
                 group = Some(g);
                 None
             }
@@ -1076,6 +1091,28 @@ mod tests {
             .warnings
             .iter()
             .any(|w| w.contains("1 record(s) without text")));
+    }
+
+    #[test]
+    fn a_group_that_never_ends_is_cut_into_documents_of_bounded_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = "x".repeat(1000);
+        let rows = MAX_GROUP_BYTES / 1000 + 10;
+        let mut csv = String::from("page,text\n");
+        for _ in 0..rows {
+            csv.push_str(&format!("1,{line}\n"));
+        }
+        let p = write(&dir, "one-page.csv", csv.as_bytes());
+        let mapping = Mapping {
+            group: Some("page".into()),
+            ..Mapping::default()
+        };
+        let (docs, _) = collect(&CSV, &p, &mapping).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert!(docs[0].doc.text.len() < MAX_GROUP_BYTES + 2000);
+        assert_eq!(docs[1].doc.blocks[0].page, Some(1));
+        let lines: usize = docs.iter().map(|d| d.doc.text.lines().count()).sum();
+        assert_eq!(lines, rows);
     }
 
     #[test]
