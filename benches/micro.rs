@@ -1,5 +1,6 @@
 //! Microbenchmarks of the three hot paths: passage splitting, extraction (Markdown, HTML, text,
-//! PDF) and search (query parsing, ranking, snippets) on the bundled corpus. Each reports the
+//! PDF) and search (query parsing, ranking, snippets, with and without collapsing copies) on
+//! the bundled corpus, and collapsing on the passage-QA index when it has been built. Each reports the
 //! median of several rounds, and a throughput where one makes sense.
 //!
 //!     cargo bench --bench micro
@@ -144,7 +145,18 @@ fn bench_search() {
         let secs = time(51, || {
             std::hint::black_box(quarry::search(&index, &request).expect("search"));
         });
-        println!("search {query:<36} {:>8.3} ms", secs * 1e3);
+        let apart = quarry::SearchRequest {
+            collapse: None,
+            ..request.clone()
+        };
+        let apart_secs = time(51, || {
+            std::hint::black_box(quarry::search(&index, &apart).expect("search"));
+        });
+        println!(
+            "search {query:<36} {:>8.3} ms   (--no-collapse {:.3} ms)",
+            secs * 1e3,
+            apart_secs * 1e3,
+        );
     }
     let request = quarry::SearchRequest::new("disinformation");
     let parsed = quarry::search::prepare(&index, &request).expect("query");
@@ -167,8 +179,63 @@ fn bench_search() {
     );
 }
 
+/// Collapsing copies on a collection that has them: the passage-QA index of
+/// `../shared/data/docs` and the bundled corpus (built by `python3 bench/qa.py`), all its
+/// questions, 10 hits each and at most 3 per document (the command line's defaults), with and
+/// without collapsing, in interleaved rounds. Skipped when that index is absent.
+fn bench_collapse() {
+    let index_dir = root().join("target/bench/qa/index");
+    let Ok(index) = quarry::QuarryIndex::open(&index_dir) else {
+        println!("collapse: skipped (no index at target/bench/qa/index; run python3 bench/qa.py)");
+        return;
+    };
+    let Ok(lines) = std::fs::read_to_string(root().join("bench/qa/questions.jsonl")) else {
+        println!("collapse: skipped (cannot read bench/qa/questions.jsonl)");
+        return;
+    };
+    let queries: Vec<String> = lines
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["question"].as_str().map(str::to_string))
+        .collect();
+    let run_all = |collapse: bool| {
+        for q in &queries {
+            let mut request = quarry::SearchRequest::new(q.as_str());
+            request.per_doc = Some(3);
+            if !collapse {
+                request.collapse = None;
+            }
+            std::hint::black_box(quarry::search(&index, &request).expect("search"));
+        }
+    };
+    run_all(true);
+    run_all(false);
+    // Interleaved, so drift in the machine's speed falls on both alike.
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    for _ in 0..25 {
+        let t = Instant::now();
+        run_all(true);
+        on.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        run_all(false);
+        off.push(t.elapsed().as_secs_f64());
+    }
+    // The median of each round's ratio: a pair of runs shares the machine's state.
+    let ratio = median(on.iter().zip(&off).map(|(a, b)| a / b).collect());
+    let (on, off) = (median(on), median(off));
+    println!(
+        "collapse: {} QA questions {:>8.2} ms, --no-collapse {:.2} ms (collapsing costs {:+.1}%, \
+         median of paired rounds)",
+        queries.len(),
+        on * 1e3,
+        off * 1e3,
+        (ratio - 1.0) * 100.0
+    );
+}
+
 fn main() {
     bench_extraction();
     bench_passages();
     bench_search();
+    bench_collapse();
 }

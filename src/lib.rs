@@ -40,6 +40,7 @@ pub mod aggregate;
 pub mod analysis;
 pub mod check;
 pub mod cite;
+pub mod collapse;
 pub mod corpus;
 pub mod date;
 pub mod document;

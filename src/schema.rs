@@ -19,7 +19,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::TokenizerManager;
 
 /// Version of the schema and analysis; stored with each index and checked when it is opened.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// A description of the analysis, recorded in the index metadata.
 pub const ANALYSIS: &str = analysis::ANALYSIS;
@@ -69,7 +69,8 @@ pub struct Fields {
     pub text: Vec<Field>,
     /// Cross-script name keys of the passage (indexed only; see [`analysis::translit`]).
     pub translit: Field,
-    /// 1-based page, when there is one.
+    /// 1-based page, when there is one (stored, and in a fast column, as are `line` and `row`,
+    /// so the places of collapsed copies are read without their stored text).
     pub page: Field,
     /// 1-based line.
     pub line: Field,
@@ -94,6 +95,9 @@ pub struct Fields {
     /// The display path as one raw term, on passages and document records (for `--path GLOB`,
     /// and for deleting everything of a file when it changes).
     pub path_raw: Field,
+    /// Passages only: the near-duplicate signature of the text (see [`crate::collapse`]), in a
+    /// fast column, so copies collapse without reading stored text.
+    pub signature: Field,
     /// Raw metadata values in fast columns, for facets (see [`FacetField`]).
     pub facets: FacetFields,
 }
@@ -258,9 +262,9 @@ pub fn build() -> (Schema, Fields) {
             .map(|f| b.add_text_field(f.field, text_options(f.analyzer, true, true)))
             .collect(),
         translit: b.add_text_field("translit", text_options(TRANSLIT_ANALYZER, false, false)),
-        page: b.add_u64_field("page", num()),
-        line: b.add_u64_field("line", num()),
-        row: b.add_u64_field("row", num()),
+        page: b.add_u64_field("page", num().set_fast()),
+        line: b.add_u64_field("line", num().set_fast()),
+        row: b.add_u64_field("row", num().set_fast()),
         start: b.add_u64_field("start", num()),
         end: b.add_u64_field("end", num()),
         extra: b.add_text_field("extra", STORED),
@@ -269,6 +273,7 @@ pub fn build() -> (Schema, Fields) {
         doc_tail: b.add_text_field("doc_tail", STORED),
         doc_meta: b.add_text_field("doc_meta", STORED),
         path_raw: b.add_text_field("path_raw", STRING | FAST),
+        signature: b.add_u64_field("signature", FAST),
         facets: FacetFields {
             publisher: b.add_text_field("facet_publisher", FAST),
             author: b.add_text_field("facet_author", FAST),

@@ -4,11 +4,15 @@
 //! Ranking is BM25 over passage text and title (see [`crate::query`]). The order is
 //! total and reproducible: score, then path, then ordinal, never segment order; enough
 //! candidates are fetched that ties at the cut are decided the same way on every run. Passages
-//! per document are capped ([`SearchRequest::per_doc`]) or grouped ([`search_documents`]). Stored
+//! per document are capped ([`SearchRequest::per_doc`]) or grouped ([`search_documents`]). In a
+//! list of passages, copies of one text collapse into one hit that names the others
+//! ([`Hit::also_in`], see [`crate::collapse`]). Stored
 //! fields, highlights, snippets, context and explanations are computed only for what is returned.
 
+pub use crate::collapse::Preference;
 pub use crate::filter::Filters;
 
+use crate::collapse;
 use crate::error::{Error, Result};
 use crate::feedback::{self, Feedback};
 use crate::highlight::{self, CharRange};
@@ -48,6 +52,9 @@ pub struct SearchRequest {
     pub explain: bool,
     /// When words from the best passages are added to the query (see [`crate::feedback`]).
     pub feedback: Feedback,
+    /// Copies of one text collapse into one hit, showing the copy of the most preferred format
+    /// (`None`: every copy is its own hit). Lists of passages only.
+    pub collapse: Option<Preference>,
 }
 
 impl SearchRequest {
@@ -66,6 +73,7 @@ impl SearchRequest {
             context: 0,
             explain: false,
             feedback: Feedback::Auto,
+            collapse: Some(Preference::default()),
         }
     }
 }
@@ -110,6 +118,27 @@ pub struct Explanation {
     pub other: f32,
 }
 
+/// Another place holding a copy of a hit's text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Copy {
+    /// Passage id of the copy.
+    pub passage_id: String,
+    /// Its document's id.
+    pub doc_id: String,
+    /// Path of its source file.
+    pub path: String,
+    /// Its source format.
+    pub format: String,
+    /// Its page, if any.
+    pub page: Option<u64>,
+    /// For rows of record files, the row.
+    pub row: Option<u64>,
+    /// The line it starts on.
+    pub line: u64,
+    /// Its own score.
+    pub score: f32,
+}
+
 /// One ranked passage.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
@@ -137,6 +166,9 @@ pub struct Hit {
     /// The score term by term (with `--explain`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<Explanation>,
+    /// Other places holding a copy of this text, in rank order (empty when there are none, or
+    /// when collapsing is off). A collapsed hit's `score` is the best among its copies.
+    pub also_in: Vec<Copy>,
 }
 
 /// The hits of a search and how many passages matched in all.
@@ -250,6 +282,7 @@ fn prepare_for(
         &searcher,
         parsed.query.as_ref(),
         documents * 4,
+        false,
         |c| document_cut(c, documents),
     )?;
     let top: std::collections::HashSet<&str> = best_per_document(&candidates)
@@ -295,6 +328,8 @@ struct Candidate {
     doc_id: String,
     path: String,
     ordinal: u64,
+    /// Format and near-duplicate signature, read only when copies collapse.
+    copy_key: Option<(&'static str, Option<collapse::Signature>)>,
 }
 
 /// The best candidates of `query`, sorted by score, path and ordinal, fetching more until
@@ -305,6 +340,7 @@ fn ranked(
     searcher: &tantivy::Searcher,
     query: &dyn Query,
     initial: usize,
+    copies: bool,
     enough: impl Fn(&[Candidate]) -> Option<f32>,
 ) -> Result<(Vec<Candidate>, usize)> {
     let mut fetch = initial.max(16);
@@ -318,7 +354,7 @@ fn ranked(
         .map_err(|e| Error::engine("search failed", e))?;
         let exhausted = top.len() < fetch;
         let lowest = top.last().map(|(s, _)| *s);
-        let mut candidates = candidates(searcher, top)?;
+        let mut candidates = candidates(searcher, top, copies)?;
         candidates.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
@@ -338,9 +374,15 @@ fn ranked(
     }
 }
 
-fn candidates(searcher: &tantivy::Searcher, top: Vec<(f32, DocAddress)>) -> Result<Vec<Candidate>> {
+fn candidates(
+    searcher: &tantivy::Searcher,
+    top: Vec<(f32, DocAddress)>,
+    copies: bool,
+) -> Result<Vec<Candidate>> {
     let engine = |e: tantivy::TantivyError| Error::engine("cannot read fast fields", e);
     let mut columns = HashMap::new();
+    let mut copy_columns = HashMap::new();
+    let mut format_names: HashMap<(u32, u64), &'static str> = HashMap::new();
     let mut out = Vec::with_capacity(top.len());
     let mut buf = String::new();
     for (score, addr) in top {
@@ -366,12 +408,49 @@ fn candidates(searcher: &tantivy::Searcher, top: Vec<(f32, DocAddress)>) -> Resu
         };
         let doc_id = read(doc_col);
         let path = read(path_col);
+        let ordinal = ord_col.first(addr.doc_id).unwrap_or(0);
+        let copy_key = if copies {
+            let (format_col, sig_col) = match copy_columns.entry(addr.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
+                    e.insert((
+                        ff.str("facet_format").map_err(engine)?,
+                        ff.u64("signature").map_err(engine)?,
+                    ))
+                }
+            };
+            // Few formats: each segment's names are looked up once per term ordinal.
+            let format = match format_col
+                .as_ref()
+                .and_then(|col| col.term_ords(addr.doc_id).next())
+            {
+                Some(ord) => *format_names
+                    .entry((addr.segment_ord, ord))
+                    .or_insert_with(|| {
+                        let mut name = String::new();
+                        let known = format_col
+                            .as_ref()
+                            .is_some_and(|col| col.ord_to_str(ord, &mut name).unwrap_or(false));
+                        known
+                            .then(|| crate::document::Format::from_name(&name))
+                            .flatten()
+                            .map_or("", |f| f.name())
+                    }),
+                None => "",
+            };
+            let signature = collapse::Signature::from_values(sig_col.values_for_doc(addr.doc_id));
+            Some((format, signature))
+        } else {
+            None
+        };
         out.push(Candidate {
             score,
             addr,
             doc_id,
             path,
-            ordinal: ord_col.first(addr.doc_id).unwrap_or(0),
+            ordinal,
+            copy_key,
         });
     }
     Ok(out)
@@ -391,33 +470,57 @@ fn document_cut(candidates: &[Candidate], n: usize) -> Option<f32> {
     best_per_document(candidates).nth(n).map(|c| c.score)
 }
 
-/// Which candidates survive the cap of `per_doc` passages per document, in order.
-fn within_cap(candidates: &[Candidate], per_doc: Option<usize>) -> Vec<bool> {
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    candidates
+/// A hit before its stored fields are read: the candidate shown, the other copies of its text,
+/// and its score (the best of its copies).
+struct Entry {
+    shown: usize,
+    copies: Vec<usize>,
+    score: f32,
+}
+
+/// The first `most` hits of the candidates (in rank order), at most `per_doc` per document
+/// and none below `min_score`: each candidate its own, or with `collapse`, copies of one text
+/// as one hit showing the preferred copy and naming the rest (see [`collapse::collapse`];
+/// copies take no place of their document). Later hits are never needed, so candidates are
+/// compared with at most `most` hits: the cost stays linear in the candidates.
+fn entries(
+    candidates: &[Candidate],
+    collapse: Option<&Preference>,
+    per_doc: Option<usize>,
+    min_score: Option<f32>,
+    most: usize,
+) -> Vec<Entry> {
+    let items: Vec<collapse::Item<'_>> = candidates
         .iter()
-        .map(|c| match per_doc {
-            None => true,
-            Some(cap) => {
-                let n = seen.entry(c.doc_id.as_str()).or_insert(0);
-                *n += 1;
-                *n <= cap.max(1)
-            }
+        .map(|c| collapse::Item {
+            // Without collapsing, no candidate is a copy of another.
+            signature: collapse
+                .and(c.copy_key.as_ref())
+                .and_then(|(_, s)| s.as_ref()),
+            format: c.copy_key.as_ref().map_or("", |(f, _)| f),
+            doc: c.doc_id.as_str(),
+            eligible: min_score.is_none_or(|m| c.score >= m),
+        })
+        .collect();
+    let default = Preference::default();
+    collapse::collapse(&items, collapse.unwrap_or(&default), most, per_doc)
+        .into_iter()
+        .map(|g| Entry {
+            score: g.members.first().map_or(0.0, |&m| candidates[m].score),
+            copies: g.members.into_iter().filter(|&m| m != g.shown).collect(),
+            shown: g.shown,
         })
         .collect()
 }
 
-/// Applies the cap per document.
-fn capped(candidates: Vec<Candidate>, per_doc: Option<usize>) -> Vec<Candidate> {
-    let keep = within_cap(&candidates, per_doc);
-    candidates
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(c, k)| k.then_some(c))
-        .collect()
+/// Candidates fetched, at the least, when copies collapse: copies of a shown hit are looked
+/// for among these.
+fn collapse_window(wanted: usize) -> usize {
+    wanted.saturating_mul(3).saturating_add(64)
 }
 
-/// Runs a prepared query: ranking, cap per document, paging, then the shown hits.
+/// Runs a prepared query: ranking, collapsing copies, cap per document, paging, then the shown
+/// hits.
 pub fn run(
     index: &QuarryIndex,
     parsed: &ParsedQuery,
@@ -425,35 +528,52 @@ pub fn run(
 ) -> Result<SearchResults> {
     let searcher = index.searcher();
     let wanted = request.offset.saturating_add(request.limit);
-    let initial = match request.per_doc {
+    let mut initial = match request.per_doc {
         Some(_) => wanted.saturating_mul(4).saturating_add(64),
         None => wanted.saturating_add(32),
     };
+    let collapse = request.collapse.as_ref();
+    if collapse.is_some() {
+        initial = initial.max(collapse_window(wanted));
+    }
     let per_doc = request.per_doc;
     let min_score = request.min_score;
-    let (candidates, total) = ranked(index, &searcher, parsed.query.as_ref(), initial, |c| {
-        if min_score.is_some_and(|m| c.last().is_some_and(|l| l.score < m)) {
-            return Some(f32::INFINITY);
-        }
-        let kept = capped_scores(c, per_doc);
-        kept.get(wanted).copied()
-    })?;
-    let shown: Vec<Candidate> = capped(candidates, request.per_doc)
+    let (candidates, total) = ranked(
+        index,
+        &searcher,
+        parsed.query.as_ref(),
+        initial,
+        collapse.is_some(),
+        |c| {
+            if min_score.is_some_and(|m| c.last().is_some_and(|l| l.score < m)) {
+                return Some(f32::INFINITY);
+            }
+            entries(c, collapse, per_doc, None, wanted.saturating_add(1))
+                .get(wanted)
+                .map(|e| e.score)
+        },
+    )?;
+    let shown: Vec<Entry> = entries(&candidates, collapse, per_doc, min_score, wanted)
         .into_iter()
-        .filter(|c| request.min_score.is_none_or(|m| c.score >= m))
         .skip(request.offset)
-        .take(request.limit)
         .collect();
     let mut hits = Vec::with_capacity(shown.len());
-    for (i, c) in shown.into_iter().enumerate() {
-        hits.push(make_hit(
+    let mut place_columns = HashMap::new();
+    for (i, e) in shown.into_iter().enumerate() {
+        let mut hit = make_hit(
             index,
             &searcher,
             parsed,
             request,
             request.offset + i + 1,
-            &c,
-        )?);
+            &candidates[e.shown],
+        )?;
+        hit.score = e.score;
+        for &m in &e.copies {
+            hit.also_in
+                .push(copy_of(&searcher, &mut place_columns, &candidates[m])?);
+        }
+        hits.push(hit);
     }
     Ok(SearchResults {
         query: request.query.clone(),
@@ -464,13 +584,38 @@ pub fn run(
     })
 }
 
-/// Scores of the candidates that survive the cap, in order (for deciding the cut).
-fn capped_scores(candidates: &[Candidate], per_doc: Option<usize>) -> Vec<f32> {
-    candidates
-        .iter()
-        .zip(within_cap(candidates, per_doc))
-        .filter_map(|(c, k)| k.then_some(c.score))
-        .collect()
+/// Fast columns of page, row and line, opened once per segment.
+type PlaceColumns = [tantivy::columnar::Column<u64>; 3];
+
+/// Where a copy is, read from fast columns (its stored text is not needed).
+fn copy_of(
+    searcher: &tantivy::Searcher,
+    columns: &mut HashMap<u32, PlaceColumns>,
+    c: &Candidate,
+) -> Result<Copy> {
+    let engine = |e: tantivy::TantivyError| Error::engine("cannot read fast fields", e);
+    let [page, row, line] = match columns.entry(c.addr.segment_ord) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            let ff = searcher.segment_reader(c.addr.segment_ord).fast_fields();
+            e.insert([
+                ff.u64("page").map_err(engine)?,
+                ff.u64("row").map_err(engine)?,
+                ff.u64("line").map_err(engine)?,
+            ])
+        }
+    };
+    let doc = c.addr.doc_id;
+    Ok(Copy {
+        passage_id: format!("{}-{}", c.doc_id, c.ordinal),
+        doc_id: c.doc_id.clone(),
+        path: c.path.clone(),
+        format: c.copy_key.as_ref().map_or("", |(f, _)| f).to_string(),
+        page: page.first(doc),
+        row: row.first(doc),
+        line: line.first(doc).unwrap_or(1),
+        score: c.score,
+    })
 }
 
 /// One entry of a bare ranking ([`rank`]).
@@ -489,8 +634,8 @@ pub struct Ranked {
 /// The first `depth` documents (each ranked by its best passage) or, with `passages`, the
 /// first `depth` passages of `request`'s query, in the order search gives them. Read from
 /// fast columns only (no stored text, snippets or counts), for evaluation and other uses that
-/// need the ranking alone. The request's filters and feedback apply; paging and the cap per
-/// document do not.
+/// need the ranking alone. The request's filters, feedback and (for passages) collapsing of
+/// copies apply; paging and the cap per document do not.
 pub fn rank(
     index: &QuarryIndex,
     request: &SearchRequest,
@@ -500,34 +645,48 @@ pub fn rank(
     index.guard(|| {
         let parsed = prepare_for(index, request, !passages)?;
         let searcher = index.searcher();
+        let collapse = request.collapse.as_ref().filter(|_| passages);
+        let mut initial = depth
+            .saturating_mul(if passages { 1 } else { 4 })
+            .saturating_add(64);
+        if collapse.is_some() {
+            initial = initial.max(collapse_window(depth));
+        }
         let (candidates, _) = ranked(
             index,
             &searcher,
             parsed.query.as_ref(),
-            depth
-                .saturating_mul(if passages { 1 } else { 4 })
-                .saturating_add(64),
+            initial,
+            collapse.is_some(),
             |c| {
                 if passages {
-                    return c.get(depth).map(|x| x.score);
+                    return entries(c, collapse, None, None, depth.saturating_add(1))
+                        .get(depth)
+                        .map(|e| e.score);
                 }
                 document_cut(c, depth)
             },
         )?;
         // Candidates are in rank order, so a document's first is its best passage. (Adding a share
         // of its other passages' scores measured worse: docs/ranking.md.)
-        let chosen: Vec<&Candidate> = if passages {
-            candidates.iter().take(depth).collect()
+        let chosen: Vec<(&Candidate, f32)> = if passages {
+            entries(&candidates, collapse, None, None, depth)
+                .into_iter()
+                .map(|e| (&candidates[e.shown], e.score))
+                .collect()
         } else {
-            best_per_document(&candidates).take(depth).collect()
+            best_per_document(&candidates)
+                .take(depth)
+                .map(|c| (c, c.score))
+                .collect()
         };
         Ok(chosen
             .into_iter()
-            .map(|c| Ranked {
+            .map(|(c, score)| Ranked {
                 passage_id: format!("{}-{}", c.doc_id, c.ordinal),
                 doc_id: c.doc_id.clone(),
                 path: c.path.clone(),
-                score: c.score,
+                score,
             })
             .collect())
     })
@@ -549,6 +708,7 @@ pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<
                 .saturating_mul(per_doc)
                 .saturating_mul(4)
                 .saturating_add(64),
+            false,
             |c| document_cut(c, wanted),
         )?;
         let mut order: Vec<String> = Vec::new();
@@ -697,6 +857,7 @@ fn make_hit(
         context_before,
         context_after,
         explain,
+        also_in: Vec::new(),
     })
 }
 

@@ -8,7 +8,7 @@ use quarry::date::PartialDate;
 use quarry::feedback::Feedback;
 use quarry::output::{self, Style};
 use quarry::schema::FacetField;
-use quarry::search::Filters;
+use quarry::search::{Filters, Preference};
 use quarry::{BuildOptions, QuarryIndex, SearchRequest};
 use std::path::{Path, PathBuf};
 
@@ -139,6 +139,21 @@ pub struct OutputArgs {
     /// At most N passages from any one document (0: no limit)
     #[arg(long, value_name = "N", default_value_t = 3)]
     per_doc: usize,
+
+    /// Show copies of one text (the same passage in a PDF, its HTML and a text file) as one hit
+    /// citing the copy of the first of these formats, comma-separated; the rest follow in the
+    /// default order pdf,docx,odt,html,markdown,text,csv,tsv,jsonl,json
+    #[arg(long, value_name = "FORMATS", value_parser = parse_prefer)]
+    prefer: Option<Preference>,
+
+    /// Show every copy of a text as its own hit
+    #[arg(long, conflicts_with = "prefer")]
+    no_collapse: bool,
+}
+
+/// Formats `--prefer` accepts.
+fn parse_prefer(s: &str) -> Result<Preference, String> {
+    Preference::parse(s).map_err(|e| e.to_string())
 }
 
 /// Facets `--facet` accepts.
@@ -254,6 +269,7 @@ impl OutputArgs {
             context: self.context,
             explain: self.explain,
             feedback: Feedback::Auto,
+            collapse: (!self.no_collapse).then(|| self.prefer.clone().unwrap_or_default()),
         }
     }
 

@@ -299,6 +299,11 @@ fn passage_record(
     if !names.is_empty() {
         out.add_text(f.translit, names);
     }
+    if let Some(signature) = crate::collapse::signature(text) {
+        for value in signature.values() {
+            out.add_u64(f.signature, value);
+        }
+    }
     if let Some(page) = p.page {
         out.add_u64(f.page, u64::from(page));
     }

@@ -78,6 +78,7 @@ pub const HIT_FIELDS: &[&str] = &[
     "context_before",
     "context_after",
     "explain",
+    "also_in",
 ];
 
 /// The CSV and TSV columns of hits when `--fields` is not given.
@@ -104,6 +105,7 @@ pub const HIT_COLUMNS: &[&str] = &[
     "snippet",
     "text",
     "cite",
+    "also_in",
 ];
 
 /// Fields of a document object (`--group doc`), in their JSON order. CSV and TSV rows also

@@ -6,7 +6,7 @@ use super::{sanitize, Style};
 use crate::aggregate::Aggregates;
 use crate::highlight::CharRange;
 use crate::index::read::{DocumentRecord, PassageRecord};
-use crate::search::{DocumentResults, Hit, SearchResults};
+use crate::search::{Copy, DocumentResults, Hit, SearchResults};
 use crate::stats::Stats;
 use std::io::{self, Write};
 
@@ -147,11 +147,31 @@ fn write_hit_body(
             )
         )?;
     }
+    if !hit.also_in.is_empty() {
+        let places: Vec<String> = hit.also_in.iter().map(place).collect();
+        writeln!(
+            out,
+            "{indent}{}",
+            painter.paint(DIM, &format!("also in {}", places.join("; ")))
+        )?;
+    }
     writeln!(
         out,
         "{indent}{}",
         painter.paint(DIM, &format!("id {}", p.passage_id))
     )
+}
+
+/// Where a copy is: `path:line`, and its page or row.
+fn place(c: &Copy) -> String {
+    let mut s = format!("{}:{}", sanitize(&c.path), c.line);
+    if let Some(page) = c.page {
+        s.push_str(&format!(" p. {page}"));
+    }
+    if let Some(row) = c.row {
+        s.push_str(&format!(" row {row}"));
+    }
+    s
 }
 
 /// Text on one line: whitespace runs become one space.

@@ -4,6 +4,7 @@
 
 mod ci;
 mod cli;
+mod collapse;
 mod common;
 mod eval;
 mod formats;
