@@ -46,6 +46,9 @@ pub struct Fields {
     pub format: Field,
     /// Document title.
     pub title: Field,
+    /// The title of a record row that has none of its own and is named by the start of its
+    /// text: stored, not searched, so the row's words do not count twice.
+    pub title_shown: Field,
     /// Authors (one value each).
     pub author: Field,
     /// Publisher of the original source.
@@ -248,6 +251,7 @@ pub fn build() -> (Schema, Fields) {
         path: b.add_text_field("path", text_options(PLAIN_ANALYZER, true, true)),
         format: b.add_text_field("format", text_options(PLAIN_ANALYZER, false, true)),
         title: b.add_text_field("title", text_options(TEXT_FIELDS[0].analyzer, true, true)),
+        title_shown: b.add_text_field("title_shown", STORED),
         author: b.add_text_field("author", text_options(PLAIN_ANALYZER, true, true)),
         publisher: b.add_text_field("publisher", text_options(PLAIN_ANALYZER, true, true)),
         date: b.add_text_field("date", STORED),

@@ -5,13 +5,18 @@
 //! average passage length would come out at about half its true value (longer passages then
 //! lose too much to length normalisation) and every idf would be computed over the wrong
 //! total. [`PassageStatistics`] counts passages only; every scored search goes through it
-//! ([`search`], [`scoring`]).
+//! ([`top`], [`scoring`]).
+//!
+//! Scores of passages shorter than [`LENGTH_FLOOR`] are scaled down to what BM25's length
+//! normalisation gives a passage of that length ([`length_floor_factor`], applied by
+//! [`top`] per passage from the fieldnorms of the text fields).
 
 use crate::schema::REC_PASSAGE;
-use tantivy::collector::Collector;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::fieldnorm::FieldNormReader;
 use tantivy::query::{Bm25StatisticsProvider, EnableScoring, Query};
 use tantivy::schema::Field;
-use tantivy::{Searcher, Term};
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term};
 
 /// BM25 statistics in which only passage records count as documents.
 pub struct PassageStatistics<'a> {
@@ -52,15 +57,79 @@ impl Bm25StatisticsProvider for PassageStatistics<'_> {
     }
 }
 
-/// Runs `query` with BM25 statistics over passages.
-pub fn search<C: Collector>(
+/// The best `limit` passages of `query` by score, with BM25 statistics over passages and the
+/// length floor, and the number of matches.
+pub fn top(
     searcher: &Searcher,
     rec_field: Field,
+    text_fields: &[Field],
     query: &dyn Query,
-    collector: &C,
-) -> tantivy::Result<C::Fruit> {
+    limit: usize,
+) -> tantivy::Result<(Vec<(Score, DocAddress)>, usize)> {
     let stats = PassageStatistics::new(searcher, rec_field);
-    searcher.search_with_statistics_provider(query, collector, &stats)
+    let fields = text_fields.to_vec();
+    let avg = average_length(searcher, &fields, &stats);
+    let collector = TopDocs::with_limit(limit).tweak_score(move |segment: &SegmentReader| {
+        let norms: Vec<FieldNormReader> = fields
+            .iter()
+            .filter_map(|f| segment.get_fieldnorms_reader(*f).ok())
+            .collect();
+        move |doc: DocId, score: Score| score * length_factor(&norms, doc, avg)
+    });
+    searcher.search_with_statistics_provider(query, &(collector, Count), &stats)
+}
+
+/// The length-floor factor of one passage of a segment, from its text fields' fieldnorms.
+fn length_factor(norms: &[FieldNormReader], doc: DocId, avg: f32) -> f32 {
+    let len: u32 = norms.iter().map(|n| n.fieldnorm(doc)).sum();
+    length_floor_factor(len as f32, avg, LENGTH_FLOOR)
+}
+
+/// The length-floor factor of the passage at `addr` (for explanations).
+pub fn length_factor_of(
+    searcher: &Searcher,
+    rec_field: Field,
+    text_fields: &[Field],
+    addr: DocAddress,
+) -> f32 {
+    let stats = PassageStatistics::new(searcher, rec_field);
+    let avg = average_length(searcher, text_fields, &stats);
+    let segment = searcher.segment_reader(addr.segment_ord);
+    let norms: Vec<FieldNormReader> = text_fields
+        .iter()
+        .filter_map(|f| segment.get_fieldnorms_reader(*f).ok())
+        .collect();
+    length_factor(&norms, addr.doc_id, avg)
+}
+
+/// BM25's k1 and b as tantivy uses them.
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+/// The factor that gives a passage of `len` words the BM25 length normalisation of one of
+/// `floor` words (1 for passages at least that long), for a term found once; `avg` is the
+/// average passage length.
+pub fn length_floor_factor(len: f32, avg: f32, floor: f32) -> f32 {
+    if len >= floor || avg <= 0.0 {
+        return 1.0;
+    }
+    let norm = |l: f32| 1.0 + K1 * (1.0 - B + B * l / avg);
+    norm(len) / norm(floor)
+}
+
+/// Passages shorter than this (in tokens) are scored as if they had this length: the
+/// splitter's smallest regular passage ([`crate::passage::MIN_WORDS`]). A one-line record row
+/// or a five-word heading no longer outranks a full passage holding the same words merely for
+/// being short (docs/ranking.md measures it).
+pub const LENGTH_FLOOR: f32 = crate::passage::MIN_WORDS as f32;
+
+/// The average passage length in tokens, over every text field.
+fn average_length(searcher: &Searcher, text_fields: &[Field], stats: &PassageStatistics) -> f32 {
+    let tokens: u64 = text_fields
+        .iter()
+        .filter_map(|f| Bm25StatisticsProvider::total_num_tokens(searcher, *f).ok())
+        .sum();
+    tokens as f32 / stats.passages().max(1) as f32
 }
 
 /// Scoring settings for building a weight by hand (for explanations), over passages.
@@ -73,6 +142,21 @@ mod tests {
     use super::*;
     use tantivy::schema::{Schema, STRING, TEXT};
     use tantivy::{doc, Index};
+
+    #[test]
+    fn short_passages_score_as_if_they_had_the_floor_length() {
+        let avg = 120.0;
+        assert_eq!(length_floor_factor(40.0, avg, 40.0), 1.0);
+        assert_eq!(length_floor_factor(200.0, avg, 40.0), 1.0);
+        let tiny = length_floor_factor(5.0, avg, 40.0);
+        assert!(tiny < 1.0 && tiny > 0.5, "{tiny}");
+        // Shorter passages are scaled down more, and a five-word passage holding a word once
+        // then scores like a 40-word one: (k1 + 1) / norm(40).
+        assert!(length_floor_factor(20.0, avg, 40.0) > tiny);
+        let norm = |l: f32| 1.0 + K1 * (1.0 - B + B * l / avg);
+        let bm25 = |l: f32| (K1 + 1.0) / norm(l);
+        assert!((bm25(5.0) * tiny - bm25(40.0)).abs() < 1e-6);
+    }
 
     #[test]
     fn only_passages_count_as_documents() {

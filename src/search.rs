@@ -21,7 +21,7 @@ use crate::index::QuarryIndex;
 use crate::query::{self, ParsedQuery, QueryOptions};
 use serde::Serialize;
 use std::collections::HashMap;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::Count;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Term};
@@ -116,6 +116,9 @@ pub struct Explanation {
     /// The rest of the score: the bonus for query words found close together or in order, and
     /// boosts given in the query.
     pub other: f32,
+    /// What the whole score was multiplied by for a passage shorter than the length floor
+    /// (1 for the rest; see [`crate::scoring::LENGTH_FLOOR`]).
+    pub length_factor: f32,
 }
 
 /// Another place holding a copy of a hit's text.
@@ -345,11 +348,12 @@ fn ranked(
 ) -> Result<(Vec<Candidate>, usize)> {
     let mut fetch = initial.max(16);
     loop {
-        let (top, total) = crate::scoring::search(
+        let (top, total) = crate::scoring::top(
             searcher,
             index.fields().rec,
+            &index.fields().text,
             query,
-            &(TopDocs::with_limit(fetch).order_by_score(), Count),
+            fetch,
         )
         .map_err(|e| Error::engine("search failed", e))?;
         let exhausted = top.len() < fetch;
@@ -892,10 +896,17 @@ fn explain(
     }
     terms.sort_by(|a, b| b.score.total_cmp(&a.score));
     let sum: f32 = terms.iter().map(|t| t.score).sum();
+    let length_factor = crate::scoring::length_factor_of(
+        searcher,
+        index.fields().rec,
+        &index.fields().text,
+        c.addr,
+    );
     Ok(Explanation {
         score: c.score,
-        other: c.score - sum,
+        other: c.score / length_factor.max(f32::MIN_POSITIVE) - sum,
         terms,
+        length_factor,
     })
 }
 

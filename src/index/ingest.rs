@@ -203,6 +203,21 @@ fn add_passages(doc: &Document, doc_id: &str, ctx: &Context<'_>) -> Result<(usiz
     Ok((passages.len(), previous_end))
 }
 
+/// Whether `title` is only the start of `text` (a record row named by its first words, `…`
+/// marking the cut): such a title adds no words to search.
+fn names_by_start(title: &str, text: &str) -> bool {
+    let title = title.trim_end().trim_end_matches('…');
+    let mut words = text.split_whitespace();
+    let mut any = false;
+    for t in title.split_whitespace() {
+        if words.next() != Some(t) {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
 fn add_metadata(out: &mut TantivyDocument, doc: &Document, doc_id: &str, f: &Fields) {
     let m = &doc.meta;
     out.add_text(f.doc_id, doc_id);
@@ -210,7 +225,12 @@ fn add_metadata(out: &mut TantivyDocument, doc: &Document, doc_id: &str, f: &Fie
     out.add_text(f.path_raw, &doc.path);
     out.add_text(f.format, doc.format.name());
     out.add_text(f.facets.format, doc.format.name());
-    out.add_text(f.title, m.title.as_deref().unwrap_or(""));
+    let title = m.title.as_deref().unwrap_or("");
+    if doc.format.is_record() && names_by_start(title, &doc.text) {
+        out.add_text(f.title_shown, title);
+    } else {
+        out.add_text(f.title, title);
+    }
     for a in &m.authors {
         out.add_text(f.author, a);
         out.add_text(f.facets.author, a);
@@ -363,6 +383,16 @@ fn document_record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_title_made_of_the_texts_first_words_names_by_start() {
+        let text = "Lighthouse photo shared again today by forty accounts";
+        assert!(names_by_start("Lighthouse photo shared…", text));
+        assert!(names_by_start(text, text));
+        assert!(!names_by_start("Lighthouse photos…", text));
+        assert!(!names_by_start("Harbour log", text));
+        assert!(!names_by_start("", text));
+    }
 
     #[test]
     fn doc_ids_are_stable_and_distinct() {

@@ -104,7 +104,9 @@ impl PassageRecord {
             ordinal: first_u64(doc, f.ordinal).unwrap_or(0),
             path: first_str(doc, f.path).unwrap_or_default(),
             format: first_str(doc, f.format).unwrap_or_default(),
-            title: first_str(doc, f.title).unwrap_or_default(),
+            title: first_str(doc, f.title)
+                .or_else(|| first_str(doc, f.title_shown))
+                .unwrap_or_default(),
             publisher: first_str(doc, f.publisher),
             authors: all_str(doc, f.author),
             date: first_str(doc, f.date),

@@ -138,13 +138,14 @@ fn write_hit_body(
         if e.other.abs() >= 0.005 {
             parts.push(format!("proximity/other {:.2}", e.other));
         }
+        let mut sum = parts.join(" + ");
+        if e.length_factor < 0.995 {
+            sum = format!("({sum}) × {:.2} for a short passage", e.length_factor);
+        }
         writeln!(
             out,
             "{indent}{}",
-            painter.paint(
-                DIM,
-                &format!("score {:.2} = {}", e.score, parts.join(" + "))
-            )
+            painter.paint(DIM, &format!("score {:.2} = {sum}", e.score))
         )?;
     }
     if !hit.also_in.is_empty() {

@@ -849,3 +849,58 @@ fn extra_fields_filter_and_count() {
     let run = ws.run(&["search", "--facet", "extra.", "x"]).expect(2);
     assert!(run.stderr().contains("unknown facet"), "{}", run.describe());
 }
+
+#[test]
+fn a_short_row_does_not_outrank_a_full_passage_holding_every_query_word() {
+    // Six 150-word notes and a harbour log that names the lighthouse keeper once, beside
+    // thirteen five-word rows, one of which mentions the lighthouse. Without the length floor
+    // the row's five words win (docs/ranking.md, "Tiny passages").
+    let ws = Workspace::empty();
+    let filler = "harbour ferry council report season winter storm road bridge market school \
+                  clinic river station port ship crew cargo weather tide boat dock pier town \
+                  village coast beach cliff north south east west morning evening night week";
+    let words: Vec<&str> = filler.split_whitespace().collect();
+    let text = |n: usize, start: usize| -> Vec<String> {
+        (0..n)
+            .map(|i| words[(start + i * 7) % words.len()].to_string())
+            .collect()
+    };
+    for i in 0..6 {
+        ws.write(
+            &format!("corpus/note{i}.md"),
+            &format!("# Note {i}\n\n{}.\n", text(150, i).join(" ")),
+        );
+    }
+    let mut log = text(148, 11);
+    log.insert(40, "lighthouse".into());
+    log.insert(100, "keeper".into());
+    ws.write(
+        "corpus/log.md",
+        &format!("# Harbour log\n\n{}.\n", log.join(" ")),
+    );
+    let mut rows = String::from("id,text\n");
+    for i in 0..12 {
+        rows.push_str(&format!("{i},{}\n", text(5, 3 * i).join(" ")));
+    }
+    rows.push_str("99,Lighthouse photo shared again today\n");
+    ws.write("corpus/rows.csv", &rows);
+    ws.run(&["index"]).expect(0);
+    let found = search_json(&ws, &["lighthouse keeper"]);
+    assert_eq!(found[0]["path"], "corpus/log.md", "{found:#?}");
+    assert_eq!(found[1]["path"], "corpus/rows.csv");
+    // The row's title is the start of its text: it is shown, and does not score twice.
+    assert_eq!(found[1]["title"], "Lighthouse photo shared again today");
+    let explained = search_json(&ws, &["--explain", "lighthouse keeper"]);
+    let row = &explained[1]["explain"];
+    assert!(
+        row["terms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["field"] != "title"),
+        "{row}"
+    );
+    let factor = row["length_factor"].as_f64().unwrap();
+    assert!(factor < 1.0, "{row}");
+    assert_eq!(explained[0]["explain"]["length_factor"], 1.0);
+}
