@@ -10,8 +10,9 @@
 #
 #   bash bench/quality.sh          # about a minute here, once the Python packages are installed
 #
-# Then the passage-QA set (bench/qa.py) and the golden suite, so that every visible set is in
-# one table (the rule for ranking changes in docs/ranking.md).
+# Then the passage-QA set (bench/qa.py, with its peers from bench/qa_peers.py) and the golden
+# suite, so that every visible set is in one table (the rule for ranking changes in
+# docs/ranking.md).
 #
 # Settings: BENCH_WORK (default target/bench).
 set -euo pipefail
@@ -65,6 +66,14 @@ print(f\"| $name | {r['recall@1']:.3f} | {r['recall@5']:.3f} ± {r['se_recall@5'
       f\"| {r['mrr@10']:.3f} ± {r['se_mrr@10']:.3f} | {r['strict_recall@5']:.3f} | {r['strict_mrr@10']:.3f} |\")
 "
 done
+# The same questions for plain BM25 over plain 150-word windows of the same files.
+"$work/venv/bin/python" bench/qa_peers.py 2>/dev/null | python3 -c "
+import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    print(f\"| {r['peer']} (150-word windows) | {r['recall@1']:.3f} | {r['recall@5']:.3f} ± {r['se_recall@5']:.3f} | {r['recall@10']:.3f} \"
+          f\"| {r['mrr@10']:.3f} ± {r['se_mrr@10']:.3f} | {r['strict_recall@5']:.3f} | {r['strict_mrr@10']:.3f} |\")
+"
 
 # The golden suite on the bundled corpus (tests/golden/queries.toml).
 rm -rf "$work/golden"
