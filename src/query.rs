@@ -38,6 +38,11 @@ use tantivy::Term;
 /// and on both test collections; 0.1 to 0.5 measured alike (docs/ranking.md).
 pub const TITLE_BOOST: f32 = 0.3;
 
+/// The weight, in a list of passages, of the query's words found in the passages just before
+/// and after a passage (the `context` field), relative to the passage's own text: see
+/// [`crate::search`] and docs/ranking.md.
+pub const CONTEXT_BOOST: f32 = 0.2;
+
 /// How much a cross-script name match counts (Prigozhin finding Пригожин).
 pub const TRANSLIT_BOOST: f32 = 0.5;
 

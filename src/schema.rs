@@ -70,6 +70,10 @@ pub struct Fields {
     /// The passage text, one field per entry of [`TEXT_FIELDS`] (a passage's text is in exactly
     /// one of them, by its document's language); `text[0]` is the default field `text`.
     pub text: Vec<Field>,
+    /// Passages only: the text of the passages just before and after it in its document
+    /// (indexed only, with the default text field's analyzer), so words of a passage's
+    /// surroundings count a little toward it (see [`crate::query::CONTEXT_BOOST`]).
+    pub context: Field,
     /// Cross-script name keys of the passage (indexed only; see [`analysis::translit`]).
     pub translit: Field,
     /// 1-based page, when there is one (stored, and in a fast column, as are `line` and `row`,
@@ -265,6 +269,10 @@ pub fn build() -> (Schema, Fields) {
             .iter()
             .map(|f| b.add_text_field(f.field, text_options(f.analyzer, true, true)))
             .collect(),
+        context: b.add_text_field(
+            "context",
+            text_options(TEXT_FIELDS[0].analyzer, false, false),
+        ),
         translit: b.add_text_field("translit", text_options(TRANSLIT_ANALYZER, false, false)),
         page: b.add_u64_field("page", num().set_fast()),
         line: b.add_u64_field("line", num().set_fast()),

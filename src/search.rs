@@ -268,7 +268,10 @@ fn prepare_for(
             all_terms: request.all_terms,
         },
     )?;
-    let parsed = with_filters(index, parsed, &request.filters)?;
+    let mut parsed = with_filters(index, parsed, &request.filters)?;
+    if !documents {
+        parsed = with_context(index, parsed);
+    }
     let wanted = match request.feedback {
         Feedback::Never => false,
         Feedback::Auto => documents && parsed.content_words >= feedback::MIN_QUERY_WORDS,
@@ -302,6 +305,41 @@ fn prepare_for(
         .collect();
     let words = parsed.content_words;
     feedback::expand(index, &searcher, parsed, &seeds, words)
+}
+
+/// Lets the query's words in the passages just before and after a passage (the `context`
+/// field) add to its score, at [`query::CONTEXT_BOOST`] of their weight. The passage itself
+/// must still match: context re-ranks and never adds a hit. Only plain words of the default
+/// text field count.
+fn with_context(index: &QuarryIndex, mut parsed: ParsedQuery) -> ParsedQuery {
+    let f = index.fields();
+    let boost = query::CONTEXT_BOOST;
+    let extra: Vec<(Term, f32)> = parsed
+        .scoring_terms
+        .iter()
+        .filter(|(t, _)| t.field() == f.text[0])
+        .filter_map(|(t, b)| {
+            let value = t.value();
+            let word = value.as_str()?;
+            Some((Term::from_field_text(f.context, word), b * boost))
+        })
+        .collect();
+    if extra.is_empty() {
+        return parsed;
+    }
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, parsed.query)];
+    for (term, b) in &extra {
+        clauses.push((
+            Occur::Should,
+            Box::new(tantivy::query::BoostQuery::new(
+                Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                *b,
+            )),
+        ));
+    }
+    parsed.query = Box::new(BooleanQuery::new(clauses));
+    parsed.scoring_terms.extend(extra);
+    parsed
 }
 
 /// Adds `filters` to a parsed query as required clauses that do not score.

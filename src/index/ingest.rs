@@ -195,9 +195,15 @@ fn engine_failure(message: String) -> Failure {
 fn add_passages(doc: &Document, doc_id: &str, ctx: &Context<'_>) -> Result<(usize, usize), String> {
     let passages = passage::split(&doc.text, &doc.blocks);
     let mut previous_end = 0;
-    for p in &passages {
+    let text_of = |p: &passage::Passage| doc.text.get(p.byte_start..p.byte_end).unwrap_or("");
+    for (i, p) in passages.iter().enumerate() {
         let gap = doc.text.get(previous_end..p.byte_start).unwrap_or("");
-        ctx.add(passage_record(doc, doc_id, p, gap, ctx.fields))?;
+        let mut record = passage_record(doc, doc_id, p, gap, ctx.fields);
+        let before = i.checked_sub(1).and_then(|j| passages.get(j));
+        for neighbour in before.into_iter().chain(passages.get(i + 1)) {
+            record.add_text(ctx.fields.context, text_of(neighbour));
+        }
+        ctx.add(record)?;
         previous_end = p.byte_end;
     }
     Ok((passages.len(), previous_end))

@@ -904,3 +904,88 @@ fn a_short_row_does_not_outrank_a_full_passage_holding_every_query_word() {
     assert!(factor < 1.0, "{row}");
     assert_eq!(explained[0]["explain"]["length_factor"], 1.0);
 }
+
+#[test]
+fn words_of_neighbouring_passages_rerank_but_never_add_hits() {
+    // Two notes hold the same answer passage (copies, so shown apart with --no-collapse); in
+    // one, the passage before names the workshop the question asks about.
+    let ws = Workspace::empty();
+    let filler = |topic: &str| -> String {
+        (0..9)
+            .map(|i| format!("The {topic} note records item {i} of the season in plain words."))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let answer = "Of all the countermeasures reviewed, fifty-three were judged largely \
+                  unproblematic by the reviewers after a long discussion of each of them.";
+    ws.write(
+        "corpus/workshop.md",
+        &format!(
+            "# Review\n\n{} The blue workshop met for two days.\n\n{answer} {}\n",
+            filler("harbour"),
+            filler("ferry")
+        ),
+    );
+    ws.write(
+        "corpus/other.md",
+        &format!(
+            "# Review\n\n{} The town council met for two days.\n\n{answer} {}\n",
+            filler("harbour"),
+            filler("ferry")
+        ),
+    );
+    ws.run(&["index"]).expect(0);
+    let found = search_json(
+        &ws,
+        &[
+            "--per-doc",
+            "0",
+            "--no-collapse",
+            "blue workshop countermeasures",
+        ],
+    );
+    let answers: Vec<&Value> = found
+        .iter()
+        .filter(|h| h["text"].as_str().unwrap().contains("fifty-three"))
+        .collect();
+    assert_eq!(answers.len(), 2, "{found:#?}");
+    assert_eq!(answers[0]["path"], "corpus/workshop.md", "{found:#?}");
+    assert!(answers[0]["score"].as_f64() > answers[1]["score"].as_f64());
+    let explained = search_json(
+        &ws,
+        &[
+            "--explain",
+            "--no-collapse",
+            "--per-doc",
+            "0",
+            "blue workshop countermeasures",
+        ],
+    );
+    let terms = explained
+        .iter()
+        .find(|h| {
+            h["path"] == "corpus/workshop.md" && h["text"].as_str().unwrap().contains("fifty-three")
+        })
+        .map(|h| h["explain"]["terms"].clone())
+        .unwrap();
+    assert!(
+        terms
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["field"] == "context" && t["term"] == "workshop"),
+        "{terms}"
+    );
+    // A word found only around a passage never makes it a hit.
+    let blue = search_json(&ws, &["--per-doc", "0", "blue"]);
+    assert!(
+        blue.iter()
+            .all(|h| h["text"].as_str().unwrap().contains("blue")),
+        "{blue:#?}"
+    );
+    let count = ws
+        .run(&["search", "--count", "--format", "json", "blue"])
+        .expect(0)
+        .json();
+    assert_eq!(count["passages"], blue.len());
+}
