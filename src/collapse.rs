@@ -313,7 +313,7 @@ pub struct Item<'a> {
     pub signature: Option<&'a Signature>,
     /// Its format's name.
     pub format: &'a str,
-    /// Its document, for the cap of hits per document.
+    /// Its document, for the cap of shown hits per document.
     pub doc: &'a str,
     /// Whether it may be shown (it scores above the floor); a candidate that may not is only
     /// ever named as a copy.
@@ -329,63 +329,170 @@ pub struct Group {
     pub members: Vec<usize>,
 }
 
+/// Seeds compared one by one before they are looked up by band (below this many, comparing
+/// them all is cheaper than hashing).
+const BANDED_FROM: usize = 64;
+
+/// The best-ranked member of each group so far, found by comparing a candidate with every
+/// seed, or once there are many, with the seeds that share one of its 32 bands of two hashes
+/// (copies at an estimated Jaccard of 0.5 share one with a probability above 0.9999; at 0.3,
+/// the same text cut at other boundaries, above 0.95).
+struct Seeds<'a> {
+    seeds: Vec<(&'a Signature, usize)>,
+    bands: HashMap<(usize, u32), Vec<usize>>,
+}
+
+impl<'a> Seeds<'a> {
+    fn new() -> Seeds<'a> {
+        Seeds {
+            seeds: Vec::new(),
+            bands: HashMap::new(),
+        }
+    }
+
+    fn band_keys(sig: &Signature) -> impl Iterator<Item = (usize, u32)> + '_ {
+        sig.lanes
+            .iter()
+            .flat_map(|w| [(*w & 0xffff_ffff) as u32, (*w >> 32) as u32])
+            .enumerate()
+    }
+
+    fn add(&mut self, sig: &'a Signature, group: usize) {
+        let at = self.seeds.len();
+        self.seeds.push((sig, group));
+        if at >= BANDED_FROM {
+            for key in Self::band_keys(sig) {
+                self.bands.entry(key).or_default().push(at);
+            }
+        }
+    }
+
+    /// The group of the first seed that `sig` is a copy of.
+    fn home(&self, sig: &Signature) -> Option<usize> {
+        let early = self.seeds.len().min(BANDED_FROM);
+        if let Some((_, g)) = self.seeds[..early]
+            .iter()
+            .find(|(seed, _)| same_text(sig, seed))
+        {
+            return Some(*g);
+        }
+        if self.bands.is_empty() {
+            return None;
+        }
+        let mut later: Vec<usize> = Self::band_keys(sig)
+            .filter_map(|key| self.bands.get(&key))
+            .flatten()
+            .copied()
+            .collect();
+        later.sort_unstable();
+        later.dedup();
+        later
+            .into_iter()
+            .find(|&i| same_text(sig, self.seeds[i].0))
+            .map(|i| self.seeds[i].1)
+    }
+}
+
 /// Groups `items` (in rank order) into copies, giving the first `most` groups. Groups come in
 /// the order of their best-ranked member; a candidate joins the first group whose best-ranked
 /// member it is a copy of (never by a chain of partial overlaps, which would join unrelated
-/// texts), and otherwise starts a group when it is eligible and its document has started fewer
-/// than `per_doc` groups (copies use up no place of their document). The shown copy is the
-/// eligible member of the most preferred format, and among equals the best ranked. Each
-/// candidate is compared with at most `most` groups. The same input always gives the same
-/// groups.
+/// texts), and otherwise starts a group when it is eligible. The shown copy is the eligible
+/// member of the most preferred format, among equals the best ranked, and within the cap of
+/// `per_doc` shown hits per document: a group whose eligible members all come from documents
+/// that already show `per_doc` hits is left out. The same input always gives the same groups;
+/// the cost is linear in the candidates (seeds are found by band once there are many).
 pub fn collapse(
     items: &[Item<'_>],
     preference: &Preference,
     most: usize,
     per_doc: Option<usize>,
 ) -> Vec<Group> {
+    // Groups beyond `most` are needed only when the cap leaves some out; make more until
+    // enough are left or no candidate is left to start one.
+    let mut limit = most;
+    loop {
+        let (groups, complete) = group(items, limit);
+        let kept = choose(items, groups, preference, per_doc, most);
+        if kept.len() >= most || complete {
+            return kept;
+        }
+        limit = limit.saturating_mul(2).max(most.saturating_add(1));
+    }
+}
+
+/// The first `limit` groups of copies in rank order, and whether no candidate was left unable to
+/// start a group.
+fn group(items: &[Item<'_>], limit: usize) -> (Vec<Group>, bool) {
     let mut groups: Vec<Group> = Vec::new();
-    // The best-ranked member of each group that has a signature, with the group's index.
-    let mut seeds: Vec<(&Signature, usize)> = Vec::new();
-    let mut started: HashMap<&str, usize> = HashMap::new();
+    let mut seeds = Seeds::new();
+    let mut complete = true;
     for (i, item) in items.iter().enumerate() {
-        let home = item.signature.and_then(|sig| {
-            seeds
-                .iter()
-                .find(|(seed, _)| same_text(sig, seed))
-                .map(|(_, g)| *g)
-        });
-        if let Some(g) = home {
+        if let Some(g) = item.signature.and_then(|sig| seeds.home(sig)) {
             groups[g].members.push(i);
             continue;
         }
-        if !item.eligible || groups.len() >= most {
+        if !item.eligible {
             continue;
         }
-        let n = started.entry(item.doc).or_insert(0);
-        if per_doc.is_some_and(|cap| *n >= cap.max(1)) {
+        if groups.len() >= limit {
+            complete = false;
             continue;
         }
-        *n += 1;
         if let Some(sig) = item.signature {
-            seeds.push((sig, groups.len()));
+            seeds.add(sig, groups.len());
         }
         groups.push(Group {
             shown: i,
             members: vec![i],
         });
     }
-    for g in &mut groups {
-        if g.members.len() > 1 {
-            g.shown = g
-                .members
-                .iter()
-                .copied()
-                .filter(|&m| items[m].eligible)
-                .min_by_key(|&m| (preference.place(items[m].format), m))
-                .unwrap_or(g.shown);
+    (groups, complete)
+}
+
+/// Picks each group's shown copy within the cap per document, keeping the first `most`.
+fn choose(
+    items: &[Item<'_>],
+    groups: Vec<Group>,
+    preference: &Preference,
+    per_doc: Option<usize>,
+    most: usize,
+) -> Vec<Group> {
+    let mut shown_per_doc: HashMap<&str, usize> = HashMap::new();
+    let mut kept = Vec::new();
+    for mut g in groups {
+        if kept.len() >= most {
+            break;
         }
+        if g.members.len() == 1 {
+            // Its one member started it, so it is eligible.
+            let doc = items[g.shown].doc;
+            let shown = shown_per_doc.entry(doc).or_insert(0);
+            if per_doc.is_none_or(|cap| *shown < cap.max(1)) {
+                *shown += 1;
+                kept.push(g);
+            }
+            continue;
+        }
+        let mut order: Vec<usize> = g
+            .members
+            .iter()
+            .copied()
+            .filter(|&m| items[m].eligible)
+            .collect();
+        order.sort_by_key(|&m| (preference.place(items[m].format), m));
+        let room = |m: &usize| {
+            per_doc.is_none_or(|cap| {
+                shown_per_doc.get(items[*m].doc).copied().unwrap_or(0) < cap.max(1)
+            })
+        };
+        let Some(shown) = order.iter().copied().find(room) else {
+            continue;
+        };
+        *shown_per_doc.entry(items[shown].doc).or_insert(0) += 1;
+        g.shown = shown;
+        kept.push(g);
     }
-    groups
+    kept
 }
 
 #[cfg(test)]
@@ -541,11 +648,75 @@ mod tests {
             [1],
             "a group starts at an eligible member"
         );
-        // The cap per document counts the groups a document starts; copies take no place.
+        // The cap per document counts shown hits: the third group has no room left.
         let groups = collapse(&items, &Preference::default(), 10, Some(2));
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[0].members, [0, 2, 4]);
         assert_eq!(groups[1].members, [1]);
+    }
+
+    #[test]
+    fn the_cap_counts_the_shown_copys_document() {
+        // Three passages of a report, each in its PDF and its text copy; two per document.
+        let texts = [
+            REPORT.to_string(),
+            "Ferry timetables for the winter months changed twice, and the harbour office \
+             published neither change until the week after it took effect in every port."
+                .to_string(),
+            "The page that started the rumour renamed itself twice and deleted its first \
+             posts, but archived copies show the same photograph and caption on each."
+                .to_string(),
+        ];
+        let sigs: Vec<Signature> = texts.iter().map(|t| sig(t)).collect();
+        let mut items = Vec::new();
+        for s in &sigs {
+            for (format, doc) in [("text", "T"), ("pdf", "P")] {
+                items.push(Item {
+                    signature: Some(s),
+                    format,
+                    doc,
+                    eligible: true,
+                });
+            }
+        }
+        let groups = collapse(&items, &Preference::default(), 10, Some(2));
+        assert_eq!(groups.len(), 3);
+        let shown: Vec<&str> = groups.iter().map(|g| items[g.shown].doc).collect();
+        assert_eq!(
+            shown,
+            ["P", "P", "T"],
+            "the PDF shows two, then the text copy"
+        );
+        assert_eq!(groups[2].members, [4, 5]);
+        // With one per document, the third text has no room left and is left out.
+        let groups = collapse(&items, &Preference::default(), 10, Some(1));
+        assert_eq!(groups.len(), 2);
+    }
+
+    #[test]
+    fn copies_are_found_among_many_seeds() {
+        let texts: Vec<String> = (0..150)
+            .map(|i| {
+                format!(
+                    "note {i} records the harbour {i} and ferry {} schedule {i} today",
+                    i * 7
+                )
+            })
+            .collect();
+        let mut sigs: Vec<Signature> = texts.iter().map(|t| sig(t)).collect();
+        sigs.push(sig(&texts[120]));
+        let items: Vec<Item<'_>> = sigs
+            .iter()
+            .map(|s| Item {
+                signature: Some(s),
+                format: "text",
+                doc: "d",
+                eligible: true,
+            })
+            .collect();
+        let groups = collapse(&items, &Preference::default(), 1000, None);
+        assert_eq!(groups.len(), 150);
+        assert_eq!(groups[120].members, [120, 150]);
         assert!(Preference::parse("pdf,tiff").is_err());
     }
 }

@@ -309,11 +309,14 @@ fn prepare_for(
 
 /// Lets the query's words in the passages just before and after a passage (the `context`
 /// field) add to its score, at [`query::CONTEXT_BOOST`] of their weight. The passage itself
-/// must still match: context re-ranks and never adds a hit. Only plain words of the default
-/// text field count.
+/// must still match: context re-ranks and never adds a hit. Only queries of plain words (no
+/// operators, so no excluded word earns a bonus) and words of the default text field count.
 fn with_context(index: &QuarryIndex, mut parsed: ParsedQuery) -> ParsedQuery {
     let f = index.fields();
     let boost = query::CONTEXT_BOOST;
+    if parsed.content_words == 0 {
+        return parsed;
+    }
     let extra: Vec<(Term, f32)> = parsed
         .scoring_terms
         .iter()
@@ -523,8 +526,8 @@ struct Entry {
 /// The first `most` hits of the candidates (in rank order), at most `per_doc` per document
 /// and none below `min_score`: each candidate its own, or with `collapse`, copies of one text
 /// as one hit showing the preferred copy and naming the rest (see [`collapse::collapse`];
-/// copies take no place of their document). Later hits are never needed, so candidates are
-/// compared with at most `most` hits: the cost stays linear in the candidates.
+/// the cap counts the shown copy's document). Later hits are never needed, and copies are
+/// found by band among many hits: the cost stays linear in the candidates.
 fn entries(
     candidates: &[Candidate],
     collapse: Option<&Preference>,

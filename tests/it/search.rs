@@ -976,6 +976,22 @@ fn words_of_neighbouring_passages_rerank_but_never_add_hits() {
             .any(|t| t["field"] == "context" && t["term"] == "workshop"),
         "{terms}"
     );
+    // A word the query excludes earns nothing around a passage: only plain queries use context.
+    let excluded = search_json(
+        &ws,
+        &[
+            "--explain",
+            "--no-collapse",
+            "--per-doc",
+            "0",
+            "countermeasures -workshop",
+        ],
+    );
+    assert_eq!(excluded.len(), 2, "{excluded:#?}");
+    for h in &excluded {
+        let terms = h["explain"]["terms"].as_array().unwrap();
+        assert!(terms.iter().all(|t| t["field"] != "context"), "{terms:?}");
+    }
     // A word found only around a passage never makes it a hit.
     let blue = search_json(&ws, &["--per-doc", "0", "blue"]);
     assert!(
