@@ -558,6 +558,18 @@ fn entries(
         .collect()
 }
 
+/// Each document in the order of its first entry, with that entry.
+fn shown_documents<'c>(
+    candidates: &'c [Candidate],
+    entries: &'c [Entry],
+) -> impl Iterator<Item = (&'c str, &'c Entry)> {
+    let mut seen = std::collections::HashSet::new();
+    entries.iter().filter_map(move |e| {
+        let doc = candidates[e.shown].doc_id.as_str();
+        seen.insert(doc).then_some((doc, e))
+    })
+}
+
 /// Candidates fetched, at the least, when copies collapse: copies of a shown hit are looked
 /// for among these.
 fn collapse_window(wanted: usize) -> usize {
@@ -738,13 +750,16 @@ pub fn rank(
 }
 
 /// Runs a search grouped by document: each document ranked by its best passage, with up to
-/// `per_doc` (default 3) of its best passages.
+/// `per_doc` (default 3) of its best passages. With collapsing, copies of one text are one
+/// passage of the document of the shown copy, naming the others in `also_in`, so a document
+/// whose passages are all copies of another's (the HTML edition of a PDF) is not listed.
 pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<DocumentResults> {
     index.guard(|| {
         let parsed = prepare_for(index, request, true)?;
         let searcher = index.searcher();
         let per_doc = request.per_doc.unwrap_or(3).max(1);
         let wanted = request.offset.saturating_add(request.limit);
+        let collapse = request.collapse.as_ref();
         let (candidates, total) = ranked(
             index,
             &searcher,
@@ -753,20 +768,25 @@ pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<
                 .saturating_mul(per_doc)
                 .saturating_mul(4)
                 .saturating_add(64),
-            false,
-            |c| document_cut(c, wanted),
+            collapse.is_some(),
+            |c| match collapse {
+                None => document_cut(c, wanted),
+                Some(_) => shown_documents(c, &entries(c, collapse, None, None, usize::MAX))
+                    .nth(wanted)
+                    .map(|(_, e)| e.score),
+            },
         )?;
+        // Each passage a hit, or copies of one text one hit in the document of the shown copy
+        // (a document whose every passage is a copy of another's shows no more).
         let mut order: Vec<String> = Vec::new();
-        let mut groups: HashMap<String, Vec<Candidate>> = HashMap::new();
-        for c in candidates {
-            if request.min_score.is_some_and(|m| c.score < m) {
-                continue;
-            }
-            let group = groups.entry(c.doc_id.clone()).or_default();
+        let mut groups: HashMap<String, Vec<Entry>> = HashMap::new();
+        for e in entries(&candidates, collapse, None, request.min_score, usize::MAX) {
+            let doc_id = candidates[e.shown].doc_id.clone();
+            let group = groups.entry(doc_id.clone()).or_default();
             if group.is_empty() {
-                order.push(c.doc_id.clone());
+                order.push(doc_id);
             }
-            group.push(c);
+            group.push(e);
         }
         let mut documents = Vec::new();
         for (i, doc_id) in order
@@ -780,8 +800,16 @@ pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<
             };
             let matches = count_in_document(&searcher, index, parsed.query.as_ref(), &doc_id)?;
             let mut passages = Vec::new();
-            for (j, c) in group.iter().take(per_doc).enumerate() {
-                passages.push(make_hit(index, &searcher, &parsed, request, j + 1, c)?);
+            let mut place_columns = HashMap::new();
+            for (j, e) in group.iter().take(per_doc).enumerate() {
+                let c = &candidates[e.shown];
+                let mut hit = make_hit(index, &searcher, &parsed, request, j + 1, c)?;
+                hit.score = e.score;
+                for &m in &e.copies {
+                    hit.also_in
+                        .push(copy_of(&searcher, &mut place_columns, &candidates[m])?);
+                }
+                passages.push(hit);
             }
             let Some(best) = passages.first() else {
                 continue;

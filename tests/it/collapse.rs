@@ -101,6 +101,33 @@ fn copies_in_pdf_html_and_text_are_one_hit_citing_the_pdf_page() {
             .find(|c| c["format"] == "pdf")
             .unwrap();
         assert_eq!(pdf["page"], 2);
+        // Grouped by document, the copies' documents are not listed beside the PDF.
+        let grouped = ws
+            .run(&["search", "--group", "doc", "--format", "json", QUERY])
+            .expect(0)
+            .json();
+        let docs = grouped["documents"].as_array().unwrap();
+        assert_eq!(docs.len(), 1, "{extractor}: {grouped:#}");
+        assert_eq!(docs[0]["path"], "corpus/brief.pdf");
+        assert_eq!(docs[0]["passages"][0]["page"], 2);
+        assert_eq!(
+            docs[0]["passages"][0]["also_in"].as_array().unwrap().len(),
+            2
+        );
+        let apart = ws
+            .run(&[
+                "search",
+                "--group",
+                "doc",
+                "--no-collapse",
+                "--format",
+                "json",
+                QUERY,
+            ])
+            .expect(0)
+            .json();
+        assert_eq!(apart["documents"].as_array().unwrap().len(), 3);
+
         let text = search_json(&ws, &[QUERY, "--prefer", "text,html"]);
         assert_eq!(text[0]["path"], "corpus/brief.txt");
         assert_eq!(formats(&text[0]["also_in"]).len(), 2);
