@@ -387,7 +387,11 @@ fn ranked(
     copies: bool,
     enough: impl Fn(&[Candidate]) -> Option<f32>,
 ) -> Result<(Vec<Candidate>, usize)> {
-    let mut fetch = initial.max(16);
+    // Never ask for more than the index holds: a huge --limit or --offset costs nothing.
+    let records = usize::try_from(searcher.num_docs())
+        .unwrap_or(usize::MAX)
+        .max(1);
+    let mut fetch = initial.max(16).min(records);
     loop {
         let (top, total) = crate::scoring::top(
             searcher,

@@ -43,21 +43,23 @@ pub struct Args {
     #[arg(long, conflicts_with = "config")]
     no_config: bool,
 
-    /// Worker threads [default: the number of CPU cores]
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
+    /// Worker threads, 1 to 256 [default: the number of CPU cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
 
-    /// Indexing memory budget in megabytes
-    #[arg(long, value_name = "MB", default_value_t = 256)]
-    memory: usize,
+    /// Indexing memory budget in megabytes (1 to 65536)
+    #[arg(long, value_name = "MB", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    memory: u32,
 
     /// Skip files larger than this many megabytes (record files excepted; they stream)
     /// [default: max_file_mb in quarry.toml, else 200]
     #[arg(long, value_name = "MB")]
     max_file_size: Option<u64>,
 
-    /// Give up on a PDF or DOCX file whose extraction takes longer than this
-    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECS)]
+    /// Give up on a PDF or DOCX file whose extraction takes longer than this (1 to 86400)
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     timeout: u64,
 
     /// Memory limit of each PDF/DOCX extraction worker, in megabytes
@@ -253,8 +255,8 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     let defaults = BuildOptions::default();
     let options = BuildOptions {
         paths,
-        threads: args.threads.unwrap_or(defaults.threads).max(1),
-        memory_mb: args.memory,
+        threads: args.threads.map_or(defaults.threads, usize::from).max(1),
+        memory_mb: usize::try_from(args.memory).unwrap_or(usize::MAX),
         max_file_bytes: args.max_file_size.map(|mb| mb.saturating_mul(1_000_000)),
         isolation: Some(isolation(args.timeout, args.extract_memory)?),
         rebuild: args.rebuild,

@@ -771,3 +771,47 @@ fn passages_per_document_are_capped_and_pages_follow_on() {
         .iter()
         .all(|a| next.iter().all(|b| a["passage_id"] != b["passage_id"])));
 }
+
+#[test]
+fn huge_numeric_options_cost_nothing_or_are_usage_errors() {
+    // Found by a hostile-input run (issue 18): these panicked or aborted inside tantivy.
+    let ws = Workspace::indexed();
+    let max = "18446744073709551615";
+    for args in [
+        vec!["search", "--limit", max, "Zhenhua"],
+        vec!["search", "--limit", "1000000000", "Zhenhua"],
+        vec!["search", "--group", "doc", "--limit", max, "Zhenhua"],
+        vec!["search", "--format", "jsonl", "--limit", max, "Zhenhua"],
+        vec!["search", "--feedback", "always", "--limit", max, "Zhenhua"],
+        vec!["search", "--per-doc", max, "Zhenhua"],
+    ] {
+        let run = ws.run(&args).expect(0);
+        assert!(
+            !run.stderr().contains("internal error"),
+            "{}",
+            run.describe()
+        );
+    }
+    for args in [
+        vec!["search", "--offset", "4294967296", "Zhenhua"],
+        vec!["search", "--offset", max, "--limit", max, "Zhenhua"],
+        vec!["search", "--group", "doc", "--offset", max, "Zhenhua"],
+    ] {
+        let run = ws.run(&args).expect(1);
+        assert!(
+            run.stdout().is_empty() && run.stderr().is_empty(),
+            "{}",
+            run.describe()
+        );
+    }
+    for args in [
+        vec!["index", "--timeout", max],
+        vec!["index", "--timeout", "0"],
+        vec!["index", "--threads", "100000"],
+        vec!["index", "--threads", "0"],
+        vec!["index", "--memory", max],
+    ] {
+        let run = ws.run(&args).expect(2);
+        assert!(run.stderr().contains("invalid value"), "{}", run.describe());
+    }
+}
