@@ -88,6 +88,9 @@ pub fn split(text: &str, blocks: &[Block]) -> Vec<Passage> {
     }
 
     let mut chars = CharCounter::new(text);
+    // Lines are counted on from the previous passage's start when it began in the same block,
+    // so a long paragraph cut into many passages is read once, not once per passage.
+    let mut cursor: Option<(usize, usize, u32)> = None; // (block, byte, line)
     groups
         .into_iter()
         .enumerate()
@@ -96,7 +99,12 @@ pub fn split(text: &str, blocks: &[Block]) -> Vec<Passage> {
             let block = &blocks[first.block];
             let byte_start = first.start;
             let byte_end = units[b - 1].end;
-            let line = block.line + text[block.start..byte_start].matches('\n').count() as u32;
+            let (from, base) = match cursor {
+                Some((bi, at, line)) if bi == first.block && at <= byte_start => (at, line),
+                _ => (block.start, block.line),
+            };
+            let line = base + text[from..byte_start].matches('\n').count() as u32;
+            cursor = Some((first.block, byte_start, line));
             Passage {
                 ordinal: ordinal as u32,
                 byte_start,
@@ -453,6 +461,19 @@ mod tests {
         let mut s = vec![word; n].join(" ");
         s.push('.');
         s
+    }
+
+    #[test]
+    fn lines_of_passages_in_one_long_block_count_every_line_break() {
+        // One block of 600 lines: cut into many passages, each starting on its own line.
+        let body: Vec<String> = (0..600).map(|i| sentence(12, &format!("w{i}"))).collect();
+        let (text, blocks) = doc(&[(&body.join("\n"), None, None)]);
+        let passages = split(&text, &blocks);
+        assert!(passages.len() > 10, "{}", passages.len());
+        for p in &passages {
+            let expected = 1 + text[..p.byte_start].matches('\n').count() as u32;
+            assert_eq!(p.line, expected, "passage {}", p.ordinal);
+        }
     }
 
     #[test]
