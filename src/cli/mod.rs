@@ -172,7 +172,7 @@ impl Globals {
     /// Prints a notice on stderr unless quiet.
     pub fn notice(&self, message: &str) {
         if !self.quiet {
-            eprintln!("quarry: {message}");
+            eprintln!("quarry: {}", quarry::output::sanitize(message));
         }
     }
 }
@@ -308,7 +308,8 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(Failure::Quarry(e)) => {
-            eprintln!("quarry: {e}");
+            // Messages quote queries, ids and paths, which may hold escape sequences.
+            eprintln!("quarry: {}", quarry::output::sanitize(&e.to_string()));
             ExitCode::from(2)
         }
     }

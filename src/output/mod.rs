@@ -276,10 +276,18 @@ pub fn write_jsonl<T: serde::Serialize>(out: &mut dyn Write, values: &[T]) -> io
 }
 
 /// Makes untrusted text safe for a terminal: control characters (escape sequences included)
-/// become spaces.
+/// and the bidirectional embedding, override and isolate controls (which can make text read
+/// in another order than it is stored) become spaces.
 pub fn sanitize(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -290,6 +298,12 @@ mod tests {
     #[test]
     fn sanitize_removes_escape_sequences() {
         assert_eq!(sanitize("a\x1b[31mb\nc"), "a [31mb c");
+        assert_eq!(sanitize("x\u{202e}fdp.exe\u{2066}y"), "x fdp.exe y");
+        assert_eq!(
+            sanitize("\u{200f}عربي"),
+            "\u{200f}عربي",
+            "marks that only hint stay"
+        );
     }
 
     #[test]

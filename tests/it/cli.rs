@@ -815,3 +815,21 @@ fn huge_numeric_options_cost_nothing_or_are_usage_errors() {
         assert!(run.stderr().contains("invalid value"), "{}", run.describe());
     }
 }
+
+#[test]
+fn error_messages_carry_no_escape_sequences() {
+    let ws = Workspace::indexed();
+    let hostile = "\u{1b}]52;c;aGk=\u{7}\u{202e}txt.exe";
+    for args in [
+        vec!["show", hostile],
+        vec!["search", "--fields", hostile, "x"],
+    ] {
+        let run = ws.run(&args).expect(2);
+        let err = run.stderr();
+        assert!(err.starts_with("quarry: "), "{}", run.describe());
+        assert!(
+            !err.contains('\u{1b}') && !err.contains('\u{7}') && !err.contains('\u{202e}'),
+            "{err:?}"
+        );
+    }
+}
