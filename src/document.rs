@@ -129,7 +129,51 @@ impl Metadata {
     pub fn is_guess(&self, field: &str) -> bool {
         self.guessed.iter().any(|g| g == field)
     }
+
+    /// Cuts metadata a document may make arbitrarily large to sizes a reader can use: titles
+    /// and descriptions to [`MAX_TITLE_CHARS`] and [`MAX_DESCRIPTION_CHARS`], names, kinds,
+    /// tags and languages to [`MAX_NAME_CHARS`], URLs to [`MAX_URL_CHARS`] (cuts end in `…`),
+    /// and lists to [`MAX_NAMES`] values. A 10 MB title would otherwise be printed with every
+    /// hit.
+    pub fn bound(&mut self) {
+        let cut = |s: &mut String, max: usize| {
+            if let Some((i, _)) = s.char_indices().nth(max) {
+                s.truncate(i);
+                s.push('…');
+            }
+        };
+        for (value, max) in [
+            (&mut self.title, MAX_TITLE_CHARS),
+            (&mut self.description, MAX_DESCRIPTION_CHARS),
+            (&mut self.publisher, MAX_NAME_CHARS),
+            (&mut self.kind, MAX_NAME_CHARS),
+            (&mut self.lang, MAX_NAME_CHARS),
+            (&mut self.date, MAX_NAME_CHARS),
+            (&mut self.url, MAX_URL_CHARS),
+        ] {
+            if let Some(v) = value {
+                cut(v, max);
+            }
+        }
+        for list in [&mut self.authors, &mut self.tags] {
+            list.truncate(MAX_NAMES);
+            for v in list.iter_mut() {
+                cut(v, MAX_NAME_CHARS);
+            }
+        }
+    }
 }
+
+/// The longest title kept, in characters (see [`Metadata::bound`]).
+pub const MAX_TITLE_CHARS: usize = 500;
+/// The longest description kept, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+/// The longest author, publisher, kind, tag, language or date kept, in characters.
+pub const MAX_NAME_CHARS: usize = 300;
+/// The longest URL kept, in characters.
+pub const MAX_URL_CHARS: usize = 2000;
+/// The most authors, and the most tags, kept.
+pub const MAX_NAMES: usize = 100;
 
 /// A unit of a document's layout: a paragraph, heading, list item, table row or code block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,6 +284,27 @@ impl TextBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_metadata_is_cut_to_a_readable_size() {
+        let mut m = Metadata {
+            title: Some("t".repeat(10_000_000)),
+            authors: vec!["ä".repeat(1000); 5000],
+            url: Some("https://example.org/".to_string()),
+            ..Metadata::default()
+        };
+        m.bound();
+        let title = m.title.unwrap_or_default();
+        assert_eq!(title.chars().count(), MAX_TITLE_CHARS + 1);
+        assert!(title.ends_with('…'));
+        assert_eq!(m.authors.len(), MAX_NAMES);
+        assert_eq!(m.authors[0].chars().count(), MAX_NAME_CHARS + 1);
+        assert_eq!(
+            m.url.as_deref(),
+            Some("https://example.org/"),
+            "short values stay"
+        );
+    }
 
     #[test]
     fn builder_trims_and_separates_blocks() {

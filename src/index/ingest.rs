@@ -177,10 +177,13 @@ pub(crate) fn ingest(source: &Source, ctx: &Context<'_>) -> Result<Ingested, Fai
 }
 
 /// The document's language as a code: the declared one normalised (`en-GB` → `en`,
-/// `English` → `en`), else detected from its text when detection is confident.
+/// `English` → `en`), else detected from its text when detection is confident; and its
+/// metadata bounded in size ([`crate::document::Metadata::bound`]).
 fn settle_language(doc: &mut Document) {
     let declared = doc.meta.lang.as_deref().and_then(detect::normalise);
     doc.meta.lang = declared.or_else(|| detect::detect(&doc.text));
+    // Every document passes here once its metadata is final: bound its size too.
+    doc.meta.bound();
 }
 
 fn engine_failure(message: String) -> Failure {

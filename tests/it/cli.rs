@@ -833,3 +833,24 @@ fn error_messages_carry_no_escape_sequences() {
         );
     }
 }
+
+#[test]
+fn a_huge_title_is_cut_not_printed_whole_with_every_hit() {
+    let ws = Workspace::empty();
+    let title = "Enormous ".repeat(200_000);
+    ws.write(
+        "corpus/huge.md",
+        &format!("---\ntitle: \"{title}\"\n---\n\nThe ferry schedule changed twice.\n"),
+    );
+    ws.run(&["index"]).expect(0);
+    let run = ws.run(&["search", "--format", "json", "ferry"]).expect(0);
+    let hits = crate::common::hits(&run);
+    let shown = hits[0]["title"].as_str().unwrap();
+    assert!(shown.starts_with("Enormous Enormous"));
+    assert!(
+        shown.chars().count() <= 501 && shown.ends_with('…'),
+        "{}",
+        shown.len()
+    );
+    assert!(run.stdout().len() < 20_000, "{}", run.stdout().len());
+}
