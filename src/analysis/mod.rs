@@ -92,9 +92,13 @@ pub const PLAIN_ANALYZER: &str = "quarry_plain_v1";
 /// The analyzer of the `translit` field.
 pub const TRANSLIT_ANALYZER: &str = "quarry_translit_v1";
 
+/// Tokens longer than this (in bytes of UTF-8) are not indexed: long enough for a SHA-512 in
+/// hex (128), a German compound or a 60-letter Russian word, short enough to leave out blobs.
+pub const MAX_TOKEN_BYTES: usize = 128;
+
 /// A description of the analysis, recorded in the index metadata.
 pub const ANALYSIS: &str = "text fields text/en, text_de, text_fr, text_es, text_pt, text_it by \
-    document language: words (CJK as bigrams), lower case, Latin accents folded, tokens over 40 \
+    document language: words (CJK as bigrams), lower case, Latin accents folded, tokens over 128 \
     bytes dropped, stemmed by script (Latin: the field's Snowball stemmer; Cyrillic: Russian; \
     Arabic: Arabic); translit: Cyrillic words as normalised Russian stems; \
     metadata: words, lower case, accents folded";
@@ -102,7 +106,7 @@ pub const ANALYSIS: &str = "text fields text/en, text_de, text_fr, text_es, text
 /// The analyzer of a text field.
 pub fn text_analyzer(field: &TextField) -> TextAnalyzer {
     TextAnalyzer::builder(ScriptTokenizer)
-        .filter(RemoveLongFilter::limit(40))
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(AsciiFoldingFilter)
         .filter(MapFilter(ScriptStemmer {
             latin: Some(field.stemmer),
@@ -113,7 +117,7 @@ pub fn text_analyzer(field: &TextField) -> TextAnalyzer {
 /// The analyzer for metadata fields.
 pub fn plain_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
         .build()
@@ -122,7 +126,7 @@ pub fn plain_analyzer() -> TextAnalyzer {
 /// The analyzer of the `translit` field.
 pub fn translit_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(ScriptTokenizer)
-        .filter(RemoveLongFilter::limit(40))
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(AsciiFoldingFilter)
         .filter(MapFilter(translit::Translit))
         .build()

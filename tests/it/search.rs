@@ -1023,3 +1023,35 @@ fn words_of_neighbouring_passages_rerank_but_never_add_hits() {
         .json();
     assert_eq!(count["passages"], blue.len());
 }
+
+#[test]
+fn hashes_and_long_words_are_found() {
+    // A SHA-256 from a threat report, a German compound and a long Russian word: all over the
+    // 40 bytes that were once the limit of a token.
+    let ws = Workspace::empty();
+    let sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let german = "Rindfleischetikettierungsüberwachungsaufgabenübertragungsgesetz";
+    let russian = "человеконенавистничество";
+    ws.write(
+        "corpus/iocs.md",
+        &format!("# Indicators\n\nThe loader's hash was {sha}.\n"),
+    );
+    ws.write(
+        "corpus/de.md",
+        &format!("---\nlang: de\n---\n\n# Gesetz\n\nDas {german} wurde 2013 aufgehoben.\n"),
+    );
+    ws.write(
+        "corpus/ru.md",
+        &format!("# Заметка\n\nВ статье говорится о {russian} в сетях.\n"),
+    );
+    ws.run(&["index"]).expect(0);
+    for (word, path) in [
+        (sha, "corpus/iocs.md"),
+        (german, "corpus/de.md"),
+        (russian, "corpus/ru.md"),
+    ] {
+        let found = search_json(&ws, &[word]);
+        assert_eq!(found.len(), 1, "{word}: {found:#?}");
+        assert_eq!(found[0]["path"], path);
+    }
+}
