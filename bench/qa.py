@@ -81,16 +81,41 @@ def score(quarry, index, question, extra):
     if done.returncode == 2:
         return None, done.stderr.strip()
     hits = json.loads(done.stdout)["hits"] if done.stdout.strip() else []
+    return answer_ranks(question, [(relative(h["path"]), h.get("page"), h["text"]) for h in hits]), None
+
+
+def answer_ranks(question, hits):
+    """The 1-based ranks of the first hit holding the question's phrase and of the first that
+    also comes from its file and page (None when there is none); `hits` are (path as the
+    questions name files, page, text) in rank order."""
     phrase = normalise(question["phrase"])
     first = strict = None
-    for rank, hit in enumerate(hits, 1):
-        if phrase not in normalise(hit["text"]):
+    for rank, (path, page, text) in enumerate(hits, 1):
+        if phrase not in normalise(text):
             continue
         first = first or rank
-        right_page = question.get("page") is None or hit.get("page") == question["page"]
-        if strict is None and relative(hit["path"]) == question["file"] and right_page:
+        right_page = question.get("page") is None or page == question["page"]
+        if strict is None and path == question["file"] and right_page:
             strict = rank
-    return (first, strict), None
+    return first, strict
+
+
+def metrics(ranks):
+    """Means and standard errors of R@1/5/10, MRR@10 and the strict R@5 and MRR@10 over
+    (rank, strict rank) pairs."""
+    within = lambda r, k: 1.0 if r is not None and r <= k else 0.0
+    reciprocal = lambda r: 1.0 / r if r is not None and r <= 10 else 0.0
+    series = {
+        "recall@1": [within(r, 1) for r, _ in ranks],
+        "recall@5": [within(r, 5) for r, _ in ranks],
+        "recall@10": [within(r, 10) for r, _ in ranks],
+        "mrr@10": [reciprocal(r) for r, _ in ranks],
+        "strict_recall@5": [within(s, 5) for _, s in ranks],
+        "strict_mrr@10": [reciprocal(s) for _, s in ranks],
+    }
+    out = {k: round(sum(v) / len(v), 4) for k, v in series.items()}
+    out.update({f"se_{k}": round(standard_error(v), 4) for k, v in series.items()})
+    return out
 
 
 def main():
@@ -116,18 +141,7 @@ def main():
             result = (None, None)
         ranks.append(result)
         rows.append({"id": q["id"], "rank": result[0], "strict_rank": result[1]})
-    within = lambda r, k: 1.0 if r is not None and r <= k else 0.0
-    reciprocal = lambda r: 1.0 / r if r is not None and r <= 10 else 0.0
-    series = {
-        "recall@1": [within(r, 1) for r, _ in ranks],
-        "recall@5": [within(r, 5) for r, _ in ranks],
-        "recall@10": [within(r, 10) for r, _ in ranks],
-        "mrr@10": [reciprocal(r) for r, _ in ranks],
-        "strict_recall@5": [within(s, 5) for _, s in ranks],
-        "strict_mrr@10": [reciprocal(s) for _, s in ranks],
-    }
-    out = {k: round(sum(v) / len(v), 4) for k, v in series.items()}
-    out.update({f"se_{k}": round(standard_error(v), 4) for k, v in series.items()})
+    out = metrics(ranks)
     out["questions"] = len(questions)
     out["failed"] = len(failed)
     if args.per_query:

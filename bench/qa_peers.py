@@ -28,7 +28,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import qa  # noqa: E402  (normalise, standard_error, paths)
+import qa  # noqa: E402  (paths, answer_ranks, metrics)
 
 WINDOW = 150
 STRIDE = 100
@@ -93,32 +93,9 @@ def query_words(question):
 
 
 def evaluate(name, questions, units, search):
-    ranks = []
-    for q in questions:
-        phrase = qa.normalise(q["phrase"])
-        first = strict = None
-        for rank, i in enumerate(search(q["question"]), 1):
-            rel, page, text = units[i]
-            if phrase not in qa.normalise(text):
-                continue
-            first = first or rank
-            right_page = q.get("page") is None or page == q["page"]
-            if strict is None and rel == q["file"] and right_page:
-                strict = rank
-        ranks.append((first, strict))
-    within = lambda r, k: 1.0 if r is not None and r <= k else 0.0
-    reciprocal = lambda r: 1.0 / r if r is not None and r <= 10 else 0.0
-    series = {
-        "recall@1": [within(r, 1) for r, _ in ranks],
-        "recall@5": [within(r, 5) for r, _ in ranks],
-        "recall@10": [within(r, 10) for r, _ in ranks],
-        "mrr@10": [reciprocal(r) for r, _ in ranks],
-        "strict_recall@5": [within(s, 5) for _, s in ranks],
-        "strict_mrr@10": [reciprocal(s) for _, s in ranks],
-    }
+    ranks = [qa.answer_ranks(q, [units[i] for i in search(q["question"])]) for q in questions]
     out = {"peer": name}
-    out.update({k: round(sum(v) / len(v), 4) for k, v in series.items()})
-    out.update({f"se_{k}": round(qa.standard_error(v), 4) for k, v in series.items()})
+    out.update(qa.metrics(ranks))
     return out
 
 
