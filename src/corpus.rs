@@ -340,6 +340,15 @@ fn merge(meta: &mut Metadata, from: &Metadata, replace: bool) {
 
 /// Reads `catalog.csv`: path → metadata.
 fn read_catalog(path: &Path) -> Result<HashMap<String, Metadata>> {
+    // An unclosed quote would swallow the rest of the file into one row, silently: in a
+    // well-formed file quotes come in pairs (`""` inside a quoted field is a pair too).
+    let bytes = std::fs::read(path).map_err(|e| invalid(path, e))?;
+    if bytes.iter().filter(|&&b| b == b'"').count() % 2 == 1 {
+        return Err(invalid(
+            path,
+            "a quote is never closed (every `\"` needs its pair)",
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -364,6 +373,15 @@ fn read_catalog(path: &Path) -> Result<HashMap<String, Metadata>> {
         };
         if file.is_empty() {
             continue;
+        }
+        if file.contains(['\n', '\r']) {
+            return Err(invalid(
+                path,
+                format!(
+                    "row {}: the path holds a line break (an unclosed quote?)",
+                    i + 1
+                ),
+            ));
         }
         let mut meta = Metadata::default();
         for (h, value) in headers.iter().zip(record.iter()) {

@@ -232,6 +232,45 @@ pub struct TextBuilder {
     newlines: u32,
 }
 
+/// The longest word kept whole, in bytes: a longer run of non-whitespace (a base64 blob, a
+/// 50 MB "word"; each CJK character is a word of its own) is cut to this length, marked with `…`, and the rest of it dropped, so no
+/// passage holds more than [`crate::passage::MAX_WORDS`] words of this size. Words over
+/// [`crate::analysis::MAX_TOKEN_BYTES`] are not searchable anyway.
+pub const MAX_WORD_BYTES: usize = 1024;
+
+/// Appends `body` to `text`, cutting words longer than [`MAX_WORD_BYTES`]. Linear.
+fn push_cutting_giant_words(text: &mut String, body: &str) {
+    if body.len() <= MAX_WORD_BYTES {
+        text.push_str(body);
+        return;
+    }
+    let mut copied = 0;
+    let mut pos = 0;
+    while let Some(skip) = body[pos..].find(|c: char| !c.is_whitespace()) {
+        let word_start = pos + skip;
+        // Words as the passage splitter counts them: each CJK character is one.
+        let word_end = body[word_start..]
+            .find(|c: char| c.is_whitespace() || crate::passage::is_cjk(c))
+            .map_or(body.len(), |k| word_start + k);
+        let word_end = if word_end == word_start {
+            word_start + body[word_start..].chars().next().map_or(1, char::len_utf8)
+        } else {
+            word_end
+        };
+        if word_end - word_start > MAX_WORD_BYTES {
+            let mut cut = word_start + MAX_WORD_BYTES;
+            while !body.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.push_str(&body[copied..cut]);
+            text.push('…');
+            copied = word_end;
+        }
+        pos = word_end;
+    }
+    text.push_str(&body[copied..]);
+}
+
 impl TextBuilder {
     /// An empty builder.
     pub fn new() -> TextBuilder {
@@ -254,7 +293,7 @@ impl TextBuilder {
             self.newlines += 2;
         }
         let start = self.text.len();
-        self.text.push_str(body);
+        push_cutting_giant_words(&mut self.text, body);
         self.newlines += body.matches('\n').count() as u32;
         self.blocks.push(Block {
             start,
@@ -283,6 +322,35 @@ impl TextBuilder {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn giant_words_are_cut_and_the_text_after_them_kept() {
+        let mut b = TextBuilder::new();
+        let giant = "x".repeat(10 * MAX_WORD_BYTES);
+        b.push(
+            &format!("before {giant} after ünïcode {}", "é".repeat(2000)),
+            1,
+            None,
+            None,
+        );
+        let (text, blocks) = b.finish();
+        assert!(text.starts_with("before xxx"));
+        assert!(text.contains("x… after ünïcode é"));
+        assert!(text.ends_with("é…"));
+        assert!(text.len() < 3 * MAX_WORD_BYTES, "{}", text.len());
+        assert_eq!(blocks[0].end, text.len());
+        let mut zh = TextBuilder::new();
+        let chinese = "新疆维吾尔自治区".repeat(600);
+        zh.push(&chinese, 1, None, None);
+        assert_eq!(
+            zh.finish().0,
+            chinese,
+            "CJK characters are words of their own"
+        );
+        let mut short = TextBuilder::new();
+        short.push("a normal sentence stays as it is", 1, None, None);
+        assert_eq!(short.finish().0, "a normal sentence stays as it is");
+    }
+
     use super::*;
 
     #[test]

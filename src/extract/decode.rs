@@ -1,7 +1,7 @@
 //! Turning a file's bytes into text, or saying why not.
 //!
 //! In order: a byte-order mark (UTF-8, UTF-16 LE/BE) decides; a file with NUL bytes (and no
-//! UTF-16 mark) is binary and refused; valid UTF-8 is UTF-8; otherwise the encoding the file
+//! UTF-16 mark, and not the every-other-byte NULs of mostly-ASCII UTF-16) is binary and refused; valid UTF-8 is UTF-8; otherwise the encoding the file
 //! declares (an HTML `<meta charset>`) is used if known, else chardetng guesses among legacy
 //! encodings (Windows-1252, Windows-1251, KOI8-R, GBK, Shift_JIS, ...). Bytes that are invalid in
 //! the chosen encoding become U+FFFD rather than stopping the file. Line endings are normalised
@@ -29,13 +29,11 @@ pub fn decode(bytes: &[u8], declared: Option<&str>) -> Result<Decoded, Failure> 
             (UTF_16LE, rest)
         } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
             (UTF_16BE, rest)
+        } else if let Some(utf16) = sniff_utf16(head(bytes)) {
+            (utf16, bytes)
         } else {
-            let head = &bytes[..bytes.len().min(8192)];
-            if head.contains(&0) {
-                return Err(Failure::new(
-                    FailureKind::Binary,
-                    "binary file (contains NUL bytes)",
-                ));
+            if head(bytes).contains(&0) {
+                return Err(binary());
             }
             if std::str::from_utf8(bytes).is_ok() {
                 (UTF_8, bytes)
@@ -58,6 +56,49 @@ pub fn decode(bytes: &[u8], declared: Option<&str>) -> Result<Decoded, Failure> 
     })
 }
 
+/// The bytes that decide whether a file is text: its first 8 KB.
+pub fn head(bytes: &[u8]) -> &[u8] {
+    &bytes[..bytes.len().min(HEAD_BYTES)]
+}
+
+/// How many leading bytes [`decode`] (and [`is_binary_head`]) look at.
+pub const HEAD_BYTES: usize = 8192;
+
+fn binary() -> Failure {
+    Failure::new(FailureKind::Binary, "binary file (contains NUL bytes)")
+}
+
+/// Whether a file starting with `head` would be refused as binary by [`decode`]: so a large
+/// file can be judged from its first bytes before it is read whole.
+pub fn is_binary_head(head: &[u8]) -> bool {
+    let head = &head[..head.len().min(HEAD_BYTES)];
+    head.contains(&0)
+        && !head.starts_with(&[0xFF, 0xFE])
+        && !head.starts_with(&[0xFE, 0xFF])
+        && sniff_utf16(head).is_none()
+}
+
+/// UTF-16 without a byte-order mark: mostly ASCII text whose every other byte is NUL, at odd
+/// offsets (little-endian) or even ones (big-endian) only.
+fn sniff_utf16(head: &[u8]) -> Option<&'static Encoding> {
+    if head.len() < 16 {
+        return None;
+    }
+    let pairs = head.len() / 2;
+    let (mut even, mut odd) = (0usize, 0usize);
+    for pair in head.chunks_exact(2) {
+        even += usize::from(pair[0] == 0);
+        odd += usize::from(pair[1] == 0);
+    }
+    if even == 0 && odd * 10 >= pairs * 7 {
+        Some(UTF_16LE)
+    } else if odd == 0 && even * 10 >= pairs * 7 {
+        Some(UTF_16BE)
+    } else {
+        None
+    }
+}
+
 /// Decodes `bytes` as text with no declared encoding.
 pub fn decode_text(bytes: &[u8]) -> Result<String, Failure> {
     decode(bytes, None).map(|d| d.text)
@@ -72,6 +113,25 @@ fn normalise_newlines(text: String) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn utf16_without_a_byte_order_mark_is_text_not_binary() {
+        let le: Vec<u8> = "UTF-16 text without a mark"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let be: Vec<u8> = "UTF-16 text without a mark"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert!(!is_binary_head(&le));
+        assert_eq!(decode_text(&le).unwrap(), "UTF-16 text without a mark");
+        assert_eq!(decode_text(&be).unwrap(), "UTF-16 text without a mark");
+        assert!(is_binary_head(
+            b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00"
+        ));
+        assert!(decode_text(&[0u8; 64]).is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -8,7 +8,7 @@
 //! is refused as a possible zip bomb without being inflated further. Line numbers are lines of
 //! the extracted text.
 
-use super::{Extracted, Extractor, Failure, FailureKind, Method};
+use super::{Extracted, Extractor, Failure, FailureKind, Isolate, Method};
 use crate::date::PartialDate;
 use crate::document::{Document, Format, Metadata, TextBuilder};
 use quick_xml::events::Event;
@@ -21,7 +21,7 @@ pub const EXTRACTOR: Extractor = Extractor {
     name: "docx",
     version: 3,
     extensions: &["docx"],
-    isolate: true,
+    isolate: Isolate::Always,
     method: Method::Document(extract),
 };
 

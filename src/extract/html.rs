@@ -9,7 +9,7 @@
 //! `page.html:1506` opens where the sentence is. Metadata comes from `<title>`, `<html lang>`, `<link rel=canonical>` and the common
 //! `<meta>` conventions (plain, OpenGraph, Dublin Core, Highwire `citation_*`).
 
-use super::{decode, Extracted, Extractor, Failure, Method};
+use super::{decode, Extracted, Extractor, Failure, FailureKind, Isolate, Method};
 use crate::date::PartialDate;
 use crate::document::{Document, Format, Metadata, TextBuilder};
 use scraper::{Html, Node};
@@ -20,9 +20,14 @@ pub const EXTRACTOR: Extractor = Extractor {
     name: "html",
     version: 3,
     extensions: &["html", "htm", "xhtml"],
-    isolate: false,
+    isolate: Isolate::Above(IN_PROCESS_BYTES),
     method: Method::Document(extract),
 };
+
+/// Pages up to this size are parsed in the indexing process (fast: most pages are small);
+/// larger ones in a worker under its time and memory limits, since the parsed tree costs
+/// about twenty times the page's size.
+pub const IN_PROCESS_BYTES: u64 = 4_000_000;
 
 /// Elements whose content is never shown as prose.
 const SKIP: &[&str] = &[
@@ -68,11 +73,102 @@ const BLOCKS: &[&str] = &[
     "center",
 ];
 
+/// Element nesting deeper than this is flattened before parsing ([`flatten_deep`]): the
+/// browser algorithm checks the stack of open elements at many tags, so its cost grows with
+/// size times depth, and no page a reader sees nests this deep.
+pub const MAX_DEPTH: usize = 256;
+
+/// Elements that never hold content, or whose end tags are implied by the next one; they do
+/// not count towards nesting depth.
+const NOT_NESTING: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead", "tbody",
+    "tfoot", "rb", "rt", "rp", "colgroup", "caption",
+];
+
+/// The page with every tag nested deeper than [`MAX_DEPTH`] removed (replaced by a space);
+/// text is kept. One linear scan; borrows the source when nothing is that deep (the usual
+/// case). Returns how many tags were removed.
+pub fn flatten_deep(source: &str) -> (std::borrow::Cow<'_, str>, usize) {
+    let bytes = source.as_bytes();
+    let mut depth = 0usize;
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut removed = 0;
+    let mut i = 0;
+    while let Some(off) = bytes[i..].iter().position(|&b| b == b'<') {
+        let start = i + off;
+        let closing = bytes.get(start + 1) == Some(&b'/');
+        let name_start = start + 1 + usize::from(closing);
+        let name_len = bytes[name_start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if name_len == 0 || !bytes[name_start].is_ascii_alphabetic() {
+            i = start + 1;
+            continue;
+        }
+        let after_name = name_start + name_len;
+        let Some(close) = bytes[after_name..].iter().position(|&b| b == b'>') else {
+            break;
+        };
+        let end = after_name + close + 1;
+        let name = &source[name_start..after_name];
+        let self_closing = bytes[end - 2] == b'/';
+        let nests = !self_closing && !NOT_NESTING.iter().any(|n| n.eq_ignore_ascii_case(name));
+        let mut drop = false;
+        if nests {
+            if closing {
+                drop = depth > MAX_DEPTH;
+                depth = depth.saturating_sub(1);
+            } else {
+                depth += 1;
+                drop = depth > MAX_DEPTH;
+            }
+        }
+        if drop {
+            let o = out.get_or_insert_with(|| String::with_capacity(source.len()));
+            o.push_str(&source[copied..start]);
+            o.push(' ');
+            copied = end;
+            removed += 1;
+        }
+        i = end;
+    }
+    match out {
+        None => (std::borrow::Cow::Borrowed(source), 0),
+        Some(mut o) => {
+            o.push_str(&source[copied..]);
+            (std::borrow::Cow::Owned(o), removed)
+        }
+    }
+}
+
+/// The largest page parsed: the parsed tree of a page costs about twenty times its size, so
+/// a larger page would need more than 512 MB.
+pub const MAX_PAGE_BYTES: usize = 16_000_000;
+
 fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
-    let source = decode(bytes, sniff_charset(bytes).as_deref())?.text;
+    if bytes.len() > MAX_PAGE_BYTES {
+        return Err(Failure::new(
+            FailureKind::TooLarge,
+            format!(
+                "HTML page too large to parse ({:.1} MB; the limit for HTML is {} MB; save it as text to index it)",
+                bytes.len() as f64 / 1e6,
+                MAX_PAGE_BYTES / 1_000_000
+            ),
+        ));
+    }
+    let decoded = decode(bytes, sniff_charset(bytes).as_deref())?.text;
+    let (source, flattened) = flatten_deep(&decoded);
     let html = Html::parse_document(&source);
     let mut meta = Metadata::default();
     let mut warnings = Vec::new();
+    if flattened > 0 {
+        warnings.push(format!(
+            "{flattened} tag(s) nested deeper than {MAX_DEPTH} levels ignored (their text is kept)"
+        ));
+    }
     read_meta(&html, &mut meta, &mut warnings);
     let (text, mut blocks, first_h1) = visible_text(&html);
     source_lines(&source, &text, &mut blocks);
@@ -491,6 +587,28 @@ fn push_inline(current: &mut String, text: &str) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn nesting_beyond_the_limit_is_flattened_and_its_text_kept() {
+        let deep = format!(
+            "<p>Top.</p>{}innermost words{}<p>After.</p>",
+            "<div class=x>".repeat(MAX_DEPTH + 50),
+            "</DIV>".repeat(MAX_DEPTH + 50)
+        );
+        let (flat, removed) = flatten_deep(&deep);
+        assert_eq!(removed, 100);
+        assert!(flat.matches("<div").count() == MAX_DEPTH);
+        let x = extract("deep.html", deep.as_bytes()).unwrap();
+        assert!(x.doc.text.contains("innermost words"));
+        assert!(x.doc.text.contains("After."));
+        assert!(x.warnings.iter().any(|w| w.contains("nested deeper")));
+        // Unclosed paragraphs and void elements do not count as nesting.
+        let flat_page = "<p>one<br><p>two<img src=a.png>".repeat(2 * MAX_DEPTH);
+        assert!(matches!(
+            flatten_deep(&flat_page),
+            (std::borrow::Cow::Borrowed(_), 0)
+        ));
+    }
+
     use super::*;
 
     #[test]

@@ -8,7 +8,7 @@
 //! first level-1 heading, else the file name.
 
 use super::frontmatter;
-use super::{decode_text, Extracted, Extractor, Failure, Method};
+use super::{decode_text, Extracted, Extractor, Failure, Isolate, Method};
 use crate::document::{Document, Format, Metadata, TextBuilder};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
@@ -18,7 +18,7 @@ pub const EXTRACTOR: Extractor = Extractor {
     name: "markdown",
     version: 2,
     extensions: &["md", "markdown", "mdown", "mkd"],
-    isolate: false,
+    isolate: Isolate::Never,
     method: Method::Document(extract),
 };
 

@@ -143,10 +143,33 @@ pub struct Extractor {
     pub version: u32,
     /// File extensions it claims, lower case, without the dot.
     pub extensions: &'static [&'static str],
-    /// Run in a worker process (untrusted parsing that may crash or hang).
-    pub isolate: bool,
+    /// When to run in a worker process (untrusted parsing that may crash, hang or use much
+    /// memory).
+    pub isolate: Isolate,
     /// How it extracts.
     pub method: Method,
+}
+
+/// When an extractor runs in a worker process, under its time and memory limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolate {
+    /// Always in the indexing process (simple formats, linear and bounded by the file size).
+    Never,
+    /// Always in a worker.
+    Always,
+    /// In a worker for files larger than this many bytes.
+    Above(u64),
+}
+
+impl Isolate {
+    /// Whether a file of `size` bytes runs in a worker.
+    pub fn applies(self, size: u64) -> bool {
+        match self {
+            Isolate::Never => false,
+            Isolate::Always => true,
+            Isolate::Above(limit) => size > limit,
+        }
+    }
 }
 
 /// Every extractor, in a fixed order.
@@ -236,8 +259,31 @@ pub fn extract_file(
             "record files are streamed, not extracted whole",
         ));
     };
+    if matches!(
+        extractor.format,
+        Format::Text | Format::Markdown | Format::Html
+    ) {
+        refuse_binary_early(path)?;
+    }
     let bytes = read_capped(path, max_bytes)?;
     extract(display, &bytes)
+}
+
+/// Refuses a text file whose first bytes are binary before it is read whole (a 2 GB sparse
+/// file costs 8 KB, not 2 GB).
+fn refuse_binary_early(path: &Path) -> Result<(), Failure> {
+    let file = std::fs::File::open(path).map_err(|e| Failure::unreadable(&e))?;
+    let mut head = Vec::with_capacity(decode::HEAD_BYTES);
+    file.take(decode::HEAD_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| Failure::unreadable(&e))?;
+    if decode::is_binary_head(&head) {
+        return Err(Failure::new(
+            FailureKind::Binary,
+            "binary file (contains NUL bytes)",
+        ));
+    }
+    Ok(())
 }
 
 /// A title derived from a file name when the document declares none: the file stem with

@@ -7,7 +7,7 @@
 //! creator, creation date, language, keywords and description come from `meta.xml`.
 
 use super::docx::{document_properties, named_entity, read_entry};
-use super::{Extracted, Extractor, Failure, FailureKind, Method};
+use super::{Extracted, Extractor, Failure, FailureKind, Isolate, Method};
 use crate::document::{Document, Format, TextBuilder};
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -19,7 +19,7 @@ pub const EXTRACTOR: Extractor = Extractor {
     name: "odt",
     version: 3,
     extensions: &["odt"],
-    isolate: true,
+    isolate: Isolate::Always,
     method: Method::Document(extract),
 };
 

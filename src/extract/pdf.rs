@@ -9,7 +9,7 @@
 //! encrypted one as encrypted; anything unpdf cannot parse as corrupt. Line numbers are lines of
 //! the extracted text, as `quarry show DOC_ID` prints it; cite PDFs by page.
 
-use super::{Extracted, Extractor, Failure, FailureKind, Method};
+use super::{Extracted, Extractor, Failure, FailureKind, Isolate, Method};
 use crate::date::PartialDate;
 use crate::document::{Document, Format, Metadata, TextBuilder};
 use std::collections::HashMap;
@@ -22,7 +22,7 @@ pub const EXTRACTOR: Extractor = Extractor {
     name: "pdf",
     version: 2,
     extensions: &["pdf"],
-    isolate: true,
+    isolate: Isolate::Always,
     method: Method::Document(extract),
 };
 
@@ -33,7 +33,7 @@ pub const POPPLER: Extractor = Extractor {
     name: "pdf-poppler",
     version: 2,
     extensions: &["pdf"],
-    isolate: true,
+    isolate: Isolate::Always,
     method: Method::Document(extract_poppler),
 };
 

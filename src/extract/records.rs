@@ -15,7 +15,7 @@
 //! first 64 KB. Ragged CSV rows are read as far as they go; rows without text are counted and
 //! reported once, not indexed.
 
-use super::{Extracted, Extractor, Failure, FailureKind, Method};
+use super::{Extracted, Extractor, Failure, FailureKind, Isolate, Method};
 use crate::date::PartialDate;
 use crate::document::{Document, Format, Metadata, TextBuilder};
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
@@ -32,7 +32,7 @@ pub const CSV: Extractor = Extractor {
     name: "csv",
     version: 2,
     extensions: &["csv"],
-    isolate: false,
+    isolate: Isolate::Never,
     method: Method::Records,
 };
 
@@ -42,7 +42,7 @@ pub const TSV: Extractor = Extractor {
     name: "tsv",
     version: 2,
     extensions: &["tsv", "tab"],
-    isolate: false,
+    isolate: Isolate::Never,
     method: Method::Records,
 };
 
@@ -52,7 +52,7 @@ pub const JSONL: Extractor = Extractor {
     name: "jsonl",
     version: 2,
     extensions: &["jsonl", "ndjson"],
-    isolate: false,
+    isolate: Isolate::Never,
     method: Method::Records,
 };
 
@@ -62,7 +62,7 @@ pub const JSON: Extractor = Extractor {
     name: "json",
     version: 2,
     extensions: &["json"],
-    isolate: false,
+    isolate: Isolate::Never,
     method: Method::Records,
 };
 
@@ -145,6 +145,8 @@ pub struct Mapping {
     /// one text (a page/line table of a report) are joined, one line each, and a numeric value
     /// is the document's page.
     pub group: Option<String>,
+    /// The field delimiter of a CSV file, when it is not a comma (`;`, `|`, a tab).
+    pub delimiter: Option<char>,
 }
 
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -572,7 +574,22 @@ pub fn stream(
         }
     };
     let warnings = match extractor.format {
-        Format::Csv => delimited(file, b',', &mut handle)?,
+        Format::Csv => {
+            let delimiter = match mapping.delimiter {
+                None => b',',
+                Some(c) if c.is_ascii() && c != '"' && c != '\n' => c as u8,
+                Some(c) => {
+                    return Err(Failure::new(
+                        FailureKind::Corrupt,
+                        format!(
+                            "the delimiter '{}' set in quarry.toml is not one ASCII character other than a quote or a line break",
+                            c.escape_default()
+                        ),
+                    ))
+                }
+            };
+            delimited(file, delimiter, &mut handle)?
+        }
         Format::Tsv => delimited(file, b'\t', &mut handle)?,
         Format::Jsonl => json_lines(file, &mut handle)?,
         _ => json_array(file, &mut handle)?,
@@ -599,6 +616,16 @@ pub fn stream(
         ));
     }
     if summary.records == 0 {
+        if let Some(hint) = summary
+            .warnings
+            .iter()
+            .find(|w| w.starts_with("the header has one column"))
+        {
+            return Err(Failure::new(
+                FailureKind::NoText,
+                format!("no records with text: {hint}"),
+            ));
+        }
         return Err(Failure::new(
             FailureKind::NoText,
             format!(
@@ -614,13 +641,31 @@ pub fn stream(
     Ok(summary)
 }
 
+/// The most text kept from one CSV or TSV field; the rest is dropped with a warning, so a
+/// 100 MB field costs one read buffer, not copies of it in every later step.
+pub const MAX_FIELD_BYTES: usize = 10_000_000;
+
+/// A last row whose quoted fields hold this many line breaks is reported as an unclosed quote.
+const UNCLOSED_QUOTE_LINES: usize = 100;
+
 /// Reads CSV or TSV, calling `handle` per record until it returns false.
 fn delimited(
     file: std::fs::File,
     delimiter: u8,
     handle: &mut dyn FnMut(Row) -> bool,
 ) -> Result<Vec<String>, Failure> {
-    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    let newlines = Rc::new(std::cell::RefCell::new(std::collections::VecDeque::new()));
+    let counted = NewlineOffsets {
+        inner: file,
+        read: 0,
+        offsets: Rc::clone(&newlines),
+    };
+    let mut lines_before = LinesBefore {
+        offsets: newlines,
+        passed: 0,
+        last: None,
+    };
+    let mut reader = BufReader::with_capacity(64 * 1024, counted);
     let head = reader.fill_buf().map_err(|e| Failure::unreadable(&e))?;
     let encoding = if head.contains(&0)
         && !head.starts_with(&[0xFF, 0xFE])
@@ -638,23 +683,62 @@ fn delimited(
         .flexible(true)
         .has_headers(true)
         .from_reader(reader);
+    let cut_fields = Cell::new(0u64);
     let decode = |bytes: &[u8]| -> String {
+        let bytes = if bytes.len() > MAX_FIELD_BYTES {
+            cut_fields.set(cut_fields.get() + 1);
+            let mut end = MAX_FIELD_BYTES;
+            // Back to the start of a UTF-8 character (a no-op for most legacy encodings).
+            while end > 0 && (bytes[end] & 0xC0) == 0x80 {
+                end -= 1;
+            }
+            &bytes[..end]
+        } else {
+            bytes
+        };
         match std::str::from_utf8(bytes) {
             Ok(s) => s.to_string(),
             Err(_) => encoding.decode_without_bom_handling(bytes).0.into_owned(),
         }
     };
-    let headers: Vec<String> = csv
+    let mut headers: Vec<String> = csv
         .byte_headers()
         .map_err(|e| Failure::new(FailureKind::Corrupt, format!("unreadable CSV header: {e}")))?
         .iter()
         .map(|h| decode(h).trim_start_matches('\u{feff}').trim().to_string())
         .collect();
     let mut warnings = Vec::new();
+    for i in 1..headers.len() {
+        if headers[..i].contains(&headers[i]) {
+            let mut k = 2;
+            while headers.contains(&format!("{}_{k}", headers[i])) {
+                k += 1;
+            }
+            let renamed = format!("{}_{k}", headers[i]);
+            warnings.push(format!(
+                "duplicate column name '{}': column {} is read as '{renamed}'",
+                headers[i],
+                i + 1
+            ));
+            headers[i] = renamed;
+        }
+    }
+    if delimiter == b',' && headers.len() == 1 {
+        let first = &headers[0];
+        if let Some(d) = [';', '\t', '|'].into_iter().find(|d| first.contains(*d)) {
+            warnings.push(format!(
+                "the header has one column but contains '{}': is the file delimited by it? (set `delimiter` for it under [records] in quarry.toml)",
+                d.escape_default()
+            ));
+        }
+    }
     let mut ragged = 0u64;
     let mut bad = 0u64;
     let mut record = csv::ByteRecord::new();
     let mut row = 0u64;
+    // The line breaks inside the fields of the last row read: a row that runs to the end of the
+    // file over many lines is an unclosed quote.
+    let mut last_breaks = (0usize, 0u64, 0u64); // (breaks, row, line)
     loop {
         match csv.read_byte_record(&mut record) {
             Ok(false) => break,
@@ -685,7 +769,18 @@ fn delimited(
             .zip(record.iter())
             .map(|(h, v)| (h.clone(), Value::String(decode(v))))
             .collect();
-        let line = record.position().map_or(0, |p| p.line()) as u32;
+        let breaks = record
+            .iter()
+            .map(|f| f.iter().filter(|&&b| b == b'\n').count())
+            .sum::<usize>();
+        // The csv crate's line count (and its record start) skip blank lines; count lines from
+        // the bytes read instead, back from the end of the record: its line breaks, and its
+        // terminator if it has one.
+        let end = csv.position().byte();
+        let before_end = lines_before.at(end);
+        let terminated = lines_before.last == Some(end.wrapping_sub(1));
+        let line = (before_end + 1 - u64::from(terminated)).saturating_sub(breaks as u64) as u32;
+        last_breaks = (breaks, row, u64::from(line));
         if !handle(Row { fields, row, line }) {
             break;
         }
@@ -699,7 +794,61 @@ fn delimited(
     if bad > 0 {
         warnings.push(format!("{bad} unreadable row(s) skipped"));
     }
+    if cut_fields.get() > 0 {
+        warnings.push(format!(
+            "{} field(s) longer than {} MB cut to that size",
+            cut_fields.get(),
+            MAX_FIELD_BYTES / 1_000_000
+        ));
+    }
+    let (breaks, last_row, last_line) = last_breaks;
+    if breaks >= UNCLOSED_QUOTE_LINES {
+        warnings.push(format!(
+            "row {last_row} (line {last_line}) has a quoted field that runs {breaks} lines to the end of the file: an unclosed quote? (the rows after it are read as part of it)"
+        ));
+    }
     Ok(warnings)
+}
+
+/// A reader that notes the offset of every line break it passes on, for [`LinesBefore`].
+struct NewlineOffsets<R> {
+    inner: R,
+    read: u64,
+    offsets: Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>,
+}
+
+impl<R: Read> Read for NewlineOffsets<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut offsets = self.offsets.borrow_mut();
+        for (i, _) in buf[..n].iter().enumerate().filter(|(_, &b)| b == b'\n') {
+            offsets.push_back(self.read + i as u64);
+        }
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// Line numbers of byte offsets, asked in increasing order: the breaks noted by
+/// [`NewlineOffsets`] are dropped once passed, so memory holds only the breaks read ahead.
+struct LinesBefore {
+    offsets: Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>,
+    passed: u64,
+    /// The offset of the last line break passed.
+    last: Option<u64>,
+}
+
+impl LinesBefore {
+    /// How many line breaks come before byte `offset`.
+    fn at(&mut self, offset: u64) -> u64 {
+        let mut offsets = self.offsets.borrow_mut();
+        while let Some(o) = offsets.front().copied().filter(|&o| o < offset) {
+            offsets.pop_front();
+            self.passed += 1;
+            self.last = Some(o);
+        }
+        self.passed
+    }
 }
 
 /// The encoding of a delimited file, from its first bytes: UTF-8 unless they are not valid

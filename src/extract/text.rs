@@ -4,7 +4,7 @@
 //! line numbers point into the file as a reader opens it. The title is the first line when that
 //! line is short and stands alone (followed by a blank line), else the file name.
 
-use super::{decode_text, Extracted, Extractor, Failure, Method};
+use super::{decode_text, Extracted, Extractor, Failure, Isolate, Method};
 use crate::document::{Block, Document, Format, Metadata};
 
 /// The plain-text extractor.
@@ -13,7 +13,7 @@ pub const EXTRACTOR: Extractor = Extractor {
     name: "text",
     version: 2,
     extensions: &["txt", "text"],
-    isolate: false,
+    isolate: Isolate::Never,
     method: Method::Document(extract),
 };
 

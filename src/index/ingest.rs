@@ -136,7 +136,9 @@ pub(crate) fn ingest(source: &Source, ctx: &Context<'_>) -> Result<Ingested, Fai
             ingested.warnings.extend(summary.warnings);
         }
         Method::Document(_) => {
-            let extracted = match (source.extractor.isolate, ctx.isolation) {
+            let size = std::fs::metadata(&source.fs_path).map_or(0, |m| m.len());
+            let isolate = source.extractor.isolate.applies(size);
+            let extracted = match (isolate, ctx.isolation) {
                 (true, Some(iso)) => worker::extract_isolated(
                     iso,
                     source.extractor,

@@ -3,7 +3,9 @@
 //! Cells come from the result's JSON value, so columns carry the same names and meanings as JSON
 //! fields: null is an empty cell, lists of strings are joined with `; `, other lists and objects
 //! are compact JSON. CSV quotes as RFC 4180 says; TSV never quotes, and tabs and line breaks
-//! inside values become spaces, so `cut -f` and `awk -F'\t'` read it safely.
+//! inside values become spaces, so `cut -f` and `awk -F'\t'` read it safely. Both strip
+//! control characters (escape sequences, BEL) and bidi overrides from document text, since the
+//! output may reach a terminal; CSV keeps line breaks and tabs inside quoted cells.
 
 use super::OutputFormat;
 use crate::aggregate::Aggregates;
@@ -26,29 +28,38 @@ fn cell(v: Option<&Value>) -> String {
 fn table(out: &mut dyn Write, rows: Vec<Vec<String>>, format: OutputFormat) -> io::Result<()> {
     if format == OutputFormat::Tsv {
         for row in rows {
-            let cells: Vec<String> = row
-                .iter()
-                .map(|c| {
-                    c.chars()
-                        .map(|ch| {
-                            if matches!(ch, '\t' | '\n' | '\r') {
-                                ' '
-                            } else {
-                                ch
-                            }
-                        })
-                        .collect()
-                })
-                .collect();
+            let cells: Vec<String> = row.iter().map(|c| super::sanitize(c)).collect();
             writeln!(out, "{}", cells.join("\t"))?;
         }
         return Ok(());
     }
     let mut w = csv::Writer::from_writer(out);
     for row in rows {
+        let row: Vec<String> = row.iter().map(|c| keep_lines(c)).collect();
         w.write_record(&row).map_err(into_io)?;
     }
     w.flush()
+}
+
+/// A CSV cell made safe for a terminal: line breaks and tabs are kept (quoted fields may hold
+/// them), every other control character and bidi override becomes a space, as in
+/// [`super::sanitize`].
+fn keep_lines(cell: &str) -> String {
+    if !cell
+        .chars()
+        .any(|c| c.is_control() || super::is_bidi_control(c))
+    {
+        return cell.to_string();
+    }
+    cell.split('\n')
+        .map(|line| {
+            line.split('\t')
+                .map(super::sanitize)
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Writes rows of `columns` taken from each JSON object in `rows`.
@@ -122,5 +133,27 @@ fn into_io(e: csv::Error) -> io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
         other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let rows = vec![vec![
+            "a\x1b]52;c;ZXZpbA==\x07b\u{202e}c\nnext\tcol".to_string()
+        ]];
+        let mut csv = Vec::new();
+        table(&mut csv, rows.clone(), OutputFormat::Csv).unwrap();
+        let csv = String::from_utf8(csv).unwrap();
+        assert_eq!(csv, "\"a ]52;c;ZXZpbA== b c\nnext\tcol\"\n");
+        let mut tsv = Vec::new();
+        table(&mut tsv, rows, OutputFormat::Tsv).unwrap();
+        assert_eq!(
+            String::from_utf8(tsv).unwrap(),
+            "a ]52;c;ZXZpbA== b c next col\n"
+        );
     }
 }

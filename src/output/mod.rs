@@ -275,14 +275,18 @@ pub fn write_jsonl<T: serde::Serialize>(out: &mut dyn Write, values: &[T]) -> io
     json::write_lines(out, values, None)
 }
 
+/// The bidirectional embedding, override and isolate controls.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Makes untrusted text safe for a terminal: control characters (escape sequences included)
 /// and the bidirectional embedding, override and isolate controls (which can make text read
 /// in another order than it is stored) become spaces.
 pub fn sanitize(s: &str) -> String {
     s.chars()
         .map(|c| {
-            let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-            if c.is_control() || bidi {
+            if c.is_control() || is_bidi_control(c) {
                 ' '
             } else {
                 c

@@ -9,6 +9,8 @@ mod common;
 mod eval;
 mod formats;
 mod golden;
+mod hostile;
+mod hostile_inputs;
 mod languages;
 mod safety;
 mod search;
