@@ -18,7 +18,7 @@ use scraper::{Html, Node};
 pub const EXTRACTOR: Extractor = Extractor {
     format: Format::Html,
     name: "html",
-    version: 3,
+    version: 4,
     extensions: &["html", "htm", "xhtml"],
     isolate: Isolate::Above(IN_PROCESS_BYTES),
     method: Method::Document(extract),
@@ -148,16 +148,21 @@ pub fn flatten_deep(source: &str) -> (std::borrow::Cow<'_, str>, usize) {
 /// a larger page would need more than 512 MB.
 pub const MAX_PAGE_BYTES: usize = 16_000_000;
 
+/// The failure of a page over [`MAX_PAGE_BYTES`] (checked before reading it, too).
+pub(crate) fn too_large(len: u64) -> Failure {
+    Failure::new(
+        FailureKind::TooLarge,
+        format!(
+            "HTML page too large to parse ({:.1} MB; the limit for HTML is {} MB; save it as text to index it)",
+            len as f64 / 1e6,
+            MAX_PAGE_BYTES / 1_000_000
+        ),
+    )
+}
+
 fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     if bytes.len() > MAX_PAGE_BYTES {
-        return Err(Failure::new(
-            FailureKind::TooLarge,
-            format!(
-                "HTML page too large to parse ({:.1} MB; the limit for HTML is {} MB; save it as text to index it)",
-                bytes.len() as f64 / 1e6,
-                MAX_PAGE_BYTES / 1_000_000
-            ),
-        ));
+        return Err(too_large(bytes.len() as u64));
     }
     let decoded = decode(bytes, sniff_charset(bytes).as_deref())?.text;
     let (source, flattened) = flatten_deep(&decoded);

@@ -265,6 +265,12 @@ pub fn extract_file(
     ) {
         refuse_binary_early(path)?;
     }
+    if extractor.format == Format::Html {
+        let len = std::fs::metadata(path).map_or(0, |m| m.len());
+        if len > html::MAX_PAGE_BYTES as u64 {
+            return Err(html::too_large(len));
+        }
+    }
     let bytes = read_capped(path, max_bytes)?;
     extract(display, &bytes)
 }

@@ -30,7 +30,7 @@ use std::rc::Rc;
 pub const CSV: Extractor = Extractor {
     format: Format::Csv,
     name: "csv",
-    version: 2,
+    version: 3,
     extensions: &["csv"],
     isolate: Isolate::Never,
     method: Method::Records,
@@ -40,7 +40,7 @@ pub const CSV: Extractor = Extractor {
 pub const TSV: Extractor = Extractor {
     format: Format::Tsv,
     name: "tsv",
-    version: 2,
+    version: 3,
     extensions: &["tsv", "tab"],
     isolate: Isolate::Never,
     method: Method::Records,

@@ -107,7 +107,7 @@ cases! {
     ragged_csv_with_blank_lines_and_duplicate_headers => "csv-ragged-blank-lines",
     a_paragraph_of_10_mb => "text-long-paragraph",
     a_word_of_10_mb => "text-giant-word",
-    a_title_of_60_mb => "markdown-huge-title",
+    a_title_of_10_mb => "markdown-huge-title",
     markdown_nested_50000_deep => "markdown-deep-nesting",
     html_nested_a_million_deep => "html-deep-nesting",
     html_of_one_30_mb_line => "html-huge-line",
