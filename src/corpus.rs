@@ -351,8 +351,7 @@ fn read_catalog(path: &Path) -> Result<HashMap<String, Metadata>> {
     }
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_path(path)
-        .map_err(|e| invalid(path, e))?;
+        .from_reader(bytes.as_slice());
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| invalid(path, e))?

@@ -1,7 +1,8 @@
 //! Turning a file's bytes into text, or saying why not.
 //!
-//! In order: a byte-order mark (UTF-8, UTF-16 LE/BE) decides; a file with NUL bytes (and no
-//! UTF-16 mark, and not the every-other-byte NULs of mostly-ASCII UTF-16) is binary and refused; valid UTF-8 is UTF-8; otherwise the encoding the file
+//! In order: a byte-order mark (UTF-8, UTF-16 LE/BE) decides; the every-other-byte NULs of
+//! mostly-ASCII text mark UTF-16 without a byte-order mark; any other file with NUL bytes in
+//! its first 8 KB is binary and refused; valid UTF-8 is UTF-8; otherwise the encoding the file
 //! declares (an HTML `<meta charset>`) is used if known, else chardetng guesses among legacy
 //! encodings (Windows-1252, Windows-1251, KOI8-R, GBK, Shift_JIS, ...). Bytes that are invalid in
 //! the chosen encoding become U+FFFD rather than stopping the file. Line endings are normalised
@@ -64,7 +65,8 @@ pub fn head(bytes: &[u8]) -> &[u8] {
 /// How many leading bytes [`decode`] (and [`is_binary_head`]) look at.
 pub const HEAD_BYTES: usize = 8192;
 
-fn binary() -> Failure {
+/// The failure of a binary file.
+pub(crate) fn binary() -> Failure {
     Failure::new(FailureKind::Binary, "binary file (contains NUL bytes)")
 }
 
@@ -113,6 +115,8 @@ fn normalise_newlines(text: String) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn utf16_without_a_byte_order_mark_is_text_not_binary() {
         let le: Vec<u8> = "UTF-16 text without a mark"
@@ -131,8 +135,6 @@ mod tests {
         ));
         assert!(decode_text(&[0u8; 64]).is_err());
     }
-
-    use super::*;
 
     #[test]
     fn utf8_with_and_without_bom() {

@@ -284,10 +284,7 @@ fn refuse_binary_early(path: &Path) -> Result<(), Failure> {
         .read_to_end(&mut head)
         .map_err(|e| Failure::unreadable(&e))?;
     if decode::is_binary_head(&head) {
-        return Err(Failure::new(
-            FailureKind::Binary,
-            "binary file (contains NUL bytes)",
-        ));
+        return Err(decode::binary());
     }
     Ok(())
 }

@@ -619,7 +619,7 @@ pub fn stream(
         if let Some(hint) = summary
             .warnings
             .iter()
-            .find(|w| w.starts_with("the header has one column"))
+            .find(|w| w.starts_with(ONE_COLUMN_HINT))
         {
             return Err(Failure::new(
                 FailureKind::NoText,
@@ -644,6 +644,10 @@ pub fn stream(
 /// The most text kept from one CSV or TSV field; the rest is dropped with a warning, so a
 /// 100 MB field costs one read buffer, not copies of it in every later step.
 pub const MAX_FIELD_BYTES: usize = 10_000_000;
+
+/// The start of the warning that a CSV's one-column header holds another delimiter; it becomes
+/// the reason when the file then yields no records.
+const ONE_COLUMN_HINT: &str = "the header has one column";
 
 /// A last row whose quoted fields hold this many line breaks is reported as an unclosed quote.
 const UNCLOSED_QUOTE_LINES: usize = 100;
@@ -727,7 +731,7 @@ fn delimited(
         let first = &headers[0];
         if let Some(d) = [';', '\t', '|'].into_iter().find(|d| first.contains(*d)) {
             warnings.push(format!(
-                "the header has one column but contains '{}': is the file delimited by it? (set `delimiter` for it under [records] in quarry.toml)",
+                "{ONE_COLUMN_HINT} but contains '{}': is the file delimited by it? (set `delimiter` for it under [records] in quarry.toml)",
                 d.escape_default()
             ));
         }
