@@ -112,7 +112,8 @@ fn run_worker(w: &WorkerArgs) -> Result<Outcome, Failure> {
         std::thread::sleep(std::time::Duration::from_millis(ms));
     }
     with_stdout(|out| {
-        quarry::extract::worker::serve(&w.extractor, &w.path, &w.display, w.max_bytes, out)
+        let timeout = w.timeout_ms.map(std::time::Duration::from_millis);
+        quarry::extract::worker::serve(&w.extractor, &w.path, &w.display, w.max_bytes, timeout, out)
     })
     .map(|()| Outcome::Found)
     .map_err(Failure::Output)

@@ -108,7 +108,8 @@ fn extract_poppler(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
             .push("pdftotext is not installed here; used the built-in PDF parser".to_string());
         return Ok(x);
     };
-    match poppler::extract(program, bytes) {
+    let limits = poppler::Limits::within(super::worker::budget());
+    match poppler::extract(program, bytes, &limits) {
         Ok(p) => {
             let meta = metadata(Info {
                 title: p.title,
@@ -117,7 +118,17 @@ fn extract_poppler(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
                 subject: p.subject,
                 created: p.created,
             });
-            assemble(path, p.pages, meta)
+            match assemble(path, p.pages, meta) {
+                Ok(mut x) => {
+                    x.warnings.extend(p.warnings);
+                    Ok(x)
+                }
+                // Nothing read in time is a timeout, not a scanned file.
+                Err(f) if p.incomplete && f.kind == FailureKind::NoTextLayer => {
+                    Err(Failure::new(FailureKind::TimedOut, p.warnings.join("; ")))
+                }
+                Err(f) => Err(f),
+            }
         }
         Err(poppler::Refusal::Encrypted) => Err(poppler::encrypted()),
         Err(poppler::Refusal::Failed(reason)) => {

@@ -19,6 +19,7 @@ use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// How to start workers and what they may use.
@@ -43,15 +44,30 @@ pub enum Reply {
     Err(Failure),
 }
 
-/// Worker side: extracts `path` with the extractor named `extractor` and writes the [`Reply`]
-/// to `out`.
+/// The time this worker's extraction started and its time limit, when it runs in a worker
+/// that was given one.
+static BUDGET: OnceLock<(Instant, Duration)> = OnceLock::new();
+
+/// The time limit of the extraction running in this process, as (start, limit): set in a
+/// worker, so that an extractor that works in parts (PDF pages) can keep what it read before
+/// the deadline instead of losing the whole file to it. `None` outside a worker.
+pub fn budget() -> Option<(Instant, Duration)> {
+    BUDGET.get().copied()
+}
+
+/// Worker side: extracts `path` with the extractor named `extractor`, within `timeout` when
+/// given, and writes the [`Reply`] to `out`.
 pub fn serve(
     extractor: &str,
     path: &Path,
     display: &str,
     max_bytes: u64,
+    timeout: Option<Duration>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    if let Some(limit) = timeout {
+        let _ = BUDGET.set((Instant::now(), limit));
+    }
     let reply = match by_name(extractor) {
         Some(e) => match extract_file(e, path, display, max_bytes) {
             Ok(x) => Reply::Ok(Box::new(x)),

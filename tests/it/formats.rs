@@ -505,3 +505,105 @@ fn rows_that_are_lines_of_pages_can_be_grouped_into_page_passages() {
     let stats = ws.run(&["stats", "--format", "json"]).expect(0).json();
     assert_eq!(stats["records"], 2, "{stats}");
 }
+
+/// A stand-in for pdftotext that answers like it, page by page, for three kinds of file (told
+/// apart by a word in the file): `three` has 3 pages and hangs on page 2; `stuck` has 1 page
+/// and hangs on it (a Flate bomb); `slow` has 100 pages of 0.3 s each.
+const FAKE_PDFTOTEXT: &str = r#"#!/bin/sh
+first=1; last=100000
+while [ $# -gt 0 ]; do
+  case "$1" in -f) first=$2; shift;; -l) last=$2; shift;; esac
+  shift
+done
+input=$(cat)
+case "$input" in
+  *three*) pages=3 ;;
+  *stuck*) pages=1 ;;
+  *) pages=100 ;;
+esac
+[ "$first" -gt "$pages" ] && exit 99
+[ "$last" -gt "$pages" ] && last=$pages
+printf '<!DOCTYPE html><html xmlns="http://www.w3.org/1999/xhtml"><head><title>Paged</title></head><body><doc>\n'
+p=$first
+while [ "$p" -le "$last" ]; do
+  case "$input" in
+    *three*) [ "$p" -eq 2 ] && exec sleep 60 ;;
+    *stuck*) exec sleep 60 ;;
+    *) sleep 0.3 ;;
+  esac
+  printf '<page width="612" height="792"><flow><block yMin="300" yMax="312"><line xMin="72" xMax="500" yMin="300" yMax="312"><word>Page</word><word>%s</word><word>names</word><word>the</word><word>wheelwright%s</word><word>and</word><word>the</word><word>cartwright.</word></line></block></flow></page>\n' "$p" "$p"
+  p=$((p + 1))
+done
+printf '</doc></body></html>\n'
+"#;
+
+#[cfg(unix)]
+#[test]
+fn a_slow_pdf_page_is_skipped_and_the_rest_of_the_file_indexed() {
+    use std::os::unix::fs::PermissionsExt;
+    let ws = Workspace::empty();
+    ws.write("fake/pdftotext", FAKE_PDFTOTEXT);
+    let program = ws.path("fake/pdftotext");
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    ws.write("corpus/three.pdf", "%PDF-1.4\nthree\n");
+    ws.write("corpus/stuck.pdf", "%PDF-1.4\nstuck\n");
+    ws.write("corpus/slow.pdf", "%PDF-1.4\nslow\n");
+    ws.write(
+        "corpus/note.md",
+        "# Note\n\nAn ordinary note about the wainwright.\n",
+    );
+    let started = std::time::Instant::now();
+    // --timeout 8: a page may take 1 s, and reading stops at 7.2 s.
+    let run = ws
+        .run_env(
+            &["index", "--timeout", "8", "--report", "report.json"],
+            &[("QUARRY_PDFTOTEXT", program.to_str().unwrap())],
+        )
+        .expect(0);
+    assert!(started.elapsed().as_secs() < 30, "{}", run.describe());
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.path("report.json")).unwrap()).unwrap();
+    let report = report.as_array().unwrap().clone();
+    let err = run.stderr();
+
+    // Page 2 hangs: skipped with a warning; pages 1 and 3 are indexed and cited.
+    assert_eq!(file(&report, "three.pdf")["status"], "indexed");
+    assert!(
+        err.contains("three.pdf: page 2 skipped: pdftotext took longer than 1 s on it"),
+        "{err}"
+    );
+    for page in [1, 3] {
+        let hit = first_hit(&ws, &format!("wheelwright{page} AND path:three"));
+        assert_eq!(hit["path"], "corpus/three.pdf");
+        assert_eq!(hit["page"], page);
+    }
+    ws.run(&["search", "wheelwright2 AND path:three"]).expect(1);
+
+    // The only page hangs: the file is skipped as timed out, not as scanned.
+    let stuck = file(&report, "stuck.pdf");
+    assert_eq!(stuck["status"], "skipped");
+    assert_eq!(stuck["reason_kind"], "timed-out", "{stuck}");
+    assert!(
+        stuck["reason"]
+            .as_str()
+            .unwrap()
+            .contains("page 1 skipped: pdftotext took longer than 1 s"),
+        "{stuck}"
+    );
+
+    // Every page is slow but under the page limit: the pages read before the file's deadline
+    // are kept, and the rest is named.
+    assert_eq!(file(&report, "slow.pdf")["status"], "indexed");
+    assert!(err.contains("slow.pdf: pages from "), "{err}");
+    assert!(
+        err.contains("on were not read: the file's time limit ran out (raise it with --timeout)"),
+        "{err}"
+    );
+    let hit = first_hit(&ws, "wheelwright1 AND path:slow");
+    assert_eq!(hit["page"], 1);
+    ws.run(&["search", "wheelwright100 AND path:slow"])
+        .expect(1);
+
+    // The rest of the corpus is indexed.
+    assert_eq!(file(&report, "note.md")["status"], "indexed");
+}

@@ -8,6 +8,10 @@
 //! taller than the document's typical line is a heading. Document information (title, author,
 //! creation date) comes from the same output.
 //!
+//! Pages are read within time limits ([`Limits`]): a page pdftotext is stuck on (a crafted
+//! content stream that inflates to gigabytes) is skipped with a warning after the page limit,
+//! and the rest of the file is read; at the file's deadline the pages read so far are kept.
+//!
 //! `QUARRY_PDFTOTEXT` names the program to use, or `none` to use the pure-Rust parser only. The
 //! choice is part of the extractor's name in the manifest (`pdf-poppler` or `pdf`), so an index
 //! built one way is re-extracted when the other is used.
@@ -19,7 +23,9 @@ use quick_xml::Reader;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 /// The environment variable that names `pdftotext` (or `none`).
 pub const PROGRAM_VAR: &str = "QUARRY_PDFTOTEXT";
@@ -57,7 +63,8 @@ fn is_executable(p: &Path) -> bool {
 /// What poppler read from a PDF.
 #[derive(Debug, Default)]
 pub(super) struct Pages {
-    /// 1-based page numbers with their blocks, in order (pages without text included).
+    /// 1-based page numbers with their blocks, in order (pages without text included, and
+    /// pages skipped for time as empty pages).
     pub pages: Vec<(u32, Vec<RawBlock>)>,
     /// Document information.
     pub title: Option<String>,
@@ -65,6 +72,10 @@ pub(super) struct Pages {
     pub keywords: Option<String>,
     pub subject: Option<String>,
     pub created: Option<String>,
+    /// What was not read and why: pages skipped for time, pages left at the file's deadline.
+    pub warnings: Vec<String>,
+    /// Whether some pages were not read within the time limits.
+    pub incomplete: bool,
 }
 
 /// Why poppler gave no text.
@@ -74,6 +85,36 @@ pub(super) enum Refusal {
     Encrypted,
     /// pdftotext failed (corrupt file, crash): the pure-Rust parser may still read it.
     Failed(String),
+}
+
+/// Time limits for one PDF.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    /// How long pdftotext may go without finishing a page before that page is skipped.
+    pub page: Duration,
+    /// When to stop reading and keep the pages read so far (the file's own time limit, less
+    /// a margin to assemble and send them).
+    pub deadline: Option<Instant>,
+}
+
+impl Limits {
+    /// The default page limit, and the longest: a page of text takes milliseconds.
+    pub const PAGE: Duration = Duration::from_secs(10);
+
+    /// Limits within a file's time limit (`started`, `timeout`), when it has one: a page may
+    /// take an eighth of it (1 to 10 s), and reading stops at nine tenths of it.
+    pub fn within(budget: Option<(Instant, Duration)>) -> Limits {
+        match budget {
+            None => Limits {
+                page: Self::PAGE,
+                deadline: None,
+            },
+            Some((started, timeout)) => Limits {
+                page: (timeout / 8).clamp(Duration::from_secs(1), Self::PAGE),
+                deadline: Some(started + timeout.mul_f64(0.9)),
+            },
+        }
+    }
 }
 
 /// A word of a line, with its box.
@@ -104,10 +145,129 @@ impl Line {
     }
 }
 
-/// Extracts `bytes` (a PDF) with `program`.
-pub(super) fn extract(program: &Path, bytes: &[u8]) -> Result<Pages, Refusal> {
+/// How one run of pdftotext ended.
+#[derive(Debug)]
+enum End {
+    /// It exited by itself, with this status and the start of what it said on stderr.
+    Exited(std::process::ExitStatus, String),
+    /// It went longer than the page limit without finishing a page, and was stopped.
+    Stalled,
+    /// The file's deadline came, and it was stopped.
+    OutOfTime,
+}
+
+/// Extracts `bytes` (a PDF) with `program`, page by page within `limits`.
+///
+/// One run of pdftotext reads the whole file in the common case. Its output is watched as it
+/// streams: when no page is finished within the page limit, the run is stopped, the pages it
+/// finished are kept, and the page it was on is tried alone under the same limit (output is
+/// buffered, so the slow page may be a later one). A page that is slow alone is skipped with a
+/// warning, and reading resumes after it; so one crafted page (a Flate bomb) costs at most two
+/// page limits, never the file. At the deadline the pages read so far are kept.
+pub(super) fn extract(program: &Path, bytes: &[u8], limits: &Limits) -> Result<Pages, Refusal> {
+    let mut reading = Reading::default();
+    let mut skipped: Vec<u32> = Vec::new();
+    let mut next = 1u32;
+    loop {
+        let (end, done) = run(program, bytes, next, None, limits, &mut reading)?;
+        let at = next.saturating_add(done);
+        match end {
+            End::Exited(status, _) if status.success() => break,
+            // A run resumed past the last page: the file has ended.
+            End::Exited(status, _) if next > 1 && done == 0 && status.code() == Some(99) => break,
+            End::Exited(status, errors) if reading.pages.is_empty() && skipped.is_empty() => {
+                return Err(refusal(status, &errors));
+            }
+            End::Exited(status, errors) => {
+                reading.warnings.push(format!(
+                    "pdftotext stopped at page {at} ({}); the pages before it are indexed",
+                    failure_text(status, &errors)
+                ));
+                reading.incomplete = true;
+                break;
+            }
+            End::OutOfTime => {
+                reading.stop_at_deadline(at);
+                break;
+            }
+            End::Stalled => {
+                let (alone, done_alone) = run(program, bytes, at, Some(at), limits, &mut reading)?;
+                match alone {
+                    End::Exited(status, _) if status.success() => {}
+                    // The stall came after the last page.
+                    End::Exited(status, _) if done_alone == 0 && status.code() == Some(99) => break,
+                    End::OutOfTime => {
+                        reading.stop_at_deadline(at);
+                        break;
+                    }
+                    End::Stalled | End::Exited(..) => {
+                        reading.pages.push((at, Vec::new()));
+                        skipped.push(at);
+                    }
+                }
+                next = at.saturating_add(1);
+            }
+        }
+    }
+    if !skipped.is_empty() {
+        reading.warnings.insert(
+            0,
+            format!(
+                "{} skipped: pdftotext took longer than {} s on {}",
+                page_list(&skipped),
+                limits.page.as_secs_f32(),
+                if skipped.len() == 1 { "it" } else { "each" }
+            ),
+        );
+        reading.incomplete = true;
+    }
+    Ok(reading.finish())
+}
+
+/// `page 7` or `pages 7, 9, 12` (the first ten, then how many more).
+fn page_list(pages: &[u32]) -> String {
+    let shown: Vec<String> = pages.iter().take(10).map(u32::to_string).collect();
+    let more = match pages.len().saturating_sub(10) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    let noun = if pages.len() == 1 { "page" } else { "pages" };
+    format!("{noun} {}{more}", shown.join(", "))
+}
+
+fn failure_text(status: std::process::ExitStatus, errors: &str) -> String {
+    let first = errors
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no message");
+    format!("pdftotext exited with {status}: {first}")
+}
+
+fn refusal(status: std::process::ExitStatus, errors: &str) -> Refusal {
+    if errors.contains("Incorrect password") {
+        Refusal::Encrypted
+    } else {
+        Refusal::Failed(failure_text(status, errors))
+    }
+}
+
+/// One run of pdftotext over pages `first` to `last` (or the end), adding the pages it
+/// finishes to `reading`; returns how it ended and how many pages it finished.
+fn run(
+    program: &Path,
+    bytes: &[u8],
+    first: u32,
+    last: Option<u32>,
+    limits: &Limits,
+    reading: &mut Reading,
+) -> Result<(End, u32), Refusal> {
     let mut cmd = Command::new(program);
-    cmd.args(["-bbox-layout", "-enc", "UTF-8", "-q", "-", "-"])
+    cmd.args(["-bbox-layout", "-enc", "UTF-8", "-q", "-f"])
+        .arg(first.to_string());
+    if let Some(last) = last {
+        cmd.arg("-l").arg(last.to_string());
+    }
+    cmd.args(["-", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -132,43 +292,73 @@ pub(super) fn extract(program: &Path, bytes: &[u8]) -> Result<Pages, Refusal> {
     let mut child = cmd
         .spawn()
         .map_err(|e| Refusal::Failed(format!("cannot run {}: {e}", program.display())))?;
-    let stdin = child.stdin.take();
-    let input = bytes.to_vec();
-    let feeder = std::thread::spawn(move || {
-        if let Some(mut stdin) = stdin {
-            // pdftotext may stop reading early (a corrupt file); that is its answer, not ours.
-            let _ = stdin.write_all(&input);
+    let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+    let child = Mutex::new(child);
+    let done = AtomicU32::new(0);
+    let finished = AtomicBool::new(false);
+    let stopped: Mutex<Option<End>> = Mutex::new(None);
+    let (status, errors) = std::thread::scope(|s| {
+        s.spawn(|| {
+            if let Some(mut stdin) = stdin {
+                // pdftotext may stop reading early (a corrupt file); that is its answer.
+                let _ = stdin.write_all(bytes);
+            }
+        });
+        let errors = s.spawn(|| {
+            let mut text = String::new();
+            if let Some(e) = stderr {
+                let _ = e.take(64 * 1024).read_to_string(&mut text);
+            }
+            text
+        });
+        // The watchdog: stops the run when a page takes too long or the deadline comes.
+        s.spawn(|| {
+            let (mut seen, mut since) = (0, Instant::now());
+            while !finished.load(Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(10));
+                let now = Instant::now();
+                let d = done.load(Ordering::Acquire);
+                if d != seen {
+                    (seen, since) = (d, now);
+                }
+                let end = if limits.deadline.is_some_and(|t| now >= t) {
+                    End::OutOfTime
+                } else if now.duration_since(since) > limits.page {
+                    End::Stalled
+                } else {
+                    continue;
+                };
+                if let Ok(mut slot) = stopped.lock() {
+                    *slot = Some(end);
+                }
+                if let Ok(mut c) = child.lock() {
+                    let _ = c.kill();
+                }
+                break;
+            }
+        });
+        if let Some(out) = stdout {
+            // A stopped run's output ends mid-page: what it finished is kept, the rest is not.
+            let _ = reading.read_run(BufReader::new(out), first, &done);
         }
+        let status = loop {
+            let polled = match child.lock() {
+                Ok(mut c) => c.try_wait(),
+                Err(_) => Err(std::io::Error::other("lost pdftotext")),
+            };
+            match polled {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+                Err(e) => break Err(e),
+            }
+        };
+        finished.store(true, Ordering::Release);
+        (status, errors.join().unwrap_or_default())
     });
-    let stderr = child.stderr.take();
-    let errors = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(s) = stderr {
-            let _ = s.take(64 * 1024).read_to_string(&mut text);
-        }
-        text
-    });
-    let parsed = match child.stdout.take() {
-        Some(out) => parse(BufReader::new(out)),
-        None => Err("no output".to_string()),
-    };
-    let status = child.wait();
-    let _ = feeder.join();
-    let errors = errors.join().unwrap_or_default();
     let status = status.map_err(|e| Refusal::Failed(e.to_string()))?;
-    if !status.success() {
-        if errors.contains("Incorrect password") {
-            return Err(Refusal::Encrypted);
-        }
-        let first = errors
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("no message");
-        return Err(Refusal::Failed(format!(
-            "pdftotext exited with {status}: {first}"
-        )));
-    }
-    parsed.map_err(Refusal::Failed)
+    let done = done.into_inner();
+    let stopped = stopped.into_inner().ok().flatten();
+    Ok((stopped.unwrap_or(End::Exited(status, errors)), done))
 }
 
 fn attr(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
@@ -183,137 +373,217 @@ fn number(e: &quick_xml::events::BytesStart<'_>, name: &str) -> f32 {
     attr(e, name).and_then(|v| v.parse().ok()).unwrap_or(0.0)
 }
 
-/// Reads pdftotext's XHTML.
-fn parse(input: impl std::io::BufRead) -> Result<Pages, String> {
-    let mut reader = Reader::from_reader(input);
-    let mut buf = Vec::new();
-    let mut out = Pages::default();
-    // Blocks as lines with their band, to settle headings once all heights are known.
-    let mut doc_blocks: Vec<(usize, Band, Vec<Line>)> = Vec::new();
-    let mut block: Vec<Line> = Vec::new();
-    let mut page_height = 0.0f32;
-    let mut band = Band::Body;
-    let mut line: Option<Line> = None;
-    let mut word: Option<String> = None;
-    let mut word_box = (0.0f32, 0.0f32);
-    let mut title: Option<String> = None;
-    loop {
-        let event = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| format!("unreadable pdftotext output: {e}"))?;
-        match event {
-            Event::Start(e) => match e.local_name().into_inner() {
-                "page" => {
-                    out.pages.push((out.pages.len() as u32 + 1, Vec::new()));
-                    page_height = number(&e, "height");
+/// A page as read: its number and its blocks (their band and lines).
+type ReadPage = (u32, Vec<(Band, Vec<Line>)>);
+
+/// What the runs of pdftotext over one PDF have read: complete pages only.
+#[derive(Debug, Default)]
+struct Reading {
+    /// Finished pages, in order.
+    pages: Vec<ReadPage>,
+    title: Option<String>,
+    author: Option<String>,
+    keywords: Option<String>,
+    subject: Option<String>,
+    created: Option<String>,
+    warnings: Vec<String>,
+    incomplete: bool,
+}
+
+impl Reading {
+    fn stop_at_deadline(&mut self, page: u32) {
+        self.warnings.push(format!(
+            "pages from {page} on were not read: the file's time limit ran out (raise it with --timeout)"
+        ));
+        self.incomplete = true;
+    }
+
+    /// Reads one run's XHTML, whose first page is `first`; each finished page is added and
+    /// counted in `done`. A page cut off by the end of the output is dropped.
+    fn read_run(
+        &mut self,
+        input: impl std::io::BufRead,
+        first: u32,
+        done: &AtomicU32,
+    ) -> Result<(), String> {
+        let mut reader = Reader::from_reader(input);
+        let mut buf = Vec::new();
+        let mut page: Option<ReadPage> = None;
+        let mut next_number = first;
+        let mut block: Vec<Line> = Vec::new();
+        let mut page_height = 0.0f32;
+        let mut band = Band::Body;
+        let mut line: Option<Line> = None;
+        let mut word: Option<String> = None;
+        let mut word_box = (0.0f32, 0.0f32);
+        let mut title: Option<String> = None;
+        loop {
+            let event = reader
+                .read_event_into(&mut buf)
+                .map_err(|e| format!("unreadable pdftotext output: {e}"))?;
+            match event {
+                Event::Start(e) => match e.local_name().into_inner() {
+                    "page" => {
+                        page = Some((next_number, Vec::new()));
+                        next_number = next_number.saturating_add(1);
+                        page_height = number(&e, "height");
+                    }
+                    "block" => {
+                        block.clear();
+                        band = band_of(number(&e, "yMin"), number(&e, "yMax"), page_height);
+                    }
+                    "line" => {
+                        let (y_min, y_max) = (number(&e, "yMin"), number(&e, "yMax"));
+                        line = Some(Line {
+                            words: Vec::new(),
+                            x_min: number(&e, "xMin"),
+                            x_max: number(&e, "xMax"),
+                            y_min,
+                            y_max,
+                            height: y_max - y_min,
+                        })
+                    }
+                    "word" => {
+                        word = Some(String::new());
+                        word_box = (number(&e, "yMin"), number(&e, "yMax"));
+                    }
+                    "title" => title = Some(String::new()),
+                    _ => {}
+                },
+                Event::Empty(e) => match e.local_name().into_inner() {
+                    "meta" => {
+                        let (Some(name), Some(content)) = (attr(&e, "name"), attr(&e, "content"))
+                        else {
+                            continue;
+                        };
+                        let slot = match name.as_str() {
+                            "Author" => &mut self.author,
+                            "Keywords" => &mut self.keywords,
+                            "Subject" => &mut self.subject,
+                            "CreationDate" => &mut self.created,
+                            _ => continue,
+                        };
+                        slot.get_or_insert(content);
+                    }
+                    "page" => {
+                        self.pages.push((next_number, Vec::new()));
+                        next_number = next_number.saturating_add(1);
+                        done.fetch_add(1, Ordering::AcqRel);
+                    }
+                    _ => {}
+                },
+                Event::Text(t) => {
+                    let text = t.xml10_content();
+                    if let Some(w) = word.as_mut() {
+                        w.push_str(&text);
+                    } else if let Some(s) = title.as_mut() {
+                        s.push_str(&text);
+                    }
                 }
-                "block" => {
-                    block.clear();
-                    band = band_of(number(&e, "yMin"), number(&e, "yMax"), page_height);
+                Event::GeneralRef(r) => {
+                    let c = if r.is_char_ref() {
+                        r.resolve_char_ref().ok().flatten()
+                    } else {
+                        crate::extract::docx::named_entity(&r)
+                    };
+                    if let (Some(c), Some(w)) = (c, word.as_mut()) {
+                        w.push(c);
+                    } else if let (Some(c), Some(s)) = (c, title.as_mut()) {
+                        s.push(c);
+                    }
                 }
-                "line" => {
-                    let (y_min, y_max) = (number(&e, "yMin"), number(&e, "yMax"));
-                    line = Some(Line {
-                        words: Vec::new(),
-                        x_min: number(&e, "xMin"),
-                        x_max: number(&e, "xMax"),
-                        y_min,
-                        y_max,
-                        height: y_max - y_min,
-                    })
-                }
-                "word" => {
-                    word = Some(String::new());
-                    word_box = (number(&e, "yMin"), number(&e, "yMax"));
-                }
-                "title" => title = Some(String::new()),
-                _ => {}
-            },
-            Event::Empty(e) if e.local_name().into_inner() == "meta" => {
-                let (Some(name), Some(content)) = (attr(&e, "name"), attr(&e, "content")) else {
-                    continue;
-                };
-                let slot = match name.as_str() {
-                    "Author" => &mut out.author,
-                    "Keywords" => &mut out.keywords,
-                    "Subject" => &mut out.subject,
-                    "CreationDate" => &mut out.created,
-                    _ => continue,
-                };
-                *slot = Some(content);
-            }
-            Event::Text(t) => {
-                let text = t.xml10_content();
-                if let Some(w) = word.as_mut() {
-                    w.push_str(&text);
-                } else if let Some(s) = title.as_mut() {
-                    s.push_str(&text);
-                }
-            }
-            Event::GeneralRef(r) => {
-                let c = if r.is_char_ref() {
-                    r.resolve_char_ref().ok().flatten()
-                } else {
-                    crate::extract::docx::named_entity(&r)
-                };
-                if let (Some(c), Some(w)) = (c, word.as_mut()) {
-                    w.push(c);
-                } else if let (Some(c), Some(s)) = (c, title.as_mut()) {
-                    s.push(c);
-                }
-            }
-            Event::End(e) => match e.local_name().into_inner() {
-                "word" => {
-                    if let (Some(text), Some(l)) = (word.take(), line.as_mut()) {
-                        if !text.is_empty() {
-                            l.words.push(Word {
-                                text,
-                                y_min: word_box.0,
-                                y_max: word_box.1,
-                            });
+                Event::End(e) => match e.local_name().into_inner() {
+                    "word" => {
+                        if let (Some(text), Some(l)) = (word.take(), line.as_mut()) {
+                            if !text.is_empty() {
+                                l.words.push(Word {
+                                    text,
+                                    y_min: word_box.0,
+                                    y_max: word_box.1,
+                                });
+                            }
                         }
                     }
-                }
-                "line" => {
-                    if let Some(mut l) = line.take().filter(|l| !l.words.is_empty()) {
-                        mark_footnote_markers(&mut l.words);
-                        block.push(l);
+                    "line" => {
+                        if let Some(mut l) = line.take().filter(|l| !l.words.is_empty()) {
+                            mark_footnote_markers(&mut l.words);
+                            block.push(l);
+                        }
                     }
-                }
-                "block" if !block.is_empty() => {
-                    let page = out.pages.len().saturating_sub(1);
-                    doc_blocks.push((page, band, std::mem::take(&mut block)));
-                }
-                "title" => {
-                    out.title = title.take().filter(|t| !t.trim().is_empty());
-                }
+                    "block" if !block.is_empty() => {
+                        if let Some((_, blocks)) = page.as_mut() {
+                            blocks.push((band, std::mem::take(&mut block)));
+                        }
+                    }
+                    "page" => {
+                        if let Some(p) = page.take() {
+                            self.pages.push(p);
+                            done.fetch_add(1, Ordering::AcqRel);
+                        }
+                    }
+                    "title" => {
+                        let t = title.take().filter(|t| !t.trim().is_empty());
+                        if self.title.is_none() {
+                            self.title = t;
+                        }
+                    }
+                    _ => {}
+                },
+                Event::Eof => break,
                 _ => {}
-            },
-            Event::Eof => break,
-            _ => {}
+            }
+            buf.clear();
         }
-        buf.clear();
+        Ok(())
     }
-    let mut doc_blocks = merge_level_lines(doc_blocks);
-    let body = typical_height(&doc_blocks);
-    attach_footnote_numbers(&mut doc_blocks, body);
-    for (page, band, lines) in doc_blocks {
-        let heading = heading_level(&lines, body);
-        // The lines of a paragraph run on; a word hyphenated at a line end is rejoined later.
-        let text = lines
-            .iter()
-            .flat_map(|l| l.words.iter().map(|w| w.text.as_str()))
-            .collect::<Vec<_>>()
-            .join(" ");
-        if let Some((_, blocks)) = out.pages.get_mut(page) {
-            blocks.push(RawBlock {
-                text,
-                heading,
-                band,
-            });
+
+    /// The pages as blocks: lines set level joined, footnote numbers attached, headings found
+    /// from the line heights of the whole document.
+    fn finish(self) -> Pages {
+        let mut out = Pages {
+            pages: Vec::with_capacity(self.pages.len()),
+            title: self.title,
+            author: self.author,
+            keywords: self.keywords,
+            subject: self.subject,
+            created: self.created,
+            warnings: self.warnings,
+            incomplete: self.incomplete,
+        };
+        let mut doc_blocks: Vec<(usize, Band, Vec<Line>)> = Vec::new();
+        for (i, (number, blocks)) in self.pages.into_iter().enumerate() {
+            out.pages.push((number, Vec::new()));
+            doc_blocks.extend(blocks.into_iter().map(|(band, lines)| (i, band, lines)));
         }
+        let mut doc_blocks = merge_level_lines(doc_blocks);
+        let body = typical_height(&doc_blocks);
+        attach_footnote_numbers(&mut doc_blocks, body);
+        for (page, band, lines) in doc_blocks {
+            let heading = heading_level(&lines, body);
+            // The lines of a paragraph run on; a word hyphenated at a line end is rejoined later.
+            let text = lines
+                .iter()
+                .flat_map(|l| l.words.iter().map(|w| w.text.as_str()))
+                .collect::<Vec<_>>()
+                .join(" ");
+            if let Some((_, blocks)) = out.pages.get_mut(page) {
+                blocks.push(RawBlock {
+                    text,
+                    heading,
+                    band,
+                });
+            }
+        }
+        out
     }
-    Ok(out)
+}
+
+/// Reads pdftotext's XHTML of a whole file.
+#[cfg(test)]
+fn parse(input: impl std::io::BufRead) -> Result<Pages, String> {
+    let mut reading = Reading::default();
+    reading.read_run(input, 1, &AtomicU32::new(0))?;
+    Ok(reading.finish())
 }
 
 /// Marks footnote markers: a number of one to four digits set small and raised against the
