@@ -250,7 +250,10 @@ pub fn with_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::
 
 /// Parses arguments, runs the subcommand and returns the exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return argument_error(&e),
+    };
     let globals = Globals::resolve(&cli);
     // Panics are caught (the library turns those a damaged index causes into errors); the
     // default hook would print Rust's panic text first. Record it instead, and print one line
@@ -316,6 +319,74 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Help and version go out as clap writes them; an argument error becomes one line on stderr,
+/// `quarry: <what> (<tip>; see 'quarry <command> --help')`, exit 2.
+fn argument_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+    }
+    let names: Vec<String> = {
+        use clap::CommandFactory;
+        Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect()
+    };
+    let command = std::env::args()
+        .skip(1)
+        .find(|a| names.contains(a))
+        .map_or_else(|| "quarry".to_string(), |c| format!("quarry {c}"));
+    eprintln!(
+        "quarry: {}",
+        one_line_error(&e.render().to_string(), &command)
+    );
+    ExitCode::from(2)
+}
+
+/// The longest error and tip printed, in characters: they may quote a huge argument.
+const MAX_ERROR_CHARS: usize = 300;
+const MAX_TIP_CHARS: usize = 150;
+
+/// clap's multi-line error text as one line: the error, then its tips and where to read more,
+/// sanitised and shortened.
+fn one_line_error(rendered: &str, command: &str) -> String {
+    let mut what: Vec<&str> = Vec::new();
+    let mut tips: Vec<String> = Vec::new();
+    for line in rendered.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with("Usage:") || line.starts_with("For more information")
+        {
+            continue;
+        }
+        match (line.strip_prefix("error:"), line.strip_prefix("tip:")) {
+            (Some(error), _) => what.push(error.trim()),
+            (_, Some(tip)) => tips.push(clip(tip.trim(), MAX_TIP_CHARS)),
+            _ => what.push(line),
+        }
+    }
+    tips.push(format!("see '{command} --help'"));
+    format!(
+        "{} ({})",
+        clip(&what.join(" "), MAX_ERROR_CHARS),
+        tips.join("; ")
+    )
+}
+
+/// `text` made safe for a terminal and cut to `max` characters.
+fn clip(text: &str, max: usize) -> String {
+    let text = quarry::output::sanitize(text);
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     quarry::index::damage::panic_message(payload)
 }
@@ -328,6 +399,31 @@ mod tests {
     #[test]
     fn cli_definition_is_valid() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn argument_errors_are_one_line() {
+        let err = |args: &[&str]| {
+            let e = Cli::try_parse_from(args).unwrap_err();
+            one_line_error(&e.render().to_string(), "quarry search")
+        };
+        assert_eq!(
+            err(&["quarry", "search", "--fromat", "json", "x"]),
+            "unexpected argument '--fromat' found (a similar argument exists: '--format'; \
+             see 'quarry search --help')"
+        );
+        assert_eq!(
+            err(&["quarry", "search"]),
+            "the following required arguments were not provided: <QUERY>... \
+             (see 'quarry search --help')"
+        );
+        let long = format!("--{}\u{1b}]52;c;x\u{7}", "x".repeat(1000));
+        let line = err(&["quarry", "search", &long, "x"]);
+        assert!(!line.contains('\n') && !line.contains('\u{1b}'), "{line}");
+        assert!(
+            line.chars().count() < MAX_ERROR_CHARS + 2 * MAX_TIP_CHARS,
+            "{line}"
+        );
     }
 
     #[test]

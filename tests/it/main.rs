@@ -12,6 +12,7 @@ mod golden;
 mod hostile;
 mod hostile_inputs;
 mod languages;
+mod options;
 mod safety;
 mod search;
 mod shared_data;
