@@ -187,6 +187,9 @@ impl Corpus {
             // Shorter (more general) patterns first, so more specific ones apply last and win.
             corpus.defaults.sort_by_key(|(p, _)| p.source.len());
             for (pattern, mapping) in config.records {
+                mapping
+                    .delimiter_byte()
+                    .map_err(|e| invalid(&config_path, format!("[records.\"{pattern}\"]: {e}")))?;
                 corpus
                     .records
                     .push((Pattern::new(&pattern, &config_path)?, mapping));
@@ -424,6 +427,29 @@ fn read_catalog(path: &Path) -> Result<HashMap<String, Metadata>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_delimiter_that_cannot_be_used_stops_the_load() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in ["\\\"", "é", "\\n"] {
+            std::fs::write(
+                dir.path().join(CONFIG_FILE),
+                format!("[records]\n\"*.csv\" = {{ delimiter = \"{bad}\" }}\n"),
+            )
+            .unwrap();
+            let e = Corpus::load(dir.path()).unwrap_err().to_string();
+            assert!(
+                e.contains("[records.\"*.csv\"]: the delimiter") && e.contains("quarry.toml"),
+                "{e}"
+            );
+        }
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "[records]\n\"*.csv\" = { delimiter = \";\" }\n",
+        )
+        .unwrap();
+        assert!(Corpus::load(dir.path()).is_ok());
+    }
 
     fn corpus_with(files: &[(&str, &str)]) -> (tempfile::TempDir, Corpus) {
         let dir = tempfile::tempdir().unwrap();

@@ -91,13 +91,28 @@ impl Error {
     }
 }
 
+/// An error is one line: whatever a message quotes (a query, a path, a value from a document),
+/// its control characters (line breaks, escape sequences) and bidi overrides show as spaces.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
+        f.write_str(&crate::output::sanitize(&self.message))?;
         if let Some(hint) = &self.hint {
-            write!(f, " ({hint})")?;
+            write!(f, " ({})", crate::output::sanitize(hint))?;
         }
         Ok(())
+    }
+}
+
+/// The longest piece of user input a message quotes, in characters.
+const MAX_QUOTED_CHARS: usize = 80;
+
+/// User input to quote in a message: made safe for a terminal and cut to 80 characters with
+/// `…`, so a huge query or value never floods an error line.
+pub fn quote_input(input: &str) -> String {
+    let safe = crate::output::sanitize(input);
+    match safe.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((cut, _)) => format!("{}…", &safe[..cut]),
+        None => safe,
     }
 }
 
@@ -136,6 +151,22 @@ pub(crate) fn lowercase_first(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_are_one_line_and_quote_input_shortened() {
+        // Found by the query fuzz target: a query with a line break made a two-line error.
+        let e = Error::new(ErrorKind::Query, "cannot parse the query 'a\nb\u{1b}[2J'")
+            .with_hint("line\nbreak");
+        assert_eq!(
+            e.to_string(),
+            "cannot parse the query 'a b [2J' (line break)"
+        );
+        let long = "x".repeat(1000);
+        let quoted = quote_input(&long);
+        assert_eq!(quoted.chars().count(), MAX_QUOTED_CHARS + 1);
+        assert!(quoted.ends_with('…'));
+        assert_eq!(quote_input("Zhenhua\u{202e}"), "Zhenhua ");
+    }
 
     #[test]
     fn display_is_one_line_with_hint() {

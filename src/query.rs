@@ -285,7 +285,13 @@ fn syntax_error(input: &str) -> Error {
                 hint,
             )
         }
-        None => query_error(format!("cannot parse the query '{input}'"), hint),
+        None => query_error(
+            format!(
+                "cannot parse the query '{}'",
+                crate::error::quote_input(input)
+            ),
+            hint,
+        ),
     }
 }
 
@@ -543,7 +549,10 @@ impl<'a> Builder<'a> {
         }
         if clauses.is_empty() {
             return Err(query_error(
-                format!("the query '{}' has no words to search for", self.input),
+                format!(
+                    "the query '{}' has no words to search for",
+                    crate::error::quote_input(self.input)
+                ),
                 "give words of letters or digits",
             ));
         }
@@ -1137,7 +1146,10 @@ fn translate(err: QueryParserError, input: &str) -> Error {
         ),
         QueryParserError::SyntaxError(_) => syntax_error(input),
         other => query_error(
-            format!("cannot use the query '{input}': {other}"),
+            format!(
+                "cannot use the query '{}': {other}",
+                crate::error::quote_input(input)
+            ),
             "see quarry search --help for the query syntax",
         ),
     }

@@ -218,6 +218,15 @@ pub fn supported_extensions() -> String {
         .join(", ")
 }
 
+/// Entry points for the fuzz targets in `fuzz/` into parsers that are otherwise private.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Reads `bytes` as the XHTML that `pdftotext -bbox-layout` writes; returns its pages.
+    pub fn pdftotext_xhtml(bytes: &[u8]) -> usize {
+        super::pdf::pages_in_pdftotext_xhtml(bytes)
+    }
+}
+
 /// Reads a whole file, refusing files larger than `max_bytes` without reading them.
 pub fn read_capped(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Failure> {
     let file = std::fs::File::open(path).map_err(|e| Failure::unreadable(&e))?;

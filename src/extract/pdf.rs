@@ -46,6 +46,12 @@ pub fn preferred() -> &'static Extractor {
     }
 }
 
+/// The number of pages in pdftotext's XHTML output `bytes`, read as a PDF is (for the fuzz
+/// target of that reader).
+pub(super) fn pages_in_pdftotext_xhtml(bytes: &[u8]) -> usize {
+    poppler::parse(bytes).map_or(0, |p| p.pages.len())
+}
+
 /// A block of a page before clean-up: its text and heading level.
 #[derive(Debug, Clone)]
 struct RawBlock {

@@ -149,6 +149,21 @@ pub struct Mapping {
     pub delimiter: Option<char>,
 }
 
+impl Mapping {
+    /// The CSV field delimiter as a byte (a comma when none is set), or why the one set cannot
+    /// be used.
+    pub fn delimiter_byte(&self) -> Result<u8, String> {
+        match self.delimiter {
+            None => Ok(b','),
+            Some(c) if c.is_ascii() && !matches!(c, '"' | '\n' | '\r') => Ok(c as u8),
+            Some(c) => Err(format!(
+                "the delimiter '{}' is not one ASCII character other than a quote or a line break",
+                c.escape_default()
+            )),
+        }
+    }
+}
+
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -575,19 +590,9 @@ pub fn stream(
     };
     let warnings = match extractor.format {
         Format::Csv => {
-            let delimiter = match mapping.delimiter {
-                None => b',',
-                Some(c) if c.is_ascii() && c != '"' && c != '\n' => c as u8,
-                Some(c) => {
-                    return Err(Failure::new(
-                        FailureKind::Corrupt,
-                        format!(
-                            "the delimiter '{}' set in quarry.toml is not one ASCII character other than a quote or a line break",
-                            c.escape_default()
-                        ),
-                    ))
-                }
-            };
+            let delimiter = mapping
+                .delimiter_byte()
+                .map_err(|e| Failure::new(FailureKind::Corrupt, e))?;
             delimited(file, delimiter, &mut handle)?
         }
         Format::Tsv => delimited(file, b'\t', &mut handle)?,

@@ -579,8 +579,7 @@ impl Reading {
 }
 
 /// Reads pdftotext's XHTML of a whole file.
-#[cfg(test)]
-fn parse(input: impl std::io::BufRead) -> Result<Pages, String> {
+pub(super) fn parse(input: impl std::io::BufRead) -> Result<Pages, String> {
     let mut reading = Reading::default();
     reading.read_run(input, 1, &AtomicU32::new(0))?;
     Ok(reading.finish())
