@@ -44,6 +44,7 @@ pub mod collapse;
 pub mod corpus;
 pub mod date;
 pub mod document;
+pub mod embed;
 pub mod error;
 pub mod eval;
 pub mod extract;

@@ -13,7 +13,8 @@ pub use crate::collapse::Preference;
 pub use crate::filter::Filters;
 
 use crate::collapse;
-use crate::error::{Error, Result};
+use crate::embed::{fusion, Embedder, Vectors};
+use crate::error::{Error, ErrorKind, Result};
 use crate::feedback::{self, Feedback};
 use crate::highlight::{self, CharRange};
 use crate::index::read::PassageRecord;
@@ -21,7 +22,8 @@ use crate::index::QuarryIndex;
 use crate::query::{self, ParsedQuery, QueryOptions};
 use serde::Serialize;
 use std::collections::HashMap;
-use tantivy::collector::Count;
+use std::sync::Arc;
+use tantivy::collector::{Count, DocSetCollector};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Term};
@@ -55,7 +57,28 @@ pub struct SearchRequest {
     /// Copies of one text collapse into one hit, showing the copy of the most preferred format
     /// (`None`: every copy is its own hit). Lists of passages only.
     pub collapse: Option<Preference>,
+    /// How passages are ranked: by words (BM25, the default), by meaning, or both fused.
+    pub mode: Mode,
+    /// The sentence-embedding model for [`Mode::Semantic`] and [`Mode::Hybrid`]: the one the
+    /// index's vectors were made with.
+    pub embedder: Option<Arc<dyn Embedder>>,
 }
+
+/// How a list of passages is ranked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// By the query's words (BM25 with quarry's scoring): the default.
+    #[default]
+    Bm25,
+    /// By nearness of meaning to the query (sentence embeddings, cosine).
+    Semantic,
+    /// Both rankings fused by reciprocal rank.
+    Hybrid,
+}
+
+/// How deep each ranking goes before two are fused: the fused list's first page is decided by
+/// the first hundred or so of each.
+pub const FUSION_DEPTH: usize = 100;
 
 impl SearchRequest {
     /// A request for `query` with the defaults: 10 hits, 240-character snippets, no filters,
@@ -74,6 +97,8 @@ impl SearchRequest {
             explain: false,
             feedback: Feedback::Auto,
             collapse: Some(Preference::default()),
+            mode: Mode::Bm25,
+            embedder: None,
         }
     }
 }
@@ -119,6 +144,21 @@ pub struct Explanation {
     /// What the whole score was multiplied by for a passage shorter than the length floor
     /// (1 for the rest; see [`crate::scoring::LENGTH_FLOOR`]).
     pub length_factor: f32,
+    /// In semantic and hybrid search, where the passage stood in each ranking; then `terms`
+    /// explain its words' BM25 alone and `other` is 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranks: Option<Ranks>,
+}
+
+/// A passage's places in the rankings that [`Mode::Semantic`] and [`Mode::Hybrid`] use.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Ranks {
+    /// Its 1-based rank by BM25 (hybrid only; `None` beyond the depth fused or not matching).
+    pub bm25: Option<usize>,
+    /// Its 1-based rank by meaning (`None` beyond the depth fused).
+    pub semantic: Option<usize>,
+    /// The cosine of its vector and the query's, when it was among the nearest.
+    pub cosine: Option<f32>,
 }
 
 /// Another place holding a copy of a hit's text.
@@ -374,6 +414,8 @@ struct Candidate {
     ordinal: u64,
     /// Format and near-duplicate signature, read only when copies collapse.
     copy_key: Option<(&'static str, Option<collapse::Signature>)>,
+    /// Its places in the rankings fused, in semantic and hybrid search.
+    ranks: Option<Ranks>,
 }
 
 /// The best candidates of `query`, sorted by score, path and ordinal, fetching more until
@@ -500,6 +542,7 @@ fn candidates(
             path,
             ordinal,
             copy_key,
+            ranks: None,
         });
     }
     Ok(out)
@@ -599,21 +642,32 @@ pub fn run(
     }
     let per_doc = request.per_doc;
     let min_score = request.min_score;
-    let (candidates, total) = ranked(
-        index,
-        &searcher,
-        parsed.query.as_ref(),
-        initial,
-        collapse.is_some(),
-        |c| {
-            if min_score.is_some_and(|m| c.last().is_some_and(|l| l.score < m)) {
-                return Some(f32::INFINITY);
-            }
-            entries(c, collapse, per_doc, None, wanted.saturating_add(1))
-                .get(wanted)
-                .map(|e| e.score)
-        },
-    )?;
+    let (candidates, total) = match request.mode {
+        Mode::Bm25 => ranked(
+            index,
+            &searcher,
+            parsed.query.as_ref(),
+            initial,
+            collapse.is_some(),
+            |c| {
+                if min_score.is_some_and(|m| c.last().is_some_and(|l| l.score < m)) {
+                    return Some(f32::INFINITY);
+                }
+                entries(c, collapse, per_doc, None, wanted.saturating_add(1))
+                    .get(wanted)
+                    .map(|e| e.score)
+            },
+        )?,
+        mode => by_meaning(
+            index,
+            &searcher,
+            parsed,
+            request,
+            mode,
+            initial,
+            collapse.is_some(),
+        )?,
+    };
     let shown: Vec<Entry> = entries(&candidates, collapse, per_doc, min_score, wanted)
         .into_iter()
         .skip(request.offset)
@@ -643,6 +697,135 @@ pub fn run(
         offset: request.offset,
         fingerprint: index.fingerprint().map(str::to_string),
     })
+}
+
+/// The candidates of [`Mode::Semantic`] (the passages nearest the query's meaning that pass
+/// the filters, scored by cosine) or [`Mode::Hybrid`] (those and BM25's, each ranking `depth`
+/// deep, fused by reciprocal rank), best first, and how many passages match.
+fn by_meaning(
+    index: &QuarryIndex,
+    searcher: &tantivy::Searcher,
+    parsed: &ParsedQuery,
+    request: &SearchRequest,
+    mode: Mode,
+    depth: usize,
+    copies: bool,
+) -> Result<(Vec<Candidate>, usize)> {
+    let depth = depth.max(FUSION_DEPTH);
+    let Some(embedder) = request.embedder.as_ref() else {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "semantic and hybrid search need the sentence-embedding model",
+        )
+        .with_hint("give its folder with --model DIR or QUARRY_MODEL"));
+    };
+    let Some(vectors) = Vectors::load(index.dir())? else {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("the index {} has no passage vectors", index.dir().display()),
+        )
+        .with_hint("make them with quarry index --embed --model DIR"));
+    };
+    if vectors.model() != embedder.id() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "the index's vectors were made with the model {} ({}), not {} ({})",
+                vectors.model().name,
+                vectors.model().hash,
+                embedder.id().name,
+                embedder.id().hash
+            ),
+        )
+        .with_hint("search with the same model, or make them again with quarry index --embed"));
+    }
+    let query = embedder.embed(&[request.query.as_str()])?;
+    let query = query.first().map(Vec::as_slice).unwrap_or_default();
+    // Filters may leave out many of the nearest: look further, then keep `depth` that pass.
+    let near = vectors.nearest(query, depth.saturating_mul(4));
+    let f = index.fields();
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+        Occur::Must,
+        Box::new(tantivy::query::TermSetQuery::new(
+            near.iter()
+                .map(|(id, _)| Term::from_field_text(f.passage_id, id)),
+        )),
+    )];
+    for q in request.filters.queries(index)? {
+        clauses.push((Occur::Must, q));
+    }
+    let found: Vec<(f32, DocAddress)> = searcher
+        .search(&BooleanQuery::new(clauses), &DocSetCollector)
+        .map_err(|e| Error::engine("search failed", e))?
+        .into_iter()
+        .map(|addr| (0.0, addr))
+        .collect();
+    let mut passing: HashMap<String, Candidate> = candidates(searcher, found, copies)?
+        .into_iter()
+        .map(|c| (format!("{}-{}", c.doc_id, c.ordinal), c))
+        .collect();
+    let dense: Vec<(String, f32)> = near
+        .into_iter()
+        .filter(|(id, _)| passing.contains_key(*id))
+        .take(depth)
+        .map(|(id, s)| (id.to_string(), s))
+        .collect();
+    if mode == Mode::Semantic {
+        let total = dense.len();
+        let out = dense
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, (id, cosine))| {
+                let mut c = passing.remove(&id)?;
+                c.score = cosine;
+                c.ranks = Some(Ranks {
+                    bm25: None,
+                    semantic: Some(i + 1),
+                    cosine: Some(cosine),
+                });
+                Some(c)
+            })
+            .collect();
+        return Ok((out, total));
+    }
+    let (lexical, lexical_total) =
+        ranked(index, searcher, parsed.query.as_ref(), depth, copies, |c| {
+            (c.len() >= depth).then_some(f32::INFINITY)
+        })?;
+    let key = |c: &Candidate| format!("{}-{}", c.doc_id, c.ordinal);
+    let lexical: Vec<Candidate> = lexical.into_iter().take(depth).collect();
+    let lists = [
+        lexical.iter().map(key).collect::<Vec<_>>(),
+        dense.iter().map(|(id, _)| id.clone()).collect(),
+    ];
+    let bm25_rank: HashMap<&str, usize> = lists[0]
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i + 1))
+        .collect();
+    let semantic_rank: HashMap<&str, (usize, f32)> = dense
+        .iter()
+        .enumerate()
+        .map(|(i, (id, cosine))| (id.as_str(), (i + 1, *cosine)))
+        .collect();
+    let fused = fusion::reciprocal_rank(&lists);
+    let total = lexical_total.max(fused.len());
+    let mut by_id: HashMap<String, Candidate> = lexical.into_iter().map(|c| (key(&c), c)).collect();
+    let out = fused
+        .into_iter()
+        .filter_map(|(id, score)| {
+            let mut c = by_id.remove(&id).or_else(|| passing.remove(&id))?;
+            c.score = score;
+            let near = semantic_rank.get(id.as_str());
+            c.ranks = Some(Ranks {
+                bm25: bm25_rank.get(id.as_str()).copied(),
+                semantic: near.map(|n| n.0),
+                cosine: near.map(|n| n.1),
+            });
+            Some(c)
+        })
+        .collect();
+    Ok((out, total))
 }
 
 /// Fast columns of page, row and line, opened once per segment.
@@ -977,9 +1160,13 @@ fn explain(
     );
     Ok(Explanation {
         score: c.score,
-        other: c.score / length_factor.max(f32::MIN_POSITIVE) - sum,
+        other: match c.ranks {
+            Some(_) => 0.0,
+            None => c.score / length_factor.max(f32::MIN_POSITIVE) - sum,
+        },
         terms,
         length_factor,
+        ranks: c.ranks,
     })
 }
 

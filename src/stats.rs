@@ -52,6 +52,21 @@ pub struct Stats {
     pub fingerprint: Option<String>,
     /// Files the last build added, changed, removed and left unchanged.
     pub last_build: LastBuild,
+    /// The passage vectors for semantic and hybrid search, if the index has them.
+    pub vectors: Option<VectorStats>,
+}
+
+/// What the passage vectors of an index are.
+#[derive(Debug, Clone, Serialize)]
+pub struct VectorStats {
+    /// Passages with a vector.
+    pub passages: usize,
+    /// The model's name.
+    pub model: String,
+    /// The hash of its configuration, tokenizer and weights.
+    pub model_hash: String,
+    /// The length of each vector.
+    pub dimensions: usize,
 }
 
 /// What the last build changed.
@@ -98,6 +113,12 @@ pub fn stats(index: &QuarryIndex) -> Stats {
             removed: b.removed,
             unchanged: b.unchanged,
         },
+        vectors: crate::embed::Vectors::summary(index.dir()).map(|(model, passages)| VectorStats {
+            passages,
+            model: model.name,
+            model_hash: model.hash,
+            dimensions: model.dim,
+        }),
     }
 }
 

@@ -8,8 +8,8 @@
 //! none were found, 2 on error — and, with `--strict`, when any file was skipped.
 
 use super::{Failure, Globals, Outcome};
-use quarry::{BuildOptions, BuildSummary, Isolation, Reporter};
-use std::io::Write;
+use quarry::{BuildOptions, BuildSummary, Isolation, QuarryIndex, Reporter};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -78,6 +78,15 @@ pub struct Args {
     /// Exit with status 2 when any file was skipped (the index is still updated)
     #[arg(long)]
     strict: bool,
+
+    /// Also give every passage a sentence-embedding vector, for search --mode semantic|hybrid
+    /// (kept up to date by later runs that have the model)
+    #[arg(long)]
+    embed: bool,
+
+    /// The sentence-embedding model's folder, for --embed [default: $QUARRY_MODEL]
+    #[arg(long, value_name = "DIR")]
+    model: Option<PathBuf>,
 }
 
 /// Default time limit per PDF/DOCX/ODT file, in seconds.
@@ -262,7 +271,24 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         rebuild: args.rebuild,
         config,
     };
+    // The model is loaded first, so that a wrong folder fails before any work.
+    let had_vectors = globals.index_dir.join(quarry::embed::store::FILE).is_file();
+    let embedder = if args.embed
+        || (had_vectors && (args.model.is_some() || quarry::embed::model_from_env().is_some()))
+    {
+        let dir = quarry::embed::model_dir(args.model.as_deref())?;
+        Some(quarry::embed::BertEmbedder::load(&dir)?)
+    } else {
+        None
+    };
     let summary = build(&options, globals)?;
+    match &embedder {
+        Some(embedder) => embed(embedder, globals)?,
+        None if had_vectors => eprintln!(
+            "quarry: notice: the passage vectors were not updated (no model given; run quarry index --embed --model DIR)"
+        ),
+        None => {}
+    }
     if let Some(path) = &args.report {
         write_report(path, &summary)?;
     }
@@ -298,6 +324,33 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         return Ok(Outcome::NothingFound);
     }
     Ok(Outcome::Found)
+}
+
+/// Gives every passage of the index a vector, with progress on stderr.
+fn embed(embedder: &quarry::embed::BertEmbedder, globals: &Globals) -> Result<(), Failure> {
+    use quarry::embed::Embedder;
+    let index = QuarryIndex::open(&globals.index_dir)?;
+    let started = Instant::now();
+    let show = !globals.quiet && std::io::stderr().is_terminal();
+    let summary = quarry::embed::embed_index(&index, embedder, &|done, total| {
+        if show {
+            eprint!("\rquarry: embedding passages {done}/{total}");
+        }
+    })?;
+    if show {
+        eprintln!();
+    }
+    if !globals.quiet {
+        eprintln!(
+            "quarry: {} passage vectors from {} ({} new, {} kept) in {:.1} s",
+            summary.passages,
+            embedder.id().name,
+            summary.embedded,
+            summary.reused,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 /// Writes the per-file report as a JSON array.

@@ -195,6 +195,13 @@ enum GroupArg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ModeArg {
+    Bm25,
+    Semantic,
+    Hybrid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum PeriodArg {
     Year,
     Month,
@@ -220,6 +227,17 @@ pub struct Args {
     /// Group hits by document: one entry per document with its best --per-doc passages
     #[arg(long, value_enum, value_name = "doc")]
     group: Option<GroupArg>,
+
+    /// Rank passages by words (bm25), by meaning (semantic: needs vectors from
+    /// quarry index --embed and the same model), or both fused (hybrid)
+    #[arg(long, value_enum, default_value_t = ModeArg::Bm25, value_name = "MODE",
+          conflicts_with_all = ["group", "count", "facet", "timeline"])]
+    mode: ModeArg,
+
+    /// The sentence-embedding model's folder for --mode semantic|hybrid [default:
+    /// $QUARRY_MODEL]
+    #[arg(long, value_name = "DIR")]
+    model: Option<PathBuf>,
 
     /// Print only the number of matching passages and documents
     #[arg(long, conflicts_with = "group")]
@@ -270,6 +288,8 @@ impl OutputArgs {
             explain: self.explain,
             feedback: Feedback::Auto,
             collapse: (!self.no_collapse).then(|| self.prefer.clone().unwrap_or_default()),
+            mode: quarry::search::Mode::Bm25,
+            embedder: None,
         }
     }
 
@@ -350,6 +370,16 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     request.all_terms = args.all;
     request.min_score = args.min_score;
     request.feedback = args.feedback.into();
+    if args.mode != ModeArg::Bm25 {
+        request.mode = match args.mode {
+            ModeArg::Semantic => quarry::search::Mode::Semantic,
+            _ => quarry::search::Mode::Hybrid,
+        };
+        let dir = quarry::embed::model_dir(args.model.as_deref())?;
+        request.embedder = Some(std::sync::Arc::new(quarry::embed::BertEmbedder::load(
+            &dir,
+        )?));
+    }
     let format: quarry::output::OutputFormat = args.output.format.into();
 
     if args.count || !args.facet.is_empty() || args.timeline {

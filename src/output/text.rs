@@ -142,6 +142,20 @@ fn write_hit_body(
         if e.length_factor < 0.995 {
             sum = format!("({sum}) × {:.2} for a short passage", e.length_factor);
         }
+        if let Some(r) = &e.ranks {
+            let rank = |r: Option<usize>| r.map_or("-".to_string(), |n| n.to_string());
+            let words = if sum.is_empty() {
+                "no word".to_string()
+            } else {
+                sum
+            };
+            sum = format!(
+                "rank {} by words ({words}), rank {} by meaning (cosine {})",
+                rank(r.bm25),
+                rank(r.semantic),
+                r.cosine.map_or("-".to_string(), |c| format!("{c:.3}"))
+            );
+        }
         writeln!(
             out,
             "{indent}{}",
@@ -454,6 +468,17 @@ pub fn write_stats_text(out: &mut dyn Write, s: &Stats, style: &Style) -> io::Re
         s.last_build.removed,
         s.last_build.unchanged
     )?;
+    if let Some(v) = &s.vectors {
+        writeln!(
+            out,
+            "{}{} passages, model {} ({}, {} dimensions)",
+            label("vectors"),
+            v.passages,
+            sanitize(&v.model),
+            v.model_hash,
+            v.dimensions
+        )?;
+    }
     writeln!(out, "{}", label("by format"))?;
     for (k, v) in &s.by_format {
         writeln!(out, "  {v:>8}  {}", sanitize(k))?;

@@ -15,4 +15,5 @@ mod languages;
 mod options;
 mod safety;
 mod search;
+mod semantic;
 mod shared_data;

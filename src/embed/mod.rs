@@ -1,0 +1,261 @@
+//! Sentence embeddings: semantic and hybrid search beside BM25.
+//!
+//! A passage's meaning is a unit vector from a small sentence-embedding model ([`bert`], run
+//! with candle on the CPU), so a question in other words than the source's can still find it.
+//! `quarry index --embed` makes one vector per passage ([`embed_index`]) and keeps them beside
+//! the tantivy index ([`store`]), reusing those of unchanged passages; `quarry search --mode
+//! semantic|hybrid` ranks by them, alone or fused with BM25 by reciprocal rank ([`fusion`]).
+//! Models are never fetched: a sentence-transformers folder is named with `--model` or
+//! `QUARRY_MODEL` (docs/ranking.md says where to get one), and its name and hash are kept with
+//! the vectors, so vectors of two models never mix.
+
+pub mod bert;
+pub mod fusion;
+pub mod store;
+
+pub use bert::BertEmbedder;
+pub use store::Vectors;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::index::QuarryIndex;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tantivy::TantivyDocument;
+
+/// The environment variable naming the model folder when `--model` is not given.
+pub const MODEL_VAR: &str = "QUARRY_MODEL";
+
+/// Which model made a set of vectors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelId {
+    /// Its name (its folder's).
+    pub name: String,
+    /// A hash of its configuration, tokenizer and weights.
+    pub hash: String,
+    /// The length of its vectors.
+    pub dim: usize,
+}
+
+/// Turns texts into unit vectors.
+pub trait Embedder: Send + Sync + std::fmt::Debug {
+    /// The model.
+    fn id(&self) -> &ModelId;
+    /// One unit vector per text, in order.
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
+}
+
+/// The model folder `QUARRY_MODEL` names, if it names one.
+pub fn model_from_env() -> Option<PathBuf> {
+    std::env::var_os(MODEL_VAR)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The model folder: `explicit` (`--model`), else `QUARRY_MODEL`.
+pub fn model_dir(explicit: Option<&Path>) -> Result<PathBuf> {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(model_from_env)
+        .ok_or_else(|| {
+            Error::new(ErrorKind::InvalidInput, "no sentence-embedding model is set").with_hint(
+                "give its folder with --model DIR or QUARRY_MODEL; docs/ranking.md says how to install one",
+            )
+        })
+}
+
+/// How many passages are embedded at once.
+const BATCH: usize = 32;
+
+/// What [`embed_index`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmbedSummary {
+    /// Passages with a vector now.
+    pub passages: usize,
+    /// Vectors made by this run.
+    pub embedded: usize,
+    /// Vectors kept from the previous run (same passage, text and model).
+    pub reused: usize,
+}
+
+/// The text a passage's vector is made from: its document's title, its heading and its text.
+fn passage_text(title: &str, heading: Option<&str>, text: &str) -> String {
+    let mut out = String::with_capacity(title.len() + text.len() + 64);
+    for part in [Some(title), heading].into_iter().flatten() {
+        if !part.is_empty() && !text.starts_with(part) {
+            out.push_str(part);
+            out.push_str(". ");
+        }
+    }
+    out.push_str(text);
+    out
+}
+
+/// Gives every passage of `index` a vector of `embedder`'s model, reusing the index's earlier
+/// vectors of unchanged passages, and saves them. `progress` is told (done, total) after each
+/// batch.
+pub fn embed_index(
+    index: &QuarryIndex,
+    embedder: &dyn Embedder,
+    progress: &dyn Fn(usize, usize),
+) -> Result<EmbedSummary> {
+    let model = embedder.id().clone();
+    let old = match Vectors::load(index.dir()) {
+        Ok(Some(v)) if v.model() == &model => Some(v),
+        // Another model's vectors, or a damaged or older file: made again.
+        _ => None,
+    };
+    let f = index.fields();
+    let searcher = index.searcher();
+    let mut todo: Vec<(String, u64, String)> = Vec::new();
+    let mut out = Vectors::new(model);
+    let mut summary = EmbedSummary::default();
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let alive = segment.alive_bitset();
+        for doc in 0..segment.max_doc() {
+            if alive.is_some_and(|a| !a.is_alive(doc)) {
+                continue;
+            }
+            let stored: TantivyDocument =
+                searcher
+                    .doc(tantivy::DocAddress::new(ord as u32, doc))
+                    .map_err(|e| Error::engine("cannot read a stored passage", e))?;
+            let record = crate::index::read::PassageRecord::from_stored(&stored, f);
+            if record.passage_id.is_empty() {
+                continue; // a document record
+            }
+            let text = passage_text(&record.title, record.heading.as_deref(), &record.text);
+            let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
+            match old.as_ref().and_then(|v| v.get(&record.passage_id, hash)) {
+                Some(vector) => {
+                    out.push(&record.passage_id, hash, vector)?;
+                    summary.reused += 1;
+                }
+                None => todo.push((record.passage_id, hash, text)),
+            }
+        }
+    }
+    // Texts of like length batch together, so little of a batch is padding.
+    todo.sort_by_key(|(_, _, text)| text.len());
+    let total = todo.len();
+    for (done, batch) in todo.chunks(BATCH).enumerate() {
+        let texts: Vec<&str> = batch.iter().map(|(_, _, t)| t.as_str()).collect();
+        let vectors = embedder.embed(&texts)?;
+        for ((id, hash, _), vector) in batch.iter().zip(&vectors) {
+            out.push(id, *hash, vector)?;
+        }
+        summary.embedded += batch.len();
+        progress((done * BATCH + batch.len()).min(total), total);
+    }
+    summary.passages = out.len();
+    out.save(index.dir())?;
+    Ok(summary)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// An embedder for tests: a text's vector counts a few marker words, so nearness is known.
+    #[derive(Debug)]
+    pub struct Fake {
+        pub id: ModelId,
+        pub calls: std::sync::atomic::AtomicUsize,
+    }
+
+    /// The marker words, one per dimension.
+    pub const WORDS: [&str; 4] = ["money", "ship", "court", "vote"];
+
+    impl Fake {
+        pub fn new() -> Fake {
+            Fake {
+                id: ModelId {
+                    name: "fake".into(),
+                    hash: "f".into(),
+                    dim: WORDS.len(),
+                },
+                calls: Default::default(),
+            }
+        }
+    }
+
+    impl Embedder for Fake {
+        fn id(&self) -> &ModelId {
+            &self.id
+        }
+        fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+            self.calls
+                .fetch_add(texts.len(), std::sync::atomic::Ordering::Relaxed);
+            Ok(texts
+                .iter()
+                .map(|t| {
+                    let t = t.to_lowercase();
+                    let mut v: Vec<f32> = WORDS
+                        .iter()
+                        .map(|w| t.matches(w).count() as f32 + 0.01)
+                        .collect();
+                    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    v.iter_mut().for_each(|x| *x /= norm);
+                    v
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn vectors_are_made_once_and_kept_for_unchanged_passages() {
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = dir.path().join("corpus");
+        std::fs::create_dir_all(&corpus).unwrap();
+        std::fs::write(
+            corpus.join("a.md"),
+            "# Ads\n\nWho paid the money for the ads.\n",
+        )
+        .unwrap();
+        std::fs::write(corpus.join("b.md"), "# Ships\n\nThe ship left port.\n").unwrap();
+        let index_dir = dir.path().join("index");
+        let options = crate::BuildOptions {
+            paths: vec![corpus.clone()],
+            threads: 1,
+            ..crate::BuildOptions::default()
+        };
+        crate::build(&index_dir, &options, &crate::Silent).unwrap();
+        let index = QuarryIndex::open(&index_dir).unwrap();
+        let fake = Fake::new();
+        let first = embed_index(&index, &fake, &|_, _| {}).unwrap();
+        assert_eq!((first.embedded, first.reused), (first.passages, 0));
+        assert!(first.passages >= 2);
+        let again = embed_index(&index, &fake, &|_, _| {}).unwrap();
+        assert_eq!((again.embedded, again.reused), (0, first.passages));
+        // One changed file: only its passages are embedded again.
+        std::fs::write(corpus.join("b.md"), "# Ships\n\nThe ship and the court.\n").unwrap();
+        crate::build(&index_dir, &options, &crate::Silent).unwrap();
+        let index = QuarryIndex::open(&index_dir).unwrap();
+        let third = embed_index(&index, &fake, &|_, _| {}).unwrap();
+        assert_eq!(third.passages, first.passages);
+        assert!(third.embedded >= 1 && third.reused >= 1, "{third:?}");
+        // Another model's vectors are never reused.
+        let mut other = Fake::new();
+        other.id.hash = "other".into();
+        let fourth = embed_index(&index, &other, &|_, _| {}).unwrap();
+        assert_eq!(fourth.reused, 0);
+        let vectors = Vectors::load(&index_dir).unwrap().unwrap();
+        assert_eq!(vectors.model(), &other.id);
+        // The nearest passage to "money" is the one about money.
+        let q = other.embed(&["money"]).unwrap();
+        let (id, _) = vectors.nearest(&q[0], 1)[0];
+        let passage = index.passage(id).unwrap().unwrap();
+        assert_eq!(passage.path.rsplit('/').next(), Some("a.md"));
+    }
+
+    #[test]
+    fn the_title_and_heading_lead_the_text_once() {
+        assert_eq!(
+            passage_text("Report", Some("Ads"), "Who paid."),
+            "Report. Ads. Who paid."
+        );
+        assert_eq!(
+            passage_text("Report", None, "Report on ads"),
+            "Report on ads"
+        );
+    }
+}

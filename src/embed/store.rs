@@ -1,0 +1,321 @@
+//! Passage vectors beside the tantivy index: the file `vectors.bin` in the index directory.
+//!
+//! Layout (version 1, little-endian): the 8 bytes `QVECTORS`; a `u32` length and that many bytes
+//! of JSON ([`Header`]: format version, the model's name, hash and dimension, the count); then
+//! per vector its passage id (`u16` length and bytes) and the hash of the text it was made
+//! from (`u64`); then the vectors, `count × dim` `f32`s. It is written to a temporary file and
+//! renamed, so a crash leaves the previous file. A vector is reused for a passage whose id and
+//! text hash are unchanged, and only with the same model: vectors of two models never mix.
+
+use super::ModelId;
+use crate::error::{Error, ErrorKind, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+/// The file name, in the index directory.
+pub const FILE: &str = "vectors.bin";
+const MAGIC: &[u8; 8] = b"QVECTORS";
+/// The version of the layout; a file of another version is rebuilt, never misread.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    format_version: u32,
+    model: ModelId,
+    count: usize,
+}
+
+/// Unit-length passage vectors of one model.
+#[derive(Debug, Clone)]
+pub struct Vectors {
+    model: ModelId,
+    ids: Vec<String>,
+    hashes: Vec<u64>,
+    data: Vec<f32>,
+    by_id: HashMap<String, usize>,
+}
+
+impl Vectors {
+    /// An empty set for `model`.
+    pub fn new(model: ModelId) -> Vectors {
+        Vectors {
+            model,
+            ids: Vec::new(),
+            hashes: Vec::new(),
+            data: Vec::new(),
+            by_id: HashMap::new(),
+        }
+    }
+
+    /// The model the vectors come from.
+    pub fn model(&self) -> &ModelId {
+        &self.model
+    }
+
+    /// How many vectors.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Adds the vector of passage `id`, made from text with hash `text_hash`.
+    pub fn push(&mut self, id: &str, text_hash: u64, vector: &[f32]) -> Result<()> {
+        if vector.len() != self.model.dim {
+            return Err(Error::new(
+                ErrorKind::Engine,
+                format!(
+                    "a vector of {} values for a model of {}",
+                    vector.len(),
+                    self.model.dim
+                ),
+            ));
+        }
+        self.by_id.insert(id.to_string(), self.ids.len());
+        self.ids.push(id.to_string());
+        self.hashes.push(text_hash);
+        self.data.extend_from_slice(vector);
+        Ok(())
+    }
+
+    /// The vector of passage `id`, if it was made from text with hash `text_hash`.
+    pub fn get(&self, id: &str, text_hash: u64) -> Option<&[f32]> {
+        let &i = self.by_id.get(id)?;
+        (self.hashes[i] == text_hash).then(|| self.vector(i))
+    }
+
+    fn vector(&self, i: usize) -> &[f32] {
+        let dim = self.model.dim;
+        &self.data[i * dim..(i + 1) * dim]
+    }
+
+    /// The `k` passages whose vectors are nearest `query` (highest dot product, which is the
+    /// cosine for unit vectors), best first, ties by id; exact, by a scan of every vector.
+    pub fn nearest(&self, query: &[f32], k: usize) -> Vec<(&str, f32)> {
+        let dim = self.model.dim;
+        if query.len() != dim || k == 0 {
+            return Vec::new();
+        }
+        let mut scored: Vec<(f32, usize)> = self
+            .data
+            .chunks_exact(dim)
+            .map(|v| v.iter().zip(query).map(|(a, b)| a * b).sum::<f32>())
+            .enumerate()
+            .map(|(i, s)| (s, i))
+            .collect();
+        let order = |a: &(f32, usize), b: &(f32, usize)| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| self.ids[a.1].cmp(&self.ids[b.1]))
+        };
+        if scored.len() > k {
+            scored.select_nth_unstable_by(k - 1, order);
+            scored.truncate(k);
+        }
+        scored.sort_by(order);
+        scored
+            .into_iter()
+            .map(|(s, i)| (self.ids[i].as_str(), s))
+            .collect()
+    }
+
+    /// The model and count of the vectors of the index in `dir`, from the file's header alone;
+    /// `None` when it has none or they are unreadable.
+    pub fn summary(dir: &Path) -> Option<(ModelId, usize)> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(dir.join(FILE)).ok()?;
+        let mut head = [0u8; 12];
+        file.read_exact(&mut head).ok()?;
+        if &head[..8] != MAGIC {
+            return None;
+        }
+        let len = u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize;
+        let mut json = vec![0u8; len.min(1 << 20)];
+        file.read_exact(&mut json).ok()?;
+        let header: Header = serde_json::from_slice(&json).ok()?;
+        (header.format_version == FORMAT_VERSION).then_some((header.model, header.count))
+    }
+
+    /// Reads the vectors of the index in `dir`; `None` when it has none.
+    pub fn load(dir: &Path) -> Result<Option<Vectors>> {
+        let path = dir.join(FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("read", &path, &e)),
+        };
+        Self::from_bytes(&bytes).map(Some).map_err(|why| {
+            Error::new(
+                ErrorKind::Engine,
+                format!(
+                    "the passage vectors {} are unreadable: {why}",
+                    path.display()
+                ),
+            )
+            .with_hint("make them again with quarry index --embed")
+        })
+    }
+
+    fn from_bytes(bytes: &[u8]) -> std::result::Result<Vectors, String> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.take(8)? != MAGIC {
+            return Err("not a quarry vectors file".into());
+        }
+        let len = r.u32()? as usize;
+        let header: Header =
+            serde_json::from_slice(r.take(len)?).map_err(|e| format!("bad header: {e}"))?;
+        if header.format_version != FORMAT_VERSION {
+            return Err(format!(
+                "format version {} (this quarry reads {FORMAT_VERSION})",
+                header.format_version
+            ));
+        }
+        let dim = header.model.dim;
+        let values = header
+            .count
+            .checked_mul(dim)
+            .filter(|n| n.saturating_mul(4) <= bytes.len())
+            .ok_or("a count larger than the file")?;
+        let mut out = Vectors::new(header.model);
+        let mut ids = Vec::with_capacity(header.count);
+        for _ in 0..header.count {
+            let n = r.u16()? as usize;
+            let id = std::str::from_utf8(r.take(n)?)
+                .map_err(|_| "a passage id that is not UTF-8")?
+                .to_string();
+            let hash = u64::from_le_bytes(r.take(8)?.try_into().map_err(|_| "short")?);
+            ids.push((id, hash));
+        }
+        let data = r.take(values * 4)?;
+        if r.at != bytes.len() {
+            return Err("bytes after the last vector".into());
+        }
+        out.data = data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        for (i, (id, hash)) in ids.into_iter().enumerate() {
+            out.by_id.insert(id.clone(), i);
+            out.ids.push(id);
+            out.hashes.push(hash);
+        }
+        Ok(out)
+    }
+
+    /// Writes the vectors into the index in `dir`, replacing the file only once it is whole.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(FILE);
+        let tmp = dir.join(format!("{FILE}.tmp"));
+        let header = serde_json::to_vec(&Header {
+            format_version: FORMAT_VERSION,
+            model: self.model.clone(),
+            count: self.ids.len(),
+        })
+        .map_err(|e| Error::new(ErrorKind::Engine, e.to_string()))?;
+        let write = || -> std::io::Result<()> {
+            let file = std::fs::File::create(&tmp)?;
+            let mut w = std::io::BufWriter::new(file);
+            w.write_all(MAGIC)?;
+            w.write_all(&(header.len() as u32).to_le_bytes())?;
+            w.write_all(&header)?;
+            for (id, hash) in self.ids.iter().zip(&self.hashes) {
+                let id = &id.as_bytes()[..id.len().min(u16::MAX as usize)];
+                w.write_all(&(id.len() as u16).to_le_bytes())?;
+                w.write_all(id)?;
+                w.write_all(&hash.to_le_bytes())?;
+            }
+            for v in &self.data {
+                w.write_all(&v.to_le_bytes())?;
+            }
+            let file = w.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, &path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io("write", &path, &e)
+        })
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let end = end.ok_or("the file ends early")?;
+        let out = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(out)
+    }
+    fn u32(&mut self) -> std::result::Result<u32, String> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().map_err(|_| "short")?,
+        ))
+    }
+    fn u16(&mut self) -> std::result::Result<u16, String> {
+        Ok(u16::from_le_bytes(
+            self.take(2)?.try_into().map_err(|_| "short")?,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> ModelId {
+        ModelId {
+            name: "fake".into(),
+            hash: "0123".into(),
+            dim: 3,
+        }
+    }
+
+    #[test]
+    fn vectors_round_trip_and_are_reused_only_for_the_same_text() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Vectors::load(dir.path()).unwrap().is_none());
+        let mut v = Vectors::new(model());
+        v.push("a-0", 7, &[1.0, 0.0, 0.0]).unwrap();
+        v.push("b-0", 8, &[0.0, 1.0, 0.0]).unwrap();
+        v.push("b-1", 9, &[0.6, 0.8, 0.0]).unwrap();
+        assert!(v.push("c-0", 1, &[1.0]).is_err());
+        v.save(dir.path()).unwrap();
+        let back = Vectors::load(dir.path()).unwrap().unwrap();
+        assert_eq!(Vectors::summary(dir.path()), Some((model(), 3)));
+        assert_eq!(back.model(), &model());
+        assert_eq!(back.len(), 3);
+        assert_eq!(back.get("b-1", 9), Some(&[0.6, 0.8, 0.0][..]));
+        assert_eq!(back.get("b-1", 10), None, "changed text");
+        assert_eq!(back.get("z-0", 9), None);
+        let near: Vec<&str> = back
+            .nearest(&[0.0, 1.0, 0.0], 2)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(near, ["b-0", "b-1"]);
+    }
+
+    #[test]
+    fn a_damaged_file_is_an_error_that_says_how_to_mend_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v = Vectors::new(model());
+        v.push("a-0", 7, &[1.0, 0.0, 0.0]).unwrap();
+        v.save(dir.path()).unwrap();
+        let path = dir.path().join(FILE);
+        let bytes = std::fs::read(&path).unwrap();
+        for cut in [0, 5, 12, bytes.len() - 1] {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            let e = Vectors::load(dir.path()).unwrap_err().to_string();
+            assert!(e.contains("quarry index --embed"), "{e}");
+        }
+    }
+}
