@@ -9,7 +9,6 @@
 //! documents, recall@k, and reciprocal rank of the first relevant document.
 
 use crate::error::Result;
-use crate::feedback::Feedback;
 use crate::index::QuarryIndex;
 use crate::search::{rank, Ranked, SearchRequest};
 use serde::Serialize;
@@ -221,14 +220,15 @@ pub fn plain_words(query: &str) -> String {
 }
 
 /// Runs every judged topic against the index (documents rank by their best passage) and
-/// computes `metrics`.
+/// computes `metrics`. Each topic is searched as `base` (its feedback, mode and model) with the
+/// topic's words as the query.
 pub fn evaluate(
     index: &QuarryIndex,
     topics: &[(String, String)],
     qrels: &Qrels,
     metrics: &[Metric],
     names: &DocName,
-    feedback: Feedback,
+    base: &SearchRequest,
 ) -> Result<Report> {
     index.guard(|| {
         let mut cache = HashMap::new();
@@ -241,8 +241,8 @@ pub fn evaluate(
             let ranked: Vec<(String, f32)> = if words.is_empty() {
                 Vec::new()
             } else {
-                let mut request = SearchRequest::new(words);
-                request.feedback = feedback;
+                let mut request = base.clone();
+                request.query = words;
                 // Several documents can share a name (records of one file, equal metadata): each
                 // name counts once, at its best rank; documents without a name are left out.
                 let mut named = Vec::new();

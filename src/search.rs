@@ -878,8 +878,8 @@ pub struct Ranked {
 /// The first `depth` documents (each ranked by its best passage) or, with `passages`, the
 /// first `depth` passages of `request`'s query, in the order search gives them. Read from
 /// fast columns only (no stored text, snippets or counts), for evaluation and other uses that
-/// need the ranking alone. The request's filters, feedback and (for passages) collapsing of
-/// copies apply; paging and the cap per document do not.
+/// need the ranking alone. The request's filters, feedback, mode and (for passages) collapsing
+/// of copies apply; paging and the cap per document do not.
 pub fn rank(
     index: &QuarryIndex,
     request: &SearchRequest,
@@ -896,21 +896,33 @@ pub fn rank(
         if collapse.is_some() {
             initial = initial.max(collapse_window(depth));
         }
-        let (candidates, _) = ranked(
-            index,
-            &searcher,
-            parsed.query.as_ref(),
-            initial,
-            collapse.is_some(),
-            |c| {
-                if passages {
-                    return entries(c, collapse, None, None, depth.saturating_add(1))
-                        .get(depth)
-                        .map(|e| e.score);
-                }
-                document_cut(c, depth)
-            },
-        )?;
+        let (candidates, _) = match request.mode {
+            Mode::Bm25 => ranked(
+                index,
+                &searcher,
+                parsed.query.as_ref(),
+                initial,
+                collapse.is_some(),
+                |c| {
+                    if passages {
+                        return entries(c, collapse, None, None, depth.saturating_add(1))
+                            .get(depth)
+                            .map(|e| e.score);
+                    }
+                    document_cut(c, depth)
+                },
+            )?,
+            // Documents by their best passage of the fused list, as with BM25.
+            mode => by_meaning(
+                index,
+                &searcher,
+                &parsed,
+                request,
+                mode,
+                initial,
+                collapse.is_some(),
+            )?,
+        };
         // Candidates are in rank order, so a document's first is its best passage. (Adding a share
         // of its other passages' scores measured worse: docs/ranking.md.)
         let chosen: Vec<(&Candidate, f32)> = if passages {

@@ -38,6 +38,15 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = FeedbackArg::Auto, value_name = "WHEN")]
     feedback: FeedbackArg,
 
+    /// Rank by words (bm25), by meaning (semantic) or both fused (hybrid), as for search
+    #[arg(long, value_enum, default_value_t = super::search::ModeArg::Bm25, value_name = "MODE")]
+    mode: super::search::ModeArg,
+
+    /// The sentence-embedding model's folder for --mode semantic|hybrid [default:
+    /// $QUARRY_MODEL]
+    #[arg(long, value_name = "DIR")]
+    model: Option<PathBuf>,
+
     /// Print every topic's values, not only the means
     #[arg(long)]
     per_query: bool,
@@ -105,14 +114,10 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     }
     let index = super::search::open_or_bootstrap(globals)?;
     let names = args.id.clone().unwrap_or_else(|| DocName::detect(&qrels));
-    let report = eval::evaluate(
-        &index,
-        &topics,
-        &qrels,
-        &args.metric,
-        &names,
-        args.feedback.into(),
-    )?;
+    let mut base = quarry::SearchRequest::new("");
+    base.feedback = args.feedback.into();
+    super::search::with_mode(&mut base, args.mode, args.model.as_deref())?;
+    let report = eval::evaluate(&index, &topics, &qrels, &args.metric, &names, &base)?;
     let matched = report
         .per_topic
         .iter()

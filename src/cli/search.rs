@@ -194,8 +194,9 @@ enum GroupArg {
     Doc,
 }
 
+/// How passages are ranked (`--mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum ModeArg {
+pub enum ModeArg {
     Bm25,
     Semantic,
     Hybrid,
@@ -360,6 +361,24 @@ pub fn open_or_bootstrap(globals: &Globals) -> Result<QuarryIndex, Failure> {
         super::index::build(&options, globals)?;
     }
     Ok(QuarryIndex::open(dir)?)
+}
+
+/// Sets the request's ranking mode, loading the model that semantic and hybrid need.
+pub fn with_mode(
+    request: &mut SearchRequest,
+    mode: ModeArg,
+    model: Option<&Path>,
+) -> Result<(), Failure> {
+    request.mode = match mode {
+        ModeArg::Bm25 => return Ok(()),
+        ModeArg::Semantic => quarry::search::Mode::Semantic,
+        ModeArg::Hybrid => quarry::search::Mode::Hybrid,
+    };
+    let dir = quarry::embed::model_dir(model)?;
+    request.embedder = Some(std::sync::Arc::new(quarry::embed::BertEmbedder::load(
+        &dir,
+    )?));
+    Ok(())
 }
 
 pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {

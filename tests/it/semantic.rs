@@ -69,6 +69,27 @@ fn a_question_in_other_words_finds_its_passage_by_meaning() {
         hits.iter().all(|h| h["path"] == "corpus/monitoring.html"),
         "{hits:?}"
     );
+    // `quarry eval` ranks documents by meaning too.
+    ws.write("topics.tsv", &format!("1\t{question}\n"));
+    ws.write("qrels.txt", "1 0 notes 1\n");
+    let run = ws
+        .run(&[
+            "eval",
+            "--mode",
+            "semantic",
+            "--model",
+            &model,
+            "--format",
+            "json",
+            "--topics",
+            "topics.tsv",
+            "--qrels",
+            "qrels.txt",
+            "--metric",
+            "mrr",
+        ])
+        .expect(0);
+    assert_eq!(run.json()["means"]["mrr"], 1.0, "{}", run.describe());
     // A word query still works in hybrid mode, with BM25's hit first.
     let hits = search_json(&ws, &["--mode", "hybrid", "--model", &model, "Zhenhua"]);
     assert_eq!(hits[0]["path"], "corpus/zhenhua.md");
