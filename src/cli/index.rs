@@ -329,6 +329,17 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
 /// Gives every passage of the index a vector, with progress on stderr.
 fn embed(embedder: &quarry::embed::BertEmbedder, globals: &Globals) -> Result<(), Failure> {
     use quarry::embed::Embedder;
+    // The model's temporaries are tens of megabytes each; glibc gives blocks that large their
+    // own mappings and returns them at once, so every layer of every batch faulted in fresh,
+    // zeroed pages: half the time went to the kernel. Kept in the heap, they are reused (396
+    // passages: 22.8 s with 8.7 s of system time before, 16.0 s with 1.5 s after). This
+    // process ends soon after, so the memory kept is not missed.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: glibc's mallopt is thread-safe and only changes two thresholds.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
     let index = QuarryIndex::open(&globals.index_dir)?;
     let started = Instant::now();
     let show = !globals.quiet && std::io::stderr().is_terminal();

@@ -63,8 +63,9 @@ pub fn model_dir(explicit: Option<&Path>) -> Result<PathBuf> {
         })
 }
 
-/// How many passages are embedded at once.
-const BATCH: usize = 32;
+/// How many passages are embedded at once: 8 measured fastest on 2 cores (396 passages: 16 s,
+/// against 22 s with 32), and keeps memory near 280 MB.
+const BATCH: usize = 8;
 
 /// What [`embed_index`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
