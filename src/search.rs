@@ -642,32 +642,22 @@ pub fn run(
     }
     let per_doc = request.per_doc;
     let min_score = request.min_score;
-    let (candidates, total) = match request.mode {
-        Mode::Bm25 => ranked(
-            index,
-            &searcher,
-            parsed.query.as_ref(),
-            initial,
-            collapse.is_some(),
-            |c| {
-                if min_score.is_some_and(|m| c.last().is_some_and(|l| l.score < m)) {
-                    return Some(f32::INFINITY);
-                }
-                entries(c, collapse, per_doc, None, wanted.saturating_add(1))
-                    .get(wanted)
-                    .map(|e| e.score)
-            },
-        )?,
-        mode => by_meaning(
-            index,
-            &searcher,
-            parsed,
-            request,
-            mode,
-            initial,
-            collapse.is_some(),
-        )?,
-    };
+    let (candidates, total) = ranking(
+        index,
+        &searcher,
+        parsed,
+        request,
+        initial,
+        collapse.is_some(),
+        |c| {
+            if min_score.is_some_and(|m| c.last().is_some_and(|l| l.score < m)) {
+                return Some(f32::INFINITY);
+            }
+            entries(c, collapse, per_doc, None, wanted.saturating_add(1))
+                .get(wanted)
+                .map(|e| e.score)
+        },
+    )?;
     let shown: Vec<Entry> = entries(&candidates, collapse, per_doc, min_score, wanted)
         .into_iter()
         .skip(request.offset)
@@ -697,6 +687,30 @@ pub fn run(
         offset: request.offset,
         fingerprint: index.fingerprint().map(str::to_string),
     })
+}
+
+/// The candidates of `request`'s mode, best first, and how many passages match: BM25's
+/// through [`ranked`] (fetching until `enough` decides the page), or [`by_meaning`]'s.
+fn ranking(
+    index: &QuarryIndex,
+    searcher: &tantivy::Searcher,
+    parsed: &ParsedQuery,
+    request: &SearchRequest,
+    initial: usize,
+    copies: bool,
+    enough: impl Fn(&[Candidate]) -> Option<f32>,
+) -> Result<(Vec<Candidate>, usize)> {
+    match request.mode {
+        Mode::Bm25 => ranked(
+            index,
+            searcher,
+            parsed.query.as_ref(),
+            initial,
+            copies,
+            enough,
+        ),
+        mode => by_meaning(index, searcher, parsed, request, mode, initial, copies),
+    }
 }
 
 /// The candidates of [`Mode::Semantic`] (the passages nearest the query's meaning that pass
@@ -896,33 +910,24 @@ pub fn rank(
         if collapse.is_some() {
             initial = initial.max(collapse_window(depth));
         }
-        let (candidates, _) = match request.mode {
-            Mode::Bm25 => ranked(
-                index,
-                &searcher,
-                parsed.query.as_ref(),
-                initial,
-                collapse.is_some(),
-                |c| {
-                    if passages {
-                        return entries(c, collapse, None, None, depth.saturating_add(1))
-                            .get(depth)
-                            .map(|e| e.score);
-                    }
-                    document_cut(c, depth)
-                },
-            )?,
-            // Documents by their best passage of the fused list, as with BM25.
-            mode => by_meaning(
-                index,
-                &searcher,
-                &parsed,
-                request,
-                mode,
-                initial,
-                collapse.is_some(),
-            )?,
-        };
+        // In semantic and hybrid search, documents rank by their best passage of the fused
+        // list, as with BM25.
+        let (candidates, _) = ranking(
+            index,
+            &searcher,
+            &parsed,
+            request,
+            initial,
+            collapse.is_some(),
+            |c| {
+                if passages {
+                    return entries(c, collapse, None, None, depth.saturating_add(1))
+                        .get(depth)
+                        .map(|e| e.score);
+                }
+                document_cut(c, depth)
+            },
+        )?;
         // Candidates are in rank order, so a document's first is its best passage. (Adding a share
         // of its other passages' scores measured worse: docs/ranking.md.)
         let chosen: Vec<(&Candidate, f32)> = if passages {
