@@ -284,7 +284,8 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     let summary = build(&options, globals)?;
     match &embedder {
         Some(embedder) => embed(embedder, globals)?,
-        None if had_vectors => eprintln!(
+        // Stale only when this build changed files.
+        None if had_vectors && summary.added + summary.changed + summary.removed > 0 => eprintln!(
             "quarry: notice: the passage vectors were not updated (no model given; run quarry index --embed --model DIR)"
         ),
         None => {}

@@ -123,6 +123,13 @@ fn vectors_of_unchanged_passages_are_kept_and_mismatches_are_errors() {
         "{}",
         run.describe()
     );
+    // A run that changes no file leaves them as current as they were: no notice.
+    let run = ws.run_env(&["index"], &[("QUARRY_MODEL", "")]).expect(0);
+    assert!(
+        !run.stderr().contains("vectors were not updated"),
+        "{}",
+        run.describe()
+    );
     // Semantic search needs a model.
     let run = ws
         .run_env(
