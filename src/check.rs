@@ -168,12 +168,14 @@ fn normalise(s: &str) -> String {
         .to_lowercase()
 }
 
-/// Runs a suite against an index.
-pub fn run(index: &QuarryIndex, suite: &Suite) -> Result<SuiteOutcome> {
+/// Runs a suite against an index, each query ranked as `base` says (its mode and model; the
+/// query, depth and passages per document are the suite's).
+pub fn run(index: &QuarryIndex, suite: &Suite, base: &SearchRequest) -> Result<SuiteOutcome> {
     index.guard(|| {
         let mut queries = Vec::with_capacity(suite.query.len());
         for q in &suite.query {
-            let mut request = SearchRequest::new(q.query.clone());
+            let mut request = base.clone();
+            request.query = q.query.clone();
             request.limit = DEPTH;
             request.per_doc = Some(PHRASE_DEPTH);
             request.snippet_chars = 80;

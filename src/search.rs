@@ -741,17 +741,7 @@ fn by_meaning(
         .with_hint("make them with quarry index --embed --model DIR"));
     };
     if vectors.model() != embedder.id() {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!(
-                "the index's vectors were made with the model {} ({}), not {} ({})",
-                vectors.model().name,
-                vectors.model().hash,
-                embedder.id().name,
-                embedder.id().hash
-            ),
-        )
-        .with_hint("search with the same model, or make them again with quarry index --embed"));
+        return Err(crate::embed::mismatch(vectors.model(), embedder.id()));
     }
     let query = embedder.embed(&[request.query.as_str()])?;
     let query = query.first().map(Vec::as_slice).unwrap_or_default();
@@ -767,6 +757,11 @@ fn by_meaning(
     )];
     for q in request.filters.queries(index)? {
         clauses.push((Occur::Must, q));
+    }
+    // Hybrid ranking orders the passages that match the query's words: meaning moves them, it
+    // adds none that share no word with the query (so "no match" stays "no match").
+    if mode == Mode::Hybrid {
+        clauses.push((Occur::Must, parsed.query.box_clone()));
     }
     let found: Vec<(f32, DocAddress)> = searcher
         .search(&BooleanQuery::new(clauses), &DocSetCollector)
@@ -822,8 +817,9 @@ fn by_meaning(
         .enumerate()
         .map(|(i, (id, cosine))| (id.as_str(), (i + 1, *cosine)))
         .collect();
-    let fused = fusion::reciprocal_rank(&lists);
-    let total = lexical_total.max(fused.len());
+    let fused =
+        fusion::weighted_reciprocal_rank(&[(&lists[0], 1.0), (&lists[1], fusion::SEMANTIC_WEIGHT)]);
+    let total = lexical_total;
     let mut by_id: HashMap<String, Candidate> = lexical.into_iter().map(|c| (key(&c), c)).collect();
     let out = fused
         .into_iter()
@@ -964,10 +960,11 @@ pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<
         let per_doc = request.per_doc.unwrap_or(3).max(1);
         let wanted = request.offset.saturating_add(request.limit);
         let collapse = request.collapse.as_ref();
-        let (candidates, total) = ranked(
+        let (candidates, total) = ranking(
             index,
             &searcher,
-            parsed.query.as_ref(),
+            &parsed,
+            request,
             wanted
                 .saturating_mul(per_doc)
                 .saturating_mul(4)

@@ -113,11 +113,11 @@ pub fn stats(index: &QuarryIndex) -> Stats {
             removed: b.removed,
             unchanged: b.unchanged,
         },
-        vectors: crate::embed::Vectors::summary(index.dir()).map(|(model, passages)| VectorStats {
-            passages,
-            model: model.name,
-            model_hash: model.hash,
-            dimensions: model.dim,
+        vectors: crate::embed::Vectors::summary(index.dir()).map(|v| VectorStats {
+            passages: v.count,
+            model: v.model.name,
+            model_hash: v.model.hash,
+            dimensions: v.model.dim,
         }),
     }
 }

@@ -21,6 +21,16 @@ pub struct Args {
     /// Show every query, not only those that fail
     #[arg(long)]
     all: bool,
+
+    /// Rank by words (bm25), by meaning (semantic) or both fused (hybrid), as for search; auto:
+    /// hybrid when the index has passage vectors and their model is found, else bm25
+    #[arg(long, value_enum, default_value_t = super::search::ModeArg::Auto, value_name = "MODE")]
+    mode: super::search::ModeArg,
+
+    /// The sentence-embedding model's folder for semantic and hybrid ranking [default:
+    /// $QUARRY_MODEL, else the folder the index's vectors were made with]
+    #[arg(long, value_name = "DIR")]
+    model: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -32,7 +42,15 @@ enum CheckFormat {
 pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     let suite = quarry::check::load(&args.suite)?;
     let index = super::search::open_or_bootstrap(globals)?;
-    let outcome = quarry::check::run(&index, &suite)?;
+    let mut base = quarry::SearchRequest::new("");
+    super::search::with_mode(
+        &mut base,
+        args.mode,
+        args.model.as_deref(),
+        index.dir(),
+        globals,
+    )?;
+    let outcome = quarry::check::run(&index, &suite, &base)?;
     with_stdout(|out| match args.format {
         CheckFormat::Json => quarry::output::write_json(out, &outcome),
         CheckFormat::Text => write_table(out, &outcome, args.all),

@@ -38,12 +38,13 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = FeedbackArg::Auto, value_name = "WHEN")]
     feedback: FeedbackArg,
 
-    /// Rank by words (bm25), by meaning (semantic) or both fused (hybrid), as for search
-    #[arg(long, value_enum, default_value_t = super::search::ModeArg::Bm25, value_name = "MODE")]
+    /// Rank by words (bm25), by meaning (semantic) or both fused (hybrid), as for search; auto:
+    /// hybrid when the index has passage vectors and their model is found, else bm25
+    #[arg(long, value_enum, default_value_t = super::search::ModeArg::Auto, value_name = "MODE")]
     mode: super::search::ModeArg,
 
-    /// The sentence-embedding model's folder for --mode semantic|hybrid [default:
-    /// $QUARRY_MODEL]
+    /// The sentence-embedding model's folder for semantic and hybrid ranking [default:
+    /// $QUARRY_MODEL, else the folder the index's vectors were made with]
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
 
@@ -116,7 +117,13 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     let names = args.id.clone().unwrap_or_else(|| DocName::detect(&qrels));
     let mut base = quarry::SearchRequest::new("");
     base.feedback = args.feedback.into();
-    super::search::with_mode(&mut base, args.mode, args.model.as_deref())?;
+    super::search::with_mode(
+        &mut base,
+        args.mode,
+        args.model.as_deref(),
+        index.dir(),
+        globals,
+    )?;
     let report = eval::evaluate(&index, &topics, &qrels, &args.metric, &names, &base)?;
     let matched = report
         .per_topic

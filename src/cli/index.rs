@@ -271,13 +271,27 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         rebuild: args.rebuild,
         config,
     };
-    // The model is loaded first, so that a wrong folder fails before any work.
+    // The model is loaded first, so that a wrong folder fails before any work. Vectors made
+    // earlier are kept up to date with the model they were made with, found where it was then
+    // (`--model` and `QUARRY_MODEL` come first); if it is gone the build goes on without it.
     let had_vectors = globals.index_dir.join(quarry::embed::store::FILE).is_file();
-    let embedder = if args.embed
-        || (had_vectors && (args.model.is_some() || quarry::embed::model_from_env().is_some()))
-    {
-        let dir = quarry::embed::model_dir(args.model.as_deref())?;
+    let told = args.model.is_some() || quarry::embed::model_from_env().is_some();
+    let mut stale_why = String::from("no model given");
+    let embedder = if args.embed || (had_vectors && told) {
+        let dir = quarry::embed::model_dir_for(args.model.as_deref(), &globals.index_dir)
+            .map_or_else(|| quarry::embed::model_dir(None), Ok)?;
         Some(quarry::embed::BertEmbedder::load(&dir)?)
+    } else if had_vectors {
+        match quarry::embed::model_dir_for(None, &globals.index_dir) {
+            Some(dir) => match quarry::embed::BertEmbedder::load(&dir) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    stale_why = e.to_string();
+                    None
+                }
+            },
+            None => None,
+        }
     } else {
         None
     };
@@ -285,9 +299,12 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     match &embedder {
         Some(embedder) => embed(embedder, globals)?,
         // Stale only when this build changed files.
-        None if had_vectors && summary.added + summary.changed + summary.removed > 0 => eprintln!(
-            "quarry: notice: the passage vectors were not updated (no model given; run quarry index --embed --model DIR)"
-        ),
+        None if had_vectors && summary.added + summary.changed + summary.removed > 0 => {
+            eprintln!(
+                "quarry: notice: the passage vectors were not updated ({}; run quarry index --embed --model DIR)",
+                quarry::output::sanitize(&stale_why)
+            )
+        }
         None => {}
     }
     if let Some(path) = &args.report {

@@ -197,6 +197,8 @@ enum GroupArg {
 /// How passages are ranked (`--mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ModeArg {
+    /// hybrid when the index has passage vectors and their model is found, else bm25
+    Auto,
     Bm25,
     Semantic,
     Hybrid,
@@ -230,13 +232,14 @@ pub struct Args {
     group: Option<GroupArg>,
 
     /// Rank passages by words (bm25), by meaning (semantic: needs vectors from
-    /// quarry index --embed and the same model), or both fused (hybrid)
-    #[arg(long, value_enum, default_value_t = ModeArg::Bm25, value_name = "MODE",
-          conflicts_with_all = ["group", "count", "facet", "timeline"])]
+    /// quarry index --embed and the same model), or both fused (hybrid). auto: hybrid when the
+    /// index has vectors and their model is found, else bm25
+    #[arg(long, value_enum, default_value_t = ModeArg::Auto, value_name = "MODE",
+          conflicts_with_all = ["count", "facet", "timeline"])]
     mode: ModeArg,
 
-    /// The sentence-embedding model's folder for --mode semantic|hybrid [default:
-    /// $QUARRY_MODEL]
+    /// The sentence-embedding model's folder for semantic and hybrid ranking [default:
+    /// $QUARRY_MODEL, else the folder the index's vectors were made with]
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
 
@@ -363,21 +366,45 @@ pub fn open_or_bootstrap(globals: &Globals) -> Result<QuarryIndex, Failure> {
     Ok(QuarryIndex::open(dir)?)
 }
 
-/// Sets the request's ranking mode, loading the model that semantic and hybrid need.
+/// Sets the request's ranking mode for the index in `index_dir`, loading the model that
+/// semantic and hybrid ranking need. `auto` ranks hybrid when the index has passage vectors
+/// and their model is found ([`quarry::embed::availability`]), else by words alone, saying why
+/// when the index has vectors that cannot be used.
 pub fn with_mode(
     request: &mut SearchRequest,
     mode: ModeArg,
     model: Option<&Path>,
+    index_dir: &Path,
+    globals: &Globals,
 ) -> Result<(), Failure> {
-    request.mode = match mode {
-        ModeArg::Bm25 => return Ok(()),
-        ModeArg::Semantic => quarry::search::Mode::Semantic,
-        ModeArg::Hybrid => quarry::search::Mode::Hybrid,
+    use quarry::embed::Availability;
+    use quarry::search::Mode;
+    let (mode, embedder) = match mode {
+        ModeArg::Bm25 => (Mode::Bm25, None),
+        ModeArg::Auto => match quarry::embed::availability(index_dir, model) {
+            Availability::NoVectors => (Mode::Bm25, None),
+            Availability::Ready(e) => (Mode::Hybrid, Some(e)),
+            Availability::Unusable(why) => {
+                globals.notice(&format!(
+                    "notice: ranking by words only: {why} (or --mode bm25 to choose words alone)"
+                ));
+                (Mode::Bm25, None)
+            }
+        },
+        explicit => {
+            let dir = quarry::embed::model_dir_for(model, index_dir)
+                .map_or_else(|| quarry::embed::model_dir(None), Ok)?;
+            let mode = if explicit == ModeArg::Semantic {
+                Mode::Semantic
+            } else {
+                Mode::Hybrid
+            };
+            (mode, Some(quarry::embed::BertEmbedder::load(&dir)?))
+        }
     };
-    let dir = quarry::embed::model_dir(model)?;
-    request.embedder = Some(std::sync::Arc::new(quarry::embed::BertEmbedder::load(
-        &dir,
-    )?));
+    request.mode = mode;
+    request.embedder =
+        embedder.map(|e| std::sync::Arc::new(e) as std::sync::Arc<dyn quarry::embed::Embedder>);
     Ok(())
 }
 
@@ -389,15 +416,15 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     request.all_terms = args.all;
     request.min_score = args.min_score;
     request.feedback = args.feedback.into();
-    if args.mode != ModeArg::Bm25 {
-        request.mode = match args.mode {
-            ModeArg::Semantic => quarry::search::Mode::Semantic,
-            _ => quarry::search::Mode::Hybrid,
-        };
-        let dir = quarry::embed::model_dir(args.model.as_deref())?;
-        request.embedder = Some(std::sync::Arc::new(quarry::embed::BertEmbedder::load(
-            &dir,
-        )?));
+    // Counts, facets and timelines match by words; only lists are ranked by meaning.
+    if !(args.count || !args.facet.is_empty() || args.timeline) {
+        with_mode(
+            &mut request,
+            args.mode,
+            args.model.as_deref(),
+            index.dir(),
+            globals,
+        )?;
     }
     let format: quarry::output::OutputFormat = args.output.format.into();
 

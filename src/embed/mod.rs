@@ -42,6 +42,10 @@ pub trait Embedder: Send + Sync + std::fmt::Debug {
     fn id(&self) -> &ModelId;
     /// One unit vector per text, in order.
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
+    /// The folder the model was loaded from, remembered with the vectors it makes.
+    fn source(&self) -> Option<&Path> {
+        None
+    }
 }
 
 /// The model folder `QUARRY_MODEL` names, if it names one.
@@ -61,6 +65,64 @@ pub fn model_dir(explicit: Option<&Path>) -> Result<PathBuf> {
                 "give its folder with --model DIR or QUARRY_MODEL; docs/ranking.md says how to install one",
             )
         })
+}
+
+/// The model folder for the vectors of the index in `index_dir`: `explicit` (`--model`), else
+/// `QUARRY_MODEL`, else the folder they were made with; `None` when none is known.
+pub fn model_dir_for(explicit: Option<&Path>, index_dir: &Path) -> Option<PathBuf> {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(model_from_env)
+        .or_else(|| Vectors::summary(index_dir).and_then(|s| s.model_dir))
+}
+
+/// Whether a search of the index in `index_dir` can rank by meaning as well as by words.
+#[derive(Debug)]
+pub enum Availability {
+    /// The index has no passage vectors: words alone.
+    NoVectors,
+    /// The model the vectors were made with, loaded.
+    Ready(BertEmbedder),
+    /// The index has vectors but their model cannot be used (not found, unreadable, or
+    /// another model): why, with what to do.
+    Unusable(Error),
+}
+
+/// Finds and loads the model of the index's vectors ([`model_dir_for`]) and checks that it is
+/// the one they were made with.
+pub fn availability(index_dir: &Path, explicit: Option<&Path>) -> Availability {
+    let Some(summary) = Vectors::summary(index_dir) else {
+        return Availability::NoVectors;
+    };
+    let Some(dir) = model_dir_for(explicit, index_dir) else {
+        return Availability::Unusable(
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "the index has passage vectors of the model {}, but no model folder is set",
+                    summary.model.name
+                ),
+            )
+            .with_hint("give its folder with --model DIR or QUARRY_MODEL"),
+        );
+    };
+    match BertEmbedder::load(&dir) {
+        Ok(e) if e.id() == &summary.model => Availability::Ready(e),
+        Ok(e) => Availability::Unusable(mismatch(&summary.model, e.id())),
+        Err(e) => Availability::Unusable(e),
+    }
+}
+
+/// The error for vectors of model `made` searched with model `given`.
+pub fn mismatch(made: &ModelId, given: &ModelId) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "the index's vectors were made with the model {} ({}), not {} ({})",
+            made.name, made.hash, given.name, given.hash
+        ),
+    )
+    .with_hint("search with the same model, or make them again with quarry index --embed")
 }
 
 /// How many passages are embedded at once: 8 measured fastest on 2 cores (396 passages: 16 s,
@@ -109,6 +171,9 @@ pub fn embed_index(
     let searcher = index.searcher();
     let mut todo: Vec<(String, u64, String)> = Vec::new();
     let mut out = Vectors::new(model);
+    if let Some(dir) = embedder.source() {
+        out.set_model_dir(dir);
+    }
     let mut summary = EmbedSummary::default();
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
         let alive = segment.alive_bitset();
@@ -128,7 +193,7 @@ pub fn embed_index(
             let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
             match old.as_ref().and_then(|v| v.get(&record.passage_id, hash)) {
                 Some(vector) => {
-                    out.push(&record.passage_id, hash, vector)?;
+                    out.push(&record.passage_id, hash, &vector)?;
                     summary.reused += 1;
                 }
                 None => todo.push((record.passage_id, hash, text)),
@@ -159,6 +224,7 @@ pub(crate) mod tests {
     /// An embedder for tests: a text's vector counts a few marker words, so nearness is known.
     #[derive(Debug)]
     pub struct Fake {
+        pub source: Option<PathBuf>,
         pub id: ModelId,
         pub calls: std::sync::atomic::AtomicUsize,
     }
@@ -175,6 +241,7 @@ pub(crate) mod tests {
                     dim: WORDS.len(),
                 },
                 calls: Default::default(),
+                source: None,
             }
         }
     }
@@ -182,6 +249,9 @@ pub(crate) mod tests {
     impl Embedder for Fake {
         fn id(&self) -> &ModelId {
             &self.id
+        }
+        fn source(&self) -> Option<&Path> {
+            self.source.as_deref()
         }
         fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
             self.calls
@@ -246,6 +316,88 @@ pub(crate) mod tests {
         let (id, _) = vectors.nearest(&q[0], 1)[0];
         let passage = index.passage(id).unwrap().unwrap();
         assert_eq!(passage.path.rsplit('/').next(), Some("a.md"));
+    }
+
+    fn small_index(dir: &Path) -> QuarryIndex {
+        let corpus = dir.join("corpus");
+        std::fs::create_dir_all(&corpus).unwrap();
+        std::fs::write(
+            corpus.join("a.md"),
+            "# Ads\n\nWho paid the money for the ads.\n",
+        )
+        .unwrap();
+        std::fs::write(corpus.join("b.md"), "# Ships\n\nThe ship left port.\n").unwrap();
+        std::fs::write(
+            corpus.join("c.md"),
+            "# Courts\n\nThe court heard who paid the vote money.\n",
+        )
+        .unwrap();
+        let index_dir = dir.join("index");
+        let options = crate::BuildOptions {
+            paths: vec![corpus],
+            threads: 1,
+            ..crate::BuildOptions::default()
+        };
+        crate::build(&index_dir, &options, &crate::Silent).unwrap();
+        QuarryIndex::open(&index_dir).unwrap()
+    }
+
+    #[test]
+    fn the_model_folder_is_remembered_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = small_index(dir.path());
+        assert!(matches!(
+            availability(index.dir(), None),
+            Availability::NoVectors
+        ));
+        let mut fake = Fake::new();
+        fake.source = Some(dir.path().join("no-such-model"));
+        embed_index(&index, &fake, &|_, _| {}).unwrap();
+        let summary = Vectors::summary(index.dir()).unwrap();
+        assert_eq!(summary.model_dir, fake.source);
+        // --model comes first; a folder without a model makes the vectors unusable, saying why.
+        let given = dir.path().join("given");
+        assert_eq!(
+            model_dir_for(Some(&given), index.dir()),
+            Some(given.clone())
+        );
+        match availability(index.dir(), Some(&given)) {
+            Availability::Unusable(e) => {
+                assert!(e.to_string().contains("cannot load the model"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn hybrid_search_orders_the_passages_that_match_a_word() {
+        use crate::search::{search, search_documents, Mode, SearchRequest};
+        let dir = tempfile::tempdir().unwrap();
+        let index = small_index(dir.path());
+        embed_index(&index, &Fake::new(), &|_, _| {}).unwrap();
+        let request = |q: &str, mode| {
+            let mut r = SearchRequest::new(q);
+            r.mode = mode;
+            r.embedder = Some(std::sync::Arc::new(Fake::new()));
+            r
+        };
+        // "money" is near both a.md and c.md by meaning; only passages with "paid" match.
+        let hits = search(&index, &request("paid", Mode::Hybrid)).unwrap();
+        let paths: Vec<&str> = hits.hits.iter().map(|h| h.passage.path.as_str()).collect();
+        assert_eq!(paths.len(), 2, "{paths:?}");
+        assert!(paths
+            .iter()
+            .all(|p| p.ends_with("a.md") || p.ends_with("c.md")));
+        assert_eq!(hits.total, 2);
+        assert!(hits.hits.iter().all(|h| h.passage.text.contains("paid")));
+        // A word no passage has: nothing, though some passage is always nearest by meaning.
+        let none = search(&index, &request("zebra", Mode::Hybrid)).unwrap();
+        assert!(none.hits.is_empty());
+        let near = search(&index, &request("zebra", Mode::Semantic)).unwrap();
+        assert!(!near.hits.is_empty());
+        // Documents ranked by their best passage of the fused list.
+        let docs = search_documents(&index, &request("paid ship", Mode::Hybrid)).unwrap();
+        assert_eq!(docs.documents.len(), 3);
     }
 
     #[test]

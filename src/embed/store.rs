@@ -1,7 +1,8 @@
 //! Passage vectors beside the tantivy index: the file `vectors.bin` in the index directory.
 //!
 //! Layout (version 1, little-endian): the 8 bytes `QVECTORS`; a `u32` length and that many bytes
-//! of JSON ([`Header`]: format version, the model's name, hash and dimension, the count); then
+//! of JSON ([`Header`]: format version, the model's name, hash and dimension, the count, and
+//! the folder the model was loaded from, so later runs find it without being told); then
 //! per vector its passage id (`u16` length and bytes) and the hash of the text it was made
 //! from (`u64`); then the vectors, `count × dim` `f32`s. It is written to a temporary file and
 //! renamed, so a crash leaves the previous file. A vector is reused for a passage whose id and
@@ -25,6 +26,31 @@ struct Header {
     format_version: u32,
     model: ModelId,
     count: usize,
+    /// The model's folder when the vectors were made (absent in files of older quarry builds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    model_dir: Option<String>,
+}
+
+/// What the header of an index's vectors file says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// The model that made them.
+    pub model: ModelId,
+    /// How many passages have a vector.
+    pub count: usize,
+    /// The folder the model was loaded from, if known.
+    pub model_dir: Option<std::path::PathBuf>,
+}
+
+/// The values of the vectors: made in memory, or read in place from the file.
+#[derive(Debug, Clone)]
+enum Data {
+    Owned(Vec<f32>),
+    /// Little-endian `f32`s at `start..` of the mapped file (not aligned: read value by value).
+    Mapped {
+        map: std::sync::Arc<memmap2::Mmap>,
+        start: usize,
+    },
 }
 
 /// Unit-length passage vectors of one model.
@@ -33,8 +59,10 @@ pub struct Vectors {
     model: ModelId,
     ids: Vec<String>,
     hashes: Vec<u64>,
-    data: Vec<f32>,
-    by_id: HashMap<String, usize>,
+    data: Data,
+    /// Passage id to position, made when first needed (searching never needs it).
+    by_id: std::sync::OnceLock<HashMap<String, usize>>,
+    model_dir: Option<String>,
 }
 
 impl Vectors {
@@ -44,9 +72,15 @@ impl Vectors {
             model,
             ids: Vec::new(),
             hashes: Vec::new(),
-            data: Vec::new(),
-            by_id: HashMap::new(),
+            data: Data::Owned(Vec::new()),
+            by_id: std::sync::OnceLock::new(),
+            model_dir: None,
         }
+    }
+
+    /// Remembers the folder the model was loaded from (kept only when it is valid UTF-8).
+    pub fn set_model_dir(&mut self, dir: &Path) {
+        self.model_dir = dir.to_str().map(str::to_string);
     }
 
     /// The model the vectors come from.
@@ -76,22 +110,73 @@ impl Vectors {
                 ),
             ));
         }
-        self.by_id.insert(id.to_string(), self.ids.len());
+        self.by_id.take();
+        if let Data::Mapped { .. } = self.data {
+            self.data = Data::Owned(self.values().collect());
+        }
         self.ids.push(id.to_string());
         self.hashes.push(text_hash);
-        self.data.extend_from_slice(vector);
+        if let Data::Owned(data) = &mut self.data {
+            data.extend_from_slice(vector);
+        }
         Ok(())
     }
 
+    /// Every value, vector after vector.
+    fn values(&self) -> Box<dyn Iterator<Item = f32> + '_> {
+        match &self.data {
+            Data::Owned(v) => Box::new(v.iter().copied()),
+            Data::Mapped { map, start } => Box::new(
+                map[*start..]
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            ),
+        }
+    }
+
+    /// Each vector's dot product with `query` (of the model's length), in order.
+    fn dots<'a>(&'a self, query: &'a [f32]) -> Box<dyn Iterator<Item = f32> + 'a> {
+        let dim = self.model.dim.max(1);
+        match &self.data {
+            Data::Owned(v) => Box::new(
+                v.chunks_exact(dim)
+                    .map(move |v| v.iter().zip(query).map(|(a, b)| a * b).sum::<f32>()),
+            ),
+            Data::Mapped { map, start } => {
+                Box::new(map[*start..].chunks_exact(dim * 4).map(move |v| {
+                    v.chunks_exact(4)
+                        .zip(query)
+                        .map(|(c, b)| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) * b)
+                        .sum::<f32>()
+                }))
+            }
+        }
+    }
+
     /// The vector of passage `id`, if it was made from text with hash `text_hash`.
-    pub fn get(&self, id: &str, text_hash: u64) -> Option<&[f32]> {
-        let &i = self.by_id.get(id)?;
+    pub fn get(&self, id: &str, text_hash: u64) -> Option<Vec<f32>> {
+        let by_id = self.by_id.get_or_init(|| {
+            self.ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.clone(), i))
+                .collect()
+        });
+        let &i = by_id.get(id)?;
         (self.hashes[i] == text_hash).then(|| self.vector(i))
     }
 
-    fn vector(&self, i: usize) -> &[f32] {
+    fn vector(&self, i: usize) -> Vec<f32> {
         let dim = self.model.dim;
-        &self.data[i * dim..(i + 1) * dim]
+        match &self.data {
+            Data::Owned(v) => v.get(i * dim..(i + 1) * dim).unwrap_or_default().to_vec(),
+            Data::Mapped { map, start } => map
+                .get(start + i * dim * 4..start + (i + 1) * dim * 4)
+                .unwrap_or_default()
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        }
     }
 
     /// The `k` passages whose vectors are nearest `query` (highest dot product, which is the
@@ -101,13 +186,8 @@ impl Vectors {
         if query.len() != dim || k == 0 {
             return Vec::new();
         }
-        let mut scored: Vec<(f32, usize)> = self
-            .data
-            .chunks_exact(dim)
-            .map(|v| v.iter().zip(query).map(|(a, b)| a * b).sum::<f32>())
-            .enumerate()
-            .map(|(i, s)| (s, i))
-            .collect();
+        let mut scored: Vec<(f32, usize)> =
+            self.dots(query).enumerate().map(|(i, s)| (s, i)).collect();
         let order = |a: &(f32, usize), b: &(f32, usize)| {
             b.0.total_cmp(&a.0)
                 .then_with(|| self.ids[a.1].cmp(&self.ids[b.1]))
@@ -125,7 +205,7 @@ impl Vectors {
 
     /// The model and count of the vectors of the index in `dir`, from the file's header alone;
     /// `None` when it has none or they are unreadable.
-    pub fn summary(dir: &Path) -> Option<(ModelId, usize)> {
+    pub fn summary(dir: &Path) -> Option<Summary> {
         use std::io::Read;
         let mut file = std::fs::File::open(dir.join(FILE)).ok()?;
         let mut head = [0u8; 12];
@@ -137,30 +217,41 @@ impl Vectors {
         let mut json = vec![0u8; len.min(1 << 20)];
         file.read_exact(&mut json).ok()?;
         let header: Header = serde_json::from_slice(&json).ok()?;
-        (header.format_version == FORMAT_VERSION).then_some((header.model, header.count))
+        (header.format_version == FORMAT_VERSION).then(|| Summary {
+            model: header.model,
+            count: header.count,
+            model_dir: header.model_dir.map(std::path::PathBuf::from),
+        })
     }
 
     /// Reads the vectors of the index in `dir`; `None` when it has none.
     pub fn load(dir: &Path) -> Result<Option<Vectors>> {
         let path = dir.join(FILE);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io("read", &path, &e)),
         };
-        Self::from_bytes(&bytes).map(Some).map_err(|why| {
-            Error::new(
-                ErrorKind::Engine,
-                format!(
-                    "the passage vectors {} are unreadable: {why}",
-                    path.display()
-                ),
-            )
-            .with_hint("make them again with quarry index --embed")
-        })
+        // SAFETY: quarry never writes a vectors file in place: a new one is written beside it
+        // and renamed over it ([`Vectors::save`]), so the mapped file keeps its contents while
+        // mapped. Read in place, a search touches the vectors once instead of copying them.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io("read", &path, &e))?;
+        Self::from_map(std::sync::Arc::new(map))
+            .map(Some)
+            .map_err(|why| {
+                Error::new(
+                    ErrorKind::Engine,
+                    format!(
+                        "the passage vectors {} are unreadable: {why}",
+                        path.display()
+                    ),
+                )
+                .with_hint("make them again with quarry index --embed")
+            })
     }
 
-    fn from_bytes(bytes: &[u8]) -> std::result::Result<Vectors, String> {
+    fn from_map(map: std::sync::Arc<memmap2::Mmap>) -> std::result::Result<Vectors, String> {
+        let bytes: &[u8] = &map;
         let mut r = Reader { bytes, at: 0 };
         if r.take(8)? != MAGIC {
             return Err("not a quarry vectors file".into());
@@ -181,28 +272,27 @@ impl Vectors {
             .filter(|n| n.saturating_mul(4) <= bytes.len())
             .ok_or("a count larger than the file")?;
         let mut out = Vectors::new(header.model);
-        let mut ids = Vec::with_capacity(header.count);
+        out.model_dir = header.model_dir;
+        out.ids.reserve(header.count);
+        out.hashes.reserve(header.count);
         for _ in 0..header.count {
             let n = r.u16()? as usize;
             let id = std::str::from_utf8(r.take(n)?)
                 .map_err(|_| "a passage id that is not UTF-8")?
                 .to_string();
             let hash = u64::from_le_bytes(r.take(8)?.try_into().map_err(|_| "short")?);
-            ids.push((id, hash));
-        }
-        let data = r.take(values * 4)?;
-        if r.at != bytes.len() {
-            return Err("bytes after the last vector".into());
-        }
-        out.data = data
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        for (i, (id, hash)) in ids.into_iter().enumerate() {
-            out.by_id.insert(id.clone(), i);
             out.ids.push(id);
             out.hashes.push(hash);
         }
+        let start = r.at;
+        r.take(values * 4)?;
+        if r.at != bytes.len() {
+            return Err("bytes after the last vector".into());
+        }
+        out.data = Data::Mapped {
+            map: map.clone(),
+            start,
+        };
         Ok(out)
     }
 
@@ -214,6 +304,7 @@ impl Vectors {
             format_version: FORMAT_VERSION,
             model: self.model.clone(),
             count: self.ids.len(),
+            model_dir: self.model_dir.clone(),
         })
         .map_err(|e| Error::new(ErrorKind::Engine, e.to_string()))?;
         let write = || -> std::io::Result<()> {
@@ -228,8 +319,13 @@ impl Vectors {
                 w.write_all(id)?;
                 w.write_all(&hash.to_le_bytes())?;
             }
-            for v in &self.data {
-                w.write_all(&v.to_le_bytes())?;
+            match &self.data {
+                Data::Owned(v) => {
+                    for v in v {
+                        w.write_all(&v.to_le_bytes())?;
+                    }
+                }
+                Data::Mapped { map, start } => w.write_all(&map[*start..])?,
             }
             let file = w.into_inner().map_err(|e| e.into_error())?;
             file.sync_all()?;
@@ -290,10 +386,12 @@ mod tests {
         assert!(v.push("c-0", 1, &[1.0]).is_err());
         v.save(dir.path()).unwrap();
         let back = Vectors::load(dir.path()).unwrap().unwrap();
-        assert_eq!(Vectors::summary(dir.path()), Some((model(), 3)));
+        let summary = Vectors::summary(dir.path()).unwrap();
+        assert_eq!((summary.model, summary.count), (model(), 3));
+        assert_eq!(summary.model_dir, None);
         assert_eq!(back.model(), &model());
         assert_eq!(back.len(), 3);
-        assert_eq!(back.get("b-1", 9), Some(&[0.6, 0.8, 0.0][..]));
+        assert_eq!(back.get("b-1", 9), Some(vec![0.6, 0.8, 0.0]));
         assert_eq!(back.get("b-1", 10), None, "changed text");
         assert_eq!(back.get("z-0", 9), None);
         let near: Vec<&str> = back

@@ -34,10 +34,14 @@ fn a_question_in_other_words_finds_its_passage_by_meaning() {
     let Some((ws, model)) = embedded() else {
         return;
     };
-    // No word of the question is in the note (stemmed or not): BM25 finds nothing.
+    // No word of the question is in the note (stemmed or not): BM25 finds nothing, and hybrid
+    // ranking (the default with vectors) orders only passages that match a word.
     let question = "identical messages pushed by sock puppets";
-    ws.run(&["search", question]).expect(1);
-    for mode in ["semantic", "hybrid"] {
+    for mode in ["bm25", "hybrid", "auto"] {
+        ws.run(&["search", "--mode", mode, question]).expect(1);
+    }
+    {
+        let mode = "semantic";
         let hits = search_json(
             &ws,
             &["--mode", mode, "--model", &model, "-n", "3", question],
@@ -93,6 +97,35 @@ fn a_question_in_other_words_finds_its_passage_by_meaning() {
     // A word query still works in hybrid mode, with BM25's hit first.
     let hits = search_json(&ws, &["--mode", "hybrid", "--model", &model, "Zhenhua"]);
     assert_eq!(hits[0]["path"], "corpus/zhenhua.md");
+    // Grouped by document, and the query suite, rank the same way.
+    let run = ws
+        .run(&[
+            "search",
+            "--group",
+            "doc",
+            "--format",
+            "json",
+            "Zhenhua data",
+        ])
+        .expect(0);
+    assert_eq!(
+        run.json()["documents"][0]["path"],
+        "corpus/zhenhua.md",
+        "{}",
+        run.describe()
+    );
+    ws.write(
+        "suite.toml",
+        "[[query]]\nquery = \"Zhenhua data\"\nexpect = \"zhenhua.md\"\n",
+    );
+    for mode in ["auto", "hybrid", "bm25"] {
+        let run = ws.run(&["check", "--mode", mode, "suite.toml"]).expect(0);
+        assert!(
+            run.stderr().contains("1 of 1 queries pass"),
+            "{}",
+            run.describe()
+        );
+    }
 }
 
 #[test]
@@ -102,16 +135,39 @@ fn vectors_of_unchanged_passages_are_kept_and_mismatches_are_errors() {
     };
     let run = ws.run(&["index", "--embed", "--model", &model]).expect(0);
     assert!(run.stderr().contains("(0 new, "), "{}", run.describe());
-    // A changed file: only its passages are embedded again, by a run that has the model.
+    // The model as a link, which this test removes later to stand for a model gone.
+    std::os::unix::fs::symlink(&model, ws.path("model")).unwrap();
+    let link = ws.path("model").to_string_lossy().into_owned();
+    ws.run(&["index", "--embed", "--model", &link]).expect(0);
+    // A changed file: only its passages are embedded again, by a later run that is not told
+    // the model (the vectors remember its folder).
     ws.write(
         "corpus/notes.txt",
         "Field notes\n\nThe troll farm paid for adverts.\n",
     );
-    let run = ws
-        .run_env(&["index"], &[("QUARRY_MODEL", &model)])
-        .expect(0);
+    let run = ws.run_env(&["index"], &[("QUARRY_MODEL", "")]).expect(0);
     assert!(run.stderr().contains("(1 new, "), "{}", run.describe());
-    // Without a model, a later run says the vectors were not updated.
+    // The default search ranks hybrid with it: both ranks are explained.
+    let run = ws
+        .run_env(
+            &[
+                "search",
+                "--explain",
+                "--format",
+                "json",
+                "troll farm adverts",
+            ],
+            &[("QUARRY_MODEL", "")],
+        )
+        .expect(0);
+    let hits = run.json()["hits"].as_array().cloned().unwrap_or_default();
+    assert!(
+        hits[0]["explain"]["ranks"]["semantic"].is_u64(),
+        "{}",
+        run.describe()
+    );
+    // With the model gone, a run that changes files says the vectors were not updated, and why.
+    std::fs::remove_file(ws.path("model")).unwrap();
     ws.write(
         "corpus/notes.txt",
         "Field notes\n\nThe troll farm bought adverts.\n",
@@ -119,7 +175,7 @@ fn vectors_of_unchanged_passages_are_kept_and_mismatches_are_errors() {
     let run = ws.run_env(&["index"], &[("QUARRY_MODEL", "")]).expect(0);
     assert!(
         run.stderr()
-            .contains("the passage vectors were not updated"),
+            .contains("the passage vectors were not updated (cannot load the model"),
         "{}",
         run.describe()
     );
@@ -130,7 +186,28 @@ fn vectors_of_unchanged_passages_are_kept_and_mismatches_are_errors() {
         "{}",
         run.describe()
     );
-    // Semantic search needs a model.
+    // The default search falls back to words, saying why once; --mode bm25 is silent.
+    let run = ws
+        .run_env(&["search", "adverts"], &[("QUARRY_MODEL", "")])
+        .expect(0);
+    assert!(
+        run.stderr()
+            .contains("ranking by words only: cannot load the model"),
+        "{}",
+        run.describe()
+    );
+    let run = ws
+        .run_env(
+            &["search", "--mode", "bm25", "adverts"],
+            &[("QUARRY_MODEL", "")],
+        )
+        .expect(0);
+    assert!(
+        !run.stderr().contains("ranking by words"),
+        "{}",
+        run.describe()
+    );
+    // Semantic search needs the model.
     let run = ws
         .run_env(
             &["search", "--mode", "semantic", "adverts"],
@@ -138,8 +215,25 @@ fn vectors_of_unchanged_passages_are_kept_and_mismatches_are_errors() {
         )
         .expect(2);
     assert!(
-        run.stderr()
-            .starts_with("quarry: no sentence-embedding model"),
+        run.stderr().starts_with("quarry: cannot load the model"),
+        "{}",
+        run.describe()
+    );
+    // Another model's folder is refused, naming both (the same weights with another
+    // configuration file: another hash).
+    std::fs::create_dir(ws.path("other")).unwrap();
+    for f in ["tokenizer.json", "model.safetensors"] {
+        std::os::unix::fs::symlink(PathBuf::from(&model).join(f), ws.path("other").join(f))
+            .unwrap();
+    }
+    let config = std::fs::read_to_string(PathBuf::from(&model).join("config.json")).unwrap();
+    ws.write("other/config.json", &format!("{config}\n"));
+    let other = ws.path("other").to_string_lossy().into_owned();
+    let run = ws
+        .run(&["search", "--mode", "hybrid", "--model", &other, "adverts"])
+        .expect(2);
+    assert!(
+        run.stderr().contains("vectors were made with the model"),
         "{}",
         run.describe()
     );
@@ -155,7 +249,7 @@ fn vectors_of_unchanged_passages_are_kept_and_mismatches_are_errors() {
         "{}",
         run.describe()
     );
-    // Modes rank lists of passages only.
-    ws.run(&["search", "--mode", "semantic", "--group", "doc", "x"])
+    // Counts match by words; asking them to rank by meaning is an argument error.
+    ws.run(&["search", "--mode", "semantic", "--count", "x"])
         .expect(2);
 }
