@@ -383,7 +383,7 @@ pub fn with_mode(
         ModeArg::Bm25 => (Mode::Bm25, None),
         ModeArg::Auto => match quarry::embed::availability(index_dir, model) {
             Availability::NoVectors => (Mode::Bm25, None),
-            Availability::Ready(e) => (Mode::Hybrid, Some(e)),
+            Availability::Ready(e) => (Mode::Hybrid, Some(*e)),
             Availability::Unusable(why) => {
                 globals.notice(&format!(
                     "notice: ranking by words only: {why} (or --mode bm25 to choose words alone)"

@@ -82,7 +82,7 @@ pub enum Availability {
     /// The index has no passage vectors: words alone.
     NoVectors,
     /// The model the vectors were made with, loaded.
-    Ready(BertEmbedder),
+    Ready(Box<BertEmbedder>),
     /// The index has vectors but their model cannot be used (not found, unreadable, or
     /// another model): why, with what to do.
     Unusable(Error),
@@ -107,7 +107,7 @@ pub fn availability(index_dir: &Path, explicit: Option<&Path>) -> Availability {
         );
     };
     match BertEmbedder::load(&dir) {
-        Ok(e) if e.id() == &summary.model => Availability::Ready(e),
+        Ok(e) if e.id() == &summary.model => Availability::Ready(Box::new(e)),
         Ok(e) => Availability::Unusable(mismatch(&summary.model, e.id())),
         Err(e) => Availability::Unusable(e),
     }
