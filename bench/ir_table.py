@@ -57,9 +57,12 @@ def main():
         root = Path(arg)
         collection = root.name
         systems = [
-            quarry_row(root / "quarry-auto.json", "**quarry**"),
-            quarry_row(root / "quarry-never.json", "quarry `--feedback never`"),
+            quarry_row(root / "quarry-auto.json", "**quarry** (words: the default without vectors)"),
+            quarry_row(root / "quarry-never.json", "quarry `--mode bm25 --feedback never`"),
         ]
+        if (root / "quarry-hybrid.json").exists():
+            systems.append(quarry_row(root / "quarry-hybrid.json",
+                                      "**quarry hybrid** (the default with vectors)"))
         peers = [json.loads(line) for line in (root / "peers.jsonl").read_text().splitlines()]
         for s in systems + peers:
             se = standard_error(list(s["per_query_ndcg@10"].values()))
@@ -68,21 +71,23 @@ def main():
                 % (collection, s["peer"], s["ndcg@10"], se, s["map"], s["recall@100"])
             )
         best = max(peers, key=lambda p: p["ndcg@10"])
-        ours = systems[0]["per_query_ndcg@10"]
         theirs = best["per_query_ndcg@10"]
-        common = sorted(set(ours) & set(theirs))
-        differences = [ours[q] - theirs[q] for q in common]
-        if differences:
-            comparisons.append(
-                "%s: quarry - %s = %+.4f nDCG@10 over %d topics (paired randomization p = %.3f)"
-                % (
-                    collection,
-                    best["peer"],
-                    sum(differences) / len(differences),
-                    len(differences),
-                    randomization_p(differences),
+        for system in [systems[0]] + systems[2:]:
+            ours = system["per_query_ndcg@10"]
+            common = sorted(set(ours) & set(theirs))
+            differences = [ours[q] - theirs[q] for q in common]
+            if differences:
+                comparisons.append(
+                    "%s: %s - %s = %+.4f nDCG@10 over %d topics (paired randomization p = %.3f)"
+                    % (
+                        collection,
+                        system["peer"].split(" (")[0].replace("*", ""),
+                        best["peer"],
+                        sum(differences) / len(differences),
+                        len(differences),
+                        randomization_p(differences),
+                    )
                 )
-            )
     print("| collection | system | nDCG@10 ± s.e. | MAP | recall@100 |")
     print("|---|---|---|---|---|")
     print("\n".join(rows))

@@ -16,7 +16,7 @@ Prints, as JSON on one line (and a readable summary on stderr):
 
 Usage:
     python3 bench/qa.py [--quarry BIN] [--index DIR] [--config FILE] [--per-query FILE]
-                        [-- SEARCH ARGS...]
+                        [--embed] [-- SEARCH ARGS...]
 
 The index (default target/bench/qa/index) is built, or brought up to date, first, with
 bench/qa/quarry.toml as its configuration. Exits 0 with
@@ -63,12 +63,14 @@ def standard_error(values):
     return math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n)
 
 
-def build(quarry, index, config):
+def build(quarry, index, config, embed):
     docs = os.path.relpath(os.path.join(SHARED, "docs"), ROOT)
     cmd = [quarry, "--index", index, "-q", "index", "--config", config, docs, "corpus"]
     if os.path.exists(os.path.join(index, "quarry.json")):
         # Update from the recorded sources; a first build names them.
         cmd = [quarry, "--index", index, "-q", "index", "--config", config]
+    if embed:
+        cmd.insert(cmd.index("index") + 1, "--embed")
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if done.returncode not in (0, 1):
         sys.exit(f"bench/qa.py: indexing failed:\n{done.stderr}")
@@ -125,6 +127,8 @@ def main():
     ap.add_argument("--config", default=os.path.join("bench", "qa", "quarry.toml"),
                     help="the corpus configuration to index with")
     ap.add_argument("--per-query", metavar="FILE")
+    ap.add_argument("--embed", action="store_true",
+                    help="give the index passage vectors first (the model from QUARRY_MODEL)")
     ap.add_argument("extra", nargs="*", help="arguments for quarry search (after --)")
     args = ap.parse_args()
     if not os.path.isdir(os.path.join(SHARED, "docs")):
@@ -132,7 +136,7 @@ def main():
         return 0
     with open(QUESTIONS, encoding="utf-8") as f:
         questions = [json.loads(line) for line in f if line.strip()]
-    build(args.quarry, args.index, args.config)
+    build(args.quarry, args.index, args.config, args.embed)
     ranks, failed, rows = [], [], []
     for q in questions:
         result, error = score(args.quarry, args.index, q, args.extra)

@@ -14,7 +14,12 @@
 # suite, so that every visible set is in one table (the rule for ranking changes in
 # docs/ranking.md).
 #
-# Settings: BENCH_WORK (default target/bench).
+# With QUARRY_MODEL naming a sentence-embedding model folder (docs/ranking.md), every set is
+# also measured with passage vectors, where the default ranking is hybrid: each index gets
+# `quarry index --embed` (the QA collection's 21,827 passages take about 13 minutes the first
+# time; later runs reuse the vectors).
+#
+# Settings: BENCH_WORK (default target/bench), QUARRY_MODEL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared="../shared/data/ir"
@@ -30,6 +35,10 @@ fi
     tantivy==0.27.0 numpy==2.3.5 bm25s==0.2.14 PyStemmer==3.0.0
 cargo build --release --quiet --bin quarry
 q=target/release/quarry
+model=""
+if [ -n "${QUARRY_MODEL:-}" ] && [ -f "$QUARRY_MODEL/model.safetensors" ]; then
+    model="$QUARRY_MODEL"
+fi
 dirs=()
 for c in cranfield cisi; do
     dir="$work/ir/$c"
@@ -37,9 +46,14 @@ for c in cranfield cisi; do
     python3 bench/ir_convert.py "$c" "$shared/$c" "$dir"
     "$q" --index "$dir/index" -q index "$dir/docs"
     for feedback in auto never; do
-        "$q" --index "$dir/index" eval --feedback "$feedback" --per-query --format json \
+        "$q" --index "$dir/index" eval --mode bm25 --feedback "$feedback" --per-query --format json \
             --topics "$dir/topics.tsv" --qrels "$dir/qrels.txt" > "$dir/quarry-$feedback.json"
     done
+    if [ -n "$model" ]; then
+        "$q" --index "$dir/index" -q index --embed
+        "$q" --index "$dir/index" eval --mode hybrid --per-query --format json \
+            --topics "$dir/topics.tsv" --qrels "$dir/qrels.txt" > "$dir/quarry-hybrid.json"
+    fi
     "$work/venv/bin/python" bench/ir_peers.py "$dir" > "$dir/peers.jsonl"
     dirs+=("$dir")
 done
@@ -54,11 +68,21 @@ echo "best peer (bm25s) at 0.389 and 0.396."
 echo
 echo "| passage QA (bench/qa.py) | R@1 | R@5 ± s.e. | R@10 | MRR@10 ± s.e. | strict R@5 | strict MRR@10 |"
 echo "|---|---|---|---|---|---|---|"
-for run in "quarry:" "quarry --feedback always:--feedback always"; do
+runs=("quarry, words alone (the default without vectors):--mode bm25"
+      "quarry --feedback always:--mode bm25 --feedback always")
+if [ -n "$model" ]; then
+    runs+=("quarry, hybrid (the default with vectors):--embed --mode hybrid")
+fi
+for run in "${runs[@]}"; do
     name="${run%%:*}"
     extra="${run#*:}"
+    embed=""
+    if [ "${extra#--embed }" != "$extra" ]; then
+        embed="--embed"
+        extra="${extra#--embed }"
+    fi
     # shellcheck disable=SC2086
-    python3 bench/qa.py --quarry "$q" --index "$work/qa/index" -- $extra 2>/dev/null |
+    python3 bench/qa.py --quarry "$q" --index "$work/qa/index" $embed -- $extra 2>/dev/null |
         python3 -c "
 import json, sys
 r = json.load(sys.stdin)
@@ -78,12 +102,19 @@ for line in sys.stdin:
 # The golden suite on the bundled corpus (tests/golden/queries.toml).
 rm -rf "$work/golden"
 "$q" --index "$work/golden/index" -q index corpus
-{ "$q" --index "$work/golden/index" check --format json tests/golden/queries.toml || true; } |
-    python3 -c "
+modes=(bm25)
+if [ -n "$model" ]; then
+    "$q" --index "$work/golden/index" -q index --embed
+    modes+=(hybrid)
+fi
+echo
+for mode in "${modes[@]}"; do
+    { "$q" --index "$work/golden/index" check --mode "$mode" --format json tests/golden/queries.toml || true; } |
+        python3 -c "
 import json, sys
 v = json.load(sys.stdin)
 qs = v['queries']
 top3 = sum(1 for q in qs if q['ranks'] and q['ranks'][0] is not None and q['ranks'][0] <= 3)
-print()
-print(f'golden suite: {len(qs)} queries; expected document in the top 3 for {top3}; {v[\"passed\"]} of {v[\"total\"]} pass')
+print(f'golden suite, --mode $mode: {len(qs)} queries; expected document in the top 3 for {top3}; {v[\"passed\"]} of {v[\"total\"]} pass')
 "
+done
