@@ -67,6 +67,9 @@ pub struct VectorStats {
     pub model_hash: String,
     /// The length of each vector.
     pub dimensions: usize,
+    /// Whether searches find the nearest through a graph (from 50,000 vectors) rather than a
+    /// scan of every vector.
+    pub graph: bool,
 }
 
 /// What the last build changed.
@@ -118,6 +121,9 @@ pub fn stats(index: &QuarryIndex) -> Stats {
             model: v.model.name,
             model_hash: v.model.hash,
             dimensions: v.model.dim,
+            graph: v.graph.is_some_and(|g| {
+                crate::embed::ann::is_graph_file(&g) && index.dir().join(g).is_file()
+            }),
         }),
     }
 }

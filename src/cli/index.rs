@@ -371,11 +371,16 @@ fn embed(embedder: &quarry::embed::BertEmbedder, globals: &Globals) -> Result<()
     }
     if !globals.quiet {
         eprintln!(
-            "quarry: {} passage vectors from {} ({} new, {} kept) in {:.1} s",
+            "quarry: {} passage vectors from {} ({} new, {} kept{}) in {:.1} s",
             summary.passages,
             embedder.id().name,
             summary.embedded,
             summary.reused,
+            match (summary.graph_built, summary.graph) {
+                (true, _) => "; nearest-neighbour graph built",
+                (false, true) => "; nearest-neighbour graph kept",
+                _ => "",
+            },
             started.elapsed().as_secs_f64()
         );
     }

@@ -77,7 +77,8 @@ mod tests {
         // Equal weights: a tie between a and c, broken by first sight.
         let even = reciprocal_rank(&[words.clone(), meaning.clone()]);
         assert_eq!(even[0].0, "a");
-        assert!((even[0].1 - even[2].1).abs() < 1e-6);
+        assert_eq!(even[1].0, "c");
+        assert!((even[0].1 - even[1].1).abs() < 1e-6);
         // Meaning at a fifth: the words' order holds.
         let light = weighted_reciprocal_rank(&[(&words[..], 1.0), (&meaning[..], 0.2)]);
         let order: Vec<&str> = light.iter().map(|(i, _)| *i).collect();

@@ -9,6 +9,7 @@
 //! `QUARRY_MODEL` (docs/ranking.md says where to get one), and its name and hash are kept with
 //! the vectors, so vectors of two models never mix.
 
+pub mod ann;
 pub mod bert;
 pub mod fusion;
 pub mod store;
@@ -138,6 +139,10 @@ pub struct EmbedSummary {
     pub embedded: usize,
     /// Vectors kept from the previous run (same passage, text and model).
     pub reused: usize,
+    /// Whether a nearest-neighbour graph was built ([`ann`]).
+    pub graph_built: bool,
+    /// Whether searches will use one.
+    pub graph: bool,
 }
 
 /// The text a passage's vector is made from: its document's title, its heading and its text.
@@ -154,11 +159,21 @@ fn passage_text(title: &str, heading: Option<&str>, text: &str) -> String {
 }
 
 /// Gives every passage of `index` a vector of `embedder`'s model, reusing the index's earlier
-/// vectors of unchanged passages, and saves them. `progress` is told (done, total) after each
-/// batch.
+/// vectors of unchanged passages, builds their nearest-neighbour graph when there are at least
+/// [`ann::MIN_VECTORS`], and saves them. `progress` is told (done, total) after each batch.
 pub fn embed_index(
     index: &QuarryIndex,
     embedder: &dyn Embedder,
+    progress: &dyn Fn(usize, usize),
+) -> Result<EmbedSummary> {
+    embed_index_with(index, embedder, ann::MIN_VECTORS, progress)
+}
+
+/// [`embed_index`], with a graph from `min_graph` vectors on.
+pub fn embed_index_with(
+    index: &QuarryIndex,
+    embedder: &dyn Embedder,
+    min_graph: usize,
     progress: &dyn Fn(usize, usize),
 ) -> Result<EmbedSummary> {
     let model = embedder.id().clone();
@@ -213,6 +228,8 @@ pub fn embed_index(
         progress((done * BATCH + batch.len()).min(total), total);
     }
     summary.passages = out.len();
+    summary.graph_built = out.index_graph(index.dir(), min_graph, rayon::current_num_threads())?;
+    summary.graph = out.has_graph();
     out.save(index.dir())?;
     Ok(summary)
 }
@@ -398,6 +415,75 @@ pub(crate) mod tests {
         // Documents ranked by their best passage of the fused list.
         let docs = search_documents(&index, &request("paid ship", Mode::Hybrid)).unwrap();
         assert_eq!(docs.documents.len(), 3);
+    }
+
+    #[test]
+    fn a_graph_finds_what_the_scan_finds_and_follows_the_vectors() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = small_index(dir.path());
+        let fake = Fake::new();
+        let graphs = |d: &Path| -> Vec<String> {
+            let mut v: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| ann::is_graph_file(n))
+                .collect();
+            v.sort();
+            v
+        };
+        // Below the threshold: no graph.
+        let summary = embed_index(&index, &fake, &|_, _| {}).unwrap();
+        assert!(!summary.graph && graphs(index.dir()).is_empty());
+        let exact = Vectors::load(index.dir()).unwrap().unwrap();
+        let q = fake.embed(&["money vote"]).unwrap().remove(0);
+        let want: Vec<(String, f32)> = exact
+            .nearest(&q, 3)
+            .into_iter()
+            .map(|(id, s)| (id.to_string(), s))
+            .collect();
+        // With one: the same answer, scored exactly; a second run keeps the file.
+        let built = embed_index_with(&index, &fake, 0, &|_, _| {}).unwrap();
+        assert!(built.graph_built && built.graph);
+        let first = graphs(index.dir());
+        assert_eq!(first.len(), 1);
+        let kept = embed_index_with(&index, &fake, 0, &|_, _| {}).unwrap();
+        assert!(!kept.graph_built && kept.graph);
+        assert_eq!(graphs(index.dir()), first);
+        let with_graph = Vectors::load(index.dir()).unwrap().unwrap();
+        assert!(with_graph.has_graph());
+        let got: Vec<(String, f32)> = with_graph
+            .nearest(&q, 3)
+            .into_iter()
+            .map(|(id, s)| (id.to_string(), s))
+            .collect();
+        assert_eq!(got, want);
+        // Changed passages: a new graph, and the old file is gone.
+        std::fs::write(
+            dir.path().join("corpus/b.md"),
+            "# Ships\n\nThe ship and the court.\n",
+        )
+        .unwrap();
+        let options = crate::BuildOptions {
+            paths: vec![dir.path().join("corpus")],
+            threads: 1,
+            ..crate::BuildOptions::default()
+        };
+        crate::build(index.dir(), &options, &crate::Silent).unwrap();
+        let index = QuarryIndex::open(index.dir()).unwrap();
+        assert!(
+            embed_index_with(&index, &fake, 0, &|_, _| {})
+                .unwrap()
+                .graph_built
+        );
+        let second = graphs(index.dir());
+        assert_eq!(second.len(), 1);
+        assert_ne!(second, first);
+        // A damaged graph file: an exact scan, the same answer, no error.
+        std::fs::write(index.dir().join(&second[0]), b"not a graph").unwrap();
+        let damaged = Vectors::load(index.dir()).unwrap().unwrap();
+        assert!(!damaged.has_graph());
+        assert_eq!(damaged.nearest(&q, 1).len(), 1);
     }
 
     #[test]

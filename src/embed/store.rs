@@ -8,6 +8,7 @@
 //! renamed, so a crash leaves the previous file. A vector is reused for a passage whose id and
 //! text hash are unchanged, and only with the same model: vectors of two models never mix.
 
+use super::ann::{self, Graph};
 use super::ModelId;
 use crate::error::{Error, ErrorKind, Result};
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,9 @@ struct Header {
     /// The model's folder when the vectors were made (absent in files of older quarry builds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     model_dir: Option<String>,
+    /// The nearest-neighbour graph's file in the index directory, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    graph: Option<String>,
 }
 
 /// What the header of an index's vectors file says.
@@ -40,6 +44,8 @@ pub struct Summary {
     pub count: usize,
     /// The folder the model was loaded from, if known.
     pub model_dir: Option<std::path::PathBuf>,
+    /// The file of the nearest-neighbour graph over them, if they have one ([`super::ann`]).
+    pub graph: Option<String>,
 }
 
 /// The values of the vectors: made in memory, or read in place from the file.
@@ -63,6 +69,8 @@ pub struct Vectors {
     /// Passage id to position, made when first needed (searching never needs it).
     by_id: std::sync::OnceLock<HashMap<String, usize>>,
     model_dir: Option<String>,
+    /// The graph's file name, and the graph once mapped.
+    graph: Option<(String, Option<std::sync::Arc<Graph>>)>,
 }
 
 impl Vectors {
@@ -75,6 +83,7 @@ impl Vectors {
             data: Data::Owned(Vec::new()),
             by_id: std::sync::OnceLock::new(),
             model_dir: None,
+            graph: None,
         }
     }
 
@@ -111,6 +120,7 @@ impl Vectors {
             ));
         }
         self.by_id.take();
+        self.graph = None;
         if let Data::Mapped { .. } = self.data {
             self.data = Data::Owned(self.values().collect());
         }
@@ -143,7 +153,19 @@ impl Vectors {
                     .map(move |v| v.iter().zip(query).map(|(a, b)| a * b).sum::<f32>()),
             ),
             Data::Mapped { map, start } => {
-                Box::new(map[*start..].chunks_exact(dim * 4).map(move |v| {
+                let bytes = &map[*start..];
+                // Little-endian and aligned (as files written since the padding are): read in
+                // place as f32s, which the compiler vectorises.
+                if cfg!(target_endian = "little") {
+                    if let Ok(values) = bytemuck::try_cast_slice::<u8, f32>(bytes) {
+                        return Box::new(
+                            values
+                                .chunks_exact(dim)
+                                .map(move |v| v.iter().zip(query).map(|(a, b)| a * b).sum::<f32>()),
+                        );
+                    }
+                }
+                Box::new(bytes.chunks_exact(dim * 4).map(move |v| {
                     v.chunks_exact(4)
                         .zip(query)
                         .map(|(c, b)| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) * b)
@@ -166,7 +188,8 @@ impl Vectors {
         (self.hashes[i] == text_hash).then(|| self.vector(i))
     }
 
-    fn vector(&self, i: usize) -> Vec<f32> {
+    /// The vector at position `i` (empty when there is none).
+    pub fn vector(&self, i: usize) -> Vec<f32> {
         let dim = self.model.dim;
         match &self.data {
             Data::Owned(v) => v.get(i * dim..(i + 1) * dim).unwrap_or_default().to_vec(),
@@ -180,14 +203,26 @@ impl Vectors {
     }
 
     /// The `k` passages whose vectors are nearest `query` (highest dot product, which is the
-    /// cosine for unit vectors), best first, ties by id; exact, by a scan of every vector.
+    /// cosine for unit vectors), best first, ties by id: by a scan of every vector, or, where
+    /// the vectors have a nearest-neighbour graph ([`ann`]), among the graph's candidates,
+    /// scored exactly.
     pub fn nearest(&self, query: &[f32], k: usize) -> Vec<(&str, f32)> {
         let dim = self.model.dim;
         if query.len() != dim || k == 0 {
             return Vec::new();
         }
-        let mut scored: Vec<(f32, usize)> =
-            self.dots(query).enumerate().map(|(i, s)| (s, i)).collect();
+        let graph = self.graph.as_ref().and_then(|(_, g)| g.as_ref());
+        let mut scored: Vec<(f32, usize)> = match graph.and_then(|g| g.candidates(query, k)) {
+            Some(positions) => positions
+                .into_iter()
+                .filter(|&i| i < self.ids.len())
+                .map(|i| {
+                    let v = self.vector(i);
+                    (v.iter().zip(query).map(|(a, b)| a * b).sum::<f32>(), i)
+                })
+                .collect(),
+            None => self.dots(query).enumerate().map(|(i, s)| (s, i)).collect(),
+        };
         let order = |a: &(f32, usize), b: &(f32, usize)| {
             b.0.total_cmp(&a.0)
                 .then_with(|| self.ids[a.1].cmp(&self.ids[b.1]))
@@ -201,6 +236,45 @@ impl Vectors {
             .into_iter()
             .map(|(s, i)| (self.ids[i].as_str(), s))
             .collect()
+    }
+
+    /// Whether searches use a nearest-neighbour graph.
+    pub fn has_graph(&self) -> bool {
+        self.graph.as_ref().is_some_and(|(_, g)| g.is_some())
+    }
+
+    /// A hash of what the vectors cover (model, passage ids and text hashes): a graph built
+    /// over them is valid while it is unchanged.
+    fn key(&self) -> u64 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(self.model.hash.as_bytes());
+        for (id, hash) in self.ids.iter().zip(&self.hashes) {
+            h.update(id.as_bytes());
+            h.update(&[0]);
+            h.update(&hash.to_le_bytes());
+        }
+        h.digest()
+    }
+
+    /// Gives the vectors a nearest-neighbour graph in `dir` when there are at least
+    /// `min_vectors` of them (reusing the file of one built over the same vectors), or none
+    /// below that. Returns whether a graph was built.
+    pub fn index_graph(&mut self, dir: &Path, min_vectors: usize, threads: usize) -> Result<bool> {
+        if self.len() < min_vectors.max(1) {
+            self.graph = None;
+            return Ok(false);
+        }
+        let name = ann::file_name(self.key());
+        let path = dir.join(&name);
+        let dim = self.model.dim;
+        if let Some(graph) = Graph::open(&path, dim, self.len()) {
+            self.graph = Some((name, Some(std::sync::Arc::new(graph))));
+            return Ok(false);
+        }
+        let graph = Graph::build(self, threads)?;
+        graph.save(&path)?;
+        self.graph = Some((name, Some(std::sync::Arc::new(graph))));
+        Ok(true)
     }
 
     /// The model and count of the vectors of the index in `dir`, from the file's header alone;
@@ -221,6 +295,7 @@ impl Vectors {
             model: header.model,
             count: header.count,
             model_dir: header.model_dir.map(std::path::PathBuf::from),
+            graph: header.graph,
         })
     }
 
@@ -236,18 +311,24 @@ impl Vectors {
         // and renamed over it ([`Vectors::save`]), so the mapped file keeps its contents while
         // mapped. Read in place, a search touches the vectors once instead of copying them.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io("read", &path, &e))?;
-        Self::from_map(std::sync::Arc::new(map))
-            .map(Some)
-            .map_err(|why| {
-                Error::new(
-                    ErrorKind::Engine,
-                    format!(
-                        "the passage vectors {} are unreadable: {why}",
-                        path.display()
-                    ),
-                )
-                .with_hint("make them again with quarry index --embed")
-            })
+        let mut vectors = Self::from_map(std::sync::Arc::new(map)).map_err(|why| {
+            Error::new(
+                ErrorKind::Engine,
+                format!(
+                    "the passage vectors {} are unreadable: {why}",
+                    path.display()
+                ),
+            )
+            .with_hint("make them again with quarry index --embed")
+        })?;
+        // A graph that cannot be mapped leaves an exact scan.
+        if let Some((name, graph)) = &mut vectors.graph {
+            if ann::is_graph_file(name) && !name.contains(['/', '\\']) {
+                *graph = Graph::open(&dir.join(&*name), vectors.model.dim, vectors.ids.len())
+                    .map(std::sync::Arc::new);
+            }
+        }
+        Ok(Some(vectors))
     }
 
     fn from_map(map: std::sync::Arc<memmap2::Mmap>) -> std::result::Result<Vectors, String> {
@@ -273,6 +354,7 @@ impl Vectors {
             .ok_or("a count larger than the file")?;
         let mut out = Vectors::new(header.model);
         out.model_dir = header.model_dir;
+        out.graph = header.graph.map(|name| (name, None));
         out.ids.reserve(header.count);
         out.hashes.reserve(header.count);
         for _ in 0..header.count {
@@ -300,13 +382,23 @@ impl Vectors {
     pub fn save(&self, dir: &Path) -> Result<()> {
         let path = dir.join(FILE);
         let tmp = dir.join(format!("{FILE}.tmp"));
-        let header = serde_json::to_vec(&Header {
+        let mut header = serde_json::to_vec(&Header {
             format_version: FORMAT_VERSION,
             model: self.model.clone(),
             count: self.ids.len(),
             model_dir: self.model_dir.clone(),
+            graph: self.graph.as_ref().map(|(name, _)| name.clone()),
         })
         .map_err(|e| Error::new(ErrorKind::Engine, e.to_string()))?;
+        // Spaces after the JSON put the vectors at a multiple of 64 bytes from the start, so a
+        // mapped file is scanned as aligned f32s.
+        let ids_len: usize = self
+            .ids
+            .iter()
+            .map(|id| 2 + id.len().min(u16::MAX as usize) + 8)
+            .sum();
+        let at = MAGIC.len() + 4 + header.len() + ids_len;
+        header.resize(header.len() + (64 - at % 64) % 64, b' ');
         let write = || -> std::io::Result<()> {
             let file = std::fs::File::create(&tmp)?;
             let mut w = std::io::BufWriter::new(file);
@@ -329,7 +421,21 @@ impl Vectors {
             }
             let file = w.into_inner().map_err(|e| e.into_error())?;
             file.sync_all()?;
-            std::fs::rename(&tmp, &path)
+            std::fs::rename(&tmp, &path)?;
+            // Graphs of earlier vectors are no longer named: removed (best effort).
+            let keep = self.graph.as_ref().map(|(name, _)| name.as_str());
+            if let Ok(entries) = std::fs::read_dir(dir) {
+                for entry in entries.flatten() {
+                    let name = entry.file_name();
+                    let name = name.to_string_lossy();
+                    let stale = (ann::is_graph_file(&name) && Some(&*name) != keep)
+                        || name.ends_with(".usearch.tmp");
+                    if stale {
+                        let _ = std::fs::remove_file(entry.path());
+                    }
+                }
+            }
+            Ok(())
         };
         write().map_err(|e| {
             let _ = std::fs::remove_file(&tmp);

@@ -471,12 +471,17 @@ pub fn write_stats_text(out: &mut dyn Write, s: &Stats, style: &Style) -> io::Re
     if let Some(v) = &s.vectors {
         writeln!(
             out,
-            "{}{} passages, model {} ({}, {} dimensions)",
+            "{}{} passages, model {} ({}, {} dimensions){}",
             label("vectors"),
             v.passages,
             sanitize(&v.model),
             v.model_hash,
-            v.dimensions
+            v.dimensions,
+            if v.graph {
+                ", nearest-neighbour graph"
+            } else {
+                ""
+            }
         )?;
     }
     writeln!(out, "{}", label("by format"))?;

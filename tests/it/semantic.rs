@@ -135,6 +135,16 @@ fn vectors_of_unchanged_passages_are_kept_and_mismatches_are_errors() {
     };
     let run = ws.run(&["index", "--embed", "--model", &model]).expect(0);
     assert!(run.stderr().contains("(0 new, "), "{}", run.describe());
+    // Stats describe them; a collection this small is scanned, with no graph.
+    let stats = ws.run(&["stats", "--format", "json"]).expect(0).json();
+    let v = &stats["vectors"];
+    assert_eq!(v["dimensions"], 384, "{stats}");
+    assert_eq!(v["graph"], false, "{stats}");
+    assert_eq!(v["passages"], stats["passages"], "{stats}");
+    assert!(
+        v["model_hash"].as_str().is_some_and(|h| h.len() == 16),
+        "{stats}"
+    );
     // The model as a link, which this test removes later to stand for a model gone.
     std::os::unix::fs::symlink(&model, ws.path("model")).unwrap();
     let link = ws.path("model").to_string_lossy().into_owned();
