@@ -43,6 +43,8 @@ pub struct Filters {
     /// `extra` fields (other metadata, record columns) that must have these values (case
     /// ignored), as `(key, value)`.
     pub extra: Vec<(String, String)>,
+    /// Leave out the passages of this document (by id): `similar` looks in other documents.
+    pub not_doc: Option<String>,
 }
 
 type BoxQuery = Box<dyn Query>;
@@ -76,6 +78,21 @@ impl Filters {
         }
         for (key, value) in &self.extra {
             out.push(extra_filter(index, key, value));
+        }
+        if let Some(doc) = &self.not_doc {
+            out.push(Box::new(tantivy::query::BooleanQuery::new(vec![
+                (
+                    tantivy::query::Occur::Must,
+                    Box::new(tantivy::query::AllQuery) as BoxQuery,
+                ),
+                (
+                    tantivy::query::Occur::MustNot,
+                    Box::new(tantivy::query::TermQuery::new(
+                        tantivy::Term::from_field_text(index.fields().doc_id, doc),
+                        tantivy::schema::IndexRecordOption::Basic,
+                    )),
+                ),
+            ])));
         }
         Ok(out)
     }

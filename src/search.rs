@@ -62,6 +62,9 @@ pub struct SearchRequest {
     /// The sentence-embedding model for [`Mode::Semantic`] and [`Mode::Hybrid`]: the one the
     /// index's vectors were made with.
     pub embedder: Option<Arc<dyn Embedder>>,
+    /// Rank by nearness to this vector instead of the query's (`similar`: a passage's own
+    /// vector); no model is needed then.
+    pub near: Option<Vec<f32>>,
 }
 
 /// How a list of passages is ranked.
@@ -99,6 +102,7 @@ impl SearchRequest {
             collapse: Some(Preference::default()),
             mode: Mode::Bm25,
             embedder: None,
+            near: None,
         }
     }
 }
@@ -726,13 +730,6 @@ fn by_meaning(
     copies: bool,
 ) -> Result<(Vec<Candidate>, usize)> {
     let depth = depth.max(FUSION_DEPTH);
-    let Some(embedder) = request.embedder.as_ref() else {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            "semantic and hybrid search need the sentence-embedding model",
-        )
-        .with_hint("give its folder with --model DIR or QUARRY_MODEL"));
-    };
     let Some(vectors) = Vectors::load(index.dir())? else {
         return Err(Error::new(
             ErrorKind::InvalidInput,
@@ -740,11 +737,27 @@ fn by_meaning(
         )
         .with_hint("make them with quarry index --embed --model DIR"));
     };
-    if vectors.model() != embedder.id() {
-        return Err(crate::embed::mismatch(vectors.model(), embedder.id()));
-    }
-    let query = embedder.embed(&[request.query.as_str()])?;
-    let query = query.first().map(Vec::as_slice).unwrap_or_default();
+    let query: Vec<f32> = match &request.near {
+        Some(v) => v.clone(),
+        None => {
+            let Some(embedder) = request.embedder.as_ref() else {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    "semantic and hybrid search need the sentence-embedding model",
+                )
+                .with_hint("give its folder with --model DIR or QUARRY_MODEL"));
+            };
+            if vectors.model() != embedder.id() {
+                return Err(crate::embed::mismatch(vectors.model(), embedder.id()));
+            }
+            embedder
+                .embed(&[request.query.as_str()])?
+                .into_iter()
+                .next()
+                .unwrap_or_default()
+        }
+    };
+    let query = query.as_slice();
     // Filters may leave out many of the nearest: look further, then keep `depth` that pass.
     let near = vectors.nearest(query, depth.saturating_mul(4));
     let f = index.fields();

@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::index::QuarryIndex;
 use crate::query::ParsedQuery;
 use crate::schema::REC_PASSAGE;
-use crate::search::{self, SearchRequest, SearchResults};
+use crate::search::{self, Mode, SearchRequest, SearchResults};
 use std::collections::HashSet;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -24,7 +24,10 @@ pub const MAX_TERMS: usize = 30;
 
 /// Passages of other documents most like passage `passage_id`. The request's query is ignored;
 /// its limit, offset, filters, cap per document, minimum score (on the relative scale), snippet
-/// length, context and explanation apply.
+/// length, context and explanation apply. Its mode chooses the likeness: shared distinctive
+/// words ([`Mode::Bm25`]), nearness of the passages' vectors ([`Mode::Semantic`], scored by
+/// cosine, so 1.0 is again the passage itself; no model is needed, the passage's own vector is
+/// stored), or both fused ([`Mode::Hybrid`], among passages sharing a distinctive word).
 pub fn similar(
     index: &QuarryIndex,
     passage_id: &str,
@@ -68,7 +71,8 @@ pub fn similar(
             .and_then(|w| w.explain(searcher.segment_reader(addr.segment_ord), addr.doc_id))
             .map(|e| e.value())
             .unwrap_or(0.0);
-        if weighted.is_empty() || self_score <= 0.0 {
+        let nothing_shared = weighted.is_empty() || self_score <= 0.0;
+        if nothing_shared && request.mode != Mode::Semantic {
             return Ok(SearchResults {
                 query: passage_id.to_string(),
                 hits: Vec::new(),
@@ -77,6 +81,8 @@ pub fn similar(
                 fingerprint: index.fingerprint().map(str::to_string),
             });
         }
+        // (By meaning alone, a passage of no shared word still has neighbours.)
+        let self_score = if nothing_shared { 1.0 } else { self_score };
         let scaled: Box<dyn Query> = Box::new(BoostQuery::new(like, 1.0 / self_score));
         let terms: HashSet<String> = weighted.iter().map(|(t, _)| t.clone()).collect();
         let scoring_terms = weighted
@@ -113,8 +119,27 @@ pub fn similar(
             scoring_terms,
             content_words: 0,
         };
+        let mut request = request.clone();
+        if request.mode != Mode::Bm25 {
+            let vectors = crate::embed::Vectors::load(index.dir())?.ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("the index {} has no passage vectors", index.dir().display()),
+                )
+                .with_hint("make them with quarry index --embed --model DIR")
+            })?;
+            let vector = vectors.vector_of(passage_id).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("the passage '{passage_id}' has no vector"),
+                )
+                .with_hint("bring the vectors up to date with quarry index --embed")
+            })?;
+            request.near = Some(vector);
+            request.filters.not_doc = Some(source.doc_id.clone());
+        }
         let parsed = search::with_filters(index, parsed, &request.filters)?;
-        let mut results = search::run(index, &parsed, request)?;
+        let mut results = search::run(index, &parsed, &request)?;
         results.query = passage_id.to_string();
         Ok(results)
     })

@@ -100,6 +100,7 @@ impl FilterArgs {
             since: self.since,
             until: self.until,
             extra: self.extra.clone(),
+            not_doc: None,
         }
     }
 }
@@ -294,6 +295,7 @@ impl OutputArgs {
             collapse: (!self.no_collapse).then(|| self.prefer.clone().unwrap_or_default()),
             mode: quarry::search::Mode::Bm25,
             embedder: None,
+            near: None,
         }
     }
 

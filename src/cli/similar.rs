@@ -1,12 +1,14 @@
 //! `quarry similar PASSAGE_ID`: passages of other documents most like a given passage.
 
-use super::search::{open_or_bootstrap, FilterArgs, OutputArgs};
+use super::search::{open_or_bootstrap, FilterArgs, ModeArg, OutputArgs};
 use super::{Failure, Globals, Outcome};
 
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Scores are relative to the passage itself: 1.0 is as similar as the passage is \
-                  to itself. Filters and output options are those of quarry search.\n\
+                  to itself (by meaning: the cosine of the two passages' vectors). With --mode \
+                  hybrid, scores are reciprocal-rank fusion scores, as in quarry search. \
+                  Filters and output options are those of quarry search.\n\
                   Exit status: 0 when similar passages were found, 1 when none were, 2 on error."
 )]
 pub struct Args {
@@ -17,6 +19,12 @@ pub struct Args {
     /// Drop passages scoring below this (0 to 1; e.g. 0.3 keeps clear echoes)
     #[arg(long, value_name = "SCORE")]
     min_score: Option<f32>,
+
+    /// Likeness by shared distinctive words (bm25, the default), by the nearness of the
+    /// passages' vectors (semantic: needs vectors from quarry index --embed, not the model), or
+    /// both fused (hybrid); auto: hybrid when the index has vectors, else bm25
+    #[arg(long, value_enum, default_value_t = ModeArg::Bm25, value_name = "MODE")]
+    mode: ModeArg,
 
     #[command(flatten)]
     filters: FilterArgs,
@@ -31,6 +39,13 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         .output
         .request(args.passage_id.clone(), args.filters.filters());
     request.min_score = args.min_score;
+    let has_vectors = quarry::embed::Vectors::summary(index.dir()).is_some();
+    request.mode = match args.mode {
+        ModeArg::Bm25 => quarry::search::Mode::Bm25,
+        ModeArg::Auto if !has_vectors => quarry::search::Mode::Bm25,
+        ModeArg::Semantic => quarry::search::Mode::Semantic,
+        ModeArg::Auto | ModeArg::Hybrid => quarry::search::Mode::Hybrid,
+    };
     let results = quarry::similar(&index, &args.passage_id, &request)?;
     args.output
         .print_hits(&results, globals, "similar passages")

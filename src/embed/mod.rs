@@ -487,6 +487,40 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn similar_passages_by_meaning_need_no_model_and_skip_their_own_document() {
+        use crate::search::{Mode, SearchRequest};
+        let dir = tempfile::tempdir().unwrap();
+        let index = small_index(dir.path());
+        let money = crate::search::search(&index, &SearchRequest::new("money ads"))
+            .unwrap()
+            .hits
+            .into_iter()
+            .find(|h| h.passage.path.ends_with("a.md"))
+            .unwrap()
+            .passage
+            .passage_id;
+        let mut request = SearchRequest::new("");
+        request.mode = Mode::Semantic;
+        // No vectors yet: an error that says how to make them.
+        let e = crate::similar(&index, &money, &request).unwrap_err();
+        assert!(e.to_string().contains("no passage vectors"), "{e}");
+        embed_index(&index, &Fake::new(), &|_, _| {}).unwrap();
+        let near = crate::similar(&index, &money, &request).unwrap();
+        assert!(!near.hits.is_empty());
+        assert!(near.hits.iter().all(|h| !h.passage.path.ends_with("a.md")));
+        // c.md speaks of money too: nearest, by cosine (at most 1, the passage itself).
+        assert!(
+            near.hits[0].passage.path.ends_with("c.md"),
+            "{:?}",
+            near.hits
+        );
+        assert!(near.hits.iter().all(|h| h.score <= 1.0 + 1e-5));
+        request.mode = Mode::Hybrid;
+        let both = crate::similar(&index, &money, &request).unwrap();
+        assert!(both.hits.iter().all(|h| !h.passage.path.ends_with("a.md")));
+    }
+
+    #[test]
     fn the_title_and_heading_lead_the_text_once() {
         assert_eq!(
             passage_text("Report", Some("Ads"), "Who paid."),

@@ -177,15 +177,23 @@ impl Vectors {
 
     /// The vector of passage `id`, if it was made from text with hash `text_hash`.
     pub fn get(&self, id: &str, text_hash: u64) -> Option<Vec<f32>> {
-        let by_id = self.by_id.get_or_init(|| {
+        let &i = self.positions().get(id)?;
+        (self.hashes[i] == text_hash).then(|| self.vector(i))
+    }
+
+    fn positions(&self) -> &HashMap<String, usize> {
+        self.by_id.get_or_init(|| {
             self.ids
                 .iter()
                 .enumerate()
                 .map(|(i, id)| (id.clone(), i))
                 .collect()
-        });
-        let &i = by_id.get(id)?;
-        (self.hashes[i] == text_hash).then(|| self.vector(i))
+        })
+    }
+
+    /// The vector of passage `id`, whatever text it was made from.
+    pub fn vector_of(&self, id: &str) -> Option<Vec<f32>> {
+        self.positions().get(id).map(|&i| self.vector(i))
     }
 
     /// The vector at position `i` (empty when there is none).

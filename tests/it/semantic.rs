@@ -118,6 +118,18 @@ fn a_question_in_other_words_finds_its_passage_by_meaning() {
         "suite.toml",
         "[[query]]\nquery = \"Zhenhua data\"\nexpect = \"zhenhua.md\"\n",
     );
+    // Similar passages by meaning: other documents only, scored by cosine.
+    let id = hits[0]["passage_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let run = ws
+        .run(&["similar", "--mode", "semantic", "--format", "json", &id])
+        .expect(0);
+    let near = run.json()["hits"].as_array().cloned().unwrap_or_default();
+    assert!(!near.is_empty(), "{}", run.describe());
+    assert!(near.iter().all(|h| h["path"] != "corpus/zhenhua.md"
+        && h["score"].as_f64().is_some_and(|s| s <= 1.0 + 1e-5)));
     for mode in ["auto", "hybrid", "bm25"] {
         let run = ws.run(&["check", "--mode", mode, "suite.toml"]).expect(0);
         assert!(
