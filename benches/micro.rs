@@ -179,6 +179,67 @@ fn bench_search() {
     );
 }
 
+/// Hybrid against BM25 in a running process (as a server or a library caller searches: model
+/// and index loaded once), over the passage-QA questions: the median over questions of each
+/// question's median time, and of embedding the question alone. Skipped without the QA
+/// index's vectors or a model in `QUARRY_MODEL`.
+fn bench_hybrid() {
+    let index_dir = root().join("target/bench/qa/index");
+    let Ok(index) = quarry::QuarryIndex::open(&index_dir) else {
+        println!(
+            "hybrid: skipped (no index at target/bench/qa/index; run python3 bench/qa.py --embed)"
+        );
+        return;
+    };
+    let model = match quarry::embed::availability(&index_dir, None) {
+        quarry::embed::Availability::Ready(m) => std::sync::Arc::new(*m),
+        other => {
+            println!("hybrid: skipped (no usable vectors and model: {other:?})");
+            return;
+        }
+    };
+    let Ok(lines) = std::fs::read_to_string(root().join("bench/qa/questions.jsonl")) else {
+        println!("hybrid: skipped (cannot read bench/qa/questions.jsonl)");
+        return;
+    };
+    let queries: Vec<String> = lines
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["question"].as_str().map(str::to_string))
+        .collect();
+    let (mut words, mut both, mut embed) = (Vec::new(), Vec::new(), Vec::new());
+    for q in &queries {
+        let mut request = quarry::SearchRequest::new(q.as_str());
+        request.per_doc = Some(3);
+        let mut hybrid = request.clone();
+        hybrid.mode = quarry::search::Mode::Hybrid;
+        hybrid.embedder = Some(model.clone());
+        // A question that does not parse is skipped.
+        if quarry::search(&index, &request).is_err() {
+            continue;
+        }
+        words.push(time(5, || {
+            std::hint::black_box(quarry::search(&index, &request).ok());
+        }));
+        both.push(time(5, || {
+            std::hint::black_box(quarry::search(&index, &hybrid).ok());
+        }));
+        embed.push(time(5, || {
+            use quarry::embed::Embedder;
+            std::hint::black_box(model.embed(&[q.as_str()]).ok());
+        }));
+    }
+    let (w, b, e) = (median(words), median(both), median(embed));
+    println!(
+        "hybrid, in process, {} QA questions: BM25 p50 {:.2} ms, hybrid p50 {:.2} ms ({:.1}x; embedding the question {:.2} ms)",
+        queries.len(),
+        w * 1e3,
+        b * 1e3,
+        b / w,
+        e * 1e3
+    );
+}
+
 /// Collapsing copies on a collection that has them: the passage-QA index of
 /// `../shared/data/docs` and the bundled corpus (built by `python3 bench/qa.py`), all its
 /// questions, 10 hits each and at most 3 per document (the command line's defaults), with and
@@ -238,4 +299,5 @@ fn main() {
     bench_passages();
     bench_search();
     bench_collapse();
+    bench_hybrid();
 }

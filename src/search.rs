@@ -13,7 +13,7 @@ pub use crate::collapse::Preference;
 pub use crate::filter::Filters;
 
 use crate::collapse;
-use crate::embed::{fusion, Embedder, Vectors};
+use crate::embed::{fusion, Embedder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::feedback::{self, Feedback};
 use crate::highlight::{self, CharRange};
@@ -730,7 +730,7 @@ fn by_meaning(
     copies: bool,
 ) -> Result<(Vec<Candidate>, usize)> {
     let depth = depth.max(FUSION_DEPTH);
-    let Some(vectors) = Vectors::load(index.dir())? else {
+    let Some(vectors) = index.vectors()? else {
         return Err(Error::new(
             ErrorKind::InvalidInput,
             format!("the index {} has no passage vectors", index.dir().display()),

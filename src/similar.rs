@@ -121,7 +121,7 @@ pub fn similar(
         };
         let mut request = request.clone();
         if request.mode != Mode::Bm25 {
-            let vectors = crate::embed::Vectors::load(index.dir())?.ok_or_else(|| {
+            let vectors = index.vectors()?.ok_or_else(|| {
                 Error::new(
                     ErrorKind::InvalidInput,
                     format!("the index {} has no passage vectors", index.dir().display()),

@@ -117,7 +117,13 @@ pub struct QuarryIndex {
     fields: Fields,
     meta: IndexMeta,
     build: BuildInfo,
+    /// The passage vectors, once read, with what identified their file then.
+    vectors: std::sync::Mutex<Option<(VectorsFileKey, std::sync::Arc<crate::embed::Vectors>)>>,
 }
+
+/// What identifies one version of `vectors.bin`: its inode, length and modification time (a
+/// new version is a new file, renamed into place).
+type VectorsFileKey = (u64, u64, Option<std::time::SystemTime>);
 
 impl std::fmt::Debug for QuarryIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -381,12 +387,20 @@ impl QuarryIndex {
                 rebuild_command_for(dir, &meta)
             ))
         })?;
-        let build = index
+        let mut build: BuildInfo = index
             .load_metas()
             .ok()
             .and_then(|m| m.payload)
             .and_then(|p| serde_json::from_str(&p).ok())
             .unwrap_or_default();
+        // Passage vectors rank too (hybrid by default): their model and count join the
+        // fingerprint, so results trace to the vectors as well as the passages.
+        if let (Some(fp), Some(v)) = (&build.fingerprint, crate::embed::Vectors::summary(dir)) {
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            h.update(fp.as_bytes());
+            h.update(format!("\nvectors {} {} {}", v.model.name, v.model.hash, v.count).as_bytes());
+            build.fingerprint = Some(format!("{:016x}", h.digest()));
+        }
         let reader = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             index
                 .reader_builder()
@@ -417,7 +431,29 @@ impl QuarryIndex {
             fields,
             meta,
             build,
+            vectors: std::sync::Mutex::new(None),
         })
+    }
+
+    /// The passage vectors (`None` when the index has none), read once and kept while their file
+    /// is unchanged, so searches in one process do not read them again.
+    pub fn vectors(&self) -> Result<Option<std::sync::Arc<crate::embed::Vectors>>> {
+        use std::os::unix::fs::MetadataExt;
+        let path = self.dir.join(crate::embed::store::FILE);
+        let key = match std::fs::metadata(&path) {
+            Ok(m) => (m.ino(), m.len(), m.modified().ok()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("read", &path, &e)),
+        };
+        let mut cached = self.vectors.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((k, v)) = cached.as_ref() {
+            if *k == key {
+                return Ok(Some(v.clone()));
+            }
+        }
+        let loaded = crate::embed::Vectors::load(&self.dir)?.map(std::sync::Arc::new);
+        *cached = loaded.clone().map(|v| (key, v));
+        Ok(loaded)
     }
 
     /// Runs `read`, a read of this index, so that a damaged index gives one clear error instead
@@ -491,7 +527,8 @@ impl QuarryIndex {
     }
 
     /// The index fingerprint: a hash over the manifest (paths, content hashes, extractor
-    /// versions, configuration), the schema version and the analysis settings.
+    /// versions, configuration), the schema version and the analysis settings, and over the
+    /// passage vectors' model and count when the index has them.
     pub fn fingerprint(&self) -> Option<&str> {
         self.build.fingerprint.as_deref()
     }
