@@ -192,7 +192,7 @@ fn bench_hybrid() {
         return;
     };
     let model = match quarry::embed::availability(&index_dir, None) {
-        quarry::embed::Availability::Ready(m) => std::sync::Arc::new(*m),
+        quarry::embed::Availability::Ready(m) => m,
         other => {
             println!("hybrid: skipped (no usable vectors and model: {other:?})");
             return;

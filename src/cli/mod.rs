@@ -10,6 +10,7 @@ mod check;
 mod eval;
 mod index;
 mod search;
+mod serve;
 mod show;
 mod similar;
 mod stats;
@@ -67,6 +68,8 @@ enum Command {
     Check(check::Args),
     /// Measure ranking quality on a test collection (TREC topics and qrels)
     Eval(eval::Args),
+    /// Serve the index over HTTP: a JSON API on loopback (docs/api.md)
+    Serve(serve::Args),
     /// Internal: extract one file in an isolated worker process (used by `quarry index`)
     #[command(name = "__extract-worker", hide = true)]
     ExtractWorker(WorkerArgs),
@@ -242,10 +245,46 @@ impl From<FormatArg> for quarry::output::OutputFormat {
 
 /// Runs `write` against a buffered, locked stdout and flushes it.
 pub fn with_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    // A request of `quarry serve` runs a subcommand with its output captured for the response.
+    let captured = CAPTURE.with(|c| c.borrow_mut().take());
+    if let Some(mut buffer) = captured {
+        let result = write(&mut buffer);
+        CAPTURE.with(|c| *c.borrow_mut() = Some(buffer));
+        return result;
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     write(&mut out)?;
     out.flush()
+}
+
+thread_local! {
+    /// Where [`with_stdout`] writes instead of stdout on this thread, when set ([`captured`]).
+    static CAPTURE: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `run` with what it writes through [`with_stdout`] kept in memory, and returns that.
+pub fn captured<T>(run: impl FnOnce() -> T) -> (T, Vec<u8>) {
+    CAPTURE.with(|c| *c.borrow_mut() = Some(Vec::new()));
+    let result = run();
+    let output = CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    (result, output)
+}
+
+/// Runs one parsed subcommand.
+fn dispatch(command: Command, globals: &Globals) -> Result<Outcome, Failure> {
+    match command {
+        Command::Index(args) => index::run(args, globals),
+        Command::Search(args) => search::run(args, globals),
+        Command::Show(args) => show::run(args, globals),
+        Command::Similar(args) => similar::run(args, globals),
+        Command::Stats(args) => stats::run(args, globals),
+        Command::Verify(args) => verify::run(args, globals),
+        Command::Check(args) => check::run(args, globals),
+        Command::Eval(args) => eval::run(args, globals),
+        Command::Serve(args) => serve::run(args, globals),
+        Command::ExtractWorker(w) => run_worker(&w),
+    }
 }
 
 /// Parses arguments, runs the subcommand and returns the exit code.
@@ -274,16 +313,8 @@ pub fn main() -> ExitCode {
             }
         }));
     }
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match cli.command {
-        Command::Index(args) => index::run(args, &globals),
-        Command::Search(args) => search::run(args, &globals),
-        Command::Show(args) => show::run(args, &globals),
-        Command::Similar(args) => similar::run(args, &globals),
-        Command::Stats(args) => stats::run(args, &globals),
-        Command::Verify(args) => verify::run(args, &globals),
-        Command::Check(args) => check::run(args, &globals),
-        Command::Eval(args) => eval::run(args, &globals),
-        Command::ExtractWorker(w) => run_worker(&w),
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        dispatch(cli.command, &globals)
     }));
     let result = match result {
         Ok(result) => result,

@@ -385,7 +385,7 @@ pub fn with_mode(
         ModeArg::Bm25 => (Mode::Bm25, None),
         ModeArg::Auto => match quarry::embed::availability(index_dir, model) {
             Availability::NoVectors => (Mode::Bm25, None),
-            Availability::Ready(e) => (Mode::Hybrid, Some(*e)),
+            Availability::Ready(e) => (Mode::Hybrid, Some(e)),
             Availability::Unusable(why) => {
                 globals.notice(&format!(
                     "notice: ranking by words only: {why} (or --mode bm25 to choose words alone)"
@@ -401,12 +401,11 @@ pub fn with_mode(
             } else {
                 Mode::Hybrid
             };
-            (mode, Some(quarry::embed::BertEmbedder::load(&dir)?))
+            (mode, Some(quarry::embed::BertEmbedder::shared(&dir)?))
         }
     };
     request.mode = mode;
-    request.embedder =
-        embedder.map(|e| std::sync::Arc::new(e) as std::sync::Arc<dyn quarry::embed::Embedder>);
+    request.embedder = embedder.map(|e| e as std::sync::Arc<dyn quarry::embed::Embedder>);
     Ok(())
 }
 

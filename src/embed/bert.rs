@@ -30,7 +30,37 @@ fn model_error(dir: &Path, what: impl std::fmt::Display) -> Error {
     .with_hint("give a sentence-transformers folder with config.json, tokenizer.json and model.safetensors; see docs/ranking.md")
 }
 
+/// Models loaded in this process, by folder, with what identified their weights file then.
+type Loaded = Vec<(
+    std::path::PathBuf,
+    (u64, Option<std::time::SystemTime>),
+    std::sync::Arc<BertEmbedder>,
+)>;
+static LOADED: std::sync::Mutex<Loaded> = std::sync::Mutex::new(Vec::new());
+
 impl BertEmbedder {
+    /// The model in `dir`, loaded once per process (and again if its weights file changes):
+    /// a server answers many searches with one copy.
+    pub fn shared(dir: &Path) -> Result<std::sync::Arc<BertEmbedder>> {
+        let weights = dir.join("model.safetensors");
+        let key = std::fs::metadata(&weights)
+            .map(|m| (m.len(), m.modified().ok()))
+            .map_err(|e| {
+                model_error(
+                    dir,
+                    format!("model.safetensors: {}", crate::error::io_reason(&e)),
+                )
+            })?;
+        let mut loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, _, model)) = loaded.iter().find(|(d, k, _)| d == dir && *k == key) {
+            return Ok(model.clone());
+        }
+        let model = std::sync::Arc::new(BertEmbedder::load(dir)?);
+        loaded.retain(|(d, _, _)| d != dir);
+        loaded.push((dir.to_path_buf(), key, model.clone()));
+        Ok(model)
+    }
+
     /// Loads the model in `dir`.
     pub fn load(dir: &Path) -> Result<BertEmbedder> {
         let read = |name: &str| {

@@ -83,7 +83,7 @@ pub enum Availability {
     /// The index has no passage vectors: words alone.
     NoVectors,
     /// The model the vectors were made with, loaded.
-    Ready(Box<BertEmbedder>),
+    Ready(std::sync::Arc<BertEmbedder>),
     /// The index has vectors but their model cannot be used (not found, unreadable, or
     /// another model): why, with what to do.
     Unusable(Error),
@@ -107,8 +107,8 @@ pub fn availability(index_dir: &Path, explicit: Option<&Path>) -> Availability {
             .with_hint("give its folder with --model DIR or QUARRY_MODEL"),
         );
     };
-    match BertEmbedder::load(&dir) {
-        Ok(e) if e.id() == &summary.model => Availability::Ready(Box::new(e)),
+    match BertEmbedder::shared(&dir) {
+        Ok(e) if e.id() == &summary.model => Availability::Ready(e),
         Ok(e) => Availability::Unusable(mismatch(&summary.model, e.id())),
         Err(e) => Availability::Unusable(e),
     }

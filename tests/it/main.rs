@@ -16,4 +16,5 @@ mod options;
 mod safety;
 mod search;
 mod semantic;
+mod serve;
 mod shared_data;
