@@ -156,12 +156,16 @@ fn the_api_answers_with_the_command_lines_json_and_sees_new_commits() {
         ("/api/v1/search?q=x&index=/etc", 400),
         ("/api/v1/search", 400),
         ("/api/v1/passages/0123456789abcdef-99", 404),
-        ("/nowhere", 404),
+        ("/api/v1/nowhere", 404),
     ] {
         let (status, body) = get(&server, target, &[]);
         assert_eq!(status, want, "{target}: {body}");
         assert!(json(&body)["error"].is_string(), "{target}: {body}");
     }
+    // Outside the API, a missing page is a page.
+    let (status, page) = get(&server, "/nowhere", &[]);
+    assert_eq!(status, 404);
+    assert!(page.contains("no such page"), "{page}");
     // A build in another process shows up at the next request, without a restart.
     ws.write(
         "corpus/new.md",
@@ -193,4 +197,120 @@ fn a_token_guards_every_request_and_other_addresses_need_one() {
     let empty = Workspace::with_corpus();
     let run = empty.run(&["serve", "--bind", "127.0.0.1:0"]).expect(2);
     assert!(!empty.path(".quarry").exists(), "{}", run.describe());
+}
+
+#[test]
+fn the_pages_search_filter_and_show_passages_with_everything_escaped() {
+    let ws = Workspace::with_corpus();
+    std::fs::remove_dir_all(ws.path("corpus/broken")).unwrap();
+    // A hostile note: markup in its title and text, a script URL as its source.
+    ws.write(
+        "corpus/hostile.md",
+        "---\ntitle: \"<script>alert(1)</script> quokka\"\nurl: \"javascript:alert(2)\"\npublisher: Quokka Desk\n---\n\nThe quokka <img src=x onerror=alert(3)> network.\n",
+    );
+    ws.run(&["index"]).expect(0);
+    let server = start(&ws, &[]);
+    // The front page: a search box and what the index holds.
+    let (status, page) = get(&server, "/", &[]);
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("name=\"q\"") && page.contains("5 documents"),
+        "{page}"
+    );
+    // Results: highlighted, escaped, with facets that filter when followed.
+    let (status, page) = get(&server, "/?q=quokka", &[]);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<mark>quokka</mark>"), "{page}");
+    assert!(
+        !page.contains("<script>alert") && !page.contains("<img src=x"),
+        "{page}"
+    );
+    assert!(page.contains("&lt;script&gt;alert(1)"), "{page}");
+    let (status, page) = get(&server, "/?q=data", &[]);
+    assert_eq!(status, 200);
+    let facet = page
+        .split("href=\"")
+        .map(|s| {
+            s.split('"')
+                .next()
+                .unwrap_or_default()
+                .replace("&amp;", "&")
+                .replace("&#x2f;", "/")
+        })
+        .find(|h| h.contains("publisher="))
+        .unwrap_or_else(|| panic!("no publisher facet link in {page}"));
+    let (status, filtered) = get(&server, &facet, &[]);
+    assert_eq!(status, 200, "{facet}");
+    assert!(
+        filtered.contains("✕"),
+        "the active filter shows, removable: {filtered}"
+    );
+    // The passage view: citation, metadata, no script link.
+    let hit = &search_json(&ws, &["quokka"])[0];
+    let passage = hit["passage_id"].as_str().unwrap_or_default();
+    let doc = hit["doc_id"].as_str().unwrap_or_default();
+    let (status, page) = get(&server, &format!("/passage/{passage}"), &[]);
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Copy citation") && page.contains("Quokka Desk"),
+        "{page}"
+    );
+    assert!(
+        !page.to_ascii_lowercase().contains("href=\"javascript"),
+        "{page}"
+    );
+    let (status, page) = get(&server, &format!("/document/{doc}"), &[]);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("network."), "{page}");
+    // Errors are pages too, with the status.
+    let (status, page) = get(&server, "/?q=%22unclosed", &[]);
+    assert_eq!(status, 400);
+    assert!(page.contains("unclosed quote"), "{page}");
+    let (status, _) = get(&server, "/passage/0123456789abcdef-9", &[]);
+    assert_eq!(status, 404);
+    // The stylesheet is served from the binary.
+    let (status, css) = get(&server, "/static/style.css", &[]);
+    assert_eq!(status, 200);
+    assert!(css.contains("mark"));
+}
+
+/// The search page in a real browser (Chromium, headless): the DOM it builds holds the hits.
+/// Skips, saying so, where Chromium is not installed (`.ci/run` installs it).
+#[test]
+fn a_real_browser_renders_the_search_page() {
+    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+    else {
+        println!("skipped: no Chromium on this machine (apt-get install chromium)");
+        return;
+    };
+    let ws = Workspace::indexed();
+    let server = start(&ws, &[]);
+    let profile = ws.path("browser-profile");
+    let out = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            &format!("--user-data-dir={}", profile.display()),
+            "--dump-dom",
+            &format!("http://{}/?q=Zhenhua", server.addr),
+        ])
+        .output()
+        .expect("the browser runs");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains("<mark>Zhenhua</mark>") && dom.contains("group by document"),
+        "{dom}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -10,6 +10,8 @@
 //! never built). It binds to loopback by default; another address needs a token, checked on
 //! every request.
 
+mod pages;
+
 use super::{captured, dispatch, one_line_error, Cli, Failure, Globals, Outcome};
 use clap::{CommandFactory, Parser};
 use std::net::SocketAddr;
@@ -83,7 +85,7 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         .map_or_else(|| addr.to_string(), |a| a.to_string());
     // Said even with --quiet: it is where to connect.
     eprintln!(
-        "quarry: serving {} at http://{shown}/api/v1/ (Ctrl-C stops)",
+        "quarry: serving {} at http://{shown}/ (pages) and http://{shown}/api/v1/ (JSON; Ctrl-C stops)",
         globals.index_dir.display()
     );
     let shared = Arc::new(Shared {
@@ -333,15 +335,31 @@ fn answer(
             );
         }
     }
+    if !path.starts_with("/api/") {
+        return pages::answer(shared, path, &params);
+    }
     let (command, argv, content_type) = match command_line(shared, path, &params) {
         Ok(c) => c,
         Err(reply) => return reply,
     };
-    let cli = match Cli::try_parse_from(&argv) {
+    match run_command(shared, &command, &argv) {
+        Ok(body) => Reply {
+            status: 200,
+            content_type,
+            body,
+        },
+        Err(reply) => reply,
+    }
+}
+
+/// Runs the command line `argv` (of subcommand `command`) as the command line would, and
+/// returns what it printed, or the reply for its error.
+fn run_command(shared: &Shared, command: &str, argv: &[String]) -> Result<Vec<u8>, Reply> {
+    let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {
             let line = one_line_error(&e.render().to_string(), &format!("quarry {command}"));
-            return Reply::error(400, &line, None);
+            return Err(Reply::error(400, &line, None));
         }
     };
     let globals = Globals {
@@ -358,12 +376,8 @@ fn answer(
         }))
     });
     match result {
-        Ok(Ok(_)) => Reply {
-            status: 200,
-            content_type,
-            body,
-        },
-        Ok(Err(Failure::Output(e))) => Reply::error(500, &format!("cannot write: {e}"), None),
+        Ok(Ok(_)) => Ok(body),
+        Ok(Err(Failure::Output(e))) => Err(Reply::error(500, &format!("cannot write: {e}"), None)),
         Ok(Err(Failure::Quarry(e))) => {
             use quarry::ErrorKind::*;
             let status = match e.kind() {
@@ -373,13 +387,13 @@ fn answer(
                 IndexLocked => 503,
                 _ => 500,
             };
-            Reply::error(status, e.message(), e.hint())
+            Err(Reply::error(status, e.message(), e.hint()))
         }
-        Err(_) => Reply::error(
+        Err(_) => Err(Reply::error(
             500,
             "internal error",
             Some("please report it; the server goes on"),
-        ),
+        )),
     }
 }
 
