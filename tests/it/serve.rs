@@ -162,6 +162,36 @@ fn the_api_answers_with_the_command_lines_json_and_sees_new_commits() {
         assert_eq!(status, want, "{target}: {body}");
         assert!(json(&body)["error"].is_string(), "{target}: {body}");
     }
+    // The OpenAPI description lists every endpoint, and each answers as described.
+    let (status, body) = get(&server, "/api/v1/openapi.json", &[]);
+    assert_eq!(status, 200);
+    let spec = json(&body);
+    let paths = spec["paths"].as_object().cloned().unwrap_or_default();
+    assert_eq!(paths.len(), 8, "{body}");
+    for (path, item) in &paths {
+        let mut query: Vec<String> = Vec::new();
+        for p in item["get"]["parameters"].as_array().into_iter().flatten() {
+            if p["in"] == "query" && p["required"] == true {
+                let value = if p["name"] == "facet" {
+                    "publisher"
+                } else {
+                    "data"
+                };
+                query.push(format!(
+                    "{}={value}",
+                    p["name"].as_str().unwrap_or_default()
+                ));
+            }
+        }
+        let target = format!(
+            "{}?{}",
+            path.replace("{passage_id}", passage)
+                .replace("{doc_id}", doc),
+            query.join("&")
+        );
+        let (status, body) = get(&server, &target, &[]);
+        assert_eq!(status, 200, "{target}: {body}");
+    }
     // Outside the API, a missing page is a page.
     let (status, page) = get(&server, "/nowhere", &[]);
     assert_eq!(status, 404);

@@ -10,6 +10,7 @@
 //! never built). It binds to loopback by default; another address needs a token, checked on
 //! every request.
 
+mod openapi;
 mod pages;
 
 use super::{captured, dispatch, one_line_error, Cli, Failure, Globals, Outcome};
@@ -337,6 +338,13 @@ fn answer(
     }
     if !path.starts_with("/api/") {
         return pages::answer(shared, path, &params);
+    }
+    if path == "/api/v1/openapi.json" {
+        return Reply {
+            status: 200,
+            content_type: "application/json; charset=utf-8",
+            body: format!("{:#}\n", openapi::spec()).into_bytes(),
+        };
     }
     let (command, argv, content_type) = match command_line(shared, path, &params) {
         Ok(c) => c,
