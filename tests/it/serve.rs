@@ -118,6 +118,9 @@ fn the_api_answers_with_the_command_lines_json_and_sees_new_commits() {
     );
     assert_eq!(status, 200, "{body}");
     assert!(json(&body)["documents"].is_array(), "{body}");
+    // An empty form field is an option not given.
+    let (status, body) = get(&server, "/api/v1/search?q=Zhenhua&publisher=&limit=", &[]);
+    assert_eq!(status, 200, "{body}");
     // Nothing found is still an answer.
     let (status, body) = get(&server, "/api/v1/search?q=xylophonist", &[]);
     assert_eq!(status, 200);
@@ -154,6 +157,7 @@ fn the_api_answers_with_the_command_lines_json_and_sees_new_commits() {
         ("/api/v1/search?q=%22unclosed", 400),
         ("/api/v1/search?q=x&limit=many", 400),
         ("/api/v1/search?q=x&index=/etc", 400),
+        ("/api/v1/search?q=x&model=/etc", 400),
         ("/api/v1/search", 400),
         ("/api/v1/passages/0123456789abcdef-99", 404),
         ("/api/v1/nowhere", 404),

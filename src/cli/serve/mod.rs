@@ -147,6 +147,7 @@ impl Reply {
             header("Content-Type", self.content_type),
             header("Cache-Control", "no-store"),
             header("X-Content-Type-Options", "nosniff"),
+            header("Allow", "GET, HEAD"),
         ]
         .into_iter()
         .flatten()
@@ -156,6 +157,10 @@ impl Reply {
         response
     }
 }
+
+/// Options that are the server's to set, never a request's: where the index and the model
+/// are (a client must not make the server read other folders), and how output looks.
+const SERVER_OWNED: [&str; 5] = ["index", "model", "color", "quiet", "format"];
 
 /// The command line a request stands for, or the reply that refuses it.
 fn command_line(
@@ -239,9 +244,7 @@ fn command_line(
             s.get_arguments()
                 .find(|a| a.get_long() == Some(key.as_str()))
         });
-        let Some(arg) =
-            arg.filter(|_| !["index", "color", "quiet", "format"].contains(&key.as_str()))
-        else {
+        let Some(arg) = arg.filter(|_| !SERVER_OWNED.contains(&key.as_str())) else {
             return Err(Reply::error(
                 400,
                 &format!(
@@ -252,8 +255,11 @@ fn command_line(
             ));
         };
         if arg.get_action().takes_values() {
-            argv.push(format!("--{key}"));
-            argv.push(value.clone());
+            // An empty form field means the option is not given.
+            if !value.is_empty() {
+                argv.push(format!("--{key}"));
+                argv.push(value.clone());
+            }
         } else {
             match value.as_str() {
                 "" | "true" | "1" | "yes" => argv.push(format!("--{key}")),

@@ -7,7 +7,9 @@ use clap::CommandFactory;
 use serde_json::{json, Map, Value};
 
 /// Options that belong to the server, not to a request.
-const NOT_PARAMETERS: [&str; 6] = ["index", "color", "quiet", "format", "help", "version"];
+const NOT_PARAMETERS: [&str; 7] = [
+    "index", "model", "color", "quiet", "format", "help", "version",
+];
 
 /// The query parameters of the endpoint that runs `command`.
 fn parameters(command: &str, skip: &[&str]) -> Vec<Value> {
