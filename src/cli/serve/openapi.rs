@@ -33,8 +33,10 @@ fn parameters(command: &str, skip: &[&str]) -> Vec<Value> {
                 json!({"type": "boolean"})
             } else if !values.is_empty() {
                 json!({"type": "string", "enum": values})
+            } else if name == "extra" {
+                json!({"type": "string", "pattern": "^[^=]+=.+$"})
             } else {
-                json!({"type": "string"})
+                type_of(arg.get_value_parser())
             };
             Some(json!({
                 "name": name,
@@ -47,9 +49,35 @@ fn parameters(command: &str, skip: &[&str]) -> Vec<Value> {
         .collect()
 }
 
-fn path_parameter(name: &str, description: &str) -> Value {
-    json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
+/// The JSON schema of what a value parser accepts: integers and numbers by their Rust type,
+/// anything else as a string.
+fn type_of(parser: &clap::builder::ValueParser) -> Value {
+    use std::any::TypeId;
+    let id = parser.type_id();
+    let unsigned = [
+        TypeId::of::<usize>(),
+        TypeId::of::<u64>(),
+        TypeId::of::<u32>(),
+        TypeId::of::<u16>(),
+        TypeId::of::<u8>(),
+    ];
+    if unsigned.iter().any(|t| id == *t) {
+        json!({"type": "integer", "minimum": 0})
+    } else if id == TypeId::of::<i64>() || id == TypeId::of::<i32>() {
+        json!({"type": "integer"})
+    } else if id == TypeId::of::<f32>() || id == TypeId::of::<f64>() {
+        json!({"type": "number"})
+    } else {
+        json!({"type": "string"})
+    }
 }
+
+fn path_parameter(name: &str, description: &str, pattern: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string", "pattern": pattern}})
+}
+
+const PASSAGE_ID: &str = "^[0-9a-fA-F]{16}-[0-9]+$";
+const DOC_ID: &str = "^[0-9a-fA-F]{16}$";
 
 fn query_parameter(name: &str, description: &str, required: bool, schema: Value) -> Value {
     json!({"name": name, "in": "query", "required": required, "description": description, "schema": schema})
@@ -123,9 +151,9 @@ pub(super) fn spec() -> Value {
             "/api/v1/count": operation("How many passages and documents match", with(vec![q()], parameters("search", &["count", "facet", "timeline", "by", "mode", "model", "group"])), false),
             "/api/v1/facets": operation("Matches counted by a metadata field", with(vec![q(), query_parameter("facet", "publisher, author, tag, kind, lang, format or year; comma-separated for several", true, json!({"type": "string"}))], parameters("search", &["count", "facet", "timeline", "by", "mode", "model", "group"])), false),
             "/api/v1/timeline": operation("Matches over time", with(vec![q()], parameters("search", &["count", "facet", "timeline", "mode", "model", "group"])), false),
-            "/api/v1/similar/{passage_id}": operation("Passages of other documents most like a passage", with(vec![path_parameter("passage_id", "A passage id (DOCID-N)"), format()], parameters("similar", &[])), true),
-            "/api/v1/passages/{passage_id}": operation("A passage, with neighbours", with(vec![path_parameter("passage_id", "A passage id (DOCID-N)")], parameters("show", &[])), false),
-            "/api/v1/documents/{doc_id}": operation("A document's metadata and text", with(vec![path_parameter("doc_id", "A document id (16 hex digits)")], parameters("show", &["context"])), false),
+            "/api/v1/similar/{passage_id}": operation("Passages of other documents most like a passage", with(vec![path_parameter("passage_id", "A passage id (DOCID-N)", PASSAGE_ID), format()], parameters("similar", &[])), true),
+            "/api/v1/passages/{passage_id}": operation("A passage, with neighbours", with(vec![path_parameter("passage_id", "A passage id (DOCID-N)", PASSAGE_ID)], parameters("show", &[])), false),
+            "/api/v1/documents/{doc_id}": operation("A document's metadata and text", with(vec![path_parameter("doc_id", "A document id (16 hex digits)", DOC_ID)], parameters("show", &["context"])), false),
             "/api/v1/stats": operation("What the index holds", vec![], false),
         },
         "components": {
@@ -181,6 +209,13 @@ mod tests {
             .find(|p| p["name"] == "explain")
             .unwrap();
         assert_eq!(explain["schema"]["type"], "boolean");
+        let limit = spec["paths"]["/api/v1/search"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "limit")
+            .unwrap();
+        assert_eq!(limit["schema"]["type"], "integer");
         assert!(!explain["description"]
             .as_str()
             .unwrap_or_default()
