@@ -61,7 +61,10 @@ fn engine(what: &str, e: impl std::fmt::Display) -> Error {
 
 /// An HNSW graph over a set of vectors; keys are the vectors' positions in `vectors.bin`.
 pub struct Graph {
+    // Declared before `_map`, so dropped first: the index reads the mapped bytes until then.
     index: Index,
+    /// The graph file, mapped by us when the graph was opened (`None` for one just built).
+    _map: Option<memmap2::Mmap>,
 }
 
 impl std::fmt::Debug for Graph {
@@ -100,7 +103,7 @@ impl Graph {
         if let Some(e) = failed.into_inner().ok().flatten() {
             return Err(engine("cannot add a vector to the graph", e));
         }
-        Ok(Graph { index })
+        Ok(Graph { index, _map: None })
     }
 
     /// Writes the graph to `path` (a temporary file renamed into place).
@@ -125,10 +128,23 @@ impl Graph {
 
     /// Maps the graph in `path` for searching vectors of `dim` dimensions; `None` when it is
     /// missing, unreadable, or of another dimension.
+    ///
+    /// The file is mapped here and handed to usearch as a buffer, not by path: usearch 2.26's
+    /// own file view closes descriptor 0 when it is dropped or fails to open (`::close` of a
+    /// reset descriptor), which in a process that answers many requests closes someone else's
+    /// file.
     pub fn open(path: &Path, dim: usize, count: usize) -> Option<Graph> {
+        let file = std::fs::File::open(path).ok()?;
+        // SAFETY: graph files are written beside and renamed into place, never in place
+        // ([`Graph::save`]), so the mapped bytes do not change while mapped.
+        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
         let index = Index::new(&options(dim)).ok()?;
-        index.view(path.to_str()?).ok()?;
-        (index.dimensions() == dim && index.size() == count).then_some(Graph { index })
+        // SAFETY: `map` lives in the returned graph, which drops `index` before it.
+        unsafe { index.view_from_buffer(&map) }.ok()?;
+        (index.dimensions() == dim && index.size() == count).then_some(Graph {
+            index,
+            _map: Some(map),
+        })
     }
 
     /// The positions of about the `k` vectors nearest `query`, to be scored exactly.
