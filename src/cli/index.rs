@@ -278,15 +278,14 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     let told = args.model.is_some() || quarry::embed::model_from_env().is_some();
     let mut stale_why = String::from("no model given");
     let embedder = if args.embed || (had_vectors && told) {
-        let dir = quarry::embed::model_dir_for(args.model.as_deref(), &globals.index_dir)
-            .map_or_else(|| quarry::embed::model_dir(None), Ok)?;
+        let dir = quarry::embed::model_dir(args.model.as_deref(), &globals.index_dir)?;
         Some(quarry::embed::BertEmbedder::load(&dir)?)
     } else if had_vectors {
         match quarry::embed::model_dir_for(None, &globals.index_dir) {
             Some(dir) => match quarry::embed::BertEmbedder::load(&dir) {
                 Ok(e) => Some(e),
                 Err(e) => {
-                    stale_why = e.to_string();
+                    stale_why = e.message().to_string();
                     None
                 }
             },

@@ -387,15 +387,16 @@ pub fn with_mode(
             Availability::NoVectors => (Mode::Bm25, None),
             Availability::Ready(e) => (Mode::Hybrid, Some(e)),
             Availability::Unusable(why) => {
+                let hint = why.hint().map_or(String::new(), |h| format!("{h}; "));
                 globals.notice(&format!(
-                    "notice: ranking by words only: {why} (or --mode bm25 to choose words alone)"
+                    "notice: ranking by words only: {} ({hint}or --mode bm25 to choose words alone)",
+                    why.message()
                 ));
                 (Mode::Bm25, None)
             }
         },
         explicit => {
-            let dir = quarry::embed::model_dir_for(model, index_dir)
-                .map_or_else(|| quarry::embed::model_dir(None), Ok)?;
+            let dir = quarry::embed::model_dir(model, index_dir)?;
             let mode = if explicit == ModeArg::Semantic {
                 Mode::Semantic
             } else {

@@ -56,16 +56,14 @@ pub fn model_from_env() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// The model folder: `explicit` (`--model`), else `QUARRY_MODEL`.
-pub fn model_dir(explicit: Option<&Path>) -> Result<PathBuf> {
-    explicit
-        .map(Path::to_path_buf)
-        .or_else(model_from_env)
-        .ok_or_else(|| {
-            Error::new(ErrorKind::InvalidInput, "no sentence-embedding model is set").with_hint(
-                "give its folder with --model DIR or QUARRY_MODEL; docs/ranking.md says how to install one",
-            )
-        })
+/// The model folder for the index in `index_dir` ([`model_dir_for`]), or an error saying how
+/// to name one.
+pub fn model_dir(explicit: Option<&Path>, index_dir: &Path) -> Result<PathBuf> {
+    model_dir_for(explicit, index_dir).ok_or_else(|| {
+        Error::new(ErrorKind::InvalidInput, "no sentence-embedding model is set").with_hint(
+            "give its folder with --model DIR or QUARRY_MODEL; docs/ranking.md says how to install one",
+        )
+    })
 }
 
 /// The model folder for the vectors of the index in `index_dir`: `explicit` (`--model`), else

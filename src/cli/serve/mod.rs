@@ -284,10 +284,9 @@ fn command_line(
             Some("publisher, author, tag, kind, lang, format or year; comma-separated for several"),
         ));
     }
-    if command != "stats" {
-        argv.push("--format".into());
-        argv.push(format.into());
-    }
+    // (Only json is offered for stats and show: checked above.)
+    argv.push("--format".into());
+    argv.push(format.into());
     let positional =
         match (command, positional) {
             ("search", _) => Some(query.ok_or_else(|| {
@@ -295,10 +294,6 @@ fn command_line(
             })?),
             (_, p) => p,
         };
-    if command == "stats" {
-        argv.push("--format".into());
-        argv.push("json".into());
-    }
     if let Some(p) = positional {
         argv.push("--".into());
         argv.push(p);

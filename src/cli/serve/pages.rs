@@ -39,7 +39,13 @@ const FACETS: [(&str, &str); 6] = [
     ("format", "type"),
 ];
 
-fn environment() -> Environment<'static> {
+/// The templates, parsed once per process.
+fn environment() -> &'static Environment<'static> {
+    static ENV: std::sync::OnceLock<Environment<'static>> = std::sync::OnceLock::new();
+    ENV.get_or_init(templates)
+}
+
+fn templates() -> Environment<'static> {
     let mut env = Environment::new();
     for (name, source) in [
         ("base.html", BASE),
@@ -62,8 +68,7 @@ fn html(status: u16, body: String) -> Reply {
 }
 
 fn render(name: &str, ctx: minijinja::Value) -> Reply {
-    let env = environment();
-    match env.get_template(name).and_then(|t| t.render(ctx)) {
+    match environment().get_template(name).and_then(|t| t.render(ctx)) {
         Ok(page) => html(200, page),
         Err(e) => Reply::error(500, &format!("cannot render the page: {e}"), None),
     }
@@ -88,22 +93,13 @@ fn error_page(reply: &Reply, q: &str, token: Option<&str>) -> Reply {
 
 fn token_query(token: Option<&str>) -> String {
     token.map_or_else(String::new, |t| {
-        format!(
-            "&{}",
-            form_urlencoded::Serializer::new(String::new())
-                .append_pair("token", t)
-                .finish()
-        )
+        format!("&{}", encode(&[("token".into(), t.into())]))
     })
 }
 
 /// A URL of the search page with `params`.
 fn search_url(params: &[(String, String)]) -> String {
-    let mut s = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in params {
-        s.append_pair(k, v);
-    }
-    format!("/?{}", s.finish())
+    format!("/?{}", encode(params))
 }
 
 /// Runs an API endpoint's command line and parses its JSON.
