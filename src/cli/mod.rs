@@ -150,6 +150,8 @@ pub struct Globals {
     pub quiet: bool,
     /// Whether stderr is a terminal (for progress display).
     pub stderr_tty: bool,
+    /// The index at `index_dir`, already open (`quarry serve` keeps one open per commit).
+    pub opened: Option<std::sync::Arc<quarry::QuarryIndex>>,
 }
 
 impl Globals {
@@ -170,6 +172,17 @@ impl Globals {
             color,
             quiet: cli.quiet,
             stderr_tty: io::stderr().is_terminal(),
+            opened: None,
+        }
+    }
+
+    /// The index at `index_dir`: the one already open, or opened now.
+    pub fn open_index(&self) -> Result<std::sync::Arc<quarry::QuarryIndex>, Failure> {
+        match &self.opened {
+            Some(index) => Ok(index.clone()),
+            None => Ok(std::sync::Arc::new(quarry::QuarryIndex::open(
+                &self.index_dir,
+            )?)),
         }
     }
 
@@ -247,9 +260,9 @@ impl From<FormatArg> for quarry::output::OutputFormat {
 pub fn with_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
     // A request of `quarry serve` runs a subcommand with its output captured for the response.
     let captured = CAPTURE.with(|c| c.borrow_mut().take());
-    if let Some(mut buffer) = captured {
-        let result = write(&mut buffer);
-        CAPTURE.with(|c| *c.borrow_mut() = Some(buffer));
+    if let Some(mut sink) = captured {
+        let result = write(&mut *sink).and_then(|()| sink.flush());
+        CAPTURE.with(|c| *c.borrow_mut() = Some(sink));
         return result;
     }
     let stdout = io::stdout();
@@ -260,15 +273,15 @@ pub fn with_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::
 
 thread_local! {
     /// Where [`with_stdout`] writes instead of stdout on this thread, when set ([`captured`]).
-    static CAPTURE: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
+    static CAPTURE: std::cell::RefCell<Option<Box<dyn Write>>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Runs `run` with what it writes through [`with_stdout`] kept in memory, and returns that.
-pub fn captured<T>(run: impl FnOnce() -> T) -> (T, Vec<u8>) {
-    CAPTURE.with(|c| *c.borrow_mut() = Some(Vec::new()));
+/// Runs `run` with what it writes through [`with_stdout`] sent to `sink` instead of stdout.
+pub fn captured<T>(sink: Box<dyn Write>, run: impl FnOnce() -> T) -> T {
+    CAPTURE.with(|c| *c.borrow_mut() = Some(sink));
     let result = run();
-    let output = CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default();
-    (result, output)
+    CAPTURE.with(|c| c.borrow_mut().take());
+    result
 }
 
 /// Runs one parsed subcommand.

@@ -108,7 +108,8 @@ impl FilterArgs {
 /// How results are printed, shared by `search` and `similar`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OutputArgs {
-    /// The most passages (or documents, with --group doc) to show
+    /// The most passages (or documents, with --group doc) to show; 0 writes every matching
+    /// passage, a page at a time (to export a whole result set as jsonl, csv, tsv or cite)
     #[arg(short = 'n', long, value_name = "N", default_value_t = 10)]
     limit: usize,
 
@@ -342,7 +343,10 @@ impl OutputArgs {
 /// Opens the index, building the default one (`.quarry`) from `./corpus/` first when there is
 /// none and that exists. A named index (`--index`, `QUARRY_INDEX`) is never built here: one
 /// that does not exist is an error.
-pub fn open_or_bootstrap(globals: &Globals) -> Result<QuarryIndex, Failure> {
+pub fn open_or_bootstrap(globals: &Globals) -> Result<std::sync::Arc<QuarryIndex>, Failure> {
+    if let Some(index) = &globals.opened {
+        return Ok(index.clone());
+    }
     let dir = &globals.index_dir;
     let corpus = Path::new("corpus");
     if !globals.index_named
@@ -365,7 +369,7 @@ pub fn open_or_bootstrap(globals: &Globals) -> Result<QuarryIndex, Failure> {
         };
         super::index::build(&options, globals)?;
     }
-    Ok(QuarryIndex::open(dir)?)
+    globals.open_index()
 }
 
 /// Sets the request's ranking mode for the index in `index_dir`, loading the model that
@@ -474,9 +478,56 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         });
     }
 
+    if args.output.limit == 0 {
+        return every_hit(&index, request, &args.output, globals);
+    }
     let results = quarry::search(&index, &request)?;
     args.output
         .print_hits(&results, globals, "matching passages")
+}
+
+/// Writes every hit of `request` (`--limit 0`), a page at a time, so that a result set of any
+/// size is exported in bounded memory: page sizes double from 500 to 8,000, and each page is
+/// ranked as `--offset` pages are, so the pages join into one ranking.
+fn every_hit(
+    index: &QuarryIndex,
+    mut request: SearchRequest,
+    output: &OutputArgs,
+    globals: &Globals,
+) -> Result<Outcome, Failure> {
+    let format: quarry::output::OutputFormat = output.format.into();
+    if output.format == FormatArg::Json {
+        return Err(Failure::Quarry(
+            quarry::Error::new(
+                quarry::ErrorKind::InvalidInput,
+                "--limit 0 writes every hit a page at a time, which one JSON document cannot hold",
+            )
+            .with_hint("use --format jsonl (one hit per line), csv, tsv or cite"),
+        ));
+    }
+    let style = output.style(globals, false)?;
+    let mut page = 500;
+    let mut written = 0;
+    loop {
+        request.limit = page;
+        request.offset = output.offset + written;
+        let results = quarry::search(index, &request)?;
+        let n = results.hits.len();
+        with_stdout(|out| output::write_hits_page(out, &results, format, &style, written == 0))?;
+        written += n;
+        if n < page {
+            break;
+        }
+        page = (page * 2).min(8_000);
+    }
+    if output.format == FormatArg::Text && written > 0 {
+        globals.notice(&format!("{written} matching passages"));
+    }
+    Ok(if written == 0 {
+        Outcome::NothingFound
+    } else {
+        Outcome::Found
+    })
 }
 
 #[cfg(test)]

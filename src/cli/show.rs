@@ -61,7 +61,7 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         fields: None,
     };
     if let Some((doc_id, ordinal)) = parse_passage_id(&id) {
-        let index = QuarryIndex::open(&globals.index_dir)?;
+        let index = globals.open_index()?;
         if index.passage(&id)?.is_none() {
             return Err(not_found("passage", &id, &index));
         }
@@ -77,7 +77,7 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         })?;
         Ok(Outcome::Found)
     } else if is_doc_id(&id) {
-        let index = QuarryIndex::open(&globals.index_dir)?;
+        let index = globals.open_index()?;
         let Some(doc) = index.document(&id)? else {
             return Err(not_found("document", &id, &index));
         };

@@ -2,7 +2,6 @@
 
 use super::{with_stdout, Failure, Globals, Outcome};
 use quarry::output::{self, Style};
-use quarry::QuarryIndex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum StatsFormat {
@@ -18,7 +17,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
-    let index = QuarryIndex::open(&globals.index_dir)?;
+    let index = globals.open_index()?;
     let stats = quarry::stats(&index);
     let style = Style {
         color: globals.color,

@@ -231,6 +231,21 @@ pub(crate) fn remove_rebuild_dir(dir: &Path) -> Result<()> {
     })
 }
 
+/// What identifies the commit the index in `dir` holds now: the inode, length and modification
+/// time of each file a commit renames into place (every commit writes them anew). A process
+/// that keeps an index open compares stamps to notice a commit made by another process.
+pub fn commit_stamp(dir: &Path) -> Vec<Option<(u64, u64, Option<std::time::SystemTime>)>> {
+    use std::os::unix::fs::MetadataExt;
+    [TANTIVY_META, META_FILE]
+        .iter()
+        .map(|name| {
+            std::fs::metadata(dir.join(name))
+                .ok()
+                .map(|m| (m.ino(), m.len(), m.modified().ok()))
+        })
+        .collect()
+}
+
 /// Moves the complete index in `new` over the index in `dir` (see the module docs), then
 /// removes `new`. Files of `dir` that are not ours stay where they are.
 pub(crate) fn swap_in(new: &Path, dir: &Path) -> Result<()> {

@@ -62,14 +62,20 @@ fn keep_lines(cell: &str) -> String {
         .join("\n")
 }
 
-/// Writes rows of `columns` taken from each JSON object in `rows`.
+/// Writes rows of `columns` taken from each JSON object in `rows`, after a header row when
+/// `header` is true (false continues a table written earlier).
 pub fn write_rows(
     out: &mut dyn Write,
     rows: &[Value],
     columns: &[String],
     format: OutputFormat,
+    header: bool,
 ) -> io::Result<()> {
-    let mut table_rows = vec![columns.to_vec()];
+    let mut table_rows = if header {
+        vec![columns.to_vec()]
+    } else {
+        Vec::new()
+    };
     for r in rows {
         table_rows.push(columns.iter().map(|c| cell(r.get(c))).collect());
     }

@@ -171,6 +171,19 @@ pub fn write_hits(
     format: OutputFormat,
     style: &Style,
 ) -> io::Result<()> {
+    write_hits_page(out, results, format, style, true)
+}
+
+/// Writes one page of a result set written a page at a time: the first page as
+/// [`write_hits`] does, the others without the CSV or TSV header. JSON (one object around
+/// the hits) cannot be written in pages; it is written whole for every page.
+pub fn write_hits_page(
+    out: &mut dyn Write,
+    results: &SearchResults,
+    format: OutputFormat,
+    style: &Style,
+    first: bool,
+) -> io::Result<()> {
     let fields = style.fields.as_deref();
     match format {
         OutputFormat::Text => text::write_hits(out, results, style),
@@ -182,7 +195,13 @@ pub fn write_hits(
                 .iter()
                 .map(|h| serde_json::to_value(h).unwrap_or_default())
                 .collect();
-            csv::write_rows(out, &rows, fields.unwrap_or(&owned(HIT_COLUMNS)), format)
+            csv::write_rows(
+                out,
+                &rows,
+                fields.unwrap_or(&owned(HIT_COLUMNS)),
+                format,
+                first,
+            )
         }
         OutputFormat::Cite => {
             for h in &results.hits {
@@ -231,6 +250,7 @@ pub fn write_documents(
                 &rows,
                 fields.unwrap_or(&owned(DOCUMENT_COLUMNS)),
                 format,
+                true,
             )
         }
         OutputFormat::Cite => {

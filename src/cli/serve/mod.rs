@@ -1,22 +1,34 @@
-//! `quarry serve`: the index over HTTP, as a JSON API (docs/api.md).
+//! `quarry serve`: the index over HTTP, as a JSON API (docs/api.md) and web pages.
 //!
-//! One process answers many requests, so scripts pay no process start per query and the
-//! sentence-embedding model is loaded once. Each request runs the same subcommand code as the
-//! command line (`search`, `similar`, `show`, `stats`), parsed by the same clap definitions from
-//! the request's parameters (`/api/v1/search?q=...&limit=5&publisher=...`), with its output
-//! captured: one contract, one serialiser, the same errors. The index is opened per request, so
-//! a `quarry index` run in another shell shows up at the next request, and nothing the server
-//! does can change the index (only reading subcommands are reachable, and a missing index is
-//! never built). It binds to loopback by default; another address needs a token, checked on
-//! every request.
+//! One process answers many requests, so scripts pay no process start per query, and the index
+//! and the sentence-embedding model are opened once. Each request runs the same subcommand code
+//! as the command line (`search`, `similar`, `show`, `stats`), parsed by the same clap
+//! definitions from the request's parameters (`/api/v1/search?q=...&limit=5&publisher=...`),
+//! with its output sent to the response: one contract, one serialiser, the same errors.
+//!
+//! - **One open index per commit.** Requests share the open index until another process
+//!   commits (`quarry index` in another shell); the next request then opens the new commit.
+//! - **Read-only.** Only reading subcommands are reachable, and a missing index is never built.
+//! - **Bounded.** A fixed pool of workers takes requests; each request runs on a thread of its
+//!   own and is answered `503` when it takes longer than `--timeout`, so one slow query holds
+//!   one worker for at most that long. Requests that ran out of time and still run count
+//!   against a limit, beyond which new requests are refused at once. URLs over 8 KiB and
+//!   request bodies are refused.
+//! - **Streamed exports.** `limit=0` with `format=jsonl` or `csv` writes every hit a page at a
+//!   time (`quarry search --limit 0`) through a bounded channel into a chunked response.
+//! - **Loopback by default.** Another address needs a token, checked on every request.
 
 mod openapi;
 mod pages;
 
 use super::{captured, dispatch, one_line_error, Cli, Failure, Globals, Outcome};
 use clap::{CommandFactory, Parser};
+use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -43,20 +55,72 @@ pub struct Args {
     /// Requests answered at once
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     threads: u16,
+
+    /// Answer a request that takes longer than this many seconds with 503
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
+
+    /// Open the search page in the default web browser
+    #[arg(long)]
+    open: bool,
 }
+
+/// The longest request URL served, in bytes.
+const MAX_URL: usize = 8 * 1024;
 
 /// What every request shares.
 struct Shared {
     index_dir: std::path::PathBuf,
     token: Option<String>,
+    timeout: Duration,
+    /// The open index and the commit it holds.
+    current: Mutex<Option<(Stamp, Arc<quarry::QuarryIndex>)>>,
+    /// Requests running now, those past their time included.
+    running: AtomicUsize,
+    /// The most requests that may run at once: the workers' own, and as many again that ran
+    /// out of time and have not finished.
+    max_running: usize,
+}
+
+type Stamp = Vec<Option<(u64, u64, Option<std::time::SystemTime>)>>;
+
+impl Shared {
+    fn new(
+        index_dir: std::path::PathBuf,
+        token: Option<String>,
+        timeout: Duration,
+        threads: usize,
+    ) -> Shared {
+        Shared {
+            index_dir,
+            token,
+            timeout,
+            current: Mutex::new(None),
+            running: AtomicUsize::new(0),
+            max_running: threads * 2,
+        }
+    }
+
+    /// The index as of its latest commit: the one already open, or opened now when another
+    /// process has committed since.
+    fn index(&self) -> Result<Arc<quarry::QuarryIndex>, quarry::Error> {
+        let stamp = quarry::index::files::commit_stamp(&self.index_dir);
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((s, index)) = current.as_ref() {
+            if *s == stamp {
+                return Ok(index.clone());
+            }
+        }
+        let index = Arc::new(quarry::QuarryIndex::open(&self.index_dir)?);
+        *current = Some((stamp, index.clone()));
+        Ok(index)
+    }
 }
 
 pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     let invalid = |what: String, hint: &str| {
         Failure::Quarry(quarry::Error::new(quarry::ErrorKind::InvalidInput, what).with_hint(hint))
     };
-    // The index must exist: the server never builds one.
-    quarry::QuarryIndex::open(&globals.index_dir)?;
     let addr: SocketAddr = args.bind.parse().map_err(|_| {
         invalid(
             format!(
@@ -73,6 +137,14 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
             "give a --token (or QUARRY_TOKEN) that every request must carry, or bind to 127.0.0.1",
         ));
     }
+    let shared = Arc::new(Shared::new(
+        globals.index_dir.clone(),
+        token,
+        Duration::from_secs(args.timeout),
+        usize::from(args.threads),
+    ));
+    // The index must exist: the server never builds one.
+    shared.index()?;
     let server = tiny_http::Server::http(addr).map_err(|e| {
         invalid(
             format!("cannot listen on {addr}: {e}"),
@@ -89,25 +161,27 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         "quarry: serving {} at http://{shown}/ (pages) and http://{shown}/api/v1/ (JSON; Ctrl-C stops)",
         globals.index_dir.display()
     );
-    let shared = Arc::new(Shared {
-        index_dir: globals.index_dir.clone(),
-        token,
-    });
+    if args.open {
+        let page = match &shared.token {
+            Some(t) => format!(
+                "http://{shown}/?{}",
+                pages::encode(&[("token".into(), t.clone())])
+            ),
+            None => format!("http://{shown}/"),
+        };
+        if let Err(e) = opener::open_browser(&page) {
+            globals.notice(&format!(
+                "cannot open a browser ({e}); open {page} yourself"
+            ));
+        }
+    }
     let workers: Vec<_> = (0..args.threads)
         .map(|_| {
             let server = server.clone();
             let shared = shared.clone();
             std::thread::spawn(move || {
                 while let Ok(request) = server.recv() {
-                    let response = answer(&shared, request.method(), request.url(), |name| {
-                        request
-                            .headers()
-                            .iter()
-                            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-                            .map(|h| h.value.as_str().to_string())
-                    });
-                    // A client gone before its answer is its own affair.
-                    let _ = request.respond(response.into_tiny());
+                    handle(&shared, request, respond);
                 }
             })
         })
@@ -118,12 +192,268 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     Ok(Outcome::Found)
 }
 
+/// What a request's thread sends its worker.
+enum Message {
+    /// The whole answer.
+    Whole(Reply),
+    /// The start of a streamed answer: its content type and first bytes.
+    Start(&'static str, Vec<u8>),
+    /// More of a streamed answer.
+    More(Vec<u8>),
+    /// A streamed answer is complete.
+    End,
+}
+
+/// Counts a running request until dropped.
+struct Running<'a>(&'a AtomicUsize);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Runs one request on its own thread and sends its answer to its worker.
+type Job = fn(&Shared, &tiny_http::Method, &str, &[(String, String)], SyncSender<Message>);
+
+/// Answers a request: with its reply whole, or streamed.
+fn respond(
+    shared: &Shared,
+    method: &tiny_http::Method,
+    url: &str,
+    headers: &[(String, String)],
+    tx: SyncSender<Message>,
+) {
+    let reply = answer(shared, method, url, |name| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    });
+    match reply.stream {
+        Some(argv) => stream(shared, &argv, reply.content_type, tx),
+        None => {
+            let _ = tx.send(Message::Whole(reply));
+        }
+    }
+}
+
+/// Takes one request on a worker: runs `job` for it on a thread of its own and answers with
+/// what that sends, or with 503 when it sends nothing in time.
+fn handle(shared: &Arc<Shared>, request: tiny_http::Request, job: Job) {
+    let url = request.url().to_string();
+    let early = if url.len() > MAX_URL {
+        Some(Reply::error(
+            414,
+            &format!("the request's URL is longer than {MAX_URL} bytes"),
+            Some("shorten the query"),
+        ))
+    } else if request.body_length().is_some_and(|n| n > 0) {
+        Some(Reply::error(
+            413,
+            "requests carry no body here",
+            Some("send a GET with parameters"),
+        ))
+    } else if shared.running.fetch_add(1, Ordering::SeqCst) >= shared.max_running {
+        shared.running.fetch_sub(1, Ordering::SeqCst);
+        Some(Reply::error(
+            503,
+            "the server is busy with slow requests",
+            Some("try again shortly"),
+        ))
+    } else {
+        None
+    };
+    if let Some(reply) = early {
+        let _ = request.respond(reply.into_tiny());
+        return;
+    }
+    let method = request.method().clone();
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .map(|h| {
+            (
+                h.field.as_str().as_str().to_string(),
+                h.value.as_str().to_string(),
+            )
+        })
+        .collect();
+    let (tx, rx) = sync_channel::<Message>(2);
+    let shared_job = shared.clone();
+    let spawned = std::thread::Builder::new().spawn(move || {
+        let _running = Running(&shared_job.running);
+        job(&shared_job, &method, &url, &headers, tx);
+    });
+    if spawned.is_err() {
+        shared.running.fetch_sub(1, Ordering::SeqCst);
+        let _ = request.respond(
+            Reply::error(503, "cannot start a thread", Some("try again shortly")).into_tiny(),
+        );
+        return;
+    }
+    // A client gone before its answer is its own affair.
+    let _ = match rx.recv_timeout(shared.timeout) {
+        Ok(Message::Whole(reply)) => request.respond(reply.into_tiny()),
+        Ok(Message::Start(content_type, first)) => {
+            let body = Streamed {
+                first: std::io::Cursor::new(first),
+                rx,
+                done: false,
+            };
+            let mut response = tiny_http::Response::new(200.into(), Vec::new(), body, None, None);
+            for h in headers_for(content_type) {
+                response.add_header(h);
+            }
+            request.respond(response)
+        }
+        Ok(Message::More(_) | Message::End) | Err(RecvTimeoutError::Disconnected) => request
+            .respond(
+                Reply::error(
+                    500,
+                    "internal error",
+                    Some("please report it; the server goes on"),
+                )
+                .into_tiny(),
+            ),
+        Err(RecvTimeoutError::Timeout) => request.respond(
+            Reply::error(
+                503,
+                &format!(
+                    "the request took longer than {} s",
+                    shared.timeout.as_secs()
+                ),
+                Some("narrow the query, or start the server with a longer --timeout"),
+            )
+            .into_tiny(),
+        ),
+    };
+}
+
+/// The body of a streamed answer, read from the request's thread as it writes. It ends in an
+/// error (so the chunked response is left incomplete, which clients report) when the command
+/// failed after its first bytes.
+struct Streamed {
+    first: std::io::Cursor<Vec<u8>>,
+    rx: Receiver<Message>,
+    done: bool,
+}
+
+impl Read for Streamed {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.first.read(buf)?;
+            if n > 0 || buf.is_empty() || self.done {
+                return Ok(n);
+            }
+            match self.rx.recv() {
+                Ok(Message::More(bytes)) => self.first = std::io::Cursor::new(bytes),
+                Ok(Message::End) => self.done = true,
+                _ => {
+                    return Err(std::io::Error::other("the export stopped with an error"));
+                }
+            }
+        }
+    }
+}
+
+/// Writes what a command prints to a streamed answer, 64 KiB at a time; the first write starts
+/// the answer. Writes fail once the client is gone, which stops the command.
+struct Sender {
+    tx: SyncSender<Message>,
+    content_type: &'static str,
+    buffer: Vec<u8>,
+    started: Arc<std::sync::atomic::AtomicBool>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl Write for Sender {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(buf);
+        if self.buffer.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.buffer.is_empty() {
+            self.send()?;
+        }
+        Ok(())
+    }
+}
+
+impl Sender {
+    fn send(&mut self) -> std::io::Result<()> {
+        let bytes = std::mem::take(&mut self.buffer);
+        let message = if self.started.swap(true, Ordering::SeqCst) {
+            Message::More(bytes)
+        } else {
+            Message::Start(self.content_type, bytes)
+        };
+        self.tx
+            .send(message)
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client is gone"))
+    }
+}
+
+/// Runs a streamed command line (an export) and sends its output as it is written.
+fn stream(shared: &Shared, argv: &[String], content_type: &'static str, tx: SyncSender<Message>) {
+    let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender = Sender {
+        tx: tx.clone(),
+        content_type,
+        buffer: Vec::new(),
+        started: started.clone(),
+    };
+    let result = run_command_into(shared, "search", argv, Box::new(sender));
+    let message = match result {
+        Ok(()) if started.load(Ordering::SeqCst) => Message::End,
+        // Nothing was written: an empty answer, whole.
+        Ok(()) => Message::Whole(Reply {
+            status: 200,
+            content_type,
+            body: Vec::new(),
+            stream: None,
+        }),
+        // After its start, an error can only cut the stream short.
+        Err(_) if started.load(Ordering::SeqCst) => return,
+        Err(reply) => Message::Whole(reply),
+    };
+    let _ = tx.send(message);
+}
+
+/// The headers of every answer.
+fn headers_for(content_type: &str) -> Vec<tiny_http::Header> {
+    let header = |k: &str, v: &str| tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes());
+    [
+        header("Content-Type", content_type),
+        header("Cache-Control", "no-store"),
+        header("X-Content-Type-Options", "nosniff"),
+        header("Allow", "GET, HEAD"),
+        header("Content-Security-Policy", CSP),
+        header("Referrer-Policy", "no-referrer"),
+        header("X-Frame-Options", "DENY"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Pages load their style and script from the server and nothing else; no inline script runs.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
 /// An answer to one request.
 #[derive(Debug)]
 struct Reply {
     status: u16,
     content_type: &'static str,
     body: Vec<u8>,
+    /// The command line whose output is the body, written as it runs (exports).
+    stream: Option<Vec<String>>,
 }
 
 impl Reply {
@@ -137,21 +467,13 @@ impl Reply {
             status,
             content_type: "application/json; charset=utf-8",
             body: format!("{body}\n").into_bytes(),
+            stream: None,
         }
     }
 
     fn into_tiny(self) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-        let header = |k: &str, v: &str| tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes());
         let mut response = tiny_http::Response::from_data(self.body).with_status_code(self.status);
-        for h in [
-            header("Content-Type", self.content_type),
-            header("Cache-Control", "no-store"),
-            header("X-Content-Type-Options", "nosniff"),
-            header("Allow", "GET, HEAD"),
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for h in headers_for(self.content_type) {
             response.add_header(h);
         }
         response
@@ -345,25 +667,66 @@ fn answer(
             status: 200,
             content_type: "application/json; charset=utf-8",
             body: format!("{:#}\n", openapi::spec()).into_bytes(),
+            stream: None,
         };
     }
     let (command, argv, content_type) = match command_line(shared, path, &params) {
         Ok(c) => c,
         Err(reply) => return reply,
     };
+    // Every hit (limit=0) is written a page at a time as it is found.
+    let every = argv.windows(2).any(|w| w[0] == "--limit" && w[1] == "0");
+    if command == "search" && every {
+        return Reply {
+            status: 200,
+            content_type,
+            body: Vec::new(),
+            stream: Some(argv),
+        };
+    }
     match run_command(shared, &command, &argv) {
         Ok(body) => Reply {
             status: 200,
             content_type,
             body,
+            stream: None,
         },
         Err(reply) => reply,
+    }
+}
+
+/// A buffer that [`captured`] writes into and its caller reads back.
+#[derive(Clone, Default)]
+struct Buffer(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
 /// Runs the command line `argv` (of subcommand `command`) as the command line would, and
 /// returns what it printed, or the reply for its error.
 fn run_command(shared: &Shared, command: &str, argv: &[String]) -> Result<Vec<u8>, Reply> {
+    let buffer = Buffer::default();
+    run_command_into(shared, command, argv, Box::new(buffer.clone()))?;
+    let body = buffer.0.take();
+    Ok(body)
+}
+
+/// Runs the command line `argv` as the command line would, with what it prints written to
+/// `sink`; an error becomes its reply.
+fn run_command_into(
+    shared: &Shared,
+    command: &str,
+    argv: &[String],
+    sink: Box<dyn Write>,
+) -> Result<(), Reply> {
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {
@@ -371,6 +734,9 @@ fn run_command(shared: &Shared, command: &str, argv: &[String]) -> Result<Vec<u8
             return Err(Reply::error(400, &line, None));
         }
     };
+    let index = shared
+        .index()
+        .map_err(|e| failure_reply(Failure::Quarry(e)))?;
     let globals = Globals {
         index_dir: shared.index_dir.clone(),
         // Never build an index for a request.
@@ -378,16 +744,29 @@ fn run_command(shared: &Shared, command: &str, argv: &[String]) -> Result<Vec<u8
         color: false,
         quiet: true,
         stderr_tty: false,
+        opened: Some(index),
     };
-    let (result, body) = captured(|| {
+    let result = captured(sink, || {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             dispatch(cli.command, &globals)
         }))
     });
     match result {
-        Ok(Ok(_)) => Ok(body),
-        Ok(Err(Failure::Output(e))) => Err(Reply::error(500, &format!("cannot write: {e}"), None)),
-        Ok(Err(Failure::Quarry(e))) => {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(failure)) => Err(failure_reply(failure)),
+        Err(_) => Err(Reply::error(
+            500,
+            "internal error",
+            Some("please report it; the server goes on"),
+        )),
+    }
+}
+
+/// The reply for a command's failure.
+fn failure_reply(failure: Failure) -> Reply {
+    match failure {
+        Failure::Output(e) => Reply::error(500, &format!("cannot write: {e}"), None),
+        Failure::Quarry(e) => {
             use quarry::ErrorKind::*;
             let status = match e.kind() {
                 InvalidInput if e.message().contains(" with id ") => 404,
@@ -396,13 +775,8 @@ fn run_command(shared: &Shared, command: &str, argv: &[String]) -> Result<Vec<u8
                 IndexLocked => 503,
                 _ => 500,
             };
-            Err(Reply::error(status, e.message(), e.hint()))
+            Reply::error(status, e.message(), e.hint())
         }
-        Err(_) => Err(Reply::error(
-            500,
-            "internal error",
-            Some("please report it; the server goes on"),
-        )),
     }
 }
 
@@ -416,10 +790,7 @@ mod tests {
     use super::*;
 
     fn shared() -> Shared {
-        Shared {
-            index_dir: "/idx".into(),
-            token: None,
-        }
+        Shared::new("/idx".into(), None, Duration::from_secs(1), 1)
     }
 
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -472,6 +843,70 @@ mod tests {
         assert_eq!(e.status, 404);
         let (_, argv, _) = command_line(&shared(), "/api/v1/passages/abc%2D1", &[]).unwrap();
         assert_eq!(argv.last().map(String::as_str), Some("abc-1"));
+    }
+
+    /// A job that answers `/slow` after three seconds and anything else at once.
+    fn slow_or_fast(
+        _: &Shared,
+        _: &tiny_http::Method,
+        url: &str,
+        _: &[(String, String)],
+        tx: SyncSender<Message>,
+    ) {
+        if url == "/slow" {
+            std::thread::sleep(Duration::from_secs(3));
+        }
+        let _ = tx.send(Message::Whole(Reply {
+            status: 200,
+            content_type: "text/plain",
+            body: b"done".to_vec(),
+            stream: None,
+        }));
+    }
+
+    /// The status line of a GET of `path` from `addr`.
+    fn status_of(addr: SocketAddr, path: &str) -> String {
+        use std::io::BufRead;
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(stream)
+            .read_line(&mut line)
+            .unwrap();
+        line.trim().to_string()
+    }
+
+    #[test]
+    fn slow_requests_time_out_and_leave_the_others_served() {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let addr = server.server_addr().to_ip().unwrap();
+        // One worker; room for one more request past its time.
+        let shared = Arc::new(Shared::new("/idx".into(), None, Duration::from_secs(1), 1));
+        let worker = {
+            let (server, shared) = (server.clone(), shared.clone());
+            std::thread::spawn(move || {
+                while let Ok(request) = server.recv() {
+                    handle(&shared, request, slow_or_fast);
+                }
+            })
+        };
+        let started = std::time::Instant::now();
+        assert_eq!(status_of(addr, "/slow"), "HTTP/1.0 503 Service Unavailable");
+        assert!(started.elapsed() < Duration::from_millis(2500));
+        // The slow one still runs, yet the worker answers the next.
+        assert_eq!(status_of(addr, "/fast"), "HTTP/1.0 200 OK");
+        // Two slow ones past their time fill the limit: the next is refused at once.
+        assert_eq!(status_of(addr, "/slow"), "HTTP/1.0 503 Service Unavailable");
+        let refused = std::time::Instant::now();
+        assert_eq!(status_of(addr, "/fast"), "HTTP/1.0 503 Service Unavailable");
+        assert!(refused.elapsed() < Duration::from_millis(500));
+        // Once they end, requests are served again.
+        std::thread::sleep(Duration::from_millis(2500));
+        assert_eq!(status_of(addr, "/fast"), "HTTP/1.0 200 OK");
+        let long = format!("/{}", "x".repeat(MAX_URL));
+        assert_eq!(status_of(addr, &long), "HTTP/1.0 414 URI Too Long");
+        server.unblock();
+        worker.join().unwrap();
     }
 
     #[test]

@@ -12,6 +12,7 @@ const SEARCH: &str = include_str!("templates/search.html");
 const PASSAGE: &str = include_str!("templates/passage.html");
 const DOCUMENT: &str = include_str!("templates/document.html");
 const STYLE: &str = include_str!("templates/style.css");
+const SCRIPT: &str = include_str!("templates/app.js");
 
 /// Hits per page.
 const PER_PAGE: usize = 10;
@@ -64,6 +65,7 @@ fn html(status: u16, body: String) -> Reply {
         status,
         content_type: "text/html; charset=utf-8",
         body: body.into_bytes(),
+        stream: None,
     }
 }
 
@@ -165,6 +167,13 @@ pub(super) fn answer(shared: &Shared, path: &str, params: &[(String, String)]) -
             status: 200,
             content_type: "text/css; charset=utf-8",
             body: STYLE.as_bytes().to_vec(),
+            stream: None,
+        },
+        ["static", "app.js"] => Reply {
+            status: 200,
+            content_type: "text/javascript; charset=utf-8",
+            body: SCRIPT.as_bytes().to_vec(),
+            stream: None,
         },
         _ => error_page(
             &Reply::error(404, "no such page", Some("start from the search page at /")),
@@ -330,11 +339,13 @@ fn search_page(shared: &Shared, params: &[(String, String)], token: Option<&str>
         .enumerate()
         .map(|(i, p)| {
             let n = p["passages"].as_u64().unwrap_or(0);
+            let period = p["period"].as_str().unwrap_or_default();
             json!({
                 "x": i * 14,
                 "height": (n * 60 / most).max(u64::from(n > 0)),
                 "count": n,
-                "period": p["period"],
+                "period": period,
+                "url": with(&[("since", Some(period)), ("until", Some(period)), ("page", None)]),
             })
         })
         .collect();
@@ -360,6 +371,9 @@ fn search_page(shared: &Shared, params: &[(String, String)], token: Option<&str>
             bars => bars,
             bars_width => periods.len() * 14,
             active => active,
+            since => get("since").unwrap_or_default(),
+            until => get("until").unwrap_or_default(),
+            keep => state.iter().filter(|(k, _)| !["since", "until", "page"].contains(&k.as_str())).cloned().collect::<Vec<_>>(),
             export_csv => format!("/api/v1/search?{}", encode(&export_params(&search_params, "csv", token))),
             export_jsonl => format!("/api/v1/search?{}", encode(&export_params(&search_params, "jsonl", token))),
             token_query => token_query(token),
@@ -368,7 +382,7 @@ fn search_page(shared: &Shared, params: &[(String, String)], token: Option<&str>
     )
 }
 
-fn encode(params: &[(String, String)]) -> String {
+pub(super) fn encode(params: &[(String, String)]) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
     for (k, v) in params {
         s.append_pair(k, v);
@@ -376,7 +390,7 @@ fn encode(params: &[(String, String)]) -> String {
     s.finish()
 }
 
-/// The parameters that export a whole result set (up to 10,000 hits) in `format`.
+/// The parameters that export a whole result set (every hit, streamed) in `format`.
 fn export_params(
     search: &[(String, String)],
     format: &str,
@@ -387,7 +401,8 @@ fn export_params(
         .filter(|(k, _)| !["limit", "offset", "group", "per-doc"].contains(&k.as_str()))
         .cloned()
         .collect();
-    p.push(("limit".into(), "10000".into()));
+    p.push(("limit".into(), "0".into()));
+    p.push(("per-doc".into(), "0".into()));
     p.push(("format".into(), format.into()));
     if let Some(t) = token {
         p.push(("token".into(), t.into()));
@@ -411,6 +426,17 @@ fn passage_page(shared: &Shared, id: &str, token: Option<&str>) -> Reply {
     let after: Vec<Value> = all.iter().skip(at + 1).cloned().collect();
     let mut shown = all.get(at).cloned().unwrap_or_default();
     safe_url(&mut shown["url"]);
+    // A PDF passage's whole page, from the passages around it on that page.
+    let page_text: Vec<Value> = match shown["page"].as_u64() {
+        Some(page) => api(shared, &path, &[("context".into(), "40".into())])
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p["page"].as_u64() == Some(page))
+            .collect(),
+        None => Vec::new(),
+    };
     let similar = api(
         shared,
         &format!("/api/v1/similar/{id}"),
@@ -424,6 +450,7 @@ fn passage_page(shared: &Shared, id: &str, token: Option<&str>) -> Reply {
             shown => shown,
             before => before,
             after => after,
+            page_text => page_text,
             similar => similar,
             token_query => token_query(token),
             token => token,
