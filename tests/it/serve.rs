@@ -50,6 +50,12 @@ fn start(ws: &Workspace, extra: &[&str]) -> Server {
 
 /// GET `target` with extra header lines; returns the status and the body.
 fn get(server: &Server, target: &str, headers: &[&str]) -> (u16, String) {
+    let (status, _, body) = get_with_head(server, target, headers);
+    (status, body)
+}
+
+/// GET `target`; returns the status, the response head (lowercase) and the body.
+fn get_with_head(server: &Server, target: &str, headers: &[&str]) -> (u16, String, String) {
     let mut stream = TcpStream::connect(&server.addr).expect("connect");
     let mut request = format!(
         "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
@@ -70,15 +76,13 @@ fn get(server: &Server, target: &str, headers: &[&str]) -> (u16, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
+    let head = head.to_ascii_lowercase();
+    let body = if head.contains("transfer-encoding: chunked") {
         dechunk(body)
     } else {
         body.to_string()
     };
-    (status, body)
+    (status, head, body)
 }
 
 fn dechunk(mut body: &str) -> String {
@@ -302,10 +306,19 @@ fn the_pages_search_filter_and_show_passages_with_everything_escaped() {
     assert!(page.contains("unclosed quote"), "{page}");
     let (status, _) = get(&server, "/passage/0123456789abcdef-9", &[]);
     assert_eq!(status, 404);
-    // The stylesheet is served from the binary.
+    // The stylesheet and script are served from the binary; no page runs inline script.
     let (status, css) = get(&server, "/static/style.css", &[]);
     assert_eq!(status, 200);
     assert!(css.contains("mark"));
+    let (status, script) = get(&server, "/static/app.js", &[]);
+    assert_eq!(status, 200);
+    assert!(script.contains("clipboard"));
+    let (_, head, page) = get_with_head(&server, "/?q=Zhenhua", &[]);
+    assert!(
+        head.contains("content-security-policy: default-src 'none'; script-src 'self'"),
+        "{head}"
+    );
+    assert!(!page.contains("onclick") && !page.contains("<script>"), "{page}");
 }
 
 /// The search page in a real browser (Chromium, headless): the DOM it builds holds the hits.
@@ -347,4 +360,151 @@ fn a_real_browser_renders_the_search_page() {
         "{dom}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A whole result set is exported as it is found (a chunked response, pages of hits joined
+/// into one ranking): the same hits, in the same order, as one long list from the command line.
+#[test]
+fn exports_stream_every_hit_in_one_ranking() {
+    let ws = Workspace::empty();
+    // 300 notes of 5 paragraphs (two passages each): 600 passages that match, more than the
+    // first page of 500.
+    // Words drawn pseudo-randomly, so that no two paragraphs are copies of one text.
+    const WORDS: [&str; 24] = [
+        "relay",
+        "channel",
+        "moderators",
+        "removed",
+        "accounts",
+        "network",
+        "posted",
+        "ministry",
+        "campaign",
+        "forwarded",
+        "review",
+        "budget",
+        "editors",
+        "mirror",
+        "archive",
+        "leaked",
+        "vendor",
+        "domain",
+        "proxy",
+        "audience",
+        "broadcast",
+        "translated",
+        "subsidy",
+        "outlet",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for n in 0..300 {
+        let paragraphs: Vec<String> = (0..5)
+            .map(|_| {
+                let words: Vec<String> = (0..40)
+                    .map(|i| {
+                        let r = next();
+                        if i == 0 {
+                            "walrus".to_string()
+                        } else {
+                            format!("{}{}", WORDS[(r % 24) as usize], r % 97)
+                        }
+                    })
+                    .collect();
+                words.join(" ")
+            })
+            .collect();
+        ws.write(
+            &format!("corpus/note-{n:03}.md"),
+            &format!("---\ntitle: Note {n}\n---\n\n{}\n", paragraphs.join("\n\n")),
+        );
+    }
+    ws.run(&["index"]).expect(0);
+    let server = start(&ws, &[]);
+    let long = ws
+        .run(&[
+            "search",
+            "walrus",
+            "--per-doc",
+            "0",
+            "-n",
+            "5000",
+            "--format",
+            "json",
+        ])
+        .expect(0);
+    let expected: Vec<String> = long.json()["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["passage_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(expected.len() > 500, "{}", expected.len());
+    let (status, head, body) = get_with_head(
+        &server,
+        "/api/v1/search?q=walrus&limit=0&per-doc=0&format=jsonl",
+        &[],
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(head.contains("transfer-encoding: chunked"), "{head}");
+    let lines: Vec<Value> = body.lines().map(json).collect();
+    let ids: Vec<&str> = lines
+        .iter()
+        .map(|h| h["passage_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, expected);
+    let ranks: Vec<u64> = lines.iter().map(|h| h["rank"].as_u64().unwrap()).collect();
+    assert_eq!(ranks, (1..=expected.len() as u64).collect::<Vec<_>>());
+    // CSV: one header, then a row per hit.
+    let (status, _, body) = get_with_head(
+        &server,
+        "/api/v1/search?q=walrus&limit=0&per-doc=0&format=csv",
+        &[],
+    );
+    assert_eq!(status, 200);
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let column = header.iter().position(|h| h == "passage_id").unwrap();
+    let rows: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[column].to_string())
+        .collect();
+    assert_eq!(rows, expected);
+    // The command line writes the same, a page at a time.
+    let cli = ws
+        .run(&[
+            "search",
+            "walrus",
+            "--per-doc",
+            "0",
+            "--limit",
+            "0",
+            "--format",
+            "jsonl",
+        ])
+        .expect(0);
+    assert_eq!(cli.stdout(), body_of_jsonl(&lines));
+    // Whole-set JSON cannot be written in pages: a 400 before anything is sent.
+    let (status, body) = get(&server, "/api/v1/search?q=walrus&limit=0", &[]);
+    assert_eq!(status, 400, "{body}");
+    assert!(json(&body)["hint"].as_str().unwrap().contains("jsonl"));
+    // A query error in an export is an error, not an empty stream.
+    let (status, _) = get(&server, "/api/v1/search?q=%22open&limit=0&format=csv", &[]);
+    assert_eq!(status, 400);
+    // Nothing found: an empty body.
+    let (status, body) = get(
+        &server,
+        "/api/v1/search?q=xylophonist&limit=0&format=jsonl",
+        &[],
+    );
+    assert_eq!((status, body.as_str()), (200, ""));
+}
+
+fn body_of_jsonl(lines: &[Value]) -> String {
+    lines.iter().map(|v| format!("{v}\n")).collect()
 }
