@@ -318,7 +318,10 @@ fn the_pages_search_filter_and_show_passages_with_everything_escaped() {
         head.contains("content-security-policy: default-src 'none'; script-src 'self'"),
         "{head}"
     );
-    assert!(!page.contains("onclick") && !page.contains("<script>"), "{page}");
+    assert!(
+        !page.contains("onclick") && !page.contains("<script>"),
+        "{page}"
+    );
 }
 
 /// The search page in a real browser (Chromium, headless): the DOM it builds holds the hits.
@@ -507,4 +510,71 @@ fn exports_stream_every_hit_in_one_ranking() {
 
 fn body_of_jsonl(lines: &[Value]) -> String {
     lines.iter().map(|v| format!("{v}\n")).collect()
+}
+
+/// The pages as a researcher uses them, in a real headless Chromium driven by playwright-core
+/// (tests/browser/pages.mjs): type a query, click a facet, filter by date, open a passage, copy
+/// its citation, at a laptop's and a phone's width, with a hostile document in the index.
+/// Screenshots go to target/tmp/screenshots/. Skips, saying why, without Node.js, the npm
+/// package (`npm ci --prefix tests/browser`, which `.ci/run` does) or Chromium.
+#[test]
+fn a_real_browser_searches_filters_opens_and_copies() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("tests/browser/pages.mjs");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let node_ok = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let skip = if !node_ok {
+        Some("no Node.js on this machine")
+    } else if !root
+        .join("tests/browser/node_modules/playwright-core")
+        .is_dir()
+    {
+        Some("playwright-core is not installed (npm ci --prefix tests/browser)")
+    } else if !std::path::Path::new(&chromium).exists() {
+        Some("no Chromium at /usr/bin/chromium (apt-get install chromium, or set CHROMIUM)")
+    } else {
+        None
+    };
+    if let Some(why) = skip {
+        println!("skipped: {why}");
+        return;
+    }
+    let ws = Workspace::with_corpus();
+    std::fs::remove_dir_all(ws.path("corpus/broken")).unwrap();
+    ws.write(
+        "corpus/hostile.md",
+        "---\ntitle: \"<script>alert(1)</script> quokka\"\nurl: \"javascript:alert(2)\"\npublisher: Quokka Desk\ndate: 2020-01-02\n---\n\nThe quokka <img src=x onerror=alert(3)> network.\n",
+    );
+    ws.write(
+        "corpus/survey.md",
+        "---\ntitle: Quokka survey\npublisher: Field Notes\ndate: 2018-05-01\n---\n\nA quokka census counted the data of two islands.\n",
+    );
+    ws.run(&["index"]).expect(0);
+    let server = start(&ws, &[]);
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .arg(format!("http://{}", server.addr))
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("node runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{report}");
+    for shot in ["home", "search", "facet", "passage", "search-phone"] {
+        let png = shots.join(format!("{shot}.png"));
+        let bytes = std::fs::read(&png).unwrap_or_default();
+        assert!(
+            bytes.starts_with(b"\x89PNG"),
+            "{} is not a PNG",
+            png.display()
+        );
+    }
 }
