@@ -9,11 +9,11 @@
 //! - **One open index per commit.** Requests share the open index until another process
 //!   commits (`quarry index` in another shell); the next request then opens the new commit.
 //! - **Read-only.** Only reading subcommands are reachable, and a missing index is never built.
-//! - **Bounded.** A fixed pool of workers takes requests; each request runs on a thread of its
-//!   own and is answered `503` when it takes longer than `--timeout`, so one slow query holds
-//!   one worker for at most that long. Requests that ran out of time and still run count
-//!   against a limit, beyond which new requests are refused at once. URLs over 8 KiB and
-//!   request bodies are refused.
+//! - **Bounded.** `--threads` workers take requests and hand each to a pool of twice as many
+//!   threads; a request is answered `503` when it takes longer than `--timeout`, so one slow
+//!   query holds a worker for at most that long. Requests that ran out of time and still run
+//!   are counted; with as many of them as workers, new requests are refused at once. URLs over
+//!   8 KiB and request bodies are refused.
 //! - **Streamed exports.** `limit=0` with `format=jsonl` or `csv` writes every hit a page at a
 //!   time (`quarry search --limit 0`) through a bounded channel into a chunked response.
 //! - **Loopback by default.** Another address needs a token, checked on every request.
@@ -22,10 +22,10 @@ mod openapi;
 mod pages;
 
 use super::{captured, dispatch, one_line_error, Cli, Failure, Globals, Outcome};
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -75,11 +75,36 @@ struct Shared {
     timeout: Duration,
     /// The open index and the commit it holds.
     current: Mutex<Option<(Stamp, Arc<quarry::QuarryIndex>)>>,
-    /// Requests running now, those past their time included.
-    running: AtomicUsize,
-    /// The most requests that may run at once: the workers' own, and as many again that ran
-    /// out of time and have not finished.
-    max_running: usize,
+    /// Requests answered 503 for taking too long that still run.
+    overdue: AtomicUsize,
+    /// The most overdue requests; beyond it, new requests are refused at once.
+    max_overdue: usize,
+    /// Where requests run: threads kept for the server's life, so that what they learn
+    /// (the analyzers' caches of word forms) serves the requests after.
+    pool: Mutex<std::sync::mpsc::Sender<Task>>,
+}
+
+/// A request's work, for a thread of the pool.
+type Task = Box<dyn FnOnce() + Send>;
+
+/// Starts `n` threads that run the tasks sent to the returned sender, one at a time each.
+fn pool(n: usize) -> std::sync::mpsc::Sender<Task> {
+    let (tx, rx) = std::sync::mpsc::channel::<Task>();
+    let rx = Arc::new(Mutex::new(rx));
+    for _ in 0..n {
+        let rx = rx.clone();
+        std::thread::spawn(move || loop {
+            let task = match rx.lock() {
+                Ok(rx) => rx.recv(),
+                Err(_) => return,
+            };
+            match task {
+                Ok(task) => task(),
+                Err(_) => return,
+            }
+        });
+    }
+    tx
 }
 
 type Stamp = Vec<Option<(u64, u64, Option<std::time::SystemTime>)>>;
@@ -96,8 +121,10 @@ impl Shared {
             token,
             timeout,
             current: Mutex::new(None),
-            running: AtomicUsize::new(0),
-            max_running: threads * 2,
+            overdue: AtomicUsize::new(0),
+            max_overdue: threads,
+            // The workers' own requests, and as many overdue ones.
+            pool: Mutex::new(pool(threads * 2)),
         }
     }
 
@@ -145,12 +172,15 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     ));
     // The index must exist: the server never builds one.
     shared.index()?;
-    let server = tiny_http::Server::http(addr).map_err(|e| {
+    let cannot_listen = |e: &dyn std::fmt::Display| {
         invalid(
             format!("cannot listen on {addr}: {e}"),
             "choose another port with --bind",
         )
-    })?;
+    };
+    let listener = std::net::TcpListener::bind(addr).map_err(|e| cannot_listen(&e))?;
+    no_delay(&listener);
+    let server = tiny_http::Server::from_listener(listener, None).map_err(|e| cannot_listen(&e))?;
     let server = Arc::new(server);
     let shown = server
         .server_addr()
@@ -192,6 +222,24 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
     Ok(Outcome::Found)
 }
 
+/// Sends answers without waiting to fill a packet (TCP_NODELAY, which connections accepted
+/// on Linux inherit from their listener). Without it, a kept-alive connection's next answer
+/// waited 40 ms for the client's delayed acknowledgement of the previous one's last packet.
+fn no_delay(listener: &std::net::TcpListener) {
+    use std::os::fd::AsRawFd;
+    let one: libc::c_int = 1;
+    // SAFETY: a valid socket descriptor, and a pointer to an int of the size given.
+    let _ = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+}
+
 /// What a request's thread sends its worker.
 enum Message {
     /// The whole answer.
@@ -204,12 +252,26 @@ enum Message {
     End,
 }
 
-/// Counts a running request until dropped.
-struct Running<'a>(&'a AtomicUsize);
+/// A request's state, shared by its worker and its thread: running, done, or given up by
+/// its worker (answered 503 while it ran on, so it counts as overdue until it ends).
+const RUNNING: u8 = 0;
+const DONE: u8 = 1;
+const GIVEN_UP: u8 = 2;
 
-impl Drop for Running<'_> {
+/// Marks a request done when its thread ends, and uncounts it if it was overdue.
+struct Ending {
+    shared: Arc<Shared>,
+    state: Arc<AtomicU8>,
+}
+
+impl Drop for Ending {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        let was = self
+            .state
+            .compare_exchange(RUNNING, DONE, Ordering::SeqCst, Ordering::SeqCst);
+        if was == Err(GIVEN_UP) {
+            self.shared.overdue.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -254,8 +316,7 @@ fn handle(shared: &Arc<Shared>, request: tiny_http::Request, job: Job) {
             "requests carry no body here",
             Some("send a GET with parameters"),
         ))
-    } else if shared.running.fetch_add(1, Ordering::SeqCst) >= shared.max_running {
-        shared.running.fetch_sub(1, Ordering::SeqCst);
+    } else if shared.overdue.load(Ordering::SeqCst) >= shared.max_overdue {
         Some(Reply::error(
             503,
             "the server is busy with slow requests",
@@ -280,15 +341,28 @@ fn handle(shared: &Arc<Shared>, request: tiny_http::Request, job: Job) {
         })
         .collect();
     let (tx, rx) = sync_channel::<Message>(2);
-    let shared_job = shared.clone();
-    let spawned = std::thread::Builder::new().spawn(move || {
-        let _running = Running(&shared_job.running);
-        job(&shared_job, &method, &url, &headers, tx);
+    let state = Arc::new(AtomicU8::new(RUNNING));
+    let ending = Ending {
+        shared: shared.clone(),
+        state: state.clone(),
+    };
+    let task: Task = Box::new(move || {
+        job(&ending.shared, &method, &url, &headers, tx);
+        drop(ending);
     });
-    if spawned.is_err() {
-        shared.running.fetch_sub(1, Ordering::SeqCst);
+    let queued = shared
+        .pool
+        .lock()
+        .map_err(|_| ())
+        .and_then(|pool| pool.send(task).map_err(|_| ()));
+    if queued.is_err() {
         let _ = request.respond(
-            Reply::error(503, "cannot start a thread", Some("try again shortly")).into_tiny(),
+            Reply::error(
+                500,
+                "internal error",
+                Some("please report it; the server goes on"),
+            )
+            .into_tiny(),
         );
         return;
     }
@@ -316,17 +390,24 @@ fn handle(shared: &Arc<Shared>, request: tiny_http::Request, job: Job) {
                 )
                 .into_tiny(),
             ),
-        Err(RecvTimeoutError::Timeout) => request.respond(
-            Reply::error(
-                503,
-                &format!(
-                    "the request took longer than {} s",
-                    shared.timeout.as_secs()
-                ),
-                Some("narrow the query, or start the server with a longer --timeout"),
+        Err(RecvTimeoutError::Timeout) => {
+            let given_up =
+                state.compare_exchange(RUNNING, GIVEN_UP, Ordering::SeqCst, Ordering::SeqCst);
+            if given_up.is_ok() {
+                shared.overdue.fetch_add(1, Ordering::SeqCst);
+            }
+            request.respond(
+                Reply::error(
+                    503,
+                    &format!(
+                        "the request took longer than {} s",
+                        shared.timeout.as_secs()
+                    ),
+                    Some("narrow the query, or start the server with a longer --timeout"),
+                )
+                .into_tiny(),
             )
-            .into_tiny(),
-        ),
+        }
     };
 }
 
@@ -531,8 +612,7 @@ fn command_line(
         command.into(),
     ];
     argv.extend(extra.iter().map(|s| s.to_string()));
-    let clap_command = Cli::command();
-    let sub = clap_command.find_subcommand(command);
+    let sub = cli_command().find_subcommand(command);
     let mut query: Option<String> = None;
     let mut format = "json";
     for (key, value) in params {
@@ -727,7 +807,7 @@ fn run_command_into(
     argv: &[String],
     sink: Box<dyn Write>,
 ) -> Result<(), Reply> {
-    let cli = match Cli::try_parse_from(argv) {
+    let cli = match parse(argv) {
         Ok(cli) => cli,
         Err(e) => {
             let line = one_line_error(&e.render().to_string(), &format!("quarry {command}"));
@@ -760,6 +840,25 @@ fn run_command_into(
             Some("please report it; the server goes on"),
         )),
     }
+}
+
+/// The command line's definition, built once.
+fn cli_command() -> &'static clap::Command {
+    static COMMAND: std::sync::OnceLock<clap::Command> = std::sync::OnceLock::new();
+    COMMAND.get_or_init(Cli::command)
+}
+
+/// Parses a request's command line as `quarry` would, with the definition built once per
+/// thread (building it took a tenth of a request's time).
+fn parse(argv: &[String]) -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    thread_local! {
+        static COMMAND: std::cell::RefCell<clap::Command> = std::cell::RefCell::new(Cli::command());
+    }
+    COMMAND.with(|c| {
+        let matches = c.borrow_mut().try_get_matches_from_mut(argv)?;
+        Cli::from_arg_matches(&matches)
+    })
 }
 
 /// The reply for a command's failure.
@@ -880,8 +979,8 @@ mod tests {
     fn slow_requests_time_out_and_leave_the_others_served() {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let addr = server.server_addr().to_ip().unwrap();
-        // One worker; room for one more request past its time.
-        let shared = Arc::new(Shared::new("/idx".into(), None, Duration::from_secs(1), 1));
+        // One worker, and room for two requests past their time (as for two workers).
+        let shared = Arc::new(Shared::new("/idx".into(), None, Duration::from_secs(1), 2));
         let worker = {
             let (server, shared) = (server.clone(), shared.clone());
             std::thread::spawn(move || {
