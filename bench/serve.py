@@ -98,7 +98,7 @@ def memory(pid):
     return fields
 
 
-def load(name, index_dir, queries):
+def load(name, index_dir, queries, connections):
     paths = [f"/api/v1/search?{urllib.parse.urlencode({'q': q, 'limit': 10})}" for q in queries]
     server, addr = start_server(index_dir)
     try:
@@ -111,7 +111,9 @@ def load(name, index_dir, queries):
             # Warm the page cache and the open index, as a running server would be.
             subprocess.run(["wrk", "-t1", "-c1", "-d3s", "-s", lua, f"http://{addr}"],
                            env=env, capture_output=True, text=True)
-            p = subprocess.run(["wrk", "-t2", "-c4", f"-d{SECS}s", "--timeout", "10s",
+            threads = min(2, connections)
+            p = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{SECS}s",
+                                "--timeout", "10s",
                                 "-s", lua, f"http://{addr}"],
                                env=env, capture_output=True, text=True)
             report = json.loads(p.stdout.strip().splitlines()[-1])
@@ -122,6 +124,7 @@ def load(name, index_dir, queries):
     errors = sum(report[k] for k in ("connect", "read", "write", "status", "timeout"))
     row = {
         "corpus": name,
+        "connections": connections,
         "requests": report["requests"],
         "errors": errors,
         "rps": report["requests"] / report["seconds"],
@@ -142,12 +145,16 @@ def main():
     if "corpus" in CORPORA:
         index = WORK / "corpus-index"
         ensure_index(ROOT / "corpus", index)
-        rows.append(load("bundled corpus", index, corpus_queries(ROOT / "corpus")))
+        queries = corpus_queries(ROOT / "corpus")
+        for connections in (4, 1):
+            rows.append(load("bundled corpus", index, queries, connections))
     if "synth" in CORPORA:
         synth = harness.build_synth_corpus()
         index = WORK / f"synth-{harness.SYNTH_MB}mb-index"
         ensure_index(synth, index)
-        rows.append(load(f"synth {harness.SYNTH_MB} MB", index, harness.make_queries(synth)))
+        queries = harness.make_queries(synth)
+        for connections in (4, 1):
+            rows.append(load(f"synth {harness.SYNTH_MB} MB", index, queries, connections))
     model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                   if l.startswith("model name")), "?")
     version = subprocess.run([QUARRY, "--version"], capture_output=True, text=True).stdout.strip()
@@ -155,16 +162,17 @@ def main():
     header = (
         f"# quarry serve under load\n\nRun by `bash bench/serve.sh` on {time.strftime('%Y-%m-%d')}: "
         f"{cpu}. `quarry serve --threads 4`; wrk (another process, 2 threads) keeps 4 connections "
-        f"busy for {SECS} s after a 3 s warm-up, rotating through 50 queries per corpus "
+        f"busy (then 1, to show a request's own time without queueing) for {SECS} s each after a "
+        f"3 s warm-up, rotating through 50 queries per corpus "
         f"(`/api/v1/search?q=...&limit=10`: top 10 with snippets, as JSON). Latency is per request, "
         f"over HTTP on loopback. Memory is the server's, read from /proc after the run: RssAnon "
         f"is resident memory beyond mapped files (the index's pages are mapped), VmHWM the peak "
         f"resident set with mapped pages.\n\n"
     )
-    table = ("| corpus | requests | errors | requests/s | p50 ms | p90 ms | p99 ms | max ms "
-             "| RssAnon MB | VmHWM MB |\n|---|---|---|---|---|---|---|---|---|---|\n")
+    table = ("| corpus | connections | requests | errors | requests/s | p50 ms | p90 ms | p99 ms | max ms "
+             "| RssAnon MB | VmHWM MB |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
     for r in rows:
-        table += (f"| {r['corpus']} | {r['requests']} | {r['errors']} | {r['rps']:.0f} | "
+        table += (f"| {r['corpus']} | {r['connections']} | {r['requests']} | {r['errors']} | {r['rps']:.0f} | "
                   f"{r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.1f} | "
                   f"{r['rss_anon_mb']:.0f} | {r['hwm_mb']:.0f} |\n")
     print(header + table)
