@@ -245,17 +245,19 @@ pub struct Preference {
 
 /// The formats a researcher would rather cite, best first: paged originals, then documents,
 /// web pages, notes, plain text, and record rows last.
-pub const DEFAULT_PREFERENCE: [Format; 10] = [
+pub const DEFAULT_PREFERENCE: [Format; 12] = [
     Format::Pdf,
     Format::Docx,
     Format::Odt,
     Format::Html,
     Format::Markdown,
     Format::Text,
+    Format::Email,
     Format::Csv,
     Format::Tsv,
     Format::Jsonl,
     Format::Json,
+    Format::Archive,
 ];
 
 impl Default for Preference {

@@ -34,10 +34,15 @@ pub enum Format {
     Jsonl,
     /// A JSON array of records, one document per element.
     Json,
+    /// An e-mail message (`.eml`, or one message of an `.mbox`).
+    Email,
+    /// A ZIP archive. Its members are documents of their own formats, so no document has
+    /// this one; it names the files in the index's counts by format.
+    Archive,
 }
 
 /// Every format, in a fixed order.
-pub const FORMATS: [Format; 10] = [
+pub const FORMATS: [Format; 12] = [
     Format::Text,
     Format::Markdown,
     Format::Html,
@@ -48,6 +53,8 @@ pub const FORMATS: [Format; 10] = [
     Format::Tsv,
     Format::Jsonl,
     Format::Json,
+    Format::Email,
+    Format::Archive,
 ];
 
 impl Format {
@@ -64,6 +71,8 @@ impl Format {
             Format::Tsv => "tsv",
             Format::Jsonl => "jsonl",
             Format::Json => "json",
+            Format::Email => "email",
+            Format::Archive => "archive",
         }
     }
 
@@ -200,6 +209,10 @@ pub struct Document {
     pub path: String,
     /// For records: the 1-based row (record number) within the file.
     pub row: Option<u64>,
+    /// For a part of a file (a message of a mailbox, a member of an archive, an attachment):
+    /// the display path of the file indexed, whose change or removal replaces or removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// The source format.
     pub format: Format,
     /// Descriptive metadata.
@@ -216,6 +229,7 @@ impl Document {
         Document {
             path: path.to_string(),
             row: None,
+            source: None,
             format,
             meta: Metadata::default(),
             text,

@@ -185,6 +185,7 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
         doc: Document {
             path: path.to_string(),
             row: None,
+            source: None,
             format: Format::Html,
             meta,
             text,

@@ -45,6 +45,7 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
         doc: Document {
             path: path.to_string(),
             row: None,
+            source: None,
             format: Format::Markdown,
             meta,
             text,

@@ -12,10 +12,12 @@
 //! bound on crafted files, which no `catch_unwind` can stop; those extractors are marked
 //! `isolate` and run in a worker process with a time and memory limit ([`worker`]).
 
+pub mod archive;
 mod decode;
 mod docx;
 pub mod frontmatter;
 mod html;
+pub mod mail;
 mod markdown;
 mod odt;
 mod pdf;
@@ -130,6 +132,84 @@ pub enum Method {
     Document(fn(path: &str, bytes: &[u8]) -> Result<Extracted, Failure>),
     /// One document per record, streamed from the file by [`records::stream`].
     Records,
+    /// Many documents and files from one file (a mailbox, an archive), streamed as [`Part`]s.
+    Container(Container),
+}
+
+/// Reads a container file at `path` (display path `display`) and gives each part to `sink`,
+/// in order; a sink error stops it.
+pub type Container = fn(
+    path: &Path,
+    display: &str,
+    limits: &Limits,
+    sink: &mut dyn FnMut(Part) -> Result<(), String>,
+) -> Result<ContainerSummary, Failure>;
+
+/// The limits a container reader keeps to.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The largest file read whole, and the largest part.
+    pub max_file_bytes: u64,
+}
+
+/// One part of a container.
+#[derive(Debug)]
+pub enum Part {
+    /// A document its container's reader extracted itself (a message's text).
+    Document(Extracted),
+    /// A file inside (an attachment, an archive member), extracted by the extractor of its
+    /// name's extension.
+    File(Inner),
+}
+
+/// A file inside a container.
+#[derive(Debug)]
+pub struct Inner {
+    /// Its display path: the container's, `!/`, and its name inside
+    /// (`bundle.zip!/dir/report.pdf`, `box.mbox!/3/memo.docx`).
+    pub display: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Metadata it starts from (an attachment's date is its message's).
+    pub meta: Metadata,
+    /// The display path of the document it belongs to (an attachment's message).
+    pub parent: Option<String>,
+}
+
+/// What a container reader found besides its parts.
+#[derive(Debug, Default)]
+pub struct ContainerSummary {
+    /// Parts given to the sink.
+    pub parts: u64,
+    /// Parts skipped, and other problems, one line each.
+    pub warnings: Vec<String>,
+}
+
+/// The display path of `name` inside the container shown as `container`: after `!/` for a
+/// file, after `/` for a part of a part (`box.mbox!/3` holds `box.mbox!/3/memo.pdf`).
+pub fn inner_path(container: &str, name: &str) -> String {
+    if container.contains("!/") {
+        format!("{container}/{name}")
+    } else {
+        format!("{container}!/{name}")
+    }
+}
+
+/// A name from inside a file made harmless as a path: `/`-separated, with no root, no `.` or
+/// `..` parts and no control characters (a member named `../../etc/passwd` is shown as
+/// `etc/passwd`; nothing is ever written under such a name).
+pub fn safe_name(name: &str) -> String {
+    let parts: Vec<String> = name
+        .split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != "." && *p != "..")
+        .map(|p| p.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.is_empty() {
+        "unnamed".to_string()
+    } else {
+        parts.join("/")
+    }
 }
 
 /// A format's extractor.
@@ -184,6 +264,9 @@ pub const EXTRACTORS: &[Extractor] = &[
     records::TSV,
     records::JSONL,
     records::JSON,
+    mail::EML,
+    mail::MBOX,
+    archive::ZIP,
 ];
 
 /// The extractor for a path, by its extension (case-insensitive).

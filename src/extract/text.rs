@@ -29,6 +29,7 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
         doc: Document {
             path: path.to_string(),
             row: None,
+            source: None,
             format: Format::Text,
             meta,
             text,

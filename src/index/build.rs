@@ -651,6 +651,7 @@ fn entry_of(planned: &Planned, outcome: std::result::Result<Ingested, crate::Fai
         passages: 0,
         pages: None,
         records: None,
+        parts: None,
         reason: None,
         reason_kind: None,
         warnings: Vec::new(),
@@ -662,6 +663,7 @@ fn entry_of(planned: &Planned, outcome: std::result::Result<Ingested, crate::Fai
             entry.passages = ing.passages;
             entry.pages = ing.pages;
             entry.records = ing.records;
+            entry.parts = ing.parts;
             entry.warnings = ing.warnings;
             entry.stats = FileStats {
                 publisher: ing.publisher,

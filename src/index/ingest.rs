@@ -12,7 +12,7 @@ use crate::analysis::{detect, text_field_for};
 use crate::corpus;
 use crate::date::PartialDate;
 use crate::document::{Document, Metadata};
-use crate::extract::{self, records, worker, Extracted, Failure, FailureKind, Method};
+use crate::extract::{self, records, worker, Extracted, Failure, FailureKind, Method, Part};
 use crate::passage::{self, Passage};
 use crate::schema::{Fields, REC_DOC, REC_PASSAGE};
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,8 @@ pub(crate) struct Ingested {
     pub passages: u64,
     /// Rows turned into documents (record files only).
     pub records: Option<u64>,
+    /// Parts read from a container (messages, attachments, archive members).
+    pub parts: Option<u64>,
     pub pages: Option<u32>,
     pub warnings: Vec<String>,
     /// The publisher of the file (of its first row, for records).
@@ -95,6 +97,10 @@ pub fn record_id_for(display_path: &str, row: u64) -> String {
     doc_id_for(&format!("{display_path}#{row}"))
 }
 
+/// Archives and mailboxes inside archives and mailboxes are read this deep (the file itself
+/// is depth 0); deeper ones are skipped with a warning.
+pub const MAX_CONTAINER_DEPTH: usize = 3;
+
 /// Ingests one file; returns what it added or why it was skipped.
 pub(crate) fn ingest(source: &Source, ctx: &Context<'_>) -> Result<Ingested, Failure> {
     let mut ingested = Ingested::default();
@@ -105,77 +111,232 @@ pub(crate) fn ingest(source: &Source, ctx: &Context<'_>) -> Result<Ingested, Fai
             None
         }
     };
-    match source.extractor.method {
-        Method::Records => {
-            let mapping = source.corpus.mapping(&source.rel);
-            let mut first = true;
-            let summary = records::stream(
-                source.extractor,
-                &source.fs_path,
-                &source.display,
-                &mapping,
-                &mut |mut extracted: Extracted| {
-                    let doc = &mut extracted.doc;
-                    source
-                        .corpus
-                        .apply(&source.rel, sidecar.as_ref(), &mut doc.meta, true);
-                    settle_language(doc);
-                    if first {
-                        ingested.publisher.clone_from(&doc.meta.publisher);
-                        ingested.kind.clone_from(&doc.meta.kind);
-                        first = false;
-                    }
-                    ingested.note_date(doc.meta.date.as_deref());
-                    ingested.note_lang(doc.meta.lang.as_deref());
-                    let id = record_id_for(&doc.path, doc.row.unwrap_or(0));
-                    ingested.passages += add_passages(doc, &id, ctx)?.0 as u64;
-                    Ok(())
-                },
-            )?;
-            ingested.records = Some(summary.records);
-            ingested.warnings.extend(summary.warnings);
-        }
-        Method::Document(_) => {
-            let size = std::fs::metadata(&source.fs_path).map_or(0, |m| m.len());
-            let isolate = source.extractor.isolate.applies(size);
-            let extracted = match (isolate, ctx.isolation) {
-                (true, Some(iso)) => worker::extract_isolated(
-                    iso,
-                    source.extractor,
-                    &source.fs_path,
-                    &source.display,
-                    ctx.max_file_bytes,
-                )?,
-                _ => extract::extract_file(
-                    source.extractor,
-                    &source.fs_path,
-                    &source.display,
-                    ctx.max_file_bytes,
-                )?,
-            };
-            let mut doc = extracted.doc;
-            ingested.warnings.extend(extracted.warnings);
-            ingested.pages = extracted.pages;
-            if doc.blocks.is_empty() {
-                return Err(Failure::new(FailureKind::NoText, "no text to index"));
-            }
-            source
-                .corpus
-                .apply(&source.rel, sidecar.as_ref(), &mut doc.meta, false);
-            settle_language(&mut doc);
-            ingested.publisher.clone_from(&doc.meta.publisher);
-            ingested.kind.clone_from(&doc.meta.kind);
-            ingested.note_date(doc.meta.date.as_deref());
-            ingested.note_lang(doc.meta.lang.as_deref());
-            let id = doc_id_for(&doc.path);
-            let (count, end) = add_passages(&doc, &id, ctx).map_err(engine_failure)?;
-            let tail = doc.text.get(end..).unwrap_or("");
-            ctx.add(document_record(&doc, &id, count, tail, ctx.fields))
-                .map_err(engine_failure)?;
-            ingested.passages = count as u64;
-        }
+    let mut run = Ingestion {
+        source,
+        ctx,
+        sidecar: sidecar.as_ref(),
+        ingested,
+        first: true,
+        unsupported: Default::default(),
+    };
+    run.file(&source.fs_path, &source.display, source.extractor, 0, None)?;
+    if !run.unsupported.is_empty() {
+        let n: u64 = run.unsupported.values().sum();
+        let kinds: Vec<String> = run
+            .unsupported
+            .iter()
+            .map(|(ext, count)| format!("{ext}: {count}"))
+            .collect();
+        run.ingested.warnings.push(format!(
+            "{n} part{} of types quarry does not read skipped ({})",
+            if n == 1 { "" } else { "s" },
+            kinds.join(", ")
+        ));
     }
-    Ok(ingested)
+    Ok(run.ingested)
+}
+
+/// What a part of a container passes on to the documents made from it.
+struct Inherited {
+    meta: Metadata,
+    parent: Option<String>,
+}
+
+/// The ingestion of one walked file, and of the files inside it.
+struct Ingestion<'a> {
+    source: &'a Source,
+    ctx: &'a Context<'a>,
+    sidecar: Option<&'a Metadata>,
+    ingested: Ingested,
+    /// Whether no document has been added yet (the file's publisher and kind are its first's).
+    first: bool,
+    /// Parts of types quarry does not read, by extension (said in one warning).
+    unsupported: std::collections::BTreeMap<String, u64>,
+}
+
+impl Ingestion<'_> {
+    /// Ingests the file at `fs_path`, shown as `display`, with `extractor`: the walked file
+    /// (depth 0, nothing inherited) or a part of it.
+    fn file(
+        &mut self,
+        fs_path: &std::path::Path,
+        display: &str,
+        extractor: &extract::Extractor,
+        depth: usize,
+        inherited: Option<&Inherited>,
+    ) -> Result<(), Failure> {
+        match extractor.method {
+            Method::Records => {
+                let mapping = self.source.corpus.mapping(&self.source.rel);
+                let summary = records::stream(
+                    extractor,
+                    fs_path,
+                    display,
+                    &mapping,
+                    &mut |extracted: Extracted| {
+                        self.add(extracted.doc, inherited, true, false).map(|_| ())
+                    },
+                )?;
+                *self.ingested.records.get_or_insert(0) += summary.records;
+                self.ingested.warnings.extend(summary.warnings);
+            }
+            Method::Document(_) => {
+                let size = std::fs::metadata(fs_path).map_or(0, |m| m.len());
+                let isolate = extractor.isolate.applies(size);
+                let extracted = match (isolate, self.ctx.isolation) {
+                    (true, Some(iso)) => worker::extract_isolated(
+                        iso,
+                        extractor,
+                        fs_path,
+                        display,
+                        self.ctx.max_file_bytes,
+                    )?,
+                    _ => {
+                        extract::extract_file(extractor, fs_path, display, self.ctx.max_file_bytes)?
+                    }
+                };
+                self.ingested.warnings.extend(extracted.warnings);
+                if depth == 0 {
+                    self.ingested.pages = extracted.pages;
+                }
+                if extracted.doc.blocks.is_empty() {
+                    return Err(Failure::new(FailureKind::NoText, "no text to index"));
+                }
+                self.add(extracted.doc, inherited, false, true)
+                    .map_err(engine_failure)?;
+            }
+            Method::Container(read) => {
+                let limits = extract::Limits {
+                    max_file_bytes: self.ctx.max_file_bytes,
+                };
+                let summary = read(fs_path, display, &limits, &mut |part| {
+                    self.part(part, depth, inherited)
+                })?;
+                *self.ingested.parts.get_or_insert(0) += summary.parts;
+                self.ingested.warnings.extend(summary.warnings);
+            }
+        }
+        Ok(())
+    }
+
+    /// Ingests one part of a container at `depth`. A part that cannot be read is a warning; only
+    /// a failing index writer stops the file.
+    /// `inherited` is what the container itself inherits (an attached message's documents
+    /// name the message it was attached to).
+    fn part(
+        &mut self,
+        part: Part,
+        depth: usize,
+        inherited: Option<&Inherited>,
+    ) -> Result<(), String> {
+        match part {
+            Part::Document(extracted) => {
+                self.ingested.warnings.extend(extracted.warnings);
+                if extracted.doc.blocks.is_empty() {
+                    return Ok(());
+                }
+                self.add(extracted.doc, inherited, false, true)?;
+            }
+            Part::File(inner) => {
+                let shown = inner.display.clone();
+                let inherited = Inherited {
+                    meta: inner.meta,
+                    parent: inner.parent,
+                };
+                let Some(extractor) = extract::for_path(std::path::Path::new(&shown)) else {
+                    let ext = std::path::Path::new(&shown)
+                        .extension()
+                        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                        .map_or_else(|| "no extension".to_string(), |e| format!(".{e}"));
+                    *self.unsupported.entry(ext).or_insert(0) += 1;
+                    return Ok(());
+                };
+                if depth + 1 > MAX_CONTAINER_DEPTH
+                    && matches!(extractor.method, Method::Container(_))
+                {
+                    self.ingested.warnings.push(format!(
+                        "{shown} skipped: archives and mailboxes are read {MAX_CONTAINER_DEPTH} levels deep"
+                    ));
+                    return Ok(());
+                }
+                // Extractors read files (and workers need one): the part goes to a temporary
+                // file, removed when it is done.
+                let temp = tempfile::Builder::new()
+                    .prefix(".quarry-part-")
+                    .tempfile()
+                    .and_then(|mut f| {
+                        use std::io::Write;
+                        f.write_all(&inner.bytes)?;
+                        f.flush()?;
+                        Ok(f)
+                    })
+                    .map_err(|e| format!("cannot write a temporary file: {e}"))?;
+                drop(inner.bytes);
+                match self.file(temp.path(), &shown, extractor, depth + 1, Some(&inherited)) {
+                    Ok(()) => {}
+                    Err(f) if f.message.starts_with("cannot add to the index") => {
+                        return Err(f.message)
+                    }
+                    Err(f) => self.ingested.warnings.push(format!("{shown} skipped: {f}")),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds one document: corpus metadata, what it inherits, its passages and, unless it is a
+    /// record row, its document record. Returns how many passages it added.
+    fn add(
+        &mut self,
+        mut doc: Document,
+        inherited: Option<&Inherited>,
+        record: bool,
+        whole: bool,
+    ) -> Result<usize, String> {
+        let ctx = self.ctx;
+        if doc.path != self.source.display {
+            doc.source = Some(self.source.display.clone());
+        }
+        if let Some(from) = inherited {
+            if doc.meta.date.is_none() || doc.meta.is_guess("date") && from.meta.date.is_some() {
+                doc.meta.date.clone_from(&from.meta.date);
+            }
+            if doc.meta.authors.is_empty() {
+                doc.meta.authors.clone_from(&from.meta.authors);
+            }
+            if let Some(parent) = &from.parent {
+                doc.meta
+                    .extra
+                    .insert("parent".into(), doc_id_for(parent).into());
+                doc.meta
+                    .extra
+                    .insert("parent_path".into(), parent.clone().into());
+            }
+        }
+        self.source
+            .corpus
+            .apply(&self.source.rel, self.sidecar, &mut doc.meta, record);
+        settle_language(&mut doc);
+        if self.first {
+            self.ingested.publisher.clone_from(&doc.meta.publisher);
+            self.ingested.kind.clone_from(&doc.meta.kind);
+            self.first = false;
+        }
+        self.ingested.note_date(doc.meta.date.as_deref());
+        self.ingested.note_lang(doc.meta.lang.as_deref());
+        let count = if whole {
+            let id = doc_id_for(&doc.path);
+            let (count, end) = add_passages(&doc, &id, ctx)?;
+            let tail = doc.text.get(end..).unwrap_or("");
+            ctx.add(document_record(&doc, &id, count, tail, ctx.fields))?;
+            count
+        } else {
+            let id = record_id_for(&doc.path, doc.row.unwrap_or(0));
+            add_passages(&doc, &id, ctx)?.0
+        };
+        self.ingested.passages += count as u64;
+        Ok(count)
+    }
 }
 
 /// The document's language as a code: the declared one normalised (`en-GB` → `en`,
@@ -233,7 +394,7 @@ fn add_metadata(out: &mut TantivyDocument, doc: &Document, doc_id: &str, f: &Fie
     let m = &doc.meta;
     out.add_text(f.doc_id, doc_id);
     out.add_text(f.path, &doc.path);
-    out.add_text(f.path_raw, &doc.path);
+    out.add_text(f.path_raw, doc.source.as_deref().unwrap_or(&doc.path));
     out.add_text(f.format, doc.format.name());
     out.add_text(f.facets.format, doc.format.name());
     let title = m.title.as_deref().unwrap_or("");
@@ -380,7 +541,7 @@ fn document_record(
     let mut out = TantivyDocument::default();
     out.add_text(f.rec, REC_DOC);
     out.add_text(f.doc_id, doc_id);
-    out.add_text(f.path_raw, &doc.path);
+    out.add_text(f.path_raw, doc.source.as_deref().unwrap_or(&doc.path));
     if !tail.is_empty() {
         out.add_text(f.doc_tail, tail);
     }

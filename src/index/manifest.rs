@@ -80,6 +80,9 @@ pub struct Entry {
     pub pages: Option<u32>,
     /// Rows indexed, for record files.
     pub records: Option<u64>,
+    /// Parts read (messages, attachments, members), for mailboxes and archives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<u64>,
     /// Why it was skipped.
     pub reason: Option<String>,
     /// The class of that reason.
@@ -413,6 +416,7 @@ mod tests {
             passages: 2,
             pages: None,
             records: None,
+            parts: None,
             reason: None,
             reason_kind: None,
             warnings: vec![],

@@ -6,6 +6,7 @@ mod ci;
 mod cli;
 mod collapse;
 mod common;
+mod containers;
 mod eval;
 mod formats;
 mod golden;

@@ -1,0 +1,274 @@
+//! ZIP archives: each member a document (or a record file, or another archive), read by the
+//! extractor of its name's extension, shown as `bundle.zip!/dir/report.pdf`.
+//!
+//! Court and FOIA releases come as ZIP bundles. Members are read one at a time from the file
+//! (never the whole archive in memory), under limits that make a zip bomb a warning rather than
+//! a full disk or memory:
+//!
+//! - at most [`MAX_MEMBERS`] members are read;
+//! - a member larger than the file size limit is skipped;
+//! - at most [`MAX_TOTAL_FACTOR`] times the file size limit is unpacked from one archive;
+//! - a member that unpacks to more than [`MAX_RATIO`] times its packed size (past 1 MB) is
+//!   skipped as a bomb. Sizes are counted as bytes come out, not taken from the archive's own
+//!   claims.
+//!
+//! Member names are made harmless ([`super::safe_name`]): `../../etc/passwd` is shown as
+//! `etc/passwd`, and nothing is ever written under a member's name. Archives inside archives are
+//! read to a bounded depth by the indexer. Encrypted members are skipped with a warning.
+
+use super::{
+    inner_path, safe_name, ContainerSummary, Extractor, Failure, FailureKind, Inner, Isolate,
+    Limits, Method, Part,
+};
+use crate::document::{Format, Metadata};
+use std::io::Read;
+use std::path::Path;
+
+/// The ZIP extractor.
+pub const ZIP: Extractor = Extractor {
+    format: Format::Archive,
+    name: "zip",
+    version: 1,
+    extensions: &["zip"],
+    isolate: Isolate::Never,
+    method: Method::Container(zip),
+};
+
+/// The most members read from one archive.
+pub const MAX_MEMBERS: usize = 10_000;
+/// The most bytes unpacked from one archive, as a multiple of the file size limit.
+pub const MAX_TOTAL_FACTOR: u64 = 20;
+/// The largest ratio of unpacked to packed size of a member (past 1 MB unpacked).
+pub const MAX_RATIO: u64 = 200;
+
+fn zip(
+    path: &Path,
+    display: &str,
+    limits: &Limits,
+    sink: &mut dyn FnMut(Part) -> Result<(), String>,
+) -> Result<ContainerSummary, Failure> {
+    let file = std::fs::File::open(path).map_err(|e| Failure::unreadable(&e))?;
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| {
+        Failure::new(
+            FailureKind::Corrupt,
+            format!("not a readable ZIP archive ({e})"),
+        )
+    })?;
+    let mut summary = ContainerSummary::default();
+    let budget = limits.max_file_bytes.saturating_mul(MAX_TOTAL_FACTOR);
+    let mut unpacked = 0u64;
+    let members = archive.len();
+    for i in 0..members {
+        if i >= MAX_MEMBERS {
+            summary.warnings.push(format!(
+                "{display}: members after the first {MAX_MEMBERS} skipped ({members} in all)"
+            ));
+            break;
+        }
+        let mut entry = match archive.by_index(i) {
+            Ok(e) => e,
+            Err(e) => {
+                summary
+                    .warnings
+                    .push(format!("{display}: member {} skipped: {e}", i + 1));
+                continue;
+            }
+        };
+        if entry.is_dir() {
+            continue;
+        }
+        let shown = inner_path(
+            display,
+            &safe_name(&String::from_utf8_lossy(entry.name_raw())),
+        );
+        if entry.encrypted() {
+            summary.warnings.push(format!("{shown} skipped: encrypted"));
+            continue;
+        }
+        // At most one byte past each limit is read, to tell that it was passed; the ratio is
+        // checked as bytes come out, so a bomb costs a megabyte or so, not its claimed size.
+        let cap = limits
+            .max_file_bytes
+            .min(budget.saturating_sub(unpacked))
+            .saturating_add(1);
+        let packed = entry.compressed_size().max(1);
+        let mut bytes = Vec::new();
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut bomb = false;
+        let mut broken = None;
+        while (bytes.len() as u64) < cap {
+            let want = chunk.len().min((cap - bytes.len() as u64) as usize);
+            match entry.read(&mut chunk[..want]) {
+                Ok(0) => break,
+                Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+                Err(e) => {
+                    broken = Some(e);
+                    break;
+                }
+            }
+            let size = bytes.len() as u64;
+            if size > 1_000_000 && size / packed > MAX_RATIO {
+                bomb = true;
+                break;
+            }
+        }
+        unpacked += bytes.len() as u64;
+        if bomb {
+            summary.warnings.push(format!(
+                "{shown} skipped: it unpacks to more than {MAX_RATIO} times its packed size (a zip bomb?)"
+            ));
+            continue;
+        }
+        if let Some(e) = broken {
+            summary
+                .warnings
+                .push(format!("{shown} skipped: cannot unpack it ({e})"));
+            continue;
+        }
+        let size = bytes.len() as u64;
+        if size >= cap {
+            if unpacked >= budget {
+                summary.warnings.push(format!(
+                    "{display}: stopped after unpacking {} MB, {MAX_TOTAL_FACTOR} times the file size limit (a zip bomb?); the members after {shown} are skipped",
+                    unpacked / 1_000_000
+                ));
+                break;
+            }
+            summary.warnings.push(format!(
+                "{shown} skipped: larger than the file size limit ({} MB)",
+                limits.max_file_bytes / 1_000_000
+            ));
+            continue;
+        }
+        let mut meta = Metadata {
+            date: entry.last_modified().and_then(|t| {
+                let (y, m, d) = (t.year(), t.month(), t.day());
+                (y > 1980 && (1..=12).contains(&m) && (1..=31).contains(&d))
+                    .then(|| format!("{y:04}-{m:02}-{d:02}"))
+            }),
+            ..Metadata::default()
+        };
+        if meta.date.is_some() {
+            // A member's modification time is a guess at its date, as a PDF's creation date is.
+            meta.guess("date");
+        }
+        sink(Part::File(Inner {
+            display: shown,
+            bytes,
+            meta,
+            parent: None,
+        }))
+        .map_err(|e| {
+            Failure::new(
+                FailureKind::Crashed,
+                format!("cannot add to the index: {e}"),
+            )
+        })?;
+        summary.parts += 1;
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        {
+            let mut w = zip::ZipWriter::new(&mut out);
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            for (name, bytes) in members {
+                w.start_file(*name, options).unwrap();
+                w.write_all(bytes).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        out.into_inner()
+    }
+
+    fn read(bytes: &[u8], max: u64) -> (Vec<Inner>, ContainerSummary) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.zip");
+        std::fs::write(&path, bytes).unwrap();
+        let mut parts = Vec::new();
+        let summary = zip(
+            &path,
+            "bundle.zip",
+            &Limits {
+                max_file_bytes: max,
+            },
+            &mut |p| {
+                if let Part::File(f) = p {
+                    parts.push(f);
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        (parts, summary)
+    }
+
+    #[test]
+    fn members_are_files_with_harmless_names() {
+        let bytes = zip_of(&[
+            ("dir/notes.txt", b"plain notes"),
+            ("../../etc/passwd", b"root"),
+            ("/abs/x.md", b"# x"),
+        ]);
+        let (parts, summary) = read(&bytes, 1_000_000);
+        let names: Vec<&str> = parts.iter().map(|p| p.display.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "bundle.zip!/dir/notes.txt",
+                "bundle.zip!/etc/passwd",
+                "bundle.zip!/abs/x.md"
+            ]
+        );
+        assert_eq!(parts[0].bytes, b"plain notes");
+        assert_eq!(summary.parts, 3);
+    }
+
+    #[test]
+    fn bombs_and_oversized_members_are_skipped_and_said() {
+        let zeros = vec![0u8; 5_000_000];
+        let bytes = zip_of(&[("bomb.txt", &zeros), ("ok.txt", b"fine")]);
+        let (parts, summary) = read(&bytes, 100_000_000);
+        assert_eq!(parts.len(), 1);
+        assert!(
+            summary.warnings[0].contains("zip bomb"),
+            "{:?}",
+            summary.warnings
+        );
+        // Bytes that do not compress: over the size limit, not a bomb.
+        let mut state = 7u64;
+        let noise: Vec<u8> = (0..2_000_000)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (state >> 56) as u8
+            })
+            .collect();
+        let bytes = zip_of(&[("big.bin.txt", &noise), ("ok.txt", b"fine")]);
+        let (parts, summary) = read(&bytes, 1_000_000);
+        assert_eq!(parts.len(), 1, "{:?}", summary.warnings);
+        assert!(
+            summary.warnings[0].contains("larger than the file size limit"),
+            "{:?}",
+            summary.warnings
+        );
+        // Not a ZIP at all.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.zip");
+        std::fs::write(&path, b"PK\x03\x04 truncated").unwrap();
+        let limits = Limits {
+            max_file_bytes: 1000,
+        };
+        let e = zip(&path, "b.zip", &limits, &mut |_| Ok(())).unwrap_err();
+        assert_eq!(e.kind, FailureKind::Corrupt);
+    }
+}

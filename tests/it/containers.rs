@@ -1,0 +1,161 @@
+//! Files that hold many documents, on fixtures of ours (tests/fixtures/containers/, made by
+//! tests/fixtures/make_containers.py): a mailbox of three messages in two charsets with
+//! attachments and a malformed boundary, a message with an HTML body and an attached message,
+//! a ZIP with a nested ZIP, a PDF, an unsupported member and a path-traversal name, a zip bomb
+//! and a truncated ZIP. Each part is found by a phrase and cited by its path inside the file.
+
+use super::common::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn indexed_containers() -> (Workspace, Run, Vec<Value>) {
+    let ws = Workspace::empty();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/containers");
+    copy_dir(&fixtures, &ws.path("corpus"));
+    let run = ws.run(&["index", "--report", "report.json"]).expect(0);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.path("report.json")).unwrap()).unwrap();
+    (ws, run, report.as_array().unwrap().clone())
+}
+
+fn only_hit(ws: &Workspace, query: &str) -> Value {
+    let hits = search_json(ws, &["--per-doc", "0", "--no-collapse", query]);
+    assert_eq!(hits.len(), 1, "{query}: {hits:#?}");
+    hits[0].clone()
+}
+
+#[test]
+fn messages_and_attachments_of_a_mailbox_are_documents_that_cite_their_message() {
+    let (ws, _, _) = indexed_containers();
+    // A KOI8-R message: subject, sender, recipients, date, decoded text.
+    let m1 = search_json(
+        &ws,
+        &["--per-doc", "0", "--type", "email", "lighthouse network"],
+    );
+    let m1 = m1
+        .iter()
+        .find(|h| h["path"] == "corpus/leak.mbox!/1")
+        .unwrap_or_else(|| panic!("{m1:#?}"));
+    assert_eq!(m1["title"], "Отчёт о кампании в соцсетях");
+    assert_eq!(m1["authors"][0], "Ivan Fixturov <ivan@example.ru>");
+    assert_eq!(m1["date"], "2020-03-03");
+    assert_eq!(m1["format"], "email");
+    assert_eq!(
+        m1["extra"]["to"],
+        "Press Desk <desk@example.org>, archive@example.org"
+    );
+    assert_eq!(m1["extra"]["cc"], "editor@example.org");
+    assert_eq!(m1["extra"]["message_id"], "fixture-1@example.ru");
+    assert!(m1["text"]
+        .as_str()
+        .unwrap()
+        .contains("Кампания в соцсетях началась в понедельник."));
+    // Its PDF attachment, page by page, naming the message (the same PDF is in release.zip).
+    let pdfs = search_json(&ws, &["--no-collapse", "sockpuppet inventory"]);
+    let pdf = pdfs
+        .iter()
+        .find(|h| h["path"] == "corpus/leak.mbox!/1/annual-review.pdf")
+        .unwrap_or_else(|| panic!("{pdfs:#?}"));
+    assert_eq!(pdf["path"], "corpus/leak.mbox!/1/annual-review.pdf");
+    assert_eq!(pdf["format"], "pdf");
+    assert_eq!(pdf["page"], 1);
+    assert_eq!(pdf["extra"]["parent"], m1["doc_id"]);
+    assert_eq!(pdf["extra"]["parent_path"], "corpus/leak.mbox!/1");
+    // The parent id leads to the message.
+    let parent = ws
+        .run(&[
+            "show",
+            "--format",
+            "json",
+            pdf["extra"]["parent"].as_str().unwrap(),
+        ])
+        .expect(0)
+        .json();
+    assert_eq!(parent["meta"]["title"], "Отчёт о кампании в соцсетях");
+    // An ISO-8859-1 quoted-printable reply, with a `>From ` line unquoted.
+    let m2 = only_hit(&ws, "\"café du port\"");
+    assert_eq!(m2["path"], "corpus/leak.mbox!/2");
+    assert_eq!(m2["extra"]["in_reply_to"], "fixture-1@example.ru");
+    assert!(m2["text"]
+        .as_str()
+        .unwrap()
+        .contains("\nFrom now on, send the lighthouse figures"));
+    // A message whose multipart never closes keeps the text it has.
+    let m3 = only_hit(&ws, "\"quarantine ledger\"");
+    assert_eq!(m3["path"], "corpus/leak.mbox!/3");
+    // An HTML-only message and the message attached to it.
+    let tip = search_json(&ws, &["--per-doc", "0", "saltmarsh relay"]);
+    let paths: Vec<&str> = tip.iter().filter_map(|h| h["path"].as_str()).collect();
+    assert!(paths.contains(&"corpus/tip.eml"), "{paths:?}");
+    assert!(
+        paths.contains(&"corpus/tip.eml!/attachment-1.eml"),
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn archives_are_read_member_by_member_with_hostile_ones_reported() {
+    let (ws, run, report) = indexed_containers();
+    let paths: Vec<String> = search_json(&ws, &["--per-doc", "0", "tidewater"])
+        .iter()
+        .map(|h| h["path"].as_str().unwrap().to_string())
+        .collect();
+    // A nested archive, and a member that tried to climb out, shown harmlessly.
+    for expected in [
+        "corpus/release.zip!/release/memo.txt",
+        "corpus/release.zip!/release/inner.zip/deep/note.md",
+        "corpus/release.zip!/escaped.txt",
+    ] {
+        assert!(paths.iter().any(|p| p == expected), "{expected}: {paths:?}");
+    }
+    assert!(!ws.path("escaped.txt").exists());
+    let pdf = search_json(&ws, &["--no-collapse", "\"forged memorandum\""]);
+    assert!(
+        pdf.iter().any(
+            |h| h["path"] == "corpus/release.zip!/release/annual-review.pdf" && h["page"] == 3
+        ),
+        "{pdf:#?}"
+    );
+    // The bomb's member is skipped after a megabyte or so; the member after it is read.
+    let after = only_hit(&ws, "cormorant");
+    assert_eq!(after["path"], "corpus/bomb.zip!/after.txt");
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("bomb.zip!/zeros.txt skipped") && stderr.contains("zip bomb"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(".png: 1"), "{stderr}");
+    // A truncated archive is a skipped file, with its reason.
+    let truncated = report
+        .iter()
+        .find(|f| f["path"] == "corpus/truncated.zip")
+        .unwrap();
+    assert_eq!(truncated["reason_kind"], "corrupt", "{truncated}");
+    let release = report
+        .iter()
+        .find(|f| f["path"] == "corpus/release.zip")
+        .unwrap();
+    assert_eq!(release["status"], "indexed", "{release}");
+}
+
+#[test]
+fn a_changed_or_removed_container_takes_all_its_parts_with_it() {
+    let (ws, _, _) = indexed_containers();
+    let in_mailbox = |ws: &Workspace| {
+        search_json(ws, &["--no-collapse", "--per-doc", "0", "sockpuppet"])
+            .iter()
+            .filter(|h| h["path"].as_str().unwrap().starts_with("corpus/leak.mbox"))
+            .count()
+    };
+    assert_eq!(in_mailbox(&ws), 1);
+    std::fs::remove_file(ws.path("corpus/leak.mbox")).unwrap();
+    ws.run(&["index"]).expect(0);
+    // The message and its PDF attachment are gone with the mailbox.
+    assert!(search_json(&ws, &["lighthouse"]).is_empty());
+    assert_eq!(in_mailbox(&ws), 0);
+    // An archive rewritten without a member loses it at the next build.
+    std::fs::write(ws.path("corpus/release.zip"), b"").unwrap();
+    ws.run(&["index"]).expect(0);
+    assert!(search_json(&ws, &["\"tidewater memo\""]).is_empty());
+    ws.run(&["verify"]).expect(0);
+}
