@@ -245,7 +245,7 @@ pub struct Preference {
 
 /// The formats a researcher would rather cite, best first: paged originals, then documents,
 /// web pages, notes, plain text, and record rows last.
-pub const DEFAULT_PREFERENCE: [Format; 12] = [
+pub const DEFAULT_PREFERENCE: [Format; 13] = [
     Format::Pdf,
     Format::Docx,
     Format::Odt,
@@ -257,6 +257,7 @@ pub const DEFAULT_PREFERENCE: [Format; 12] = [
     Format::Tsv,
     Format::Jsonl,
     Format::Json,
+    Format::Telegram,
     Format::Archive,
 ];
 

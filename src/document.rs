@@ -36,13 +36,15 @@ pub enum Format {
     Json,
     /// An e-mail message (`.eml`, or one message of an `.mbox`).
     Email,
+    /// A Telegram Desktop export (`result.json`), one document per message.
+    Telegram,
     /// A ZIP archive. Its members are documents of their own formats, so no document has
     /// this one; it names the files in the index's counts by format.
     Archive,
 }
 
 /// Every format, in a fixed order.
-pub const FORMATS: [Format; 12] = [
+pub const FORMATS: [Format; 13] = [
     Format::Text,
     Format::Markdown,
     Format::Html,
@@ -54,6 +56,7 @@ pub const FORMATS: [Format; 12] = [
     Format::Jsonl,
     Format::Json,
     Format::Email,
+    Format::Telegram,
     Format::Archive,
 ];
 
@@ -72,6 +75,7 @@ impl Format {
             Format::Jsonl => "jsonl",
             Format::Json => "json",
             Format::Email => "email",
+            Format::Telegram => "telegram",
             Format::Archive => "archive",
         }
     }
@@ -85,7 +89,7 @@ impl Format {
     pub fn is_record(self) -> bool {
         matches!(
             self,
-            Format::Csv | Format::Tsv | Format::Jsonl | Format::Json
+            Format::Csv | Format::Tsv | Format::Jsonl | Format::Json | Format::Telegram
         )
     }
 }

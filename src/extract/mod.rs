@@ -22,6 +22,7 @@ mod markdown;
 mod odt;
 mod pdf;
 pub mod records;
+mod telegram;
 mod text;
 pub mod worker;
 
@@ -264,13 +265,21 @@ pub const EXTRACTORS: &[Extractor] = &[
     records::TSV,
     records::JSONL,
     records::JSON,
+    records::TELEGRAM,
     mail::EML,
     mail::MBOX,
     archive::ZIP,
 ];
 
-/// The extractor for a path, by its extension (case-insensitive).
+/// The extractor for a path, by its extension (case-insensitive); a `result.json` is a
+/// Telegram Desktop export.
 pub fn for_path(path: &Path) -> Option<&'static Extractor> {
+    if path
+        .file_name()
+        .is_some_and(|n| n.eq_ignore_ascii_case("result.json"))
+    {
+        return Some(&records::TELEGRAM);
+    }
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     let found = EXTRACTORS
         .iter()

@@ -56,6 +56,17 @@ pub const JSONL: Extractor = Extractor {
     method: Method::Records,
 };
 
+/// The Telegram Desktop export extractor, for files named `result.json` (any other JSON file
+/// is records of [`JSON`]; a `result.json` that is not an export is read as one too).
+pub const TELEGRAM: Extractor = Extractor {
+    format: Format::Telegram,
+    name: "telegram",
+    version: 1,
+    extensions: &[],
+    isolate: Isolate::Never,
+    method: Method::Records,
+};
+
 /// The JSON array extractor.
 pub const JSON: Extractor = Extractor {
     format: Format::Json,
@@ -147,6 +158,9 @@ pub struct Mapping {
     pub group: Option<String>,
     /// The field delimiter of a CSV file, when it is not a comma (`;`, `|`, a tab).
     pub delimiter: Option<char>,
+    /// For a Telegram export: the channel's public username, for `https://t.me/<username>/<id>`
+    /// links (exports do not record it).
+    pub username: Option<String>,
 }
 
 impl Mapping {
@@ -188,10 +202,10 @@ pub struct RecordSummary {
 
 /// A record before mapping: its fields in order, its row and its starting line.
 #[derive(Clone)]
-struct Row {
-    fields: Vec<(String, Value)>,
-    row: u64,
-    line: u32,
+pub(super) struct Row {
+    pub(super) fields: Vec<(String, Value)>,
+    pub(super) row: u64,
+    pub(super) line: u32,
 }
 
 impl Row {
@@ -445,6 +459,10 @@ fn with_metadata(
     meta.url = take(&mapping.url, URL_COLUMNS);
     meta.lang = take(&mapping.lang, LANG_COLUMNS).map(|l| l.to_lowercase());
     let id = take(&mapping.id, ID_COLUMNS);
+    // A Telegram message's publisher is its channel.
+    if format == Format::Telegram {
+        meta.publisher = take(&None, &["publisher"]);
+    }
     meta.date = date
         .as_deref()
         .and_then(PartialDate::parse)
@@ -597,6 +615,15 @@ pub fn stream(
         }
         Format::Tsv => delimited(file, b'\t', &mut handle)?,
         Format::Jsonl => json_lines(file, &mut handle)?,
+        Format::Telegram => {
+            let mut file = file;
+            let head = super::telegram::head(&mut file).map_err(|e| Failure::unreadable(&e))?;
+            if super::telegram::is_export(&head) {
+                super::telegram::messages(file, mapping, &mut handle)?
+            } else {
+                json_array(file, &mut handle)?
+            }
+        }
         _ => json_array(file, &mut handle)?,
     };
     if let Some(g) = group.take() {

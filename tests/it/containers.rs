@@ -159,3 +159,38 @@ fn a_changed_or_removed_container_takes_all_its_parts_with_it() {
     assert!(search_json(&ws, &["\"tidewater memo\""]).is_empty());
     ws.run(&["verify"]).expect(0);
 }
+
+#[test]
+fn a_telegram_export_is_one_record_per_message_cited_by_its_id() {
+    let (ws, _, report) = indexed_containers();
+    let export = report
+        .iter()
+        .find(|f| f["path"] == "corpus/telegram/result.json")
+        .unwrap();
+    assert_eq!(export["records"], 2, "{export}");
+    let post = only_hit(&ws, "\"harbour blockade\"");
+    assert_eq!(post["format"], "telegram");
+    assert_eq!(post["publisher"], "Fixture Wire");
+    assert_eq!(post["authors"][0], "Duty Editor");
+    assert_eq!(post["date"], "2022-03-01");
+    assert_eq!(post["row"], 2);
+    assert_eq!(post["url"], "https://t.me/c/1700000001/2");
+    assert!(
+        post["text"]
+            .as_str()
+            .unwrap()
+            .contains("first posted on this site [https://example.org/harbour]."),
+        "{post}"
+    );
+    let forwarded = only_hit(&ws, "ferry");
+    assert_eq!(forwarded["extra"]["forwarded_from"], "Mirror Channel");
+    assert_eq!(forwarded["row"], 3);
+    // With the channel's username in quarry.toml, links are public t.me links.
+    ws.write(
+        "corpus/quarry.toml",
+        "[records.\"telegram/result.json\"]\nusername = \"fixturewire\"\n",
+    );
+    ws.run(&["index"]).expect(0);
+    let post = only_hit(&ws, "\"harbour blockade\"");
+    assert_eq!(post["url"], "https://t.me/fixturewire/2");
+}
