@@ -245,7 +245,7 @@ pub struct Preference {
 
 /// The formats a researcher would rather cite, best first: paged originals, then documents,
 /// web pages, notes, plain text, and record rows last.
-pub const DEFAULT_PREFERENCE: [Format; 13] = [
+pub const DEFAULT_PREFERENCE: [Format; 14] = [
     Format::Pdf,
     Format::Docx,
     Format::Odt,
@@ -258,6 +258,7 @@ pub const DEFAULT_PREFERENCE: [Format; 13] = [
     Format::Jsonl,
     Format::Json,
     Format::Telegram,
+    Format::Spreadsheet,
     Format::Archive,
 ];
 

@@ -38,13 +38,15 @@ pub enum Format {
     Email,
     /// A Telegram Desktop export (`result.json`), one document per message.
     Telegram,
+    /// A spreadsheet (`.xlsx`, `.xls`, `.ods`), one document per row of each sheet.
+    Spreadsheet,
     /// A ZIP archive. Its members are documents of their own formats, so no document has
     /// this one; it names the files in the index's counts by format.
     Archive,
 }
 
 /// Every format, in a fixed order.
-pub const FORMATS: [Format; 13] = [
+pub const FORMATS: [Format; 14] = [
     Format::Text,
     Format::Markdown,
     Format::Html,
@@ -57,6 +59,7 @@ pub const FORMATS: [Format; 13] = [
     Format::Json,
     Format::Email,
     Format::Telegram,
+    Format::Spreadsheet,
     Format::Archive,
 ];
 
@@ -76,6 +79,7 @@ impl Format {
             Format::Json => "json",
             Format::Email => "email",
             Format::Telegram => "telegram",
+            Format::Spreadsheet => "spreadsheet",
             Format::Archive => "archive",
         }
     }
@@ -89,7 +93,12 @@ impl Format {
     pub fn is_record(self) -> bool {
         matches!(
             self,
-            Format::Csv | Format::Tsv | Format::Jsonl | Format::Json | Format::Telegram
+            Format::Csv
+                | Format::Tsv
+                | Format::Jsonl
+                | Format::Json
+                | Format::Telegram
+                | Format::Spreadsheet
         )
     }
 }

@@ -44,7 +44,7 @@ pub const MAX_RATIO: u64 = 200;
 fn zip(
     path: &Path,
     display: &str,
-    limits: &Limits,
+    limits: &Limits<'_>,
     sink: &mut dyn FnMut(Part) -> Result<(), String>,
 ) -> Result<ContainerSummary, Failure> {
     let file = std::fs::File::open(path).map_err(|e| Failure::unreadable(&e))?;
@@ -199,6 +199,7 @@ mod tests {
             "bundle.zip",
             &Limits {
                 max_file_bytes: max,
+                mapping: &Default::default(),
             },
             &mut |p| {
                 if let Part::File(f) = p {
@@ -265,8 +266,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("b.zip");
         std::fs::write(&path, b"PK\x03\x04 truncated").unwrap();
+        let mapping = Default::default();
         let limits = Limits {
             max_file_bytes: 1000,
+            mapping: &mapping,
         };
         let e = zip(&path, "b.zip", &limits, &mut |_| Ok(())).unwrap_err();
         assert_eq!(e.kind, FailureKind::Corrupt);

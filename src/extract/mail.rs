@@ -54,7 +54,7 @@ const MAX_ATTACHMENTS: usize = 200;
 fn eml(
     path: &Path,
     display: &str,
-    limits: &Limits,
+    limits: &Limits<'_>,
     sink: &mut dyn FnMut(Part) -> Result<(), String>,
 ) -> Result<ContainerSummary, Failure> {
     let bytes = super::read_capped(path, limits.max_file_bytes)?;
@@ -66,7 +66,7 @@ fn eml(
 fn mbox(
     path: &Path,
     display: &str,
-    limits: &Limits,
+    limits: &Limits<'_>,
     sink: &mut dyn FnMut(Part) -> Result<(), String>,
 ) -> Result<ContainerSummary, Failure> {
     let file = std::fs::File::open(path).map_err(|e| Failure::unreadable(&e))?;
@@ -153,7 +153,7 @@ fn mbox(
 fn message(
     bytes: &[u8],
     display: &str,
-    limits: &Limits,
+    limits: &Limits<'_>,
     sink: &mut dyn FnMut(Part) -> Result<(), String>,
     summary: &mut ContainerSummary,
 ) -> Result<(), Failure> {
@@ -343,6 +343,7 @@ mod tests {
             "mail/box.mbox",
             &Limits {
                 max_file_bytes: 1_000_000,
+                mapping: &Default::default(),
             },
             &mut |p| {
                 parts.push(p);
@@ -435,8 +436,10 @@ Content-Transfer-Encoding: base64\r\n\r\nU2VjcmV0IG5vdGVzLg==\r\n--XX--\r\n";
         let Method::Container(read) = MBOX.method else {
             unreachable!()
         };
+        let mapping = Default::default();
         let limits = Limits {
             max_file_bytes: 1000,
+            mapping: &mapping,
         };
         let e = read(&path, "x.mbox", &limits, &mut |_| Ok(())).unwrap_err();
         assert_eq!(e.kind, FailureKind::Corrupt);

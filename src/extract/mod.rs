@@ -22,6 +22,7 @@ mod markdown;
 mod odt;
 mod pdf;
 pub mod records;
+mod spreadsheet;
 mod telegram;
 mod text;
 pub mod worker;
@@ -142,15 +143,17 @@ pub enum Method {
 pub type Container = fn(
     path: &Path,
     display: &str,
-    limits: &Limits,
+    limits: &Limits<'_>,
     sink: &mut dyn FnMut(Part) -> Result<(), String>,
 ) -> Result<ContainerSummary, Failure>;
 
-/// The limits a container reader keeps to.
+/// The limits a container reader keeps to, and the file's settings.
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub struct Limits<'a> {
     /// The largest file read whole, and the largest part.
     pub max_file_bytes: u64,
+    /// The column mapping of the file's rows (spreadsheets), from `[records]` in quarry.toml.
+    pub mapping: &'a records::Mapping,
 }
 
 /// One part of a container.
@@ -269,6 +272,7 @@ pub const EXTRACTORS: &[Extractor] = &[
     mail::EML,
     mail::MBOX,
     archive::ZIP,
+    spreadsheet::SPREADSHEET,
 ];
 
 /// The extractor for a path, by its extension (case-insensitive); a `result.json` is a

@@ -307,6 +307,19 @@ fn excerpt(text: &str) -> String {
     out
 }
 
+/// A row of another kind of table (a spreadsheet's) as a record document at `path`, or `None`
+/// when it has no text: `fields` in column order, `row` its number in its table.
+pub(super) fn row_document(
+    fields: Vec<(String, Value)>,
+    row: u64,
+    path: &str,
+    format: Format,
+    mapping: &Mapping,
+) -> Option<Extracted> {
+    let line = u32::try_from(row).unwrap_or(u32::MAX);
+    to_document(&Row { fields, row, line }, path, format, mapping)
+}
+
 /// Turns a row into a document, or `None` when it has no text.
 fn to_document(row: &Row, path: &str, format: Format, mapping: &Mapping) -> Option<Extracted> {
     let mut out = TextBuilder::new();

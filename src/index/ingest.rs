@@ -206,8 +206,10 @@ impl Ingestion<'_> {
                     .map_err(engine_failure)?;
             }
             Method::Container(read) => {
+                let mapping = self.source.corpus.mapping(&self.source.rel);
                 let limits = extract::Limits {
                     max_file_bytes: self.ctx.max_file_bytes,
+                    mapping: &mapping,
                 };
                 let summary = read(fs_path, display, &limits, &mut |part| {
                     self.part(part, depth, inherited)
@@ -235,7 +237,9 @@ impl Ingestion<'_> {
                 if extracted.doc.blocks.is_empty() {
                     return Ok(());
                 }
-                self.add(extracted.doc, inherited, false, true)?;
+                // A row (of a spreadsheet) is a record: no document record of its own.
+                let record = extracted.doc.row.is_some();
+                self.add(extracted.doc, inherited, record, !record)?;
             }
             Part::File(inner) => {
                 let shown = inner.display.clone();

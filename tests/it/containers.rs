@@ -182,7 +182,7 @@ fn a_telegram_export_is_one_record_per_message_cited_by_its_id() {
             .contains("first posted on this site [https://example.org/harbour]."),
         "{post}"
     );
-    let forwarded = only_hit(&ws, "ferry");
+    let forwarded = only_hit(&ws, "\"ferry photo\"");
     assert_eq!(forwarded["extra"]["forwarded_from"], "Mirror Channel");
     assert_eq!(forwarded["row"], 3);
     // With the channel's username in quarry.toml, links are public t.me links.
@@ -193,4 +193,27 @@ fn a_telegram_export_is_one_record_per_message_cited_by_its_id() {
     ws.run(&["index"]).expect(0);
     let post = only_hit(&ws, "\"harbour blockade\"");
     assert_eq!(post["url"], "https://t.me/fixturewire/2");
+}
+
+#[test]
+fn each_sheet_of_a_workbook_is_a_record_set_cited_by_sheet_and_row() {
+    let (ws, _, _) = indexed_containers();
+    let post = only_hit(&ws, "\"pelican campaign\"");
+    assert_eq!(post["path"], "corpus/takedown.xlsx!/Posts");
+    assert_eq!(post["format"], "spreadsheet");
+    assert_eq!(post["row"], 2);
+    assert_eq!(post["date"], "2021-02-03");
+    assert_eq!(post["authors"][0], "@fixture_gull");
+    assert_eq!(post["url"], "https://example.org/p/9001");
+    let second = only_hit(&ws, "\"ferry company\"");
+    assert_eq!(second["row"], 4, "rows are the sheet's own numbers");
+    // A sheet without a text column: every cell is the text, the first value the title.
+    let account = only_hit(&ws, "suspended");
+    assert_eq!(account["path"], "corpus/takedown.xlsx!/Accounts");
+    assert_eq!(account["title"], "@fixture_gull");
+    assert_eq!(account["row"], 2);
+    assert!(account["text"]
+        .as_str()
+        .unwrap()
+        .contains("Display name: Gull Watch\nFollowers: 1520"));
 }
