@@ -245,8 +245,9 @@ pub struct Preference {
 
 /// The formats a researcher would rather cite, best first: paged originals, then documents,
 /// web pages, notes, plain text, and record rows last.
-pub const DEFAULT_PREFERENCE: [Format; 14] = [
+pub const DEFAULT_PREFERENCE: [Format; 15] = [
     Format::Pdf,
+    Format::Epub,
     Format::Docx,
     Format::Odt,
     Format::Html,

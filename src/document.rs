@@ -36,6 +36,8 @@ pub enum Format {
     Json,
     /// An e-mail message (`.eml`, or one message of an `.mbox`).
     Email,
+    /// An EPUB book or report, its chapters in reading order.
+    Epub,
     /// A Telegram Desktop export (`result.json`), one document per message.
     Telegram,
     /// A spreadsheet (`.xlsx`, `.xls`, `.ods`), one document per row of each sheet.
@@ -46,7 +48,7 @@ pub enum Format {
 }
 
 /// Every format, in a fixed order.
-pub const FORMATS: [Format; 14] = [
+pub const FORMATS: [Format; 15] = [
     Format::Text,
     Format::Markdown,
     Format::Html,
@@ -58,6 +60,7 @@ pub const FORMATS: [Format; 14] = [
     Format::Jsonl,
     Format::Json,
     Format::Email,
+    Format::Epub,
     Format::Telegram,
     Format::Spreadsheet,
     Format::Archive,
@@ -78,6 +81,7 @@ impl Format {
             Format::Jsonl => "jsonl",
             Format::Json => "json",
             Format::Email => "email",
+            Format::Epub => "epub",
             Format::Telegram => "telegram",
             Format::Spreadsheet => "spreadsheet",
             Format::Archive => "archive",

@@ -15,6 +15,7 @@
 pub mod archive;
 mod decode;
 mod docx;
+mod epub;
 pub mod frontmatter;
 mod html;
 pub mod mail;
@@ -264,6 +265,7 @@ pub const EXTRACTORS: &[Extractor] = &[
     pdf::EXTRACTOR,
     docx::EXTRACTOR,
     odt::EXTRACTOR,
+    epub::EXTRACTOR,
     records::CSV,
     records::TSV,
     records::JSONL,

@@ -217,3 +217,29 @@ fn each_sheet_of_a_workbook_is_a_record_set_cited_by_sheet_and_row() {
         .unwrap()
         .contains("Display name: Gull Watch\nFollowers: 1520"));
 }
+
+#[test]
+fn an_epub_reads_in_spine_order_with_its_package_metadata() {
+    let (ws, _, _) = indexed_containers();
+    let book = only_hit(&ws, "\"fishing forum\"");
+    assert_eq!(book["path"], "corpus/estuary.epub");
+    assert_eq!(book["format"], "epub");
+    assert_eq!(book["title"], "The Estuary Papers");
+    assert_eq!(
+        book["authors"],
+        serde_json::json!(["Fixture Author", "Second Fixture"])
+    );
+    assert_eq!(book["publisher"], "Fixture Press");
+    assert_eq!(book["date"], "2023-09-14");
+    assert_eq!(book["url"], "https://example.org/books/estuary");
+    assert_eq!(book["heading"], "Origins");
+    let text = book["text"].as_str().unwrap();
+    let (first, second) = (
+        text.find("fishing forum").unwrap(),
+        text.find("pushed one slogan").unwrap(),
+    );
+    assert!(
+        first < second,
+        "chapters in spine order, not manifest order: {text}"
+    );
+}
