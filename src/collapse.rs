@@ -245,7 +245,7 @@ pub struct Preference {
 
 /// The formats a researcher would rather cite, best first: paged originals, then documents,
 /// web pages, notes, plain text, and record rows last.
-pub const DEFAULT_PREFERENCE: [Format; 15] = [
+pub const DEFAULT_PREFERENCE: [Format; 16] = [
     Format::Pdf,
     Format::Epub,
     Format::Docx,
@@ -260,6 +260,7 @@ pub const DEFAULT_PREFERENCE: [Format; 15] = [
     Format::Json,
     Format::Telegram,
     Format::Spreadsheet,
+    Format::WebArchive,
     Format::Archive,
 ];
 

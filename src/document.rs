@@ -42,13 +42,16 @@ pub enum Format {
     Telegram,
     /// A spreadsheet (`.xlsx`, `.xls`, `.ods`), one document per row of each sheet.
     Spreadsheet,
+    /// A web archive (`.warc`, `.warc.gz`). Its captures are documents of their own formats
+    /// (pages are `html`), so no document has this one.
+    WebArchive,
     /// A ZIP archive. Its members are documents of their own formats, so no document has
     /// this one; it names the files in the index's counts by format.
     Archive,
 }
 
 /// Every format, in a fixed order.
-pub const FORMATS: [Format; 15] = [
+pub const FORMATS: [Format; 16] = [
     Format::Text,
     Format::Markdown,
     Format::Html,
@@ -63,6 +66,7 @@ pub const FORMATS: [Format; 15] = [
     Format::Epub,
     Format::Telegram,
     Format::Spreadsheet,
+    Format::WebArchive,
     Format::Archive,
 ];
 
@@ -84,6 +88,7 @@ impl Format {
             Format::Epub => "epub",
             Format::Telegram => "telegram",
             Format::Spreadsheet => "spreadsheet",
+            Format::WebArchive => "warc",
             Format::Archive => "archive",
         }
     }

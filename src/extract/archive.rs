@@ -61,7 +61,7 @@ fn zip(
     for i in 0..members {
         if i >= MAX_MEMBERS {
             summary.warnings.push(format!(
-                "{display}: members after the first {MAX_MEMBERS} skipped ({members} in all)"
+                "members after the first {MAX_MEMBERS} skipped ({members} in all)"
             ));
             break;
         }
@@ -70,7 +70,7 @@ fn zip(
             Err(e) => {
                 summary
                     .warnings
-                    .push(format!("{display}: member {} skipped: {e}", i + 1));
+                    .push(format!("member {} skipped: {e}", i + 1));
                 continue;
             }
         };
@@ -129,7 +129,7 @@ fn zip(
         if size >= cap {
             if unpacked >= budget {
                 summary.warnings.push(format!(
-                    "{display}: stopped after unpacking {} MB, {MAX_TOTAL_FACTOR} times the file size limit (a zip bomb?); the members after {shown} are skipped",
+                    "stopped after unpacking {} MB, {MAX_TOTAL_FACTOR} times the file size limit (a zip bomb?); the members after {shown} are skipped",
                     unpacked / 1_000_000
                 ));
                 break;
@@ -157,6 +157,7 @@ fn zip(
             bytes,
             meta,
             parent: None,
+            extension: None,
         }))
         .map_err(|e| {
             Failure::new(

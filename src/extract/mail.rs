@@ -265,6 +265,7 @@ fn message(
             bytes: contents.to_vec(),
             meta: inherited,
             parent: Some(display.to_string()),
+            extension: None,
         }))
         .map_err(crashed)?;
         summary.parts += 1;

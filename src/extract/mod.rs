@@ -26,6 +26,7 @@ pub mod records;
 mod spreadsheet;
 mod telegram;
 mod text;
+mod warc;
 pub mod worker;
 
 pub use decode::{decode, decode_text, Decoded};
@@ -179,6 +180,8 @@ pub struct Inner {
     pub meta: Metadata,
     /// The display path of the document it belongs to (an attachment's message).
     pub parent: Option<String>,
+    /// The extension of its type when its name does not end in one (a captured page's URL).
+    pub extension: Option<&'static str>,
 }
 
 /// What a container reader found besides its parts.
@@ -275,16 +278,24 @@ pub const EXTRACTORS: &[Extractor] = &[
     mail::MBOX,
     archive::ZIP,
     spreadsheet::SPREADSHEET,
+    warc::WARC,
 ];
 
 /// The extractor for a path, by its extension (case-insensitive); a `result.json` is a
-/// Telegram Desktop export.
+/// Telegram Desktop export, a `.warc.gz` a web archive.
 pub fn for_path(path: &Path) -> Option<&'static Extractor> {
     if path
         .file_name()
         .is_some_and(|n| n.eq_ignore_ascii_case("result.json"))
     {
         return Some(&records::TELEGRAM);
+    }
+    if path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.to_ascii_lowercase().ends_with(".warc.gz"))
+    {
+        return Some(&warc::WARC);
     }
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     let found = EXTRACTORS

@@ -72,7 +72,7 @@ fn workbook(
             Err(e) => {
                 summary
                     .warnings
-                    .push(format!("{display}: sheet '{name}' skipped: {e}"));
+                    .push(format!("sheet '{name}' skipped: {e}"));
                 continue;
             }
         };

@@ -247,7 +247,11 @@ impl Ingestion<'_> {
                     meta: inner.meta,
                     parent: inner.parent,
                 };
-                let Some(extractor) = extract::for_path(std::path::Path::new(&shown)) else {
+                let typed = inner
+                    .extension
+                    .map(|e| std::path::PathBuf::from(format!("part.{e}")));
+                let by = typed.as_deref().unwrap_or(std::path::Path::new(&shown));
+                let Some(extractor) = extract::for_path(by) else {
                     let ext = std::path::Path::new(&shown)
                         .extension()
                         .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -307,6 +311,16 @@ impl Ingestion<'_> {
             }
             if doc.meta.authors.is_empty() {
                 doc.meta.authors.clone_from(&from.meta.authors);
+            }
+            // A capture's address is where it was found, whatever the page calls itself.
+            if from.meta.url.is_some() {
+                doc.meta.url.clone_from(&from.meta.url);
+            }
+            if doc.meta.publisher.is_none() {
+                doc.meta.publisher.clone_from(&from.meta.publisher);
+            }
+            for (k, v) in &from.meta.extra {
+                doc.meta.extra.entry(k.clone()).or_insert_with(|| v.clone());
             }
             if let Some(parent) = &from.parent {
                 doc.meta

@@ -168,7 +168,7 @@ fn a_telegram_export_is_one_record_per_message_cited_by_its_id() {
         .find(|f| f["path"] == "corpus/telegram/result.json")
         .unwrap();
     assert_eq!(export["records"], 2, "{export}");
-    let post = only_hit(&ws, "\"harbour blockade\"");
+    let post = only_hit(&ws, "\"harbour blockade story\"");
     assert_eq!(post["format"], "telegram");
     assert_eq!(post["publisher"], "Fixture Wire");
     assert_eq!(post["authors"][0], "Duty Editor");
@@ -191,7 +191,7 @@ fn a_telegram_export_is_one_record_per_message_cited_by_its_id() {
         "[records.\"telegram/result.json\"]\nusername = \"fixturewire\"\n",
     );
     ws.run(&["index"]).expect(0);
-    let post = only_hit(&ws, "\"harbour blockade\"");
+    let post = only_hit(&ws, "\"harbour blockade story\"");
     assert_eq!(post["url"], "https://t.me/fixturewire/2");
 }
 
@@ -242,4 +242,64 @@ fn an_epub_reads_in_spine_order_with_its_package_metadata() {
         first < second,
         "chapters in spine order, not manifest order: {text}"
     );
+}
+
+#[test]
+fn web_archives_make_each_captured_page_a_document_with_its_url_and_capture_date() {
+    let (ws, run, report) = indexed_containers();
+    for warc in ["corpus/crawl.warc", "corpus/crawl-gz/crawl.warc.gz"] {
+        let page = search_json(&ws, &["--no-collapse", "--per-doc", "0", "marina forum"])
+            .into_iter()
+            .find(|h| h["path"].as_str().unwrap().starts_with(warc))
+            .unwrap_or_else(|| panic!("no capture in {warc}"));
+        assert_eq!(
+            page["path"],
+            format!("{warc}!/20210405100002/www.example.org/news/harbour")
+        );
+        assert_eq!(page["format"], "html");
+        assert_eq!(page["title"], "Harbour blockade rumours");
+        assert_eq!(page["url"], "https://www.example.org/news/harbour");
+        assert_eq!(page["publisher"], "example.org");
+        assert_eq!(page["date"], "2021-04-05");
+        assert_eq!(page["extra"]["captured"], "2021-04-05T10:00:02Z");
+    }
+    // A chunked, gzip-encoded page keeps the date it declares.
+    let lagoon = search_json(&ws, &["--no-collapse", "--per-doc", "0", "registrar"]);
+    assert!(
+        lagoon.iter().any(
+            |h| h["path"] == "corpus/crawl.warc!/20210405100003/example.net/lagoon"
+                && h["date"] == "2019-07-01"
+        ),
+        "{lagoon:#?}"
+    );
+    // A PDF response goes to the PDF extractor, page by page.
+    let pdf = search_json(
+        &ws,
+        &["--no-collapse", "--per-doc", "0", "\"forged memorandum\""],
+    );
+    assert!(
+        pdf.iter().any(|h| h["path"]
+            == "corpus/crawl.warc!/20210405100004/example.org/files/review.pdf"
+            && h["page"] == 3
+            && h["url"] == "https://example.org/files/review.pdf"),
+        "{pdf:#?}"
+    );
+    // A stored resource too; a 404 and an image do not become documents.
+    assert!(!search_json(&ws, &["egret"]).is_empty());
+    assert!(search_json(&ws, &["heron"]).is_empty());
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("1 revisit records") && stderr.contains("1 responses other than 2xx"),
+        "{stderr}"
+    );
+    // A truncated archive keeps the captures before the break.
+    assert!(
+        stderr.contains("truncated.warc: the file breaks off in record"),
+        "{stderr}"
+    );
+    let truncated = report
+        .iter()
+        .find(|f| f["path"] == "corpus/broken/truncated.warc")
+        .unwrap();
+    assert_eq!(truncated["status"], "indexed", "{truncated}");
 }
