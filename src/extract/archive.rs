@@ -1,5 +1,6 @@
-//! ZIP archives: each member a document (or a record file, or another archive), read by the
-//! extractor of its name's extension, shown as `bundle.zip!/dir/report.pdf`.
+//! ZIP and tar archives (`.zip`, `.tar`, `.tar.gz`, `.tgz`): each member a document (or a
+//! record file, or another archive), read by the extractor of its name's extension, shown as
+//! `bundle.zip!/dir/report.pdf`.
 //!
 //! Court and FOIA releases come as ZIP bundles. Members are read one at a time from the file
 //! (never the whole archive in memory), under limits that make a zip bomb a warning rather than
@@ -32,6 +33,16 @@ pub const ZIP: Extractor = Extractor {
     extensions: &["zip"],
     isolate: Isolate::Never,
     method: Method::Container(zip),
+};
+
+/// The tar extractor (`.tar`; `.tar.gz` and `.tgz`, gzip-compressed, by extension too).
+pub const TAR: Extractor = Extractor {
+    format: Format::Archive,
+    name: "tar",
+    version: 1,
+    extensions: &["tar", "tgz"],
+    isolate: Isolate::Never,
+    method: Method::Container(tar),
 };
 
 /// The most members read from one archive.
@@ -170,6 +181,126 @@ fn zip(
     Ok(summary)
 }
 
+/// Reads a tar archive (gzip-compressed when it starts so) member by member, as a stream: the
+/// same limits as ZIP, with the bytes unpacked from the whole stream counted against the
+/// archive's budget (a tar's members are not compressed one by one).
+fn tar(
+    path: &Path,
+    display: &str,
+    limits: &Limits<'_>,
+    sink: &mut dyn FnMut(Part) -> Result<(), String>,
+) -> Result<ContainerSummary, Failure> {
+    let mut file = std::fs::File::open(path).map_err(|e| Failure::unreadable(&e))?;
+    let packed = file.metadata().map_or(0, |m| m.len()).max(1);
+    let mut magic = [0u8; 2];
+    let gz = file.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
+    std::io::Seek::rewind(&mut file).map_err(|e| Failure::unreadable(&e))?;
+    let budget = limits.max_file_bytes.saturating_mul(MAX_TOTAL_FACTOR);
+    // A whole-stream bomb: more than the budget, or past the ratio once it is large.
+    let cap = budget.min(packed.saturating_mul(MAX_RATIO).max(1_000_000_000));
+    let stream: Box<dyn Read> = if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            file,
+        )))
+    } else {
+        Box::new(std::io::BufReader::new(file))
+    };
+    let mut archive = ::tar::Archive::new(stream.take(cap.saturating_add(1)));
+    let entries = archive.entries().map_err(|e| {
+        Failure::new(
+            FailureKind::Corrupt,
+            format!("not a readable tar archive ({e})"),
+        )
+    })?;
+    let mut summary = ContainerSummary::default();
+    let mut members = 0usize;
+    let mut broken = None;
+    for entry in entries {
+        let mut entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                broken = Some(e.to_string());
+                break;
+            }
+        };
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        members += 1;
+        if members > MAX_MEMBERS {
+            summary
+                .warnings
+                .push(format!("members after the first {MAX_MEMBERS} skipped"));
+            break;
+        }
+        let shown = inner_path(
+            display,
+            &safe_name(&String::from_utf8_lossy(&entry.path_bytes())),
+        );
+        let size = entry.size();
+        if size > limits.max_file_bytes {
+            summary.warnings.push(format!(
+                "{shown} skipped: larger than the file size limit ({} MB)",
+                limits.max_file_bytes / 1_000_000
+            ));
+            continue;
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        if let Err(e) = (&mut entry).take(size).read_to_end(&mut bytes) {
+            broken = Some(format!("{shown}: {e}"));
+            break;
+        }
+        let meta = Metadata {
+            date: entry.header().mtime().ok().and_then(date_of_unix),
+            guessed: vec!["date".into()],
+            ..Metadata::default()
+        };
+        sink(Part::File(Inner {
+            display: shown,
+            bytes,
+            meta,
+            parent: None,
+            extension: None,
+        }))
+        .map_err(|e| {
+            Failure::new(
+                FailureKind::Crashed,
+                format!("cannot add to the index: {e}"),
+            )
+        })?;
+        summary.parts += 1;
+    }
+    if let Some(e) = broken {
+        if summary.parts == 0 && members == 0 {
+            return Err(Failure::new(
+                FailureKind::Corrupt,
+                format!("not a readable tar archive ({e})"),
+            ));
+        }
+        summary.warnings.push(format!(
+            "the archive breaks off after {} member(s), or unpacks past its limits ({e})",
+            summary.parts
+        ));
+    }
+    Ok(summary)
+}
+
+/// `YYYY-MM-DD` of a Unix time (UTC), for years after 1980.
+fn date_of_unix(secs: u64) -> Option<String> {
+    let days = i64::try_from(secs / 86_400).ok()?;
+    // Howard Hinnant's days-to-civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y > 1980).then(|| format!("{y:04}-{m:02}-{d:02}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +342,12 @@ mod tests {
         )
         .unwrap();
         (parts, summary)
+    }
+
+    #[test]
+    fn unix_times_are_dates() {
+        assert_eq!(date_of_unix(1_622_548_800).as_deref(), Some("2021-06-01"));
+        assert_eq!(date_of_unix(0), None);
     }
 
     #[test]

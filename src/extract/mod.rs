@@ -277,6 +277,7 @@ pub const EXTRACTORS: &[Extractor] = &[
     mail::EML,
     mail::MBOX,
     archive::ZIP,
+    archive::TAR,
     spreadsheet::SPREADSHEET,
     warc::WARC,
 ];
@@ -296,6 +297,13 @@ pub fn for_path(path: &Path) -> Option<&'static Extractor> {
         .is_some_and(|n| n.to_ascii_lowercase().ends_with(".warc.gz"))
     {
         return Some(&warc::WARC);
+    }
+    if path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.to_ascii_lowercase().ends_with(".tar.gz"))
+    {
+        return Some(&archive::TAR);
     }
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     let found = EXTRACTORS
@@ -391,6 +399,44 @@ pub fn extract_file(
     }
     let bytes = read_capped(path, max_bytes)?;
     extract(display, &bytes)
+}
+
+/// Extracts one single-document part held in memory (an attachment, a member, a capture) in
+/// this process, with the checks [`extract_file`] makes; `None` when its extractor does not
+/// take a whole document.
+pub fn extract_bytes(
+    extractor: &Extractor,
+    bytes: &[u8],
+    display: &str,
+    max_bytes: u64,
+) -> Option<Result<Extracted, Failure>> {
+    let Method::Document(extract) = extractor.method else {
+        return None;
+    };
+    let checked = || -> Result<(), Failure> {
+        if bytes.len() as u64 > max_bytes {
+            return Err(Failure::new(
+                FailureKind::TooLarge,
+                format!(
+                    "too large ({:.1} MB; the limit is {} MB, set with --max-file-size)",
+                    bytes.len() as f64 / 1e6,
+                    max_bytes / 1_000_000
+                ),
+            ));
+        }
+        if matches!(
+            extractor.format,
+            Format::Text | Format::Markdown | Format::Html
+        ) && decode::is_binary_head(&bytes[..bytes.len().min(decode::HEAD_BYTES)])
+        {
+            return Err(decode::binary());
+        }
+        if extractor.format == Format::Html && bytes.len() > html::MAX_PAGE_BYTES {
+            return Err(html::too_large(bytes.len() as u64));
+        }
+        Ok(())
+    };
+    Some(checked().and_then(|()| extract(display, bytes)))
 }
 
 /// Refuses a text file whose first bytes are binary before it is read whole (a 2 GB sparse

@@ -267,8 +267,33 @@ impl Ingestion<'_> {
                     ));
                     return Ok(());
                 }
-                // Extractors read files (and workers need one): the part goes to a temporary
-                // file, removed when it is done.
+                // A document read in this process is read from memory.
+                let in_process = !extractor.isolate.applies(inner.bytes.len() as u64)
+                    || self.ctx.isolation.is_none();
+                if in_process {
+                    if let Some(result) = extract::extract_bytes(
+                        extractor,
+                        &inner.bytes,
+                        &shown,
+                        self.ctx.max_file_bytes,
+                    ) {
+                        drop(inner.bytes);
+                        match result {
+                            Ok(extracted) if extracted.doc.blocks.is_empty() => self
+                                .ingested
+                                .warnings
+                                .push(format!("{shown} skipped: no text to index")),
+                            Ok(extracted) => {
+                                self.ingested.warnings.extend(extracted.warnings);
+                                self.add(extracted.doc, Some(&inherited), false, true)?;
+                            }
+                            Err(f) => self.ingested.warnings.push(format!("{shown} skipped: {f}")),
+                        }
+                        return Ok(());
+                    }
+                }
+                // Workers, record streams and containers read files: the part goes to a
+                // temporary file, removed when it is done.
                 let temp = tempfile::Builder::new()
                     .prefix(".quarry-part-")
                     .tempfile()

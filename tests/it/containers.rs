@@ -303,3 +303,25 @@ fn web_archives_make_each_captured_page_a_document_with_its_url_and_capture_date
         .unwrap();
     assert_eq!(truncated["status"], "indexed", "{truncated}");
 }
+
+#[test]
+fn a_compressed_tar_is_read_member_by_member() {
+    let (ws, _, _) = indexed_containers();
+    let paths: Vec<String> = search_json(&ws, &["--per-doc", "0", "osprey"])
+        .iter()
+        .map(|h| h["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        paths
+            .iter()
+            .filter(|p| p.starts_with("corpus/court.tar.gz!/"))
+            .count(),
+        2,
+        "{paths:?}"
+    );
+    assert!(paths.contains(&"corpus/court.tar.gz!/court/filing.txt".to_string()));
+    assert!(
+        paths.contains(&"corpus/court.tar.gz!/court/exhibit.md".to_string()),
+        "{paths:?}"
+    );
+}
