@@ -158,8 +158,8 @@ pub fn format_filter(index: &QuarryIndex, value: &str) -> Result<BoxQuery> {
                 return Err(
                     Error::new(ErrorKind::Query, format!("unknown source type '{value}'"))
                         .with_hint(
-                            "types are pdf, html, markdown (md), text (txt), docx, odt, csv, \
-                             tsv, jsonl, json, or record",
+                            "types are pdf, html, markdown (md), text (txt), docx, odt, epub, \
+                             email, csv, tsv, jsonl, json, spreadsheet, telegram, or record",
                         ),
                 )
             }

@@ -363,9 +363,13 @@ fn filters(field: &str) -> bool {
     FILTER_FIELDS.contains(&field) || extra_key(field).is_some()
 }
 
-/// The key of an `extra.KEY` field name.
+/// The key of an `extra.KEY` field name; `from:`, `to:` and `cc:` are short for
+/// `extra.from:`, `extra.to:` and `extra.cc:` (an e-mail's addresses).
 fn extra_key(field: &str) -> Option<&str> {
-    field.strip_prefix("extra.").filter(|k| !k.is_empty())
+    match field {
+        "from" | "to" | "cc" => Some(field),
+        _ => field.strip_prefix("extra.").filter(|k| !k.is_empty()),
+    }
 }
 
 fn is_filter(ast: &UserInputAst) -> bool {

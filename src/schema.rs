@@ -316,7 +316,7 @@ pub const QUERY_FIELDS: &[(&str, &str)] = &[
     ("lang", "declared language code"),
     (
         "format",
-        "source format (text, markdown, html, pdf, docx, csv, tsv, jsonl, json)",
+        "source format (text, markdown, html, pdf, docx, odt, epub, email, csv, tsv, jsonl, json, spreadsheet, telegram)",
     ),
     ("path", "words of the file path"),
 ];

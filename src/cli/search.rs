@@ -52,8 +52,8 @@ pub struct FilterArgs {
     #[arg(long, value_name = "KIND")]
     kind: Option<String>,
 
-    /// Only sources of this type: pdf, html, markdown, text, docx, odt, csv, tsv, jsonl, json,
-    /// or record (any record format)
+    /// Only sources of this type: pdf, html, markdown, text, docx, odt, epub, email, csv, tsv,
+    /// jsonl, json, spreadsheet, telegram, or record (any record format)
     #[arg(long = "type", value_name = "TYPE")]
     source_type: Option<String>,
 

@@ -6,8 +6,9 @@
 //! document of format `email`:
 //!
 //! - its subject is the title, its sender the author, its `Date` the date;
-//! - `to`, `cc`, `message_id` and `in_reply_to` are kept in `extra` (filter with
-//!   `--extra to=...`);
+//! - `from`, `to` and `cc` (lists of addresses), `message_id` and `in_reply_to` are kept in
+//!   `extra`; the query filters `from:a@example.org`, `to:...` and `cc:...` match any one of
+//!   them, by bare address or as written;
 //! - its text is a header block (From, To, Cc, Date, Subject) followed by the body: the text
 //!   part, or the HTML part made text.
 //!
@@ -179,9 +180,10 @@ fn message(
         .map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day));
     let to = addresses(parsed.to());
     let cc = addresses(parsed.cc());
-    for (key, values) in [("to", &to), ("cc", &cc)] {
+    // Lists, so that `from:`, `to:` and `cc:` filter by any one address.
+    for (key, values) in [("from", &from), ("to", &to), ("cc", &cc)] {
         if !values.is_empty() {
-            meta.extra.insert(key.into(), values.join(", ").into());
+            meta.extra.insert(key.into(), values.clone().into());
         }
     }
     if let Some(id) = parsed.message_id() {
@@ -384,7 +386,7 @@ Only text.\n";
         assert_eq!(doc.meta.title.as_deref(), Some("Réunion du lundi"));
         assert_eq!(doc.meta.authors, ["Alice Example <alice@example.org>"]);
         assert_eq!(doc.meta.date.as_deref(), Some("2020-01-06"));
-        assert_eq!(doc.meta.extra["to"], "bob@example.org");
+        assert_eq!(doc.meta.extra["to"], serde_json::json!(["bob@example.org"]));
         assert!(
             doc.text.contains("Le café ouvre à neuf heures."),
             "{}",

@@ -487,25 +487,42 @@ fn add_metadata(out: &mut TantivyDocument, doc: &Document, doc_id: &str, f: &Fie
             serde_json::Value::Object(m.extra.clone()).to_string(),
         );
         // Short values become filter terms and facet values (`extra.region:Texas`).
+        // A list of strings gives a term per item; an item holding an address in angle
+        // brackets (`Name <a@example.org>`) gives the bare address too, so `to:a@example.org`
+        // finds the messages sent to it.
         for (key, value) in &m.extra {
-            let value = match value {
-                serde_json::Value::String(s) => s.trim().to_string(),
-                serde_json::Value::Number(n) => n.to_string(),
-                serde_json::Value::Bool(b) => b.to_string(),
+            let values: Vec<String> = match value {
+                serde_json::Value::String(s) => vec![s.trim().to_string()],
+                serde_json::Value::Number(n) => vec![n.to_string()],
+                serde_json::Value::Bool(b) => vec![b.to_string()],
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .map(|s| s.trim().to_string())
+                    .collect(),
                 _ => continue,
             };
-            if value.is_empty() || value.chars().count() > crate::schema::MAX_EXTRA_VALUE {
-                continue;
+            for value in values {
+                if value.is_empty() || value.chars().count() > crate::schema::MAX_EXTRA_VALUE {
+                    continue;
+                }
+                out.add_text(f.extra_kv, crate::schema::extra_term(key, &value));
+                if let Some(address) = value
+                    .rsplit_once('<')
+                    .and_then(|(_, a)| a.strip_suffix('>'))
+                    .filter(|a| a.contains('@'))
+                {
+                    out.add_text(f.extra_kv, crate::schema::extra_term(key, address));
+                }
+                out.add_text(
+                    f.facets.extra,
+                    format!(
+                        "{}{}{value}",
+                        key.trim().to_lowercase(),
+                        crate::schema::EXTRA_SEP
+                    ),
+                );
             }
-            out.add_text(f.extra_kv, crate::schema::extra_term(key, &value));
-            out.add_text(
-                f.facets.extra,
-                format!(
-                    "{}{}{value}",
-                    key.trim().to_lowercase(),
-                    crate::schema::EXTRA_SEP
-                ),
-            );
         }
     }
 }

@@ -674,7 +674,7 @@ fn metadata_and_date_filters_combine() {
     assert!(q(&["--since", "2020", "--tag", "control", everything]).is_empty());
     let run = ws.run(&["search", "--since", "last year", "x"]).expect(2);
     assert!(run.stderr().contains("is not a date"), "{}", run.describe());
-    let run = ws.run(&["search", "--type", "spreadsheet", "x"]).expect(2);
+    let run = ws.run(&["search", "--type", "hologram", "x"]).expect(2);
     assert!(
         run.stderr().contains("unknown source type"),
         "{}",

@@ -42,9 +42,21 @@ fn messages_and_attachments_of_a_mailbox_are_documents_that_cite_their_message()
     assert_eq!(m1["format"], "email");
     assert_eq!(
         m1["extra"]["to"],
-        "Press Desk <desk@example.org>, archive@example.org"
+        serde_json::json!(["Press Desk <desk@example.org>", "archive@example.org"])
     );
-    assert_eq!(m1["extra"]["cc"], "editor@example.org");
+    assert_eq!(m1["extra"]["cc"], serde_json::json!(["editor@example.org"]));
+    // Filters by address: the bare address, or as written.
+    for (query, expected) in [
+        ("to:desk@example.org lighthouse", "corpus/leak.mbox!/1"),
+        ("to:archive@example.org lighthouse", "corpus/leak.mbox!/1"),
+        ("from:ivan@example.ru lighthouse", "corpus/leak.mbox!/1"),
+        ("cc:editor@example.org lighthouse", "corpus/leak.mbox!/1"),
+        ("from:desk@example.org lighthouse", "corpus/leak.mbox!/2"),
+    ] {
+        let hits = search_json(&ws, &["--type", "email", query]);
+        let paths: Vec<&str> = hits.iter().filter_map(|h| h["path"].as_str()).collect();
+        assert_eq!(paths, [expected], "{query}");
+    }
     assert_eq!(m1["extra"]["message_id"], "fixture-1@example.ru");
     assert!(m1["text"]
         .as_str()
