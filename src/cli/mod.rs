@@ -116,7 +116,17 @@ fn run_worker(w: &WorkerArgs) -> Result<Outcome, Failure> {
     }
     with_stdout(|out| {
         let timeout = w.timeout_ms.map(std::time::Duration::from_millis);
-        quarry::extract::worker::serve(&w.extractor, &w.path, &w.display, w.max_bytes, timeout, out)
+        // A container's column mapping comes in the environment (quarry.toml's `[records]`).
+        let mapping = std::env::var("QUARRY_WORKER_MAPPING").ok();
+        quarry::extract::worker::serve(
+            &w.extractor,
+            &w.path,
+            &w.display,
+            w.max_bytes,
+            timeout,
+            mapping.as_deref(),
+            out,
+        )
     })
     .map(|()| Outcome::Found)
     .map_err(Failure::Output)

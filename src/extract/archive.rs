@@ -68,6 +68,8 @@ fn zip(
     let mut summary = ContainerSummary::default();
     let budget = limits.max_file_bytes.saturating_mul(MAX_TOTAL_FACTOR);
     let mut unpacked = 0u64;
+    let mut names = super::Names::default();
+    let mut unreadable = std::collections::BTreeMap::new();
     let members = archive.len();
     for i in 0..members {
         if i >= MAX_MEMBERS {
@@ -90,8 +92,27 @@ fn zip(
         }
         let shown = inner_path(
             display,
-            &safe_name(&String::from_utf8_lossy(entry.name_raw())),
+            &names.unique(safe_name(&String::from_utf8_lossy(entry.name_raw()))),
         );
+        // Members nothing reads, and members over the limit by their declared size, are
+        // passed over unread: they cost none of the archive's budget.
+        if !readable(&shown, &mut unreadable) {
+            continue;
+        }
+        let declared = entry.size();
+        if declared > 1_000_000 && declared / entry.compressed_size().max(1) > MAX_RATIO {
+            summary.warnings.push(format!(
+                "{shown} skipped: it unpacks to more than {MAX_RATIO} times its packed size (a zip bomb?)"
+            ));
+            continue;
+        }
+        if declared > limits.max_file_bytes {
+            summary.warnings.push(format!(
+                "{shown} skipped: larger than the file size limit ({} MB)",
+                limits.max_file_bytes / 1_000_000
+            ));
+            continue;
+        }
         if entry.encrypted() {
             summary.warnings.push(format!("{shown} skipped: encrypted"));
             continue;
@@ -178,6 +199,7 @@ fn zip(
         })?;
         summary.parts += 1;
     }
+    unreadable_warning(&unreadable, &mut summary);
     Ok(summary)
 }
 
@@ -197,7 +219,7 @@ fn tar(
     std::io::Seek::rewind(&mut file).map_err(|e| Failure::unreadable(&e))?;
     let budget = limits.max_file_bytes.saturating_mul(MAX_TOTAL_FACTOR);
     // A whole-stream bomb: more than the budget, or past the ratio once it is large.
-    let cap = budget.min(packed.saturating_mul(MAX_RATIO).max(1_000_000_000));
+    let cap = budget.min(packed.saturating_mul(MAX_RATIO));
     let stream: Box<dyn Read> = if gz {
         Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
             file,
@@ -215,6 +237,8 @@ fn tar(
     let mut summary = ContainerSummary::default();
     let mut members = 0usize;
     let mut broken = None;
+    let mut names = super::Names::default();
+    let mut unreadable = std::collections::BTreeMap::new();
     for entry in entries {
         let mut entry = match entry {
             Ok(e) => e,
@@ -235,8 +259,11 @@ fn tar(
         }
         let shown = inner_path(
             display,
-            &safe_name(&String::from_utf8_lossy(&entry.path_bytes())),
+            &names.unique(safe_name(&String::from_utf8_lossy(&entry.path_bytes()))),
         );
+        if !readable(&shown, &mut unreadable) {
+            continue;
+        }
         let size = entry.size();
         if size > limits.max_file_bytes {
             summary.warnings.push(format!(
@@ -245,9 +272,13 @@ fn tar(
             ));
             continue;
         }
-        let mut bytes = Vec::with_capacity(size as usize);
+        let mut bytes = Vec::with_capacity(size.min(1 << 24) as usize);
         if let Err(e) = (&mut entry).take(size).read_to_end(&mut bytes) {
             broken = Some(format!("{shown}: {e}"));
+            break;
+        }
+        if (bytes.len() as u64) < size {
+            broken = Some(format!("{shown} is cut short"));
             break;
         }
         let meta = Metadata {
@@ -282,7 +313,41 @@ fn tar(
             summary.parts
         ));
     }
+    unreadable_warning(&unreadable, &mut summary);
     Ok(summary)
+}
+
+/// Whether a member is of a type quarry reads; counts the others by extension.
+fn readable(shown: &str, unreadable: &mut std::collections::BTreeMap<String, u64>) -> bool {
+    if super::for_path(Path::new(shown)).is_some() {
+        return true;
+    }
+    let ext = Path::new(shown).extension().map_or_else(
+        || "no extension".to_string(),
+        |e| format!(".{}", e.to_string_lossy().to_ascii_lowercase()),
+    );
+    *unreadable.entry(ext).or_insert(0) += 1;
+    false
+}
+
+/// One warning for the members of types quarry does not read.
+fn unreadable_warning(
+    unreadable: &std::collections::BTreeMap<String, u64>,
+    summary: &mut ContainerSummary,
+) {
+    if unreadable.is_empty() {
+        return;
+    }
+    let n: u64 = unreadable.values().sum();
+    let kinds: Vec<String> = unreadable
+        .iter()
+        .map(|(e, c)| format!("{e}: {c}"))
+        .collect();
+    summary.warnings.push(format!(
+        "{n} member{} of types quarry does not read skipped ({})",
+        if n == 1 { "" } else { "s" },
+        kinds.join(", ")
+    ));
 }
 
 /// `YYYY-MM-DD` of a Unix time (UTC), for years after 1980.
@@ -354,8 +419,10 @@ mod tests {
     fn members_are_files_with_harmless_names() {
         let bytes = zip_of(&[
             ("dir/notes.txt", b"plain notes"),
-            ("../../etc/passwd", b"root"),
+            ("../../etc/passwd.txt", b"root"),
             ("/abs/x.md", b"# x"),
+            ("dir\\notes.txt", b"the same name once made harmless"),
+            ("photo.png", b"not read"),
         ]);
         let (parts, summary) = read(&bytes, 1_000_000);
         let names: Vec<&str> = parts.iter().map(|p| p.display.as_str()).collect();
@@ -363,12 +430,18 @@ mod tests {
             names,
             [
                 "bundle.zip!/dir/notes.txt",
-                "bundle.zip!/etc/passwd",
-                "bundle.zip!/abs/x.md"
+                "bundle.zip!/etc/passwd.txt",
+                "bundle.zip!/abs/x.md",
+                "bundle.zip!/dir/notes~2.txt",
             ]
         );
         assert_eq!(parts[0].bytes, b"plain notes");
-        assert_eq!(summary.parts, 3);
+        assert_eq!(summary.parts, 4);
+        assert!(
+            summary.warnings.iter().any(|w| w.contains(".png: 1")),
+            "{:?}",
+            summary.warnings
+        );
     }
 
     #[test]

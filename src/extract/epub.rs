@@ -118,6 +118,9 @@ fn package(xml: &[u8]) -> Result<Package, Failure> {
             .read_event()
             .map_err(|e| corrupt(format!("invalid package document ({e})")))?;
         match event {
+            Event::Start(e) if matches!(local(e.name().as_ref()).as_str(), "item" | "itemref") => {
+                item(&e, &mut out);
+            }
             Event::Start(e) => {
                 let name = local(e.name().as_ref());
                 if matches!(
@@ -135,20 +138,7 @@ fn package(xml: &[u8]) -> Result<Package, Failure> {
                     value.clear();
                 }
             }
-            Event::Empty(e) => match local(e.name().as_ref()).as_str() {
-                "item" => {
-                    if let (Some(id), Some(href)) = (attribute(&e, "id"), attribute(&e, "href")) {
-                        let media = attribute(&e, "media-type").unwrap_or_default();
-                        out.manifest.insert(id, (href, media));
-                    }
-                }
-                "itemref" => {
-                    if let Some(id) = attribute(&e, "idref") {
-                        out.spine.push(id);
-                    }
-                }
-                _ => {}
-            },
+            Event::Empty(e) => item(&e, &mut out),
             Event::Text(t) if field.is_some() => value.push_str(&t.xml10_content()),
             Event::GeneralRef(r) if field.is_some() => {
                 let c = if r.is_char_ref() {
@@ -191,6 +181,24 @@ fn package(xml: &[u8]) -> Result<Package, Failure> {
         }
     }
     Ok(out)
+}
+
+/// A manifest `<item>` or a spine `<itemref>`, written empty or not.
+fn item(e: &quick_xml::events::BytesStart, out: &mut Package) {
+    match local(e.name().as_ref()).as_str() {
+        "item" => {
+            if let (Some(id), Some(href)) = (attribute(e, "id"), attribute(e, "href")) {
+                let media = attribute(e, "media-type").unwrap_or_default();
+                out.manifest.insert(id, (href, media));
+            }
+        }
+        "itemref" => {
+            if let Some(id) = attribute(e, "idref") {
+                out.spine.push(id);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `href` (relative to the folder of the package document at `base`, maybe %-encoded) as a

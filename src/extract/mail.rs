@@ -16,8 +16,9 @@
 //! name's extension under the same limits; they are shown as `mail.eml!/report.pdf` or
 //! `box.mbox!/3/report.pdf` and name their message in `extra.parent`.
 //!
-//! A mailbox is read line by line: a message starts at a `From ` line at the start of the file
-//! or after an empty line, and `>From ` lines are unescaped (mboxrd). Only one message is held
+//! A mailbox is read line by line: a message starts at a `From ` line with an address and a
+//! time, at the start of the file or after an empty line, and `>From ` lines are unescaped
+//! (mboxrd). Only one message is held
 //! at a time; a message larger than the file size limit is skipped with a warning.
 
 use super::{
@@ -26,7 +27,7 @@ use super::{
 };
 use crate::document::{Document, Format, Metadata, TextBuilder};
 use mail_parser::{Address, MessageParser, MimeHeaders};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 /// The `.eml` extractor.
@@ -98,15 +99,26 @@ fn mbox(
         current.clear();
         Ok(())
     };
+    // No line is held longer than a message may be: a longer one makes its message oversized
+    // and the rest of it is read past.
+    let line_cap = limits.max_file_bytes.saturating_add(1);
     loop {
         line.clear();
-        let n = reader
+        let n = (&mut reader)
+            .take(line_cap)
             .read_until(b'\n', &mut line)
             .map_err(|e| Failure::unreadable(&e))?;
         if n == 0 {
             break;
         }
-        if line.starts_with(b"From ") && previous_blank {
+        if n as u64 >= line_cap && !line.ends_with(b"\n") {
+            skip_line(&mut reader).map_err(|e| Failure::unreadable(&e))?;
+            oversized = number > 0;
+            current = Vec::new();
+            previous_blank = false;
+            continue;
+        }
+        if previous_blank && is_separator(&line) {
             if number > 0 {
                 flush(number, &mut current, oversized, &mut summary)?;
             }
@@ -148,6 +160,45 @@ fn mbox(
         return Err(Failure::new(FailureKind::NoText, "an empty mailbox"));
     }
     Ok(summary)
+}
+
+/// Reads past the rest of a line.
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    }
+}
+
+/// Whether a line is a mailbox's message separator: `From `, an address, and a date with a
+/// time (`From a@example.org Mon Jan  6 10:00:00 2020`), not a body line that starts with
+/// "From " in a mailbox that does not quote them.
+fn is_separator(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b"From ") else {
+        return false;
+    };
+    let rest = String::from_utf8_lossy(rest);
+    let tokens: Vec<&str> = rest.split_whitespace().collect();
+    tokens.len() >= 3
+        && tokens.iter().skip(1).any(|t| {
+            let parts: Vec<&str> = t.split(':').collect();
+            parts.len() >= 2
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()))
+        })
 }
 
 /// Parses one message shown as `display` and gives its document and attachments to `sink`.
@@ -214,10 +265,13 @@ fn message(
     if !header.is_empty() {
         text.push(&header.join("\n"), 1, None, None);
     }
-    let body = parsed
-        .body_text(0)
+    // Every text part in order (a body split around inline images has several).
+    let body = (0..)
+        .map_while(|i| parsed.body_text(i))
+        .take(1000)
         .map(|b| b.into_owned())
-        .unwrap_or_default();
+        .collect::<Vec<_>>()
+        .join("\n\n");
     let mut line = header_lines + 2;
     for paragraph in body.split("\n\n") {
         let trimmed = paragraph.trim_matches(['\r', '\n']);
@@ -247,8 +301,11 @@ fn message(
             name.push_str(".eml");
         }
         // Two attachments of one name stay apart.
-        if !names.insert(name.clone()) {
-            name = format!("{}-{name}", i + 1);
+        let base = name.clone();
+        let mut n = 1;
+        while !names.insert(name.clone()) {
+            n += 1;
+            name = format!("{n}-{base}");
         }
         let shown = inner_path(display, &name);
         let contents = part.contents();
@@ -396,6 +453,10 @@ Only text.\n";
         let Part::Document(second) = &parts[1] else {
             panic!()
         };
+        assert!(is_separator(
+            b"From bob@example.org Tue Jan  7 10:00:00 2020\n"
+        ));
+        assert!(!is_separator(b"From now on, at 10 we meet.\n"));
         assert_eq!(second.doc.path, "mail/box.mbox!/2");
         assert!(second.doc.text.contains("Only text."));
     }

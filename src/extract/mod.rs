@@ -203,6 +203,29 @@ pub fn inner_path(container: &str, name: &str) -> String {
     }
 }
 
+/// The names given to the parts of one container, kept apart: a name met again (two members
+/// that read the same once made harmless, a member appended twice) gets `~2`, `~3`... before
+/// its extension, so that every part has a display path, and a document id, of its own.
+#[derive(Debug, Default)]
+pub struct Names(std::collections::HashSet<String>);
+
+impl Names {
+    /// `name`, or the first free variant of it.
+    pub fn unique(&mut self, name: String) -> String {
+        if self.0.insert(name.clone()) {
+            return name;
+        }
+        let (stem, ext) = match name.rsplit_once('.') {
+            Some((s, e)) if !s.is_empty() && !e.contains('/') => (s.to_string(), format!(".{e}")),
+            _ => (name.clone(), String::new()),
+        };
+        (2u64..)
+            .map(|n| format!("{stem}~{n}{ext}"))
+            .find(|candidate| self.0.insert(candidate.clone()))
+            .unwrap_or(name)
+    }
+}
+
 /// A name from inside a file made harmless as a path: `/`-separated, with no root, no `.` or
 /// `..` parts and no control characters (a member named `../../etc/passwd` is shown as
 /// `etc/passwd`; nothing is ever written under such a name).

@@ -134,7 +134,7 @@ pub const LANG_COLUMNS: &[&str] = &["language", "lang", "tweet_language"];
 pub const ID_COLUMNS: &[&str] = &["id", "tweet_id", "tweetid", "post_id", "ad_id", "record_id"];
 
 /// Which columns of a record hold what. Empty fields mean "recognise the common names".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Mapping {
     /// Columns whose values, joined, are the record's text.

@@ -9,9 +9,11 @@
 //! the sheet shows integers. The row number is the sheet's own (the header is usually row 1),
 //! so a reader finds the row where the citation says.
 //!
-//! A workbook is held in memory while it is read, so its size is capped: files over the size
-//! limit are skipped, and so are `.xlsx` and `.ods` files (ZIP archives) whose parts unpack to
-//! more than 20 times the limit (a zip bomb).
+//! A workbook is held in memory while it is read (calamine builds each sheet as a rectangle of
+//! cells), so it is read in a worker process under its memory limit, and its size is capped:
+//! files over the size limit are skipped, and so are `.xlsx` and `.ods` files (ZIP archives)
+//! whose parts declare more than 20 times the limit unpacked (a zip bomb). A sheet with two
+//! cells a million rows apart costs the worker, not the indexer.
 
 use super::{
     inner_path, records, safe_name, ContainerSummary, Extracted, Extractor, Failure, FailureKind,
@@ -28,7 +30,7 @@ pub const SPREADSHEET: Extractor = Extractor {
     name: "spreadsheet",
     version: 1,
     extensions: &["xlsx", "xlsm", "xls", "ods"],
-    isolate: Isolate::Never,
+    isolate: Isolate::Always,
     method: Method::Container(workbook),
 };
 
@@ -151,6 +153,10 @@ fn workbook(
         ));
     }
     if summary.parts == 0 {
+        // Sheets that could not be read say why better than "no rows".
+        if let Some(first) = summary.warnings.iter().find(|w| w.starts_with("sheet '")) {
+            return Err(Failure::new(FailureKind::Corrupt, first.clone()));
+        }
         return Err(Failure::new(FailureKind::NoText, "no rows with text"));
     }
     Ok(summary)

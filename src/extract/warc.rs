@@ -155,6 +155,7 @@ fn warc(
     let mut summary = ContainerSummary::default();
     let mut passed = Passed::default();
     let mut records = 0u64;
+    let mut names = super::Names::default();
     loop {
         let (_, headers) = match read_headers(&mut reader, records == 0) {
             Ok(Some(h)) => h,
@@ -178,11 +179,18 @@ fn warc(
             break;
         };
         let kind = headers.get("WARC-Type").unwrap_or("").to_ascii_lowercase();
-        let wanted = matches!(kind.as_str(), "response" | "resource");
+        let target = headers
+            .get("WARC-Target-URI")
+            .unwrap_or("")
+            .trim_matches(['<', '>']);
+        // Captures of web addresses; a crawler's `dns:` lookups and the like are not pages.
+        let web = target.starts_with("http://") || target.starts_with("https://");
+        let wanted =
+            matches!(kind.as_str(), "response" | "resource") && (web || kind == "resource");
         if !wanted || length > limits.max_file_bytes {
             match kind.as_str() {
                 "revisit" => passed.revisits += 1,
-                "response" | "resource" => passed.too_large += 1,
+                "response" | "resource" if web || kind == "resource" => passed.too_large += 1,
                 _ => passed.other_records += 1,
             }
             if let Err(e) = skip(&mut reader, length) {
@@ -216,7 +224,7 @@ fn warc(
             .to_string();
         let date = headers.get("WARC-Date").unwrap_or("").to_string();
         let payload = if kind == "response" {
-            match http_payload(&body) {
+            match http_payload(&body, limits.max_file_bytes) {
                 Payload::Ok(content_type, bytes) => Some((content_type, bytes)),
                 Payload::NotOk => {
                     passed.not_ok += 1;
@@ -248,7 +256,7 @@ fn warc(
             .split_once("://")
             .map_or(url.as_str(), |(_, rest)| rest)
             .to_string();
-        let name = safe_name(&format!("{stamp}/{bare}"));
+        let name = names.unique(safe_name(&format!("{stamp}/{bare}")));
         let mut meta = Metadata::default();
         if url.starts_with("http://") || url.starts_with("https://") {
             meta.url = Some(url.clone());
@@ -323,12 +331,15 @@ enum Payload {
 }
 
 /// The payload of an HTTP response: its content type and body, de-chunked and decompressed.
-fn http_payload(response: &[u8]) -> Payload {
-    let Some(end) = find(response, b"\r\n\r\n")
-        .map(|i| i + 4)
-        .or_else(|| find(response, b"\n\n").map(|i| i + 2))
-        .filter(|&e| e <= MAX_HEADER_BYTES)
-    else {
+fn http_payload(response: &[u8], max_bytes: u64) -> Payload {
+    // The headers end at the first empty line, whichever line ends they use.
+    let crlf = find(response, b"\r\n\r\n").map(|i| i + 4);
+    let lf = find(response, b"\n\n").map(|i| i + 2);
+    let end = match (crlf, lf) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let Some(end) = end.filter(|&e| e <= MAX_HEADER_BYTES) else {
         return Payload::Broken("no end to its HTTP headers".into());
     };
     let head = String::from_utf8_lossy(&response[..end]);
@@ -357,16 +368,26 @@ fn http_payload(response: &[u8]) -> Payload {
     }
     let mut body = response[end..].to_vec();
     if chunked {
-        match dechunk(&body) {
-            Some(b) => body = b,
-            None => return Payload::Broken("its chunked body is malformed".into()),
+        // Some crawlers store the body already de-chunked under a chunked header: a body that
+        // does not parse as chunks is taken as it is.
+        if let Some(b) = dechunk(&body) {
+            body = b;
         }
     }
     let decoded = match encoding.as_str() {
         "" | "identity" => Ok(body),
-        "gzip" | "x-gzip" => read_all(flate2::read::MultiGzDecoder::new(body.as_slice())),
-        "deflate" => read_all(flate2::read::ZlibDecoder::new(body.as_slice()))
-            .or_else(|_| read_all(flate2::read::DeflateDecoder::new(body.as_slice()))),
+        "gzip" | "x-gzip" => read_all(
+            flate2::read::MultiGzDecoder::new(body.as_slice()),
+            max_bytes,
+        ),
+        "deflate" => {
+            read_all(flate2::read::ZlibDecoder::new(body.as_slice()), max_bytes).or_else(|_| {
+                read_all(
+                    flate2::read::DeflateDecoder::new(body.as_slice()),
+                    max_bytes,
+                )
+            })
+        }
         other => return Payload::Broken(format!("its content encoding '{other}' is not read")),
     };
     match decoded {
@@ -378,11 +399,16 @@ fn http_payload(response: &[u8]) -> Payload {
 /// The most a compressed payload may unpack to.
 const MAX_DECODED_BYTES: u64 = 256 * 1024 * 1024;
 
-fn read_all(reader: impl Read) -> std::io::Result<Vec<u8>> {
+/// Reads a decompressed payload, to at most the file size limit (and 256 MB).
+fn read_all(reader: impl Read, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+    let cap = max_bytes.min(MAX_DECODED_BYTES);
     let mut out = Vec::new();
-    reader.take(MAX_DECODED_BYTES + 1).read_to_end(&mut out)?;
-    if out.len() as u64 > MAX_DECODED_BYTES {
-        return Err(std::io::Error::other("it unpacks to more than 256 MB"));
+    reader.take(cap + 1).read_to_end(&mut out)?;
+    if out.len() as u64 > cap {
+        return Err(std::io::Error::other(format!(
+            "it unpacks to more than {} MB",
+            cap / 1_000_000
+        )));
     }
     Ok(out)
 }
@@ -395,7 +421,10 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     loop {
-        let line_end = find(body, b"\n")?;
+        let Some(line_end) = find(body, b"\n") else {
+            // Cut short after a whole chunk: what came is the capture.
+            return (!out.is_empty()).then_some(out);
+        };
         let size_text = String::from_utf8_lossy(&body[..line_end]);
         let size_text = size_text.trim().split(';').next()?.trim().to_string();
         let size = usize::from_str_radix(&size_text, 16).ok()?;
@@ -406,6 +435,9 @@ fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
         if body.len() < size {
             // A capture cut short keeps what it has.
             out.extend_from_slice(body);
+            return Some(out);
+        }
+        if body.is_empty() {
             return Some(out);
         }
         out.extend_from_slice(&body[..size]);
@@ -459,13 +491,13 @@ mod tests {
     #[test]
     fn http_payloads_are_dechunked_and_typed() {
         let response = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n<p>hi\r\n6\r\n there\r\n0\r\n\r\n";
-        let Payload::Ok(ct, body) = http_payload(response) else {
+        let Payload::Ok(ct, body) = http_payload(response, 1_000_000) else {
             panic!()
         };
         assert_eq!(ct, "text/html; charset=utf-8");
         assert_eq!(body, b"<p>hi there");
         assert!(matches!(
-            http_payload(b"HTTP/1.1 404 Not Found\r\n\r\nno"),
+            http_payload(b"HTTP/1.1 404 Not Found\r\n\r\nno", 1_000_000),
             Payload::NotOk
         ));
         assert_eq!(extension_for("application/pdf", ""), Some("pdf"));

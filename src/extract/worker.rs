@@ -42,6 +42,15 @@ pub enum Reply {
     Ok(Box<Extracted>),
     /// Why the file could not be extracted.
     Err(Failure),
+    /// The documents a container reader made (a workbook's rows), with what it reported.
+    Parts {
+        /// The documents, in order.
+        docs: Vec<Extracted>,
+        /// How many parts the reader gave.
+        parts: u64,
+        /// What it reported.
+        warnings: Vec<String>,
+    },
 }
 
 /// The time this worker's extraction started and its time limit, when it runs in a worker
@@ -63,15 +72,50 @@ pub fn serve(
     display: &str,
     max_bytes: u64,
     timeout: Option<Duration>,
+    mapping: Option<&str>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     if let Some(limit) = timeout {
         let _ = BUDGET.set((Instant::now(), limit));
     }
     let reply = match by_name(extractor) {
-        Some(e) => match extract_file(e, path, display, max_bytes) {
-            Ok(x) => Reply::Ok(Box::new(x)),
-            Err(f) => Reply::Err(f),
+        Some(e) => match e.method {
+            super::Method::Container(read) => {
+                let mapping: super::records::Mapping = mapping
+                    .and_then(|m| serde_json::from_str(m).ok())
+                    .unwrap_or_default();
+                let limits = super::Limits {
+                    max_file_bytes: max_bytes,
+                    mapping: &mapping,
+                };
+                let mut docs = Vec::new();
+                let mut inside = Vec::new();
+                let result = read(path, display, &limits, &mut |part| {
+                    match part {
+                        super::Part::Document(x) => docs.push(x),
+                        super::Part::File(f) => inside.push(f.display),
+                    }
+                    Ok(())
+                });
+                match result {
+                    Ok(summary) => {
+                        let mut warnings = summary.warnings;
+                        warnings.extend(inside.into_iter().map(|d| {
+                            format!("{d} skipped: files inside are not read in a worker")
+                        }));
+                        Reply::Parts {
+                            docs,
+                            parts: summary.parts,
+                            warnings,
+                        }
+                    }
+                    Err(f) => Reply::Err(f),
+                }
+            }
+            _ => match extract_file(e, path, display, max_bytes) {
+                Ok(x) => Reply::Ok(Box::new(x)),
+                Err(f) => Reply::Err(f),
+            },
         },
         None => Reply::Err(Failure::new(
             FailureKind::Crashed,
@@ -100,7 +144,55 @@ pub fn extract_isolated(
     display: &str,
     max_bytes: u64,
 ) -> Result<Extracted, Failure> {
+    match run(iso, extractor, path, display, max_bytes, None)? {
+        Reply::Ok(x) => Ok(*x),
+        Reply::Err(f) => Err(f),
+        Reply::Parts { .. } => Err(unreadable_reply()),
+    }
+}
+
+/// Parent side: reads a container file in a worker process; returns the documents it made
+/// and its summary (a workbook, which its reader holds in memory while it reads).
+pub fn container_isolated(
+    iso: &Isolation,
+    extractor: &super::Extractor,
+    path: &Path,
+    display: &str,
+    max_bytes: u64,
+    mapping: &super::records::Mapping,
+) -> Result<(Vec<Extracted>, super::ContainerSummary), Failure> {
+    let mapping = serde_json::to_string(mapping).ok();
+    match run(iso, extractor, path, display, max_bytes, mapping)? {
+        Reply::Parts {
+            docs,
+            parts,
+            warnings,
+        } => Ok((docs, super::ContainerSummary { parts, warnings })),
+        Reply::Err(f) => Err(f),
+        Reply::Ok(_) => Err(unreadable_reply()),
+    }
+}
+
+fn unreadable_reply() -> Failure {
+    Failure::new(
+        FailureKind::Crashed,
+        "the extraction worker sent an unreadable reply",
+    )
+}
+
+/// Runs one extraction in a worker process and reads its reply.
+fn run(
+    iso: &Isolation,
+    extractor: &super::Extractor,
+    path: &Path,
+    display: &str,
+    max_bytes: u64,
+    mapping: Option<String>,
+) -> Result<Reply, Failure> {
     let mut cmd = Command::new(&iso.program);
+    if let Some(m) = &mapping {
+        cmd.env("QUARRY_WORKER_MAPPING", m);
+    }
     cmd.args(&iso.args)
         .arg("--extractor")
         .arg(extractor.name)
@@ -204,14 +296,7 @@ pub fn extract_isolated(
             iso.memory_bytes,
         ));
     }
-    match serde_json::from_slice::<Reply>(&out) {
-        Ok(Reply::Ok(x)) => Ok(*x),
-        Ok(Reply::Err(f)) => Err(f),
-        Err(_) => Err(Failure::new(
-            FailureKind::Crashed,
-            "the extraction worker sent an unreadable reply",
-        )),
-    }
+    serde_json::from_slice::<Reply>(&out).map_err(|_| unreadable_reply())
 }
 
 fn crash(status: std::process::ExitStatus, stderr: &str, memory: u64) -> Failure {

@@ -207,6 +207,24 @@ impl Ingestion<'_> {
             }
             Method::Container(read) => {
                 let mapping = self.source.corpus.mapping(&self.source.rel);
+                let size = std::fs::metadata(fs_path).map_or(0, |m| m.len());
+                if let (true, Some(iso)) = (extractor.isolate.applies(size), self.ctx.isolation) {
+                    let (docs, summary) = worker::container_isolated(
+                        iso,
+                        extractor,
+                        fs_path,
+                        display,
+                        self.ctx.max_file_bytes,
+                        &mapping,
+                    )?;
+                    for extracted in docs {
+                        self.part(Part::Document(extracted), depth, inherited)
+                            .map_err(engine_failure)?;
+                    }
+                    *self.ingested.parts.get_or_insert(0) += summary.parts;
+                    self.ingested.warnings.extend(summary.warnings);
+                    return Ok(());
+                }
                 let limits = extract::Limits {
                     max_file_bytes: self.ctx.max_file_bytes,
                     mapping: &mapping,

@@ -499,6 +499,18 @@ fn exports_stream_every_hit_in_one_ranking() {
     // A query error in an export is an error, not an empty stream.
     let (status, _) = get(&server, "/api/v1/search?q=%22open&limit=0&format=csv", &[]);
     assert_eq!(status, 400);
+    // An HTTP/1.0 client cannot take chunks: refused, not buffered whole in the server.
+    let mut stream = TcpStream::connect(&server.addr).expect("connect");
+    stream
+        .write_all(b"GET /api/v1/search?q=walrus&limit=0&format=csv HTTP/1.0\r\n\r\n")
+        .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("receive");
+    assert!(answer.starts_with("HTTP/1.0 400"), "{answer}");
+    // A list answered whole is bounded; more is an export.
+    let (status, body) = get(&server, "/api/v1/search?q=walrus&limit=20000", &[]);
+    assert_eq!(status, 400, "{body}");
+    assert!(json(&body)["hint"].as_str().unwrap().contains("limit=0"));
     // Nothing found: an empty body.
     let (status, body) = get(
         &server,

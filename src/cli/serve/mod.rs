@@ -65,6 +65,12 @@ pub struct Args {
     open: bool,
 }
 
+/// The most hits (or documents) one answer lists whole; more are exported (`limit=0`).
+const MAX_LISTED: u64 = 10_000;
+
+/// How long a client may leave an answer unread before its connection is dropped.
+const SEND_TIMEOUT_SECS: i64 = 30;
+
 /// The longest request URL served, in bytes.
 const MAX_URL: usize = 8 * 1024;
 
@@ -99,7 +105,10 @@ fn pool(n: usize) -> std::sync::mpsc::Sender<Task> {
                 Err(_) => return,
             };
             match task {
-                Ok(task) => task(),
+                // A panic outside the command's own guard costs its request, not the thread.
+                Ok(task) => {
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(task));
+                }
                 Err(_) => return,
             }
         });
@@ -138,9 +147,18 @@ impl Shared {
                 return Ok(index.clone());
             }
         }
-        let index = Arc::new(quarry::QuarryIndex::open(&self.index_dir)?);
-        *current = Some((stamp, index.clone()));
-        Ok(index)
+        match quarry::QuarryIndex::open(&self.index_dir) {
+            Ok(index) => {
+                let index = Arc::new(index);
+                *current = Some((stamp, index.clone()));
+                Ok(index)
+            }
+            // A commit being written may not open yet: the open one still answers.
+            Err(e) => match current.as_ref() {
+                Some((_, index)) => Ok(index.clone()),
+                None => Err(e),
+            },
+        }
     }
 }
 
@@ -225,19 +243,33 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
 /// Sends answers without waiting to fill a packet (TCP_NODELAY, which connections accepted
 /// on Linux inherit from their listener). Without it, a kept-alive connection's next answer
 /// waited 40 ms for the client's delayed acknowledgement of the previous one's last packet.
+///
+/// Also a send timeout ([`SEND_TIMEOUT_SECS`], inherited the same way): a client that stops
+/// reading its answer cannot hold a worker for ever.
 fn no_delay(listener: &std::net::TcpListener) {
     use std::os::fd::AsRawFd;
     let one: libc::c_int = 1;
-    // SAFETY: a valid socket descriptor, and a pointer to an int of the size given.
-    let _ = unsafe {
+    let timeout = libc::timeval {
+        tv_sec: SEND_TIMEOUT_SECS,
+        tv_usec: 0,
+    };
+    // SAFETY: a valid socket descriptor, and pointers to values of the sizes given.
+    unsafe {
         libc::setsockopt(
             listener.as_raw_fd(),
             libc::IPPROTO_TCP,
             libc::TCP_NODELAY,
             (&one as *const libc::c_int).cast(),
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
+        );
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDTIMEO,
+            (&timeout as *const libc::timeval).cast(),
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        );
+    }
 }
 
 /// What a request's thread sends its worker.
@@ -347,7 +379,10 @@ fn handle(shared: &Arc<Shared>, request: tiny_http::Request, job: Job) {
         state: state.clone(),
     };
     let task: Task = Box::new(move || {
-        job(&ending.shared, &method, &url, &headers, tx);
+        // A request answered 503 while it waited for a thread is not run at all.
+        if ending.state.load(Ordering::SeqCst) != GIVEN_UP {
+            job(&ending.shared, &method, &url, &headers, tx);
+        }
         drop(ending);
     });
     let queued = shared
@@ -369,6 +404,16 @@ fn handle(shared: &Arc<Shared>, request: tiny_http::Request, job: Job) {
     // A client gone before its answer is its own affair.
     let _ = match rx.recv_timeout(shared.timeout) {
         Ok(Message::Whole(reply)) => request.respond(reply.into_tiny()),
+        // Chunked transfer is HTTP/1.1's: an older client (or one that asks for another
+        // transfer coding) would have tiny_http hold the whole export in memory.
+        Ok(Message::Start(..)) if !takes_chunks(&request) => request.respond(
+            Reply::error(
+                400,
+                "a whole result set is streamed with HTTP/1.1 chunked transfer, which this request does not accept",
+                Some("send the request as HTTP/1.1 without a TE header, or page with limit and offset"),
+            )
+            .into_tiny(),
+        ),
         Ok(Message::Start(content_type, first)) => {
             let body = Streamed {
                 first: std::io::Cursor::new(first),
@@ -409,6 +454,16 @@ fn handle(shared: &Arc<Shared>, request: tiny_http::Request, job: Job) {
             )
         }
     };
+}
+
+/// Whether the client takes a chunked answer: HTTP/1.1 or later, without a `TE` header.
+fn takes_chunks(request: &tiny_http::Request) -> bool {
+    let version = request.http_version();
+    (version.0, version.1) >= (1, 1)
+        && !request
+            .headers()
+            .iter()
+            .any(|h| h.field.as_str().as_str().eq_ignore_ascii_case("TE"))
 }
 
 /// The body of a streamed answer, read from the request's thread as it writes. It ends in an
@@ -754,9 +809,23 @@ fn answer(
         Ok(c) => c,
         Err(reply) => return reply,
     };
-    // Every hit (limit=0) is written a page at a time as it is found.
-    let every = argv.windows(2).any(|w| w[0] == "--limit" && w[1] == "0");
-    if command == "search" && every {
+    // Every hit (limit=0) is written a page at a time as it is found; a list answered whole
+    // is bounded.
+    let limit = argv
+        .windows(2)
+        .find(|w| w[0] == "--limit")
+        .and_then(|w| w[1].trim().parse::<u64>().ok());
+    if limit.is_some_and(|n| n > MAX_LISTED) {
+        return Reply::error(
+            400,
+            &format!(
+                "limit={} is more than {MAX_LISTED} hits in one answer",
+                limit.unwrap_or(0)
+            ),
+            Some("use limit=0 with format=jsonl or format=csv to export a whole result set"),
+        );
+    }
+    if command == "search" && limit == Some(0) {
         return Reply {
             status: 200,
             content_type,
