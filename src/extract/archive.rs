@@ -8,7 +8,8 @@
 //!
 //! - at most [`MAX_MEMBERS`] members are read;
 //! - a member larger than the file size limit is skipped;
-//! - at most [`MAX_TOTAL_FACTOR`] times the file size limit is unpacked from one archive;
+//! - at most [`MAX_TOTAL_FACTOR`] times the file size limit is unpacked from one walked file,
+//!   the archives nested in it included (one budget, not one per archive);
 //! - a member that unpacks to more than [`MAX_RATIO`] times its packed size (past 1 MB) is
 //!   skipped as a bomb. Sizes are counted as bytes come out, not taken from the archive's own
 //!   claims.
@@ -67,7 +68,6 @@ fn zip(
     })?;
     let mut summary = ContainerSummary::default();
     let budget = limits.max_file_bytes.saturating_mul(MAX_TOTAL_FACTOR);
-    let mut unpacked = 0u64;
     let mut names = super::Names::default();
     let mut unreadable = std::collections::BTreeMap::new();
     let members = archive.len();
@@ -121,7 +121,7 @@ fn zip(
         // checked as bytes come out, so a bomb costs a megabyte or so, not its claimed size.
         let cap = limits
             .max_file_bytes
-            .min(budget.saturating_sub(unpacked))
+            .min(budget.saturating_sub(limits.unpacked.get()))
             .saturating_add(1);
         let packed = entry.compressed_size().max(1);
         let mut bytes = Vec::new();
@@ -144,7 +144,9 @@ fn zip(
                 break;
             }
         }
-        unpacked += bytes.len() as u64;
+        limits
+            .unpacked
+            .set(limits.unpacked.get().saturating_add(bytes.len() as u64));
         if bomb {
             summary.warnings.push(format!(
                 "{shown} skipped: it unpacks to more than {MAX_RATIO} times its packed size (a zip bomb?)"
@@ -159,10 +161,10 @@ fn zip(
         }
         let size = bytes.len() as u64;
         if size >= cap {
-            if unpacked >= budget {
+            if limits.unpacked.get() >= budget {
                 summary.warnings.push(format!(
                     "stopped after unpacking {} MB, {MAX_TOTAL_FACTOR} times the file size limit (a zip bomb?); the members after {shown} are skipped",
-                    unpacked / 1_000_000
+                    limits.unpacked.get() / 1_000_000
                 ));
                 break;
             }
@@ -217,8 +219,11 @@ fn tar(
     let mut magic = [0u8; 2];
     let gz = file.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
     std::io::Seek::rewind(&mut file).map_err(|e| Failure::unreadable(&e))?;
-    let budget = limits.max_file_bytes.saturating_mul(MAX_TOTAL_FACTOR);
-    // A whole-stream bomb: more than the budget, or past the ratio once it is large.
+    let budget = limits
+        .max_file_bytes
+        .saturating_mul(MAX_TOTAL_FACTOR)
+        .saturating_sub(limits.unpacked.get());
+    // A whole-stream bomb: more than what is left of the budget, or past the ratio.
     let cap = budget.min(packed.saturating_mul(MAX_RATIO));
     let stream: Box<dyn Read> = if gz {
         Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
@@ -281,6 +286,9 @@ fn tar(
             broken = Some(format!("{shown} is cut short"));
             break;
         }
+        limits
+            .unpacked
+            .set(limits.unpacked.get().saturating_add(size));
         let meta = Metadata {
             date: entry.header().mtime().ok().and_then(date_of_unix),
             guessed: vec!["date".into()],
@@ -397,6 +405,7 @@ mod tests {
             &Limits {
                 max_file_bytes: max,
                 mapping: &Default::default(),
+                unpacked: &Default::default(),
             },
             &mut |p| {
                 if let Part::File(f) = p {
@@ -407,6 +416,34 @@ mod tests {
         )
         .unwrap();
         (parts, summary)
+    }
+
+    #[test]
+    fn nested_archives_share_one_budget() {
+        // As if the archives around this one had unpacked all but 10 bytes of the budget.
+        let bytes = zip_of(&[("a.txt", &[b'x'; 100]), ("b.txt", b"more")]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inner.zip");
+        std::fs::write(&path, bytes).unwrap();
+        let unpacked = std::cell::Cell::new(1000 * MAX_TOTAL_FACTOR - 10);
+        let mapping = Default::default();
+        let limits = Limits {
+            max_file_bytes: 1000,
+            mapping: &mapping,
+            unpacked: &unpacked,
+        };
+        let mut parts = 0;
+        let summary = zip(&path, "outer.zip!/inner.zip", &limits, &mut |_| {
+            parts += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(parts, 0);
+        assert!(
+            summary.warnings[0].contains("stopped after unpacking"),
+            "{:?}",
+            summary.warnings
+        );
     }
 
     #[test]
@@ -478,9 +515,11 @@ mod tests {
         let path = dir.path().join("b.zip");
         std::fs::write(&path, b"PK\x03\x04 truncated").unwrap();
         let mapping = Default::default();
+        let unpacked = Default::default();
         let limits = Limits {
             max_file_bytes: 1000,
             mapping: &mapping,
+            unpacked: &unpacked,
         };
         let e = zip(&path, "b.zip", &limits, &mut |_| Ok(())).unwrap_err();
         assert_eq!(e.kind, FailureKind::Corrupt);

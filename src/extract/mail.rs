@@ -404,6 +404,7 @@ mod tests {
             &Limits {
                 max_file_bytes: 1_000_000,
                 mapping: &Default::default(),
+                unpacked: &Default::default(),
             },
             &mut |p| {
                 parts.push(p);
@@ -501,9 +502,11 @@ Content-Transfer-Encoding: base64\r\n\r\nU2VjcmV0IG5vdGVzLg==\r\n--XX--\r\n";
             unreachable!()
         };
         let mapping = Default::default();
+        let unpacked = Default::default();
         let limits = Limits {
             max_file_bytes: 1000,
             mapping: &mapping,
+            unpacked: &unpacked,
         };
         let e = read(&path, "x.mbox", &limits, &mut |_| Ok(())).unwrap_err();
         assert_eq!(e.kind, FailureKind::Corrupt);

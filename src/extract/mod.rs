@@ -156,6 +156,9 @@ pub struct Limits<'a> {
     pub max_file_bytes: u64,
     /// The column mapping of the file's rows (spreadsheets), from `[records]` in quarry.toml.
     pub mapping: &'a records::Mapping,
+    /// Bytes unpacked so far from the walked file, by it and every archive inside it: one
+    /// budget for the whole file, so nesting does not multiply it.
+    pub unpacked: &'a std::cell::Cell<u64>,
 }
 
 /// One part of a container.

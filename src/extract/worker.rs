@@ -84,9 +84,11 @@ pub fn serve(
                 let mapping: super::records::Mapping = mapping
                     .and_then(|m| serde_json::from_str(m).ok())
                     .unwrap_or_default();
+                let unpacked = std::cell::Cell::new(0);
                 let limits = super::Limits {
                     max_file_bytes: max_bytes,
                     mapping: &mapping,
+                    unpacked: &unpacked,
                 };
                 let mut docs = Vec::new();
                 let mut inside = Vec::new();

@@ -118,6 +118,7 @@ pub(crate) fn ingest(source: &Source, ctx: &Context<'_>) -> Result<Ingested, Fai
         ingested,
         first: true,
         unsupported: Default::default(),
+        unpacked: Default::default(),
     };
     run.file(&source.fs_path, &source.display, source.extractor, 0, None)?;
     if !run.unsupported.is_empty() {
@@ -152,6 +153,8 @@ struct Ingestion<'a> {
     first: bool,
     /// Parts of types quarry does not read, by extension (said in one warning).
     unsupported: std::collections::BTreeMap<String, u64>,
+    /// Bytes unpacked from the file, by it and the archives inside it (one budget).
+    unpacked: std::rc::Rc<std::cell::Cell<u64>>,
 }
 
 impl Ingestion<'_> {
@@ -225,9 +228,12 @@ impl Ingestion<'_> {
                     self.ingested.warnings.extend(summary.warnings);
                     return Ok(());
                 }
+                // The same counter as the containers around it (a shared cell).
+                let unpacked = self.unpacked.clone();
                 let limits = extract::Limits {
                     max_file_bytes: self.ctx.max_file_bytes,
                     mapping: &mapping,
+                    unpacked: &unpacked,
                 };
                 let summary = read(fs_path, display, &limits, &mut |part| {
                     self.part(part, depth, inherited)
