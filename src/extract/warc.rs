@@ -17,6 +17,9 @@
 //!   skipped, counted in one warning; so are responses that are not 2xx and payloads of other
 //!   types (images, scripts, styles).
 //!
+//! Bytes between records that are not a record (damage, a stray line) are passed over to the
+//! next `WARC/` line, with a warning, rather than ending the file.
+//!
 //! Memory stays bounded whatever the file's size: header blocks are capped at 64 KiB, a
 //! payload larger than the file size limit is skipped as it streams past, and one record is
 //! held at a time. A truncated file keeps the captures read before the break, with a warning.
@@ -58,13 +61,20 @@ impl Headers {
     }
 }
 
-/// Reads header lines up to an empty line; `None` at the end of the stream before any.
-fn read_headers(
-    reader: &mut dyn BufRead,
-    first: bool,
-) -> Result<Option<(String, Headers)>, String> {
+/// How far past damage (bytes between records that are not a record) the reader looks for
+/// the next record before it gives up on the file.
+const MAX_RESYNC_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What [`read_headers`] found: the version line, the headers, and how many bytes that were
+/// not a record it passed over first.
+type Found = (String, Headers, u64);
+
+/// Reads header lines up to an empty line; `None` at the end of the stream before any. Past
+/// the first record, bytes that are not a record are passed over up to the next `WARC/` line.
+fn read_headers(reader: &mut dyn BufRead, first: bool) -> Result<Option<Found>, String> {
     let mut total = 0usize;
     let mut line = Vec::new();
+    let mut passed = 0u64;
     // Records are separated by empty lines.
     let version = loop {
         line.clear();
@@ -75,24 +85,24 @@ fn read_headers(
         if n == 0 {
             return Ok(None);
         }
-        if n > MAX_HEADER_BYTES {
-            return Err("a header line is longer than 64 KiB".into());
-        }
         let text = String::from_utf8_lossy(&line).trim().to_string();
-        if !text.is_empty() {
+        if text.starts_with("WARC/") && n <= MAX_HEADER_BYTES {
             break text;
         }
+        if text.is_empty() {
+            continue;
+        }
+        if first {
+            return Err("not a WARC file: it does not start with a WARC/1.x line".into());
+        }
+        passed += n as u64;
+        if passed > MAX_RESYNC_BYTES {
+            return Err(format!(
+                "no record in the {} MB after the last one",
+                MAX_RESYNC_BYTES / 1_000_000
+            ));
+        }
     };
-    if !version.starts_with("WARC/") {
-        return Err(if first {
-            "not a WARC file: it does not start with a WARC/1.x line".into()
-        } else {
-            format!(
-                "expected a record, found '{}'",
-                version.chars().take(40).collect::<String>()
-            )
-        });
-    }
     let mut headers: Vec<(String, String)> = Vec::new();
     loop {
         line.clear();
@@ -123,7 +133,7 @@ fn read_headers(
             headers.push((k.trim().to_string(), v.trim().to_string()));
         }
     }
-    Ok(Some((version, Headers(headers))))
+    Ok(Some((version, Headers(headers), passed)))
 }
 
 /// What the records that became no document were, for the one warning.
@@ -158,7 +168,15 @@ fn warc(
     let mut names = super::Names::default();
     loop {
         let (_, headers) = match read_headers(&mut reader, records == 0) {
-            Ok(Some(h)) => h,
+            Ok(Some((version, headers, passed))) => {
+                if passed > 0 {
+                    summary.warnings.push(format!(
+                        "{passed} bytes that are not a record passed over before record {}",
+                        records + 1
+                    ));
+                }
+                (version, headers)
+            }
             Ok(None) => break,
             Err(e) if records == 0 => return Err(Failure::new(FailureKind::Corrupt, e)),
             Err(e) => {
@@ -487,6 +505,42 @@ fn host(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn damage_between_records_is_passed_over() {
+        let record = |uri: &str, body: &str| {
+            let block = format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n{body}");
+            format!(
+                "WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: {uri}\r\nWARC-Date: 2021-01-01T00:00:00Z\r\nContent-Length: {}\r\n\r\n{block}\r\n\r\n",
+                block.len()
+            )
+        };
+        let file = format!(
+            "{}garbage line\r\nmore garbage\r\n{}",
+            record("https://a.example/x", "first"),
+            record("https://a.example/y", "second")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc");
+        std::fs::write(&path, file).unwrap();
+        let mapping = Default::default();
+        let unpacked = Default::default();
+        let limits = Limits {
+            max_file_bytes: 1_000_000,
+            mapping: &mapping,
+            unpacked: &unpacked,
+        };
+        let mut shown = Vec::new();
+        let summary = warc(&path, "a.warc", &limits, &mut |p| {
+            if let Part::File(f) = p {
+                shown.push(f.display);
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(shown.len(), 2, "{shown:?} {:?}", summary.warnings);
+        assert!(summary.warnings[0].contains("not a record passed over"));
+    }
 
     #[test]
     fn http_payloads_are_dechunked_and_typed() {

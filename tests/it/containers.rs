@@ -228,6 +228,11 @@ fn each_sheet_of_a_workbook_is_a_record_set_cited_by_sheet_and_row() {
         .as_str()
         .unwrap()
         .contains("Display name: Gull Watch\nFollowers: 1520"));
+    // OpenDocument too.
+    let ods = only_hit(&ws, "kestrel");
+    assert_eq!(ods["path"], "corpus/channels.ods!/Channels");
+    assert_eq!(ods["row"], 2);
+    assert_eq!(ods["date"], "2022-05-09");
 }
 
 #[test]
