@@ -193,6 +193,18 @@ pub fn summary_line(s: &BuildSummary) -> String {
     } else {
         String::new()
     };
+    let parts = if s.container_files > 0 {
+        format!(
+            "{} file{} holding {} part{}, ",
+            s.container_files,
+            if s.container_files == 1 { "" } else { "s" },
+            s.parts,
+            if s.parts == 1 { "" } else { "s" }
+        )
+    } else {
+        String::new()
+    };
+    let records = format!("{records}{parts}");
     let mut line = format!(
         "indexed {} document{} ({records}{} passages) in {:.2} s; skipped {}",
         s.documents,

@@ -135,6 +135,10 @@ pub struct BuildSummary {
     pub record_files: u64,
     /// Rows of record files indexed as documents.
     pub records: u64,
+    /// Files indexed that hold parts (mailboxes, archives, workbooks, web archives).
+    pub container_files: u64,
+    /// The parts read from them (messages, attachments, members, rows, captures).
+    pub parts: u64,
     /// Passages indexed.
     pub passages: u64,
     /// Files skipped (reported through the reporter; unchanged files skipped before are counted
@@ -703,6 +707,17 @@ fn summary_of(
             .filter(|e| e.indexed && e.records.is_some())
             .count() as u64,
         records: info.records,
+        container_files: manifest
+            .files
+            .iter()
+            .filter(|e| e.indexed && e.parts.is_some())
+            .count() as u64,
+        parts: manifest
+            .files
+            .iter()
+            .filter(|e| e.indexed)
+            .filter_map(|e| e.parts)
+            .sum(),
         passages: info.passages,
         skipped: info.skipped,
         unsupported: unsupported.clone(),
