@@ -186,20 +186,7 @@ fn zip(
             // A member's modification time is a guess at its date, as a PDF's creation date is.
             meta.guess("date");
         }
-        sink(Part::File(Inner {
-            display: shown,
-            bytes,
-            meta,
-            parent: None,
-            extension: None,
-        }))
-        .map_err(|e| {
-            Failure::new(
-                FailureKind::Crashed,
-                format!("cannot add to the index: {e}"),
-            )
-        })?;
-        summary.parts += 1;
+        summary.give(sink, Part::File(Inner::member(shown, bytes, meta)))?;
     }
     unreadable_warning(&unreadable, &mut summary);
     Ok(summary)
@@ -214,24 +201,14 @@ fn tar(
     limits: &Limits<'_>,
     sink: &mut dyn FnMut(Part) -> Result<(), String>,
 ) -> Result<ContainerSummary, Failure> {
-    let mut file = std::fs::File::open(path).map_err(|e| Failure::unreadable(&e))?;
-    let packed = file.metadata().map_or(0, |m| m.len()).max(1);
-    let mut magic = [0u8; 2];
-    let gz = file.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
-    std::io::Seek::rewind(&mut file).map_err(|e| Failure::unreadable(&e))?;
+    let (stream, packed) = super::open_maybe_gzip(path)?;
+    let packed = packed.max(1);
     let budget = limits
         .max_file_bytes
         .saturating_mul(MAX_TOTAL_FACTOR)
         .saturating_sub(limits.unpacked.get());
     // A whole-stream bomb: more than what is left of the budget, or past the ratio.
     let cap = budget.min(packed.saturating_mul(MAX_RATIO));
-    let stream: Box<dyn Read> = if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
-            file,
-        )))
-    } else {
-        Box::new(std::io::BufReader::new(file))
-    };
     let mut archive = ::tar::Archive::new(stream.take(cap.saturating_add(1)));
     let entries = archive.entries().map_err(|e| {
         Failure::new(
@@ -294,20 +271,7 @@ fn tar(
             guessed: vec!["date".into()],
             ..Metadata::default()
         };
-        sink(Part::File(Inner {
-            display: shown,
-            bytes,
-            meta,
-            parent: None,
-            extension: None,
-        }))
-        .map_err(|e| {
-            Failure::new(
-                FailureKind::Crashed,
-                format!("cannot add to the index: {e}"),
-            )
-        })?;
-        summary.parts += 1;
+        summary.give(sink, Part::File(Inner::member(shown, bytes, meta)))?;
     }
     if let Some(e) = broken {
         if summary.parts == 0 && members == 0 {

@@ -282,8 +282,7 @@ fn message(
     }
     let mut doc = Document::new(display, Format::Email, text.finish());
     doc.meta = meta.clone();
-    sink(Part::Document(Extracted::new(doc))).map_err(crashed)?;
-    summary.parts += 1;
+    summary.give(sink, Part::Document(Extracted::new(doc)))?;
 
     let mut names = std::collections::HashSet::new();
     for (i, part) in parsed.attachments().enumerate() {
@@ -319,15 +318,16 @@ fn message(
         let mut inherited = Metadata::default();
         inherited.date.clone_from(&meta.date);
         inherited.authors.clone_from(&meta.authors);
-        sink(Part::File(Inner {
-            display: shown,
-            bytes: contents.to_vec(),
-            meta: inherited,
-            parent: Some(display.to_string()),
-            extension: None,
-        }))
-        .map_err(crashed)?;
-        summary.parts += 1;
+        summary.give(
+            sink,
+            Part::File(Inner {
+                display: shown,
+                bytes: contents.to_vec(),
+                meta: inherited,
+                parent: Some(display.to_string()),
+                extension: None,
+            }),
+        )?;
     }
     Ok(())
 }
@@ -376,14 +376,6 @@ fn addresses(header: Option<&Address>) -> Vec<String> {
             }
         })
         .collect()
-}
-
-/// A sink's error: the index refused a document, which stops the file.
-fn crashed(message: String) -> Failure {
-    Failure::new(
-        FailureKind::Crashed,
-        format!("cannot add to the index: {message}"),
-    )
 }
 
 #[cfg(test)]

@@ -196,6 +196,38 @@ pub struct ContainerSummary {
     pub warnings: Vec<String>,
 }
 
+impl ContainerSummary {
+    /// Gives `part` to `sink` and counts it. A sink's error means the index refused a
+    /// document, which stops the file.
+    pub fn give(
+        &mut self,
+        sink: &mut dyn FnMut(Part) -> Result<(), String>,
+        part: Part,
+    ) -> Result<(), Failure> {
+        sink(part).map_err(|e| {
+            Failure::new(
+                FailureKind::Crashed,
+                format!("cannot add to the index: {e}"),
+            )
+        })?;
+        self.parts += 1;
+        Ok(())
+    }
+}
+
+impl Inner {
+    /// A file inside a container that inherits only `meta` (an archive member, a capture).
+    pub fn member(display: String, bytes: Vec<u8>, meta: Metadata) -> Inner {
+        Inner {
+            display,
+            bytes,
+            meta,
+            parent: None,
+            extension: None,
+        }
+    }
+}
+
 /// The display path of `name` inside the container shown as `container`: after `!/` for a
 /// file, after `/` for a part of a part (`box.mbox!/3` holds `box.mbox!/3/memo.pdf`).
 pub fn inner_path(container: &str, name: &str) -> String {
@@ -368,6 +400,22 @@ pub mod fuzzing {
     pub fn pdftotext_xhtml(bytes: &[u8]) -> usize {
         super::pdf::pages_in_pdftotext_xhtml(bytes)
     }
+}
+
+/// Opens a file as a stream of its bytes, decompressed when it is gzip (multi-member, as
+/// `.warc.gz` and `.tar.gz` are), with its size on disk.
+pub(crate) fn open_maybe_gzip(path: &Path) -> Result<(Box<dyn Read>, u64), Failure> {
+    let mut file = std::fs::File::open(path).map_err(|e| Failure::unreadable(&e))?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    let mut magic = [0u8; 2];
+    let gz = file.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
+    std::io::Seek::rewind(&mut file).map_err(|e| Failure::unreadable(&e))?;
+    let file = std::io::BufReader::new(file);
+    Ok(if gz {
+        (Box::new(flate2::read::MultiGzDecoder::new(file)), size)
+    } else {
+        (Box::new(file), size)
+    })
 }
 
 /// Reads a whole file, refusing files larger than `max_bytes` without reading them.

@@ -130,19 +130,13 @@ fn workbook(
                 Format::Spreadsheet,
                 limits.mapping,
             ) {
-                Some(extracted) => {
-                    sink(Part::Document(Extracted {
+                Some(extracted) => summary.give(
+                    sink,
+                    Part::Document(Extracted {
                         warnings: Vec::new(),
                         ..extracted
-                    }))
-                    .map_err(|e| {
-                        Failure::new(
-                            FailureKind::Crashed,
-                            format!("cannot add to the index: {e}"),
-                        )
-                    })?;
-                    summary.parts += 1;
-                }
+                    }),
+                )?,
                 None => empty_rows += 1,
             }
         }

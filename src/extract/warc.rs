@@ -152,15 +152,7 @@ fn warc(
     limits: &Limits<'_>,
     sink: &mut dyn FnMut(Part) -> Result<(), String>,
 ) -> Result<ContainerSummary, Failure> {
-    let mut file = std::fs::File::open(path).map_err(|e| Failure::unreadable(&e))?;
-    let mut magic = [0u8; 2];
-    let gz = file.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
-    std::io::Seek::rewind(&mut file).map_err(|e| Failure::unreadable(&e))?;
-    let inner: Box<dyn Read> = if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
-    } else {
-        Box::new(file)
-    };
+    let (inner, _) = super::open_maybe_gzip(path)?;
     let mut reader = BufReader::with_capacity(1 << 20, inner);
     let mut summary = ContainerSummary::default();
     let mut passed = Passed::default();
@@ -285,20 +277,16 @@ fn warc(
         if !date.is_empty() {
             meta.extra.insert("captured".into(), date.clone().into());
         }
-        sink(Part::File(Inner {
-            display: inner_path(display, &name),
-            bytes,
-            meta,
-            parent: None,
-            extension: Some(extension),
-        }))
-        .map_err(|e| {
-            Failure::new(
-                FailureKind::Crashed,
-                format!("cannot add to the index: {e}"),
-            )
-        })?;
-        summary.parts += 1;
+        summary.give(
+            sink,
+            Part::File(Inner {
+                display: inner_path(display, &name),
+                bytes,
+                meta,
+                parent: None,
+                extension: Some(extension),
+            }),
+        )?;
     }
     let mut skipped = Vec::new();
     for (n, what) in [
