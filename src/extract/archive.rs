@@ -209,7 +209,11 @@ fn tar(
         .saturating_sub(limits.unpacked.get());
     // A whole-stream bomb: more than what is left of the budget, or past the ratio.
     let cap = budget.min(packed.saturating_mul(MAX_RATIO));
-    let mut archive = ::tar::Archive::new(stream.take(cap.saturating_add(1)));
+    let read = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let mut archive = ::tar::Archive::new(Counted {
+        inner: stream.take(cap.saturating_add(1)),
+        read: read.clone(),
+    });
     let entries = archive.entries().map_err(|e| {
         Failure::new(
             FailureKind::Corrupt,
@@ -284,9 +288,30 @@ fn tar(
             "the archive breaks off after {} member(s), or unpacks past its limits ({e})",
             summary.parts
         ));
+    } else if read.get() > cap {
+        // The stream stopped at its cap between two members: say so, members are missing.
+        summary.warnings.push(format!(
+            "stopped after unpacking {} MB, the most this archive may unpack (a bomb?); the members after the {}th are skipped",
+            cap / 1_000_000,
+            summary.parts
+        ));
     }
     unreadable_warning(&unreadable, &mut summary);
     Ok(summary)
+}
+
+/// A reader that counts the bytes read through it.
+struct Counted<R> {
+    inner: R,
+    read: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
 }
 
 /// Whether a member is of a type quarry reads; counts the others by extension.
@@ -405,6 +430,42 @@ mod tests {
         assert_eq!(parts, 0);
         assert!(
             summary.warnings[0].contains("stopped after unpacking"),
+            "{:?}",
+            summary.warnings
+        );
+    }
+
+    #[test]
+    fn a_tar_past_its_unpacking_cap_says_so() {
+        let mut raw = Vec::new();
+        {
+            let mut b = ::tar::Builder::new(&mut raw);
+            for (name, size) in [("a.txt", 600usize), ("b.txt", 600)] {
+                let mut h = ::tar::Header::new_ustar();
+                h.set_size(size as u64);
+                h.set_mode(0o644);
+                h.set_cksum();
+                b.append_data(&mut h, name, &vec![b'x'; size][..]).unwrap();
+            }
+            b.finish().unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.tar");
+        std::fs::write(&path, &raw).unwrap();
+        // A budget that ends after the first member's blocks.
+        let unpacked = std::cell::Cell::new(100 * MAX_TOTAL_FACTOR - 1536);
+        let mapping = Default::default();
+        let limits = Limits {
+            max_file_bytes: 100,
+            mapping: &mapping,
+            unpacked: &unpacked,
+        };
+        let summary = tar(&path, "a.tar", &limits, &mut |_| Ok(())).unwrap();
+        assert!(
+            summary
+                .warnings
+                .iter()
+                .any(|w| w.contains("stopped after unpacking") || w.contains("breaks off")),
             "{:?}",
             summary.warnings
         );
