@@ -12,6 +12,7 @@ fn indexed_containers() -> (Workspace, Run, Vec<Value>) {
     let ws = Workspace::empty();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/containers");
     copy_dir(&fixtures, &ws.path("corpus"));
+    std::fs::remove_file(ws.path("corpus/README.md")).unwrap();
     let run = ws.run(&["index", "--report", "report.json"]).expect(0);
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(ws.path("report.json")).unwrap()).unwrap();
@@ -228,6 +229,12 @@ fn each_sheet_of_a_workbook_is_a_record_set_cited_by_sheet_and_row() {
         .as_str()
         .unwrap()
         .contains("Display name: Gull Watch\nFollowers: 1520"));
+    // Legacy Excel (BIFF8).
+    let xls = only_hit(&ws, "\"coastal districts\"");
+    assert_eq!(xls["path"], "corpus/ads.xls!/Ads");
+    assert_eq!(xls["row"], 2);
+    assert_eq!(xls["date"], "2018-06-04");
+    assert_eq!(xls["extra"]["id"], "701");
     // OpenDocument too.
     let ods = only_hit(&ws, "kestrel");
     assert_eq!(ods["path"], "corpus/channels.ods!/Channels");
