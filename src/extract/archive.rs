@@ -107,10 +107,9 @@ fn zip(
             continue;
         }
         if declared > limits.max_file_bytes {
-            summary.warnings.push(format!(
-                "{shown} skipped: larger than the file size limit ({} MB)",
-                limits.max_file_bytes / 1_000_000
-            ));
+            summary
+                .warnings
+                .push(super::part_too_large(&shown, limits.max_file_bytes));
             continue;
         }
         if entry.encrypted() {
@@ -168,10 +167,9 @@ fn zip(
                 ));
                 break;
             }
-            summary.warnings.push(format!(
-                "{shown} skipped: larger than the file size limit ({} MB)",
-                limits.max_file_bytes / 1_000_000
-            ));
+            summary
+                .warnings
+                .push(super::part_too_large(&shown, limits.max_file_bytes));
             continue;
         }
         let mut meta = Metadata {
@@ -252,10 +250,9 @@ fn tar(
         }
         let size = entry.size();
         if size > limits.max_file_bytes {
-            summary.warnings.push(format!(
-                "{shown} skipped: larger than the file size limit ({} MB)",
-                limits.max_file_bytes / 1_000_000
-            ));
+            summary
+                .warnings
+                .push(super::part_too_large(&shown, limits.max_file_bytes));
             continue;
         }
         let mut bytes = Vec::with_capacity(size.min(1 << 24) as usize);

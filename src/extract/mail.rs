@@ -309,10 +309,9 @@ fn message(
         let shown = inner_path(display, &name);
         let contents = part.contents();
         if contents.len() as u64 > limits.max_file_bytes {
-            summary.warnings.push(format!(
-                "{shown} skipped: larger than the file size limit ({} MB)",
-                limits.max_file_bytes / 1_000_000
-            ));
+            summary
+                .warnings
+                .push(super::part_too_large(&shown, limits.max_file_bytes));
             continue;
         }
         let mut inherited = Metadata::default();

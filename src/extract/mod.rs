@@ -422,27 +422,37 @@ pub(crate) fn open_maybe_gzip(path: &Path) -> Result<(Box<dyn Read>, u64), Failu
 pub fn read_capped(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Failure> {
     let file = std::fs::File::open(path).map_err(|e| Failure::unreadable(&e))?;
     let len = file.metadata().map_err(|e| Failure::unreadable(&e))?.len();
-    let too_large = || {
-        Failure::new(
-            FailureKind::TooLarge,
-            format!(
-                "file too large ({:.1} MB; the limit is {} MB, set with --max-file-size)",
-                len as f64 / 1e6,
-                max_bytes / 1_000_000
-            ),
-        )
-    };
     if len > max_bytes {
-        return Err(too_large());
+        return Err(too_large(len, max_bytes));
     }
     let mut bytes = Vec::with_capacity(len as usize);
     file.take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| Failure::unreadable(&e))?;
     if bytes.len() as u64 > max_bytes {
-        return Err(too_large());
+        return Err(too_large(bytes.len() as u64, max_bytes));
     }
     Ok(bytes)
+}
+
+/// A file (or part) of `len` bytes over the size limit of `max_bytes`.
+pub(crate) fn too_large(len: u64, max_bytes: u64) -> Failure {
+    Failure::new(
+        FailureKind::TooLarge,
+        format!(
+            "file too large ({:.1} MB; the limit is {} MB, set with --max-file-size)",
+            len as f64 / 1e6,
+            max_bytes / 1_000_000
+        ),
+    )
+}
+
+/// The warning for a part of a container (`shown`) over the size limit of `max_bytes`.
+pub(crate) fn part_too_large(shown: &str, max_bytes: u64) -> String {
+    format!(
+        "{shown} skipped: larger than the file size limit ({} MB)",
+        max_bytes / 1_000_000
+    )
 }
 
 /// Reads and extracts one single-document file in this process. `display` is the path recorded
@@ -459,18 +469,20 @@ pub fn extract_file(
             "record files are streamed, not extracted whole",
         ));
     };
-    if matches!(
-        extractor.format,
-        Format::Text | Format::Markdown | Format::Html
-    ) {
-        refuse_binary_early(path)?;
-    }
-    if extractor.format == Format::Html {
-        let len = std::fs::metadata(path).map_or(0, |m| m.len());
-        if len > html::MAX_PAGE_BYTES as u64 {
-            return Err(html::too_large(len));
-        }
-    }
+    // Refused on their first bytes and size before they are read whole (a 2 GB sparse file
+    // costs 8 KB, not 2 GB).
+    let head = if expects_text(extractor) {
+        let file = std::fs::File::open(path).map_err(|e| Failure::unreadable(&e))?;
+        let mut head = Vec::with_capacity(decode::HEAD_BYTES);
+        file.take(decode::HEAD_BYTES as u64)
+            .read_to_end(&mut head)
+            .map_err(|e| Failure::unreadable(&e))?;
+        head
+    } else {
+        Vec::new()
+    };
+    let len = std::fs::metadata(path).map_or(0, |m| m.len());
+    refuse_early(extractor, &head, len)?;
     let bytes = read_capped(path, max_bytes)?;
     extract(display, &bytes)
 }
@@ -487,42 +499,36 @@ pub fn extract_bytes(
     let Method::Document(extract) = extractor.method else {
         return None;
     };
-    let checked = || -> Result<(), Failure> {
-        if bytes.len() as u64 > max_bytes {
-            return Err(Failure::new(
-                FailureKind::TooLarge,
-                format!(
-                    "too large ({:.1} MB; the limit is {} MB, set with --max-file-size)",
-                    bytes.len() as f64 / 1e6,
-                    max_bytes / 1_000_000
-                ),
-            ));
-        }
-        if matches!(
-            extractor.format,
-            Format::Text | Format::Markdown | Format::Html
-        ) && decode::is_binary_head(&bytes[..bytes.len().min(decode::HEAD_BYTES)])
-        {
-            return Err(decode::binary());
-        }
-        if extractor.format == Format::Html && bytes.len() > html::MAX_PAGE_BYTES {
-            return Err(html::too_large(bytes.len() as u64));
-        }
-        Ok(())
+    let len = bytes.len() as u64;
+    let checked = if len > max_bytes {
+        Err(too_large(len, max_bytes))
+    } else {
+        refuse_early(
+            extractor,
+            &bytes[..bytes.len().min(decode::HEAD_BYTES)],
+            len,
+        )
     };
-    Some(checked().and_then(|()| extract(display, bytes)))
+    Some(checked.and_then(|()| extract(display, bytes)))
 }
 
-/// Refuses a text file whose first bytes are binary before it is read whole (a 2 GB sparse
-/// file costs 8 KB, not 2 GB).
-fn refuse_binary_early(path: &Path) -> Result<(), Failure> {
-    let file = std::fs::File::open(path).map_err(|e| Failure::unreadable(&e))?;
-    let mut head = Vec::with_capacity(decode::HEAD_BYTES);
-    file.take(decode::HEAD_BYTES as u64)
-        .read_to_end(&mut head)
-        .map_err(|e| Failure::unreadable(&e))?;
-    if decode::is_binary_head(&head) {
+/// Whether the extractor reads text, whose files are refused when their first bytes are
+/// binary.
+fn expects_text(extractor: &Extractor) -> bool {
+    matches!(
+        extractor.format,
+        Format::Text | Format::Markdown | Format::Html
+    )
+}
+
+/// The checks made before a document is read whole, from its first bytes (`head`, read only
+/// for text formats) and its size: binary where text is expected, an HTML page over its cap.
+fn refuse_early(extractor: &Extractor, head: &[u8], len: u64) -> Result<(), Failure> {
+    if expects_text(extractor) && decode::is_binary_head(head) {
         return Err(decode::binary());
+    }
+    if extractor.format == Format::Html && len > html::MAX_PAGE_BYTES as u64 {
+        return Err(html::too_large(len));
     }
     Ok(())
 }

@@ -47,14 +47,7 @@ fn workbook(
         .map_err(|e| Failure::unreadable(&e))?
         .len();
     if len > limits.max_file_bytes {
-        return Err(Failure::new(
-            FailureKind::TooLarge,
-            format!(
-                "file too large ({:.1} MB; the limit is {} MB, set with --max-file-size)",
-                len as f64 / 1e6,
-                limits.max_file_bytes / 1_000_000
-            ),
-        ));
+        return Err(super::too_large(len, limits.max_file_bytes));
     }
     refuse_bombs(
         path,

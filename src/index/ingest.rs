@@ -176,9 +176,7 @@ impl Ingestion<'_> {
                     fs_path,
                     display,
                     &mapping,
-                    &mut |extracted: Extracted| {
-                        self.add(extracted.doc, inherited, true, false).map(|_| ())
-                    },
+                    &mut |extracted: Extracted| self.add(extracted.doc, inherited),
                 )?;
                 *self.ingested.records.get_or_insert(0) += summary.records;
                 self.ingested.warnings.extend(summary.warnings);
@@ -205,8 +203,7 @@ impl Ingestion<'_> {
                 if extracted.doc.blocks.is_empty() {
                     return Err(Failure::new(FailureKind::NoText, "no text to index"));
                 }
-                self.add(extracted.doc, inherited, false, true)
-                    .map_err(engine_failure)?;
+                self.add(extracted.doc, inherited).map_err(engine_failure)?;
             }
             Method::Container(read) => {
                 let mapping = self.source.corpus.mapping(&self.source.rel);
@@ -261,9 +258,7 @@ impl Ingestion<'_> {
                 if extracted.doc.blocks.is_empty() {
                     return Ok(());
                 }
-                // A row (of a spreadsheet) is a record: no document record of its own.
-                let record = extracted.doc.row.is_some();
-                self.add(extracted.doc, inherited, record, !record)?;
+                self.add(extracted.doc, inherited)?;
             }
             Part::File(inner) => {
                 let shown = inner.display.clone();
@@ -309,7 +304,7 @@ impl Ingestion<'_> {
                                 .push(format!("{shown} skipped: no text to index")),
                             Ok(extracted) => {
                                 self.ingested.warnings.extend(extracted.warnings);
-                                self.add(extracted.doc, Some(&inherited), false, true)?;
+                                self.add(extracted.doc, Some(&inherited))?;
                             }
                             Err(f) => self.ingested.warnings.push(format!("{shown} skipped: {f}")),
                         }
@@ -342,14 +337,9 @@ impl Ingestion<'_> {
     }
 
     /// Adds one document: corpus metadata, what it inherits, its passages and, unless it is a
-    /// record row, its document record. Returns how many passages it added.
-    fn add(
-        &mut self,
-        mut doc: Document,
-        inherited: Option<&Inherited>,
-        record: bool,
-        whole: bool,
-    ) -> Result<usize, String> {
+    /// record (a row: it has a row number), its document record.
+    fn add(&mut self, mut doc: Document, inherited: Option<&Inherited>) -> Result<(), String> {
+        let record = doc.row.is_some();
         let ctx = self.ctx;
         if doc.path != self.source.display {
             doc.source = Some(self.source.display.clone());
@@ -391,18 +381,18 @@ impl Ingestion<'_> {
         }
         self.ingested.note_date(doc.meta.date.as_deref());
         self.ingested.note_lang(doc.meta.lang.as_deref());
-        let count = if whole {
-            let id = doc_id_for(&doc.path);
-            let (count, end) = add_passages(&doc, &id, ctx)?;
-            let tail = doc.text.get(end..).unwrap_or("");
-            ctx.add(document_record(&doc, &id, count, tail, ctx.fields))?;
-            count
-        } else {
-            let id = record_id_for(&doc.path, doc.row.unwrap_or(0));
-            add_passages(&doc, &id, ctx)?.0
+        let count = match doc.row {
+            Some(row) => add_passages(&doc, &record_id_for(&doc.path, row), ctx)?.0,
+            None => {
+                let id = doc_id_for(&doc.path);
+                let (count, end) = add_passages(&doc, &id, ctx)?;
+                let tail = doc.text.get(end..).unwrap_or("");
+                ctx.add(document_record(&doc, &id, count, tail, ctx.fields))?;
+                count
+            }
         };
         self.ingested.passages += count as u64;
-        Ok(count)
+        Ok(())
     }
 }
 
