@@ -185,7 +185,7 @@ def make_queries(text_dir, count=50):
     bigrams = []
     for f in sample:
         words = re.findall(r"[a-z]{3,}", f.read_text(errors="replace").lower())
-        df.update(set(words))
+        df.update(sorted(set(words)))  # sorted: the same queries in every run
         for _ in range(3):
             if len(words) > 2:
                 j = r.randrange(len(words) - 1)

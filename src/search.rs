@@ -17,6 +17,7 @@ use crate::embed::{fusion, Embedder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::feedback::{self, Feedback};
 use crate::highlight::{self, CharRange};
+use crate::index::columns::SegmentColumns;
 use crate::index::read::PassageRecord;
 use crate::index::QuarryIndex;
 use crate::query::{self, ParsedQuery, QueryOptions};
@@ -449,7 +450,7 @@ fn ranked(
         .map_err(|e| Error::engine("search failed", e))?;
         let exhausted = top.len() < fetch;
         let lowest = top.last().map(|(s, _)| *s);
-        let mut candidates = candidates(searcher, top, copies)?;
+        let mut candidates = candidates(index, searcher, top, copies)?;
         candidates.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
@@ -470,26 +471,20 @@ fn ranked(
 }
 
 fn candidates(
+    index: &QuarryIndex,
     searcher: &tantivy::Searcher,
     top: Vec<(f32, DocAddress)>,
     copies: bool,
 ) -> Result<Vec<Candidate>> {
-    let engine = |e: tantivy::TantivyError| Error::engine("cannot read fast fields", e);
-    let mut columns = HashMap::new();
-    let mut copy_columns = HashMap::new();
+    let mut columns: HashMap<u32, Arc<SegmentColumns>> = HashMap::new();
     let mut format_names: HashMap<(u32, u64), &'static str> = HashMap::new();
     let mut out = Vec::with_capacity(top.len());
     let mut buf = String::new();
     for (score, addr) in top {
-        let (doc_col, path_col, ord_col) = match columns.entry(addr.segment_ord) {
+        let cols = match columns.entry(addr.segment_ord) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
-                e.insert((
-                    ff.str("doc_id").map_err(engine)?,
-                    ff.str("path_raw").map_err(engine)?,
-                    ff.u64("ordinal").map_err(engine)?,
-                ))
+                e.insert(index.columns(searcher, addr.segment_ord)?)
             }
         };
         let mut read = |col: &Option<tantivy::columnar::StrColumn>| -> String {
@@ -501,20 +496,11 @@ fn candidates(
             }
             buf.clone()
         };
-        let doc_id = read(doc_col);
-        let path = read(path_col);
-        let ordinal = ord_col.first(addr.doc_id).unwrap_or(0);
+        let doc_id = read(&cols.doc_id);
+        let path = read(&cols.path_raw);
+        let ordinal = cols.ordinal.first(addr.doc_id).unwrap_or(0);
         let copy_key = if copies {
-            let (format_col, sig_col) = match copy_columns.entry(addr.segment_ord) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
-                    e.insert((
-                        ff.str("facet_format").map_err(engine)?,
-                        ff.u64("signature").map_err(engine)?,
-                    ))
-                }
-            };
+            let format_col = &cols.format;
             // Few formats: each segment's names are looked up once per term ordinal.
             let format = match format_col
                 .as_ref()
@@ -534,7 +520,8 @@ fn candidates(
                     }),
                 None => "",
             };
-            let signature = collapse::Signature::from_values(sig_col.values_for_doc(addr.doc_id));
+            let signature =
+                collapse::Signature::from_values(cols.signature.values_for_doc(addr.doc_id));
             Some((format, signature))
         } else {
             None
@@ -667,7 +654,6 @@ pub fn run(
         .skip(request.offset)
         .collect();
     let mut hits = Vec::with_capacity(shown.len());
-    let mut place_columns = HashMap::new();
     for (i, e) in shown.into_iter().enumerate() {
         let mut hit = make_hit(
             index,
@@ -679,8 +665,7 @@ pub fn run(
         )?;
         hit.score = e.score;
         for &m in &e.copies {
-            hit.also_in
-                .push(copy_of(&searcher, &mut place_columns, &candidates[m])?);
+            hit.also_in.push(copy_of(index, &searcher, &candidates[m])?);
         }
         hits.push(hit);
     }
@@ -782,7 +767,7 @@ fn by_meaning(
         .into_iter()
         .map(|addr| (0.0, addr))
         .collect();
-    let mut passing: HashMap<String, Candidate> = candidates(searcher, found, copies)?
+    let mut passing: HashMap<String, Candidate> = candidates(index, searcher, found, copies)?
         .into_iter()
         .map(|c| (format!("{}-{}", c.doc_id, c.ordinal), c))
         .collect();
@@ -852,35 +837,18 @@ fn by_meaning(
 }
 
 /// Fast columns of page, row and line, opened once per segment.
-type PlaceColumns = [tantivy::columnar::Column<u64>; 3];
-
 /// Where a copy is, read from fast columns (its stored text is not needed).
-fn copy_of(
-    searcher: &tantivy::Searcher,
-    columns: &mut HashMap<u32, PlaceColumns>,
-    c: &Candidate,
-) -> Result<Copy> {
-    let engine = |e: tantivy::TantivyError| Error::engine("cannot read fast fields", e);
-    let [page, row, line] = match columns.entry(c.addr.segment_ord) {
-        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-        std::collections::hash_map::Entry::Vacant(e) => {
-            let ff = searcher.segment_reader(c.addr.segment_ord).fast_fields();
-            e.insert([
-                ff.u64("page").map_err(engine)?,
-                ff.u64("row").map_err(engine)?,
-                ff.u64("line").map_err(engine)?,
-            ])
-        }
-    };
+fn copy_of(index: &QuarryIndex, searcher: &tantivy::Searcher, c: &Candidate) -> Result<Copy> {
+    let cols = index.columns(searcher, c.addr.segment_ord)?;
     let doc = c.addr.doc_id;
     Ok(Copy {
         passage_id: format!("{}-{}", c.doc_id, c.ordinal),
         doc_id: c.doc_id.clone(),
         path: c.path.clone(),
         format: c.copy_key.as_ref().map_or("", |(f, _)| f).to_string(),
-        page: page.first(doc),
-        row: row.first(doc),
-        line: line.first(doc).unwrap_or(1),
+        page: cols.page.first(doc),
+        row: cols.row.first(doc),
+        line: cols.line.first(doc).unwrap_or(1),
         score: c.score,
     })
 }
@@ -1014,14 +982,12 @@ pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<
             };
             let matches = count_in_document(&searcher, index, parsed.query.as_ref(), &doc_id)?;
             let mut passages = Vec::new();
-            let mut place_columns = HashMap::new();
             for (j, e) in group.iter().take(per_doc).enumerate() {
                 let c = &candidates[e.shown];
                 let mut hit = make_hit(index, &searcher, &parsed, request, j + 1, c)?;
                 hit.score = e.score;
                 for &m in &e.copies {
-                    hit.also_in
-                        .push(copy_of(&searcher, &mut place_columns, &candidates[m])?);
+                    hit.also_in.push(copy_of(index, &searcher, &candidates[m])?);
                 }
                 passages.push(hit);
             }

@@ -6,6 +6,7 @@
 //! documents in [`read`].
 
 pub mod build;
+pub mod columns;
 pub mod damage;
 pub mod directory;
 pub mod files;
@@ -119,6 +120,8 @@ pub struct QuarryIndex {
     build: BuildInfo,
     /// The passage vectors, once read, with what identified their file then.
     vectors: std::sync::Mutex<Option<(VectorsFileKey, std::sync::Arc<crate::embed::Vectors>)>>,
+    /// The fast-field columns searches read, per segment.
+    columns: columns::ColumnCache,
 }
 
 /// What identifies one version of `vectors.bin`: its inode, length and modification time (a
@@ -432,6 +435,7 @@ impl QuarryIndex {
             meta,
             build,
             vectors: std::sync::Mutex::new(None),
+            columns: columns::ColumnCache::default(),
         })
     }
 
@@ -502,6 +506,16 @@ impl QuarryIndex {
     /// A searcher over the last commit.
     pub fn searcher(&self) -> tantivy::Searcher {
         self.reader.searcher()
+    }
+
+    /// The fast-field columns of segment `segment` of `searcher` (a searcher of this index),
+    /// opened once per segment.
+    pub fn columns(
+        &self,
+        searcher: &tantivy::Searcher,
+        segment: u32,
+    ) -> Result<std::sync::Arc<columns::SegmentColumns>> {
+        self.columns.get(searcher, segment)
     }
 
     /// The manifest of the commit this index shows (`None` for an index built before manifests
