@@ -175,6 +175,8 @@ pub(crate) fn expand(
         translit_terms: parsed.translit_terms,
         scoring_terms,
         content_words: parsed.content_words,
+        // Feedback scores every match by its added terms: no re-ranking of the words' best.
+        core: None,
     })
 }
 

@@ -62,7 +62,15 @@ pub struct ParsedQuery {
     /// words), how many distinct words it has, stop words of any of the index's languages not
     /// counted; 0 otherwise.
     pub content_words: usize,
+    /// For a query of plain words without filters: the words' query alone (no passage filter,
+    /// proximity or context). Its best [`RERANK_DEPTH`] passages by BM25 are the candidates,
+    /// which the whole [`ParsedQuery::query`] then scores (see `scoring::top`).
+    pub core: Option<Box<dyn Query>>,
 }
+
+/// How many of the best passages by the words alone the whole query re-scores, for a query of
+/// plain words: proximity, context and the length floor order these (docs/ranking.md).
+pub const RERANK_DEPTH: usize = 200;
 
 impl std::fmt::Debug for ParsedQuery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -176,6 +184,9 @@ pub fn parse_with(index: &QuarryIndex, input: &str, options: QueryOptions) -> Re
     } else {
         None
     };
+    // Plain words search text, title and names, which only passage records carry: the words'
+    // query alone finds the same passages as the whole query, without its filter.
+    let core = (content_words > 0).then(|| user_query.box_clone());
     let user_query = match near {
         Some(near) => Box::new(BooleanQuery::new(vec![
             (Occur::Must, user_query),
@@ -200,6 +211,7 @@ pub fn parse_with(index: &QuarryIndex, input: &str, options: QueryOptions) -> Re
         translit_terms,
         scoring_terms,
         content_words,
+        core,
     })
 }
 

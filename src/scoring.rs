@@ -10,13 +10,18 @@
 //! Scores of passages shorter than [`LENGTH_FLOOR`] are scaled down to what BM25's length
 //! normalisation gives a passage of that length ([`length_floor_factor`], applied by
 //! [`top`] per passage from the fieldnorms of the text fields).
+//!
+//! [`top`] scores every match by the whole query. For a query of plain words in a list of
+//! passages, [`reranked`] scores every match by the words alone (cheap) and only the best
+//! [`crate::query::RERANK_DEPTH`] of them by the whole query (proximity, context, length
+//! floor), whose scores they then carry.
 
 use crate::schema::REC_PASSAGE;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::query::{Bm25StatisticsProvider, EnableScoring, Query};
 use tantivy::schema::Field;
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term};
 
 /// BM25 statistics in which only passage records count as documents.
 pub struct PassageStatistics<'a> {
@@ -77,6 +82,76 @@ pub fn top(
         move |doc: DocId, score: Score| score * length_factor(&norms, doc, avg)
     });
     searcher.search_with_statistics_provider(query, &(collector, Count), &stats)
+}
+
+/// For a query of plain words: the best `depth` passages of `core` (the words alone, by BM25
+/// over passages), each then scored by `full` (the whole query: proximity, context) with the
+/// length floor; the number of passages `core` matches (the same as `full`'s); and how many
+/// candidates `core` gave (fewer than `depth` when every match is among them).
+///
+/// `core` alone is cheap to score over every match; `full` costs several times more per
+/// passage (a filter to intersect, phrase positions to read, the context field), so only the
+/// candidates pay for it. Every score returned is exactly what `full` gives that passage, as
+/// [`top`] would; what may differ from [`top`] is which passages are candidates: one beyond
+/// the words' first `depth` that proximity or context would have lifted into the page.
+pub fn reranked(
+    searcher: &Searcher,
+    rec_field: Field,
+    text_fields: &[Field],
+    core: &dyn Query,
+    full: &dyn Query,
+    depth: usize,
+) -> tantivy::Result<Reranked> {
+    let stats = PassageStatistics::new(searcher, rec_field);
+    let (mut found, total) = searcher.search_with_statistics_provider(
+        core,
+        &(TopDocs::with_limit(depth.max(1)).order_by_score(), Count),
+        &stats,
+    )?;
+    let candidates = found.len();
+    let avg = average_length(searcher, text_fields, &stats);
+    let weight = full.weight(scoring(&stats, searcher))?;
+    found.sort_by_key(|(_, addr)| (addr.segment_ord, addr.doc_id));
+    let mut out = Vec::with_capacity(found.len());
+    let mut i = 0;
+    while i < found.len() {
+        let segment_ord = found[i].1.segment_ord;
+        let segment = searcher.segment_reader(segment_ord);
+        let norms: Vec<FieldNormReader> = text_fields
+            .iter()
+            .filter_map(|f| segment.get_fieldnorms_reader(*f).ok())
+            .collect();
+        let mut scorer = weight.scorer(segment, 1.0)?;
+        while let Some(&(_, addr)) = found.get(i).filter(|(_, a)| a.segment_ord == segment_ord) {
+            i += 1;
+            let at = if scorer.doc() < addr.doc_id {
+                scorer.seek(addr.doc_id)
+            } else {
+                scorer.doc()
+            };
+            // The whole query matches whatever its words match; a passage it does not match
+            // (none should) is left out rather than given a score it does not have.
+            if at == addr.doc_id {
+                let score = scorer.score() * length_factor(&norms, addr.doc_id, avg);
+                out.push((score, addr));
+            }
+        }
+    }
+    Ok(Reranked {
+        top: out,
+        total,
+        candidates,
+    })
+}
+
+/// What [`reranked`] gives.
+pub struct Reranked {
+    /// The candidates with the whole query's scores, by segment and document.
+    pub top: Vec<(Score, DocAddress)>,
+    /// How many passages the words match.
+    pub total: usize,
+    /// How many candidates the words gave (fewer than asked when every match is among them).
+    pub candidates: usize,
 }
 
 /// The length-floor factor of one passage of a segment, from its text fields' fieldnorms.

@@ -314,7 +314,10 @@ fn prepare_for(
         },
     )?;
     let mut parsed = with_filters(index, parsed, &request.filters)?;
-    if !documents {
+    if documents {
+        // Documents rank by their best passage over every match, as measured (docs/ranking.md).
+        parsed.core = None;
+    } else {
         parsed = with_context(index, parsed);
     }
     let wanted = match request.feedback {
@@ -332,6 +335,7 @@ fn prepare_for(
         index,
         &searcher,
         parsed.query.as_ref(),
+        None,
         documents * 4,
         false,
         |c| document_cut(c, documents),
@@ -398,6 +402,8 @@ pub fn with_filters(
 ) -> Result<ParsedQuery> {
     let filters = filters.queries(index)?;
     if !filters.is_empty() {
+        // Filtered: every match is scored (the words' best may not pass the filters).
+        parsed.core = None;
         let mut clauses = vec![(Occur::Must, parsed.query)];
         clauses.extend(filters.into_iter().map(|q| {
             (
@@ -430,6 +436,7 @@ fn ranked(
     index: &QuarryIndex,
     searcher: &tantivy::Searcher,
     query: &dyn Query,
+    core: Option<&dyn Query>,
     initial: usize,
     copies: bool,
     enough: impl Fn(&[Candidate]) -> Option<f32>,
@@ -438,29 +445,46 @@ fn ranked(
     let records = usize::try_from(searcher.num_docs())
         .unwrap_or(usize::MAX)
         .max(1);
+    let f = index.fields();
+    let engine = |e| Error::engine("search failed", e);
     let mut fetch = initial.max(16).min(records);
     loop {
-        let (top, total) = crate::scoring::top(
-            searcher,
-            index.fields().rec,
-            &index.fields().text,
-            query,
-            fetch,
-        )
-        .map_err(|e| Error::engine("search failed", e))?;
-        let exhausted = top.len() < fetch;
-        let lowest = top.last().map(|(s, _)| *s);
+        // With `core`, the words' best passages are re-scored by the whole query; the page is
+        // decided once they fill it. Otherwise every match is scored, and the page is decided
+        // when no passage left out could tie with its last.
+        let (top, total, exhausted, lowest) = match core {
+            Some(core) => {
+                let depth = fetch.max(query::RERANK_DEPTH).min(records);
+                let crate::scoring::Reranked {
+                    mut top,
+                    total,
+                    candidates: found,
+                } = crate::scoring::reranked(searcher, f.rec, &f.text, core, query, depth)
+                    .map_err(engine)?;
+                // Only the best `fetch` of them (and any tied with the last) are read further.
+                top.sort_by(|a, b| b.0.total_cmp(&a.0));
+                let mut kept = top.len().min(fetch);
+                while kept > 0 && kept < top.len() && top[kept].0 == top[kept - 1].0 {
+                    kept += 1;
+                }
+                let every = kept == top.len() && found == total;
+                top.truncate(kept);
+                (top, total, every, None)
+            }
+            None => {
+                let (top, total) =
+                    crate::scoring::top(searcher, f.rec, &f.text, query, fetch).map_err(engine)?;
+                let exhausted = top.len() < fetch;
+                let lowest = top.last().map(|(s, _)| *s);
+                (top, total, exhausted, lowest)
+            }
+        };
         let mut candidates = candidates(index, searcher, top, copies)?;
-        candidates.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.path.cmp(&b.path))
-                .then_with(|| a.ordinal.cmp(&b.ordinal))
-        });
-        // `enough` gives the score at the cut once the list is long enough; the page is decided
-        // when no passage left out could tie with it.
-        let decided = match (enough(&candidates), lowest) {
-            (Some(cut), Some(low)) => low < cut,
+        sort_candidates(index, searcher, &mut candidates)?;
+        // `enough` gives the score at the cut once the list is long enough.
+        let decided = match (enough(&candidates), lowest, core) {
+            (Some(_), _, Some(_)) => true,
+            (Some(cut), Some(low), None) => low < cut,
             _ => false,
         };
         if exhausted || decided || fetch >= total {
@@ -478,6 +502,7 @@ fn candidates(
 ) -> Result<Vec<Candidate>> {
     let mut columns: HashMap<u32, Arc<SegmentColumns>> = HashMap::new();
     let mut format_names: HashMap<(u32, u64), &'static str> = HashMap::new();
+    let mut documents: HashMap<(u32, u64), String> = HashMap::new();
     let mut out = Vec::with_capacity(top.len());
     let mut buf = String::new();
     for (score, addr) in top {
@@ -496,8 +521,24 @@ fn candidates(
             }
             buf.clone()
         };
-        let doc_id = read(&cols.doc_id);
-        let path = read(&cols.path_raw);
+        // Candidates often share their document: its id and path are read once (a dictionary
+        // lookup each).
+        let doc_ord = cols
+            .doc_id
+            .as_ref()
+            .and_then(|col| col.term_ords(addr.doc_id).next());
+        let doc_id = match doc_ord.and_then(|o| documents.get(&(addr.segment_ord, o))) {
+            Some(known) => known.clone(),
+            None => {
+                let known = read(&cols.doc_id);
+                if let Some(o) = doc_ord {
+                    documents.insert((addr.segment_ord, o), known.clone());
+                }
+                known
+            }
+        };
+        // The path only breaks ties between equal scores: read when needed ([`path_of`]).
+        let path = String::new();
         let ordinal = cols.ordinal.first(addr.doc_id).unwrap_or(0);
         let copy_key = if copies {
             let format_col = &cols.format;
@@ -537,6 +578,48 @@ fn candidates(
         });
     }
     Ok(out)
+}
+
+/// Sorts candidates by score, then (among equal scores) by path and ordinal: the paths of
+/// tied candidates are read here, and only theirs.
+fn sort_candidates(
+    index: &QuarryIndex,
+    searcher: &tantivy::Searcher,
+    candidates: &mut [Candidate],
+) -> Result<()> {
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut start = 0;
+    while start < candidates.len() {
+        let score = candidates[start].score;
+        let end = start
+            + candidates[start..]
+                .iter()
+                .take_while(|c| c.score.total_cmp(&score).is_eq())
+                .count();
+        if end - start > 1 {
+            for c in &mut candidates[start..end] {
+                if c.path.is_empty() {
+                    c.path = path_of(index, searcher, c.addr)?;
+                }
+            }
+            candidates[start..end]
+                .sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.ordinal.cmp(&b.ordinal)));
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+/// The path (of the walked file) a record comes from.
+fn path_of(index: &QuarryIndex, searcher: &tantivy::Searcher, addr: DocAddress) -> Result<String> {
+    let cols = index.columns(searcher, addr.segment_ord)?;
+    let mut path = String::new();
+    if let Some(col) = &cols.path_raw {
+        if let Some(ord) = col.term_ords(addr.doc_id).next() {
+            let _ = col.ord_to_str(ord, &mut path);
+        }
+    }
+    Ok(path)
 }
 
 /// Each document's first (best) candidate, in rank order.
@@ -694,6 +777,7 @@ fn ranking(
             index,
             searcher,
             parsed.query.as_ref(),
+            parsed.core.as_deref(),
             initial,
             copies,
             enough,
@@ -795,10 +879,15 @@ fn by_meaning(
             .collect();
         return Ok((out, total));
     }
-    let (lexical, lexical_total) =
-        ranked(index, searcher, parsed.query.as_ref(), depth, copies, |c| {
-            (c.len() >= depth).then_some(f32::INFINITY)
-        })?;
+    let (lexical, lexical_total) = ranked(
+        index,
+        searcher,
+        parsed.query.as_ref(),
+        parsed.core.as_deref(),
+        depth,
+        copies,
+        |c| (c.len() >= depth).then_some(f32::INFINITY),
+    )?;
     let key = |c: &Candidate| format!("{}-{}", c.doc_id, c.ordinal);
     let lexical: Vec<Candidate> = lexical.into_iter().take(depth).collect();
     let lists = [
@@ -844,7 +933,11 @@ fn copy_of(index: &QuarryIndex, searcher: &tantivy::Searcher, c: &Candidate) -> 
     Ok(Copy {
         passage_id: format!("{}-{}", c.doc_id, c.ordinal),
         doc_id: c.doc_id.clone(),
-        path: c.path.clone(),
+        path: if c.path.is_empty() {
+            path_of(index, searcher, c.addr)?
+        } else {
+            c.path.clone()
+        },
         format: c.copy_key.as_ref().map_or("", |(f, _)| f).to_string(),
         page: cols.page.first(doc),
         row: cols.row.first(doc),
@@ -918,15 +1011,21 @@ pub fn rank(
                 .map(|c| (c, c.score))
                 .collect()
         };
-        Ok(chosen
+        chosen
             .into_iter()
-            .map(|(c, score)| Ranked {
-                passage_id: format!("{}-{}", c.doc_id, c.ordinal),
-                doc_id: c.doc_id.clone(),
-                path: c.path.clone(),
-                score,
+            .map(|(c, score)| {
+                Ok(Ranked {
+                    passage_id: format!("{}-{}", c.doc_id, c.ordinal),
+                    doc_id: c.doc_id.clone(),
+                    path: if c.path.is_empty() {
+                        path_of(index, &searcher, c.addr)?
+                    } else {
+                        c.path.clone()
+                    },
+                    score,
+                })
             })
-            .collect())
+            .collect()
     })
 }
 

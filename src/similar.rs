@@ -118,6 +118,7 @@ pub fn similar(
             translit_terms: HashSet::new(),
             scoring_terms,
             content_words: 0,
+            core: None,
         };
         let mut request = request.clone();
         if request.mode != Mode::Bm25 {

@@ -1055,3 +1055,44 @@ fn hashes_and_long_words_are_found() {
         assert_eq!(found[0]["path"], path);
     }
 }
+
+/// A query of plain words scores every match by its words alone, then re-scores the best
+/// `RERANK_DEPTH` (200) by the whole query (proximity, context, length floor); a filter makes
+/// every match scored by the whole query. On the bundled corpus, where these words match far
+/// more than 200 passages, both give the same first pages, scores and totals.
+#[test]
+fn reranking_the_words_best_passages_gives_the_page_of_scoring_every_match() {
+    let ws = Workspace::empty();
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    crate::common::copy_dir(&corpus, &ws.path("corpus"));
+    ws.run(&["index"]).expect(0);
+    for q in [
+        "state media accounts campaign",
+        "influence network platform report",
+        "campaign accounts platform report",
+        "state report",
+    ] {
+        let page = |extra: &[&str]| -> (Vec<(String, f64)>, u64) {
+            let mut args = vec!["search", "--format", "json", "--limit", "20", q];
+            args.extend_from_slice(extra);
+            let v = ws.run(&args).expect(0).json();
+            let hits = v["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| {
+                    (
+                        h["passage_id"].as_str().unwrap().to_string(),
+                        h["score"].as_f64().unwrap(),
+                    )
+                })
+                .collect();
+            (hits, v["total"].as_u64().unwrap())
+        };
+        let (reranked, total) = page(&[]);
+        let (scored, all) = page(&["--path", "**"]);
+        assert!(total > 200, "{q}: only {total} matches, nothing to re-rank");
+        assert_eq!(total, all, "{q}");
+        assert_eq!(reranked, scored, "{q}");
+    }
+}
