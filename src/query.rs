@@ -70,7 +70,7 @@ pub struct ParsedQuery {
 
 /// How many of the best passages by the words alone the whole query re-scores, for a query of
 /// plain words: proximity, context and the length floor order these (docs/ranking.md).
-pub const RERANK_DEPTH: usize = 200;
+pub const RERANK_DEPTH: usize = 100;
 
 impl std::fmt::Debug for ParsedQuery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -1057,7 +1057,7 @@ fn hashes_and_long_words_are_found() {
 }
 
 /// A query of plain words scores every match by its words alone, then re-scores the best
-/// `RERANK_DEPTH` (200) by the whole query (proximity, context, length floor); a filter makes
+/// `RERANK_DEPTH` (100) by the whole query (proximity, context, length floor); a filter makes
 /// every match scored by the whole query. On the bundled corpus, where these words match far
 /// more than 200 passages, both give the same first pages, scores and totals.
 #[test]
