@@ -146,6 +146,17 @@ pub fn parse(index: &QuarryIndex, input: &str) -> Result<ParsedQuery> {
 
 /// Parses `input` for `index`.
 pub fn parse_with(index: &QuarryIndex, input: &str, options: QueryOptions) -> Result<ParsedQuery> {
+    parse_inner(index, input, options, true)
+}
+
+/// [`parse_with`]; `flat` lets the words' query of [`ParsedQuery::core`] be a flat
+/// disjunction of terms where it can (tests compare it with the builder's).
+fn parse_inner(
+    index: &QuarryIndex,
+    input: &str,
+    options: QueryOptions,
+    flat: bool,
+) -> Result<ParsedQuery> {
     let input = input.trim();
     if input.is_empty() {
         return Err(query_error(
@@ -186,7 +197,10 @@ pub fn parse_with(index: &QuarryIndex, input: &str, options: QueryOptions) -> Re
     };
     // Plain words search text, title and names, which only passage records carry: the words'
     // query alone finds the same passages as the whole query, without its filter.
-    let core = (content_words > 0).then(|| user_query.box_clone());
+    let core = (content_words > 0).then(|| match builder.flat.take() {
+        Some(terms) if flat && !options.all_terms && !terms.is_empty() => flat_core(terms),
+        _ => user_query.box_clone(),
+    });
     let user_query = match near {
         Some(near) => Box::new(BooleanQuery::new(vec![
             (Occur::Must, user_query),
@@ -213,6 +227,27 @@ pub fn parse_with(index: &QuarryIndex, input: &str, options: QueryOptions) -> Re
         content_words,
         core,
     })
+}
+
+/// The words of a plain query as one disjunction of weighted terms: the same passages and the
+/// same scores as the words' query the builder made (a disjunction per word of a disjunction
+/// per field, each word weighted by its repeats, each field by its boost), but in the one shape
+/// tantivy prunes with block-max WAND, so the best passages are found without scoring every
+/// match.
+fn flat_core(terms: Vec<(Term, f32)>) -> Box<dyn Query> {
+    let clauses = terms
+        .into_iter()
+        .map(|(term, weight)| {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+            let q: Box<dyn Query> = if weight == 1.0 {
+                q
+            } else {
+                Box::new(BoostQuery::new(q, weight))
+            };
+            (Occur::Should, q)
+        })
+        .collect();
+    Box::new(BooleanQuery::new(clauses))
 }
 
 /// Whether `name` is a field a query can name (`title`, `date`, `extra.region`...).
@@ -416,6 +451,10 @@ struct Builder<'a> {
     parser: QueryParser,
     searcher: tantivy::Searcher,
     default_occur: Occur,
+    /// The words' query as one flat list of weighted terms, while every literal the parser is
+    /// given is one term (or none) in each of its fields; `None` once one is not (a phrase in
+    /// some field, or anything but a literal). See [`flat_core`].
+    flat: std::cell::RefCell<Option<Vec<(Term, f32)>>>,
 }
 
 impl<'a> Builder<'a> {
@@ -439,6 +478,7 @@ impl<'a> Builder<'a> {
             repeats,
             active: index.active_text_fields(),
             parser,
+            flat: std::cell::RefCell::new(Some(Vec::new())),
             searcher: index.searcher(),
             default_occur: if options.all_terms {
                 Occur::Must
@@ -460,6 +500,7 @@ impl<'a> Builder<'a> {
         let mut scoring = std::collections::BTreeSet::new();
         for (occur, child) in items {
             if is_filter(&child) && occur != Some(Occur::Should) {
+                *self.flat.borrow_mut() = None;
                 let occur = occur.unwrap_or(Occur::Must);
                 clauses.push((occur, zero_score(self.build(child)?)));
             } else {
@@ -528,8 +569,15 @@ impl<'a> Builder<'a> {
                 },
                 _ => 1,
             };
+            // What the child adds to the flat list starts here; its repeats weigh it too.
+            let mark = self.flat.borrow().as_ref().map_or(0, Vec::len);
             let weighted = |q: BoxQuery| -> BoxQuery {
                 if repeats > 1 {
+                    if let Some(list) = self.flat.borrow_mut().as_mut() {
+                        for (_, w) in list.iter_mut().skip(mark) {
+                            *w *= repeats as f32;
+                        }
+                    }
                     Box::new(BoostQuery::new(q, repeats as f32))
                 } else {
                     q
@@ -560,7 +608,12 @@ impl<'a> Builder<'a> {
                 // must not make a clause required.
                 continue;
             }
-            let q = if filter { zero_score(q) } else { weighted(q) };
+            let q = if filter {
+                *self.flat.borrow_mut() = None;
+                zero_score(q)
+            } else {
+                weighted(q)
+            };
             clauses.push((occur.unwrap_or(self.default_occur), q));
         }
         if clauses.is_empty() {
@@ -591,7 +644,57 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Adds what the parser makes of `leaf` to [`Builder::flat`], as the parser makes it: in
+    /// each field it searches (the named one, else the default fields), a literal the field's
+    /// analyzer makes one token of is that term, weighted by the field's boost; none is
+    /// nothing; several are a phrase, which no flat list of terms scores.
+    fn record_flat(&self, leaf: &UserInputLeaf) {
+        let mut flat = self.flat.borrow_mut();
+        let Some(list) = flat.as_mut() else {
+            return;
+        };
+        let UserInputLeaf::Literal(lit) = leaf else {
+            *flat = None;
+            return;
+        };
+        if lit.delimiter != Delimiter::None || lit.prefix {
+            *flat = None;
+            return;
+        }
+        let fields = match lit.field_name.as_deref() {
+            None => default_fields(self.index),
+            Some(name) => match self.index.tantivy().schema().get_field(name) {
+                Ok(field) => vec![field],
+                Err(_) => {
+                    *flat = None;
+                    return;
+                }
+            },
+        };
+        let f = self.index.fields();
+        for field in fields {
+            let Ok(mut analyzer) = self.index.tantivy().tokenizer_for_field(field) else {
+                *flat = None;
+                return;
+            };
+            let mut stream = analyzer.token_stream(&lit.phrase);
+            let mut tokens = Vec::new();
+            while let Some(t) = stream.next() {
+                tokens.push(t.text.clone());
+            }
+            match tokens.as_slice() {
+                [] => {}
+                [one] => list.push((Term::from_field_text(field, one), field_boost(f, field))),
+                _ => {
+                    *flat = None;
+                    return;
+                }
+            }
+        }
+    }
+
     fn via_parser(&self, leaf: UserInputLeaf) -> Result<BoxQuery> {
+        self.record_flat(&leaf);
         self.parser
             .build_query_from_user_input_ast(UserInputAst::from(leaf))
             .map_err(|e| translate(e, self.input))
@@ -1194,6 +1297,86 @@ fn is_single_letter(word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The flat disjunction of a plain query's terms matches the same passages as the words'
+    /// query the builder makes, with the same scores: words repeated, stop words, names in
+    /// another script, two languages, a word the title also holds.
+    #[test]
+    fn the_flat_words_query_scores_as_the_builders() {
+        let corpus = tempfile::tempdir().unwrap();
+        let write =
+            |name: &str, text: &str| std::fs::write(corpus.path().join(name), text).unwrap();
+        write(
+            "a.md",
+            "---\ntitle: Election report\n---\nThe election commission found fake accounts \
+             that posted about the election. Navalny was named.\n",
+        );
+        write(
+            "b.md",
+            "---\ntitle: Notes\n---\nAccounts and pages were removed; the network ran ads.\n",
+        );
+        write(
+            "c.md",
+            "---\ntitle: Выборы\nlang: ru\n---\nНавальный и выборы: сеть аккаунтов публиковала \
+             сообщения о выборах в регионах.\n",
+        );
+        write("d.txt", "what is the rapid alert system and who runs it\n");
+        let dir = corpus.path().join(".quarry");
+        let options = crate::BuildOptions {
+            paths: vec![corpus.path().to_path_buf()],
+            threads: 1,
+            ..Default::default()
+        };
+        crate::build(&dir, &options, &crate::Silent).unwrap();
+        let index = QuarryIndex::open(&dir).unwrap();
+        let searcher = index.searcher();
+        let stats = crate::scoring::PassageStatistics::new(&searcher, index.fields().rec);
+        let scores = |q: &dyn Query| {
+            let top = searcher
+                .search_with_statistics_provider(
+                    q,
+                    &tantivy::collector::TopDocs::with_limit(100).order_by_score(),
+                    &stats,
+                )
+                .unwrap();
+            let mut v: Vec<(tantivy::DocAddress, f32)> =
+                top.into_iter().map(|(s, a)| (a, s)).collect();
+            v.sort_by_key(|(a, _)| (a.segment_ord, a.doc_id));
+            v
+        };
+        let mut flat_seen = 0;
+        for q in [
+            "election",
+            "election election accounts",
+            "what is the rapid alert system",
+            "the who",
+            "navalny",
+            "Навальный выборы",
+            "fake accounts network",
+            "notes about ads",
+        ] {
+            let options = QueryOptions::default();
+            let flat = parse_inner(&index, q, options, true).unwrap();
+            let nested = parse_inner(&index, q, options, false).unwrap();
+            let (Some(flat), Some(nested)) = (flat.core, nested.core) else {
+                continue;
+            };
+            if format!("{flat:?}") != format!("{nested:?}") {
+                flat_seen += 1;
+            }
+            let (a, b) = (scores(flat.as_ref()), scores(nested.as_ref()));
+            assert!(!b.is_empty(), "{q}: nothing matched");
+            assert_eq!(a.len(), b.len(), "{q}");
+            for ((da, sa), (db, sb)) in a.iter().zip(&b) {
+                assert_eq!(da, db, "{q}");
+                assert!(
+                    (sa - sb).abs() <= 1e-4 * sb.abs().max(1.0),
+                    "{q}: {sa} vs {sb}"
+                );
+            }
+        }
+        assert!(flat_seen >= 5, "only {flat_seen} queries were flattened");
+    }
 
     #[test]
     fn stop_words_are_per_language() {

@@ -103,12 +103,19 @@ pub fn reranked(
     depth: usize,
 ) -> tantivy::Result<Reranked> {
     let stats = PassageStatistics::new(searcher, rec_field);
-    let (mut found, total) = searcher.search_with_statistics_provider(
+    // The best by the words alone, which tantivy prunes (block-max WAND) when `core` is a flat
+    // disjunction of terms; then the count, which needs no score.
+    let mut found = searcher.search_with_statistics_provider(
         core,
-        &(TopDocs::with_limit(depth.max(1)).order_by_score(), Count),
+        &TopDocs::with_limit(depth.max(1)).order_by_score(),
         &stats,
     )?;
     let candidates = found.len();
+    let total = if candidates < depth.max(1) {
+        candidates
+    } else {
+        core.count(searcher)?
+    };
     let avg = average_length(searcher, text_fields, &stats);
     let weight = full.weight(scoring(&stats, searcher))?;
     found.sort_by_key(|(_, addr)| (addr.segment_ord, addr.doc_id));
