@@ -27,6 +27,9 @@ use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term};
 pub struct PassageStatistics<'a> {
     searcher: &'a Searcher,
     passages: u64,
+    /// Document frequencies already looked up: the words' query and the whole query of one
+    /// search share their terms, and each lookup visits every segment's dictionary.
+    known: std::sync::Mutex<std::collections::HashMap<Term, u64>>,
 }
 
 impl<'a> PassageStatistics<'a> {
@@ -35,7 +38,11 @@ impl<'a> PassageStatistics<'a> {
         let passages = searcher
             .doc_freq(&Term::from_field_text(rec_field, REC_PASSAGE))
             .unwrap_or(0);
-        PassageStatistics { searcher, passages }
+        PassageStatistics {
+            searcher,
+            passages,
+            known: Default::default(),
+        }
     }
 }
 
@@ -58,7 +65,22 @@ impl Bm25StatisticsProvider for PassageStatistics<'_> {
     }
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
-        self.searcher.doc_freq(term)
+        // A poisoned map still holds correct frequencies.
+        let known = self
+            .known
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(term)
+            .copied();
+        if let Some(n) = known {
+            return Ok(n);
+        }
+        let n = self.searcher.doc_freq(term)?;
+        self.known
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(term.clone(), n);
+        Ok(n)
     }
 }
 
@@ -102,20 +124,54 @@ pub fn reranked(
     full: &dyn Query,
     depth: usize,
 ) -> tantivy::Result<Reranked> {
-    let stats = PassageStatistics::new(searcher, rec_field);
-    // The best by the words alone, which tantivy prunes (block-max WAND) when `core` is a flat
-    // disjunction of terms; then the count, which needs no score.
-    let mut found = searcher.search_with_statistics_provider(
+    reranked_with(
+        searcher,
+        rec_field,
+        text_fields,
         core,
-        &TopDocs::with_limit(depth.max(1)).order_by_score(),
-        &stats,
-    )?;
-    let candidates = found.len();
-    let total = if candidates < depth.max(1) {
-        candidates
+        full,
+        depth,
+        PRUNE_FROM,
+    )
+}
+
+/// [`reranked`], pruning from `prune_from` postings.
+fn reranked_with(
+    searcher: &Searcher,
+    rec_field: Field,
+    text_fields: &[Field],
+    core: &dyn Query,
+    full: &dyn Query,
+    depth: usize,
+    prune_from: u64,
+) -> tantivy::Result<Reranked> {
+    let stats = PassageStatistics::new(searcher, rec_field);
+    // The best by the words alone. When the words are found in many passages, tantivy prunes
+    // them (block-max WAND, where `core` is a flat disjunction of terms) and they are counted
+    // apart, without scores; when in few, one pass that scores and counts every match is
+    // cheaper than two.
+    let mut postings = 0u64;
+    let mut failed = None;
+    core.query_terms(&mut |term, _| match stats.doc_freq(term) {
+        Ok(n) => postings = postings.saturating_add(n),
+        Err(e) => failed = Some(e),
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let limit = TopDocs::with_limit(depth.max(1)).order_by_score();
+    let (mut found, total) = if postings <= prune_from {
+        searcher.search_with_statistics_provider(core, &(limit, Count), &stats)?
     } else {
-        core.count(searcher)?
+        let found = searcher.search_with_statistics_provider(core, &limit, &stats)?;
+        let total = if found.len() < depth.max(1) {
+            found.len()
+        } else {
+            core.count(searcher)?
+        };
+        (found, total)
     };
+    let candidates = found.len();
     let avg = average_length(searcher, text_fields, &stats);
     let weight = full.weight(scoring(&stats, searcher))?;
     found.sort_by_key(|(_, addr)| (addr.segment_ord, addr.doc_id));
@@ -150,6 +206,10 @@ pub fn reranked(
         candidates,
     })
 }
+
+/// Above this many postings of a query's terms (summed), [`reranked`] prunes its first pass
+/// and counts apart; at or below it, one pass scores and counts every match.
+const PRUNE_FROM: u64 = 20_000;
 
 /// What [`reranked`] gives.
 pub struct Reranked {
@@ -238,6 +298,57 @@ mod tests {
         let norm = |l: f32| 1.0 + K1 * (1.0 - B + B * l / avg);
         let bm25 = |l: f32| (K1 + 1.0) / norm(l);
         assert!((bm25(5.0) * tiny - bm25(40.0)).abs() < 1e-6);
+    }
+
+    /// Pruned (the best by WAND, then a count) or not (one pass scoring every match), the
+    /// candidates, their scores and the count are the same.
+    #[test]
+    fn pruning_the_first_pass_changes_nothing_it_gives() {
+        let corpus = tempfile::tempdir().unwrap();
+        for i in 0..60 {
+            let extra = ["network", "accounts network", "state media network"][i % 3];
+            let text = format!(
+                "Report {i} on the {extra}: the accounts of the network posted {} times.\n",
+                i * 7
+            );
+            std::fs::write(corpus.path().join(format!("{i:02}.txt")), text).unwrap();
+        }
+        let dir = corpus.path().join(".quarry");
+        let options = crate::BuildOptions {
+            paths: vec![corpus.path().to_path_buf()],
+            threads: 1,
+            ..Default::default()
+        };
+        crate::build(&dir, &options, &crate::Silent).unwrap();
+        let index = crate::QuarryIndex::open(&dir).unwrap();
+        let searcher = index.searcher();
+        let f = index.fields();
+        for q in ["network", "state media network", "accounts times"] {
+            let parsed = crate::query::parse(&index, q).unwrap();
+            let core = parsed.core.as_deref().unwrap();
+            let run = |prune_from, depth| {
+                let mut r = reranked_with(
+                    &searcher,
+                    f.rec,
+                    &f.text,
+                    core,
+                    parsed.query.as_ref(),
+                    depth,
+                    prune_from,
+                )
+                .unwrap();
+                r.top.sort_by_key(|(_, a)| (a.segment_ord, a.doc_id));
+                r
+            };
+            let (_, all) = top(&searcher, f.rec, &f.text, parsed.query.as_ref(), 1000).unwrap();
+            for depth in [5, 100] {
+                let (pruned, whole) = (run(0, depth), run(u64::MAX, depth));
+                assert_eq!(pruned.total, whole.total, "{q}");
+                assert_eq!(pruned.total, all, "{q}");
+                assert_eq!(pruned.candidates, whole.candidates, "{q}");
+                assert_eq!(pruned.top, whole.top, "{q}");
+            }
+        }
     }
 
     #[test]
