@@ -502,9 +502,7 @@ fn candidates(
 ) -> Result<Vec<Candidate>> {
     let mut columns: HashMap<u32, Arc<SegmentColumns>> = HashMap::new();
     let mut format_names: HashMap<(u32, u64), &'static str> = HashMap::new();
-    let mut documents: HashMap<(u32, u64), String> = HashMap::new();
     let mut out = Vec::with_capacity(top.len());
-    let mut buf = String::new();
     for (score, addr) in top {
         let cols = match columns.entry(addr.segment_ord) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -512,31 +510,7 @@ fn candidates(
                 e.insert(index.columns(searcher, addr.segment_ord)?)
             }
         };
-        let mut read = |col: &Option<tantivy::columnar::StrColumn>| -> String {
-            buf.clear();
-            if let Some(col) = col {
-                if let Some(ord) = col.term_ords(addr.doc_id).next() {
-                    let _ = col.ord_to_str(ord, &mut buf);
-                }
-            }
-            buf.clone()
-        };
-        // Candidates often share their document: its id and path are read once (a dictionary
-        // lookup each).
-        let doc_ord = cols
-            .doc_id
-            .as_ref()
-            .and_then(|col| col.term_ords(addr.doc_id).next());
-        let doc_id = match doc_ord.and_then(|o| documents.get(&(addr.segment_ord, o))) {
-            Some(known) => known.clone(),
-            None => {
-                let known = read(&cols.doc_id);
-                if let Some(o) = doc_ord {
-                    documents.insert((addr.segment_ord, o), known.clone());
-                }
-                known
-            }
-        };
+        let doc_id = cols.doc_id_of(addr.doc_id);
         // The path only breaks ties between equal scores: read when needed ([`path_of`]).
         let path = String::new();
         let ordinal = cols.ordinal.first(addr.doc_id).unwrap_or(0);
@@ -612,14 +586,9 @@ fn sort_candidates(
 
 /// The path (of the walked file) a record comes from.
 fn path_of(index: &QuarryIndex, searcher: &tantivy::Searcher, addr: DocAddress) -> Result<String> {
-    let cols = index.columns(searcher, addr.segment_ord)?;
-    let mut path = String::new();
-    if let Some(col) = &cols.path_raw {
-        if let Some(ord) = col.term_ords(addr.doc_id).next() {
-            let _ = col.ord_to_str(ord, &mut path);
-        }
-    }
-    Ok(path)
+    Ok(index
+        .columns(searcher, addr.segment_ord)?
+        .path_of(addr.doc_id))
 }
 
 /// Each document's first (best) candidate, in rank order.

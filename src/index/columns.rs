@@ -7,7 +7,8 @@
 //! benchmark index: `bench/RESULTS-serve.md`). [`ColumnCache`] keeps each segment's columns for
 //! the life of the open index (a long-running `quarry serve` opens one per commit). Segments are
 //! immutable, so a segment's columns never change; the cache forgets segments the current
-//! searcher no longer has.
+//! searcher no longer has. Each segment also remembers the document ids and paths it has read
+//! from its string columns (bounded; see [`SegmentColumns::doc_id_of`]).
 
 use crate::error::{Error, Result};
 use std::collections::HashMap;
@@ -34,9 +35,58 @@ pub struct SegmentColumns {
     pub row: Column<u64>,
     /// A passage's first line.
     pub line: Column<u64>,
+    doc_ids: Memo,
+    paths: Memo,
+}
+
+/// How many strings each column's memo of [`SegmentColumns`] keeps before it starts over: one
+/// per file or document at most, so a few megabytes.
+const MEMO_LIMIT: usize = 100_000;
+
+/// The strings of a dictionary-encoded column already read, by term ordinal. A string is one
+/// per document (its id) or per file (its path), read from the column's dictionary by decoding
+/// a block up to it: a few microseconds each, for each of a search's candidates.
+#[derive(Default)]
+struct Memo(Mutex<HashMap<u64, Arc<str>>>);
+
+impl Memo {
+    fn get(&self, column: Option<&StrColumn>, doc: tantivy::DocId) -> String {
+        let Some(column) = column else {
+            return String::new();
+        };
+        let Some(ord) = column.term_ords(doc).next() else {
+            return String::new();
+        };
+        if let Some(known) = self.lock().get(&ord) {
+            return known.to_string();
+        }
+        let mut out = String::new();
+        if column.ord_to_str(ord, &mut out).unwrap_or(false) {
+            let mut memo = self.lock();
+            if memo.len() >= MEMO_LIMIT {
+                memo.clear();
+            }
+            memo.insert(ord, Arc::from(out.as_str()));
+        }
+        out
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<str>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl SegmentColumns {
+    /// The document id of record `doc` ("" for none).
+    pub fn doc_id_of(&self, doc: tantivy::DocId) -> String {
+        self.doc_ids.get(self.doc_id.as_ref(), doc)
+    }
+
+    /// The path of the walked file record `doc` comes from ("" for none).
+    pub fn path_of(&self, doc: tantivy::DocId) -> String {
+        self.paths.get(self.path_raw.as_ref(), doc)
+    }
+
     fn open(segment: &SegmentReader) -> Result<SegmentColumns> {
         let engine = |e: tantivy::TantivyError| Error::engine("cannot read fast fields", e);
         let ff = segment.fast_fields();
@@ -49,6 +99,8 @@ impl SegmentColumns {
             page: ff.u64("page").map_err(engine)?,
             row: ff.u64("row").map_err(engine)?,
             line: ff.u64("line").map_err(engine)?,
+            doc_ids: Memo::default(),
+            paths: Memo::default(),
         })
     }
 }
