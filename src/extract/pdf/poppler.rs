@@ -37,27 +37,9 @@ pub fn program() -> Option<&'static Path> {
         .get_or_init(|| match std::env::var_os(PROGRAM_VAR) {
             Some(v) if v == "none" || v.is_empty() => None,
             Some(v) => Some(PathBuf::from(v)),
-            None => find_in_path("pdftotext"),
+            None => crate::extract::process::find_in_path("pdftotext"),
         })
         .as_deref()
-}
-
-fn find_in_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| is_executable(p))
-}
-
-#[cfg(unix)]
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(p: &Path) -> bool {
-    p.is_file()
 }
 
 /// What poppler read from a PDF.
@@ -271,24 +253,8 @@ fn run(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::process::CommandExt;
-        let parent = std::process::id();
-        // SAFETY: prctl and getppid are async-signal-safe; the closure allocates nothing.
-        unsafe {
-            cmd.pre_exec(move || {
-                // pdftotext dies with the worker that started it.
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                if libc::getppid() as u32 != parent {
-                    return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
-                }
-                Ok(())
-            });
-        }
-    }
+    // pdftotext dies with the worker that started it.
+    crate::extract::process::dies_with_parent(&mut cmd);
     let mut child = cmd
         .spawn()
         .map_err(|e| Refusal::Failed(format!("cannot run {}: {e}", program.display())))?;
