@@ -245,7 +245,7 @@ pub struct Preference {
 
 /// The formats a researcher would rather cite, best first: paged originals, then documents,
 /// web pages, notes, plain text, and record rows last.
-pub const DEFAULT_PREFERENCE: [Format; 16] = [
+pub const DEFAULT_PREFERENCE: [Format; 17] = [
     Format::Pdf,
     Format::Epub,
     Format::Docx,
@@ -253,6 +253,8 @@ pub const DEFAULT_PREFERENCE: [Format; 16] = [
     Format::Html,
     Format::Markdown,
     Format::Text,
+    // Read by OCR: a copy in any other format quotes the words as written.
+    Format::Image,
     Format::Email,
     Format::Csv,
     Format::Tsv,

@@ -48,10 +48,12 @@ pub enum Format {
     /// A ZIP archive. Its members are documents of their own formats, so no document has
     /// this one; it names the files in the index's counts by format.
     Archive,
+    /// An image (`.png`, `.jpg`, `.tif`...), its text read by OCR.
+    Image,
 }
 
 /// Every format, in a fixed order.
-pub const FORMATS: [Format; 16] = [
+pub const FORMATS: [Format; 17] = [
     Format::Text,
     Format::Markdown,
     Format::Html,
@@ -68,6 +70,7 @@ pub const FORMATS: [Format; 16] = [
     Format::Spreadsheet,
     Format::WebArchive,
     Format::Archive,
+    Format::Image,
 ];
 
 impl Format {
@@ -90,6 +93,7 @@ impl Format {
             Format::Spreadsheet => "spreadsheet",
             Format::WebArchive => "warc",
             Format::Archive => "archive",
+            Format::Image => "image",
         }
     }
 

@@ -62,6 +62,18 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     timeout: u64,
 
+    /// Read the text of images by OCR (Tesseract): auto (where Tesseract is installed), always
+    /// (an error without it) or never (images are skipped)
+    #[arg(long, value_name = "MODE", env = "QUARRY_OCR", default_value = "auto",
+          value_parser = ["auto", "always", "never"])]
+    ocr: String,
+
+    /// OCR languages, Tesseract's codes joined by '+' (eng, rus, chi_sim, ara: each needs its
+    /// tesseract-ocr-LANG package)
+    #[arg(long, value_name = "LANGS", env = "QUARRY_OCR_LANG", default_value = "eng",
+          value_parser = ocr_languages)]
+    ocr_lang: String,
+
     /// Memory limit of each PDF/DOCX extraction worker, in megabytes
     #[arg(long, value_name = "MB", default_value_t = DEFAULT_EXTRACT_MEMORY_MB)]
     extract_memory: u64,
@@ -94,6 +106,14 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
 /// Default memory limit of an extraction worker, in megabytes.
 pub const DEFAULT_EXTRACT_MEMORY_MB: u64 = 2048;
 
+fn ocr_languages(value: &str) -> Result<String, String> {
+    if quarry::extract::ocr::valid_languages(value) {
+        Ok(value.to_string())
+    } else {
+        Err("give Tesseract language codes joined by '+', e.g. eng+rus".to_string())
+    }
+}
+
 /// How PDF and DOCX extraction runs: this binary's hidden worker subcommand.
 pub fn isolation(timeout_secs: u64, memory_mb: u64) -> Result<Isolation, Failure> {
     let program = std::env::current_exe().map_err(|e| {
@@ -110,6 +130,7 @@ pub fn isolation(timeout_secs: u64, memory_mb: u64) -> Result<Isolation, Failure
         args: vec![super::WORKER_COMMAND.into()],
         timeout: Duration::from_secs(timeout_secs.max(1)),
         memory_bytes: memory_mb.max(64).saturating_mul(1_000_000),
+        env: Vec::new(),
     })
 }
 
@@ -273,13 +294,27 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         args.config
             .or_else(|| quarry::index::sources::stored_config(&globals.index_dir))
     };
+    let ocr = quarry::extract::ocr::Settings {
+        mode: quarry::extract::ocr::Mode::parse(&args.ocr).unwrap_or_default(),
+        languages: args.ocr_lang.clone(),
+    };
+    if ocr.mode == quarry::extract::ocr::Mode::Always && quarry::extract::ocr::program().is_none() {
+        return Err(quarry::Error::new(
+            quarry::ErrorKind::InvalidInput,
+            "--ocr always needs Tesseract, which is not installed here".to_string(),
+        )
+        .with_hint(quarry::extract::ocr::INSTALL_HINT)
+        .into());
+    }
+    let mut isolation = isolation(args.timeout, args.extract_memory)?;
+    isolation.env = ocr.env();
     let defaults = BuildOptions::default();
     let options = BuildOptions {
         paths,
         threads: args.threads.map_or(defaults.threads, usize::from).max(1),
         memory_mb: usize::try_from(args.memory).unwrap_or(usize::MAX),
         max_file_bytes: args.max_file_size.map(|mb| mb.saturating_mul(1_000_000)),
-        isolation: Some(isolation(args.timeout, args.extract_memory)?),
+        isolation: Some(isolation),
         rebuild: args.rebuild,
         config,
     };

@@ -481,7 +481,7 @@ mod tests {
             ("../../etc/passwd.txt", b"root"),
             ("/abs/x.md", b"# x"),
             ("dir\\notes.txt", b"the same name once made harmless"),
-            ("photo.png", b"not read"),
+            ("clip.mp4", b"not read"),
         ]);
         let (parts, summary) = read(&bytes, 1_000_000);
         let names: Vec<&str> = parts.iter().map(|p| p.display.as_str()).collect();
@@ -497,7 +497,7 @@ mod tests {
         assert_eq!(parts[0].bytes, b"plain notes");
         assert_eq!(summary.parts, 4);
         assert!(
-            summary.warnings.iter().any(|w| w.contains(".png: 1")),
+            summary.warnings.iter().any(|w| w.contains(".mp4: 1")),
             "{:?}",
             summary.warnings
         );

@@ -18,6 +18,7 @@ mod docx;
 mod epub;
 pub mod frontmatter;
 mod html;
+mod image;
 pub mod mail;
 mod markdown;
 pub mod ocr;
@@ -340,6 +341,7 @@ pub const EXTRACTORS: &[Extractor] = &[
     archive::TAR,
     spreadsheet::SPREADSHEET,
     warc::WARC,
+    image::EXTRACTOR,
 ];
 
 /// The extractor for a path, by its extension (case-insensitive); a `result.json` is a

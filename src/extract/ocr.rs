@@ -7,7 +7,8 @@
 //! output gives every word with its confidence and its place in blocks, paragraphs and lines:
 //! [`parse_tsv`] turns it into paragraphs of text per page with the mean word confidence.
 //!
-//! This is the engine of issue 21; the indexer does not call it yet (docs/formats.md).
+//! Image files are read through it ([`super::image`]); PDF pages without a text layer are not
+//! yet (docs/formats.md). [`Settings`] says whether and in which languages to read.
 
 use super::process::{self, Output};
 use std::path::{Path, PathBuf};
@@ -21,6 +22,104 @@ pub const PROGRAM_VAR: &str = "QUARRY_TESSERACT";
 /// The resolution pages are rendered at: what OCR engines are tuned for, and what a clean scan
 /// is measured at (issue 21 asks for 95% word recall on clean 300 dpi scans).
 pub const DPI: u32 = 300;
+
+/// The environment variable that holds the OCR mode (`auto`, `always`, `never`), which
+/// `quarry index --ocr` sets for its extraction workers.
+pub const MODE_VAR: &str = "QUARRY_OCR";
+/// The environment variable that holds the OCR languages (`eng+rus`), which
+/// `quarry index --ocr-lang` sets for its extraction workers.
+pub const LANG_VAR: &str = "QUARRY_OCR_LANG";
+
+/// Whether to read text from images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Where there is no text otherwise (images; later, scanned PDF pages), when Tesseract is
+    /// installed.
+    #[default]
+    Auto,
+    /// The same, and it is an error when Tesseract is not installed.
+    Always,
+    /// Never: images are skipped.
+    Never,
+}
+
+impl Mode {
+    /// The mode named `name` (`auto`, `always`, `never`).
+    pub fn parse(name: &str) -> Option<Mode> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(Mode::Auto),
+            "always" => Some(Mode::Always),
+            "never" => Some(Mode::Never),
+            _ => None,
+        }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Auto => "auto",
+            Mode::Always => "always",
+            Mode::Never => "never",
+        }
+    }
+}
+
+/// How to OCR: the mode and Tesseract's languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Whether to OCR.
+    pub mode: Mode,
+    /// Tesseract's language codes joined by `+` (`eng`, `eng+rus`).
+    pub languages: String,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            mode: Mode::Auto,
+            languages: "eng".to_string(),
+        }
+    }
+}
+
+impl Settings {
+    /// The settings of this process: [`MODE_VAR`] and [`LANG_VAR`], else the defaults (`auto`,
+    /// `eng`).
+    pub fn from_env() -> Settings {
+        let default = Settings::default();
+        Settings {
+            mode: std::env::var(MODE_VAR)
+                .ok()
+                .and_then(|m| Mode::parse(&m))
+                .unwrap_or(default.mode),
+            languages: std::env::var(LANG_VAR)
+                .ok()
+                .filter(|l| valid_languages(l))
+                .unwrap_or(default.languages),
+        }
+    }
+
+    /// The environment that gives a worker these settings.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            (MODE_VAR.to_string(), self.mode.name().to_string()),
+            (LANG_VAR.to_string(), self.languages.clone()),
+        ]
+    }
+}
+
+/// Whether `languages` is a list of Tesseract language codes joined by `+` (`eng`, `chi_sim`,
+/// `eng+rus`): letters, digits and `_` only, so it is never taken for an option.
+pub fn valid_languages(languages: &str) -> bool {
+    !languages.is_empty()
+        && languages.split('+').all(|code| {
+            !code.is_empty() && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
+/// The hint for a machine without Tesseract.
+pub const INSTALL_HINT: &str =
+    "install Tesseract, e.g. apt-get install tesseract-ocr tesseract-ocr-eng";
 
 /// The `tesseract` program to use, if any: `QUARRY_TESSERACT`, else the one on `PATH`.
 pub fn program() -> Option<&'static Path> {

@@ -33,6 +33,8 @@ pub struct Isolation {
     pub timeout: Duration,
     /// Address-space limit per worker, in bytes.
     pub memory_bytes: u64,
+    /// Environment variables workers get (the OCR settings, [`super::ocr::Settings::env`]).
+    pub env: Vec<(String, String)>,
 }
 
 /// A worker's answer.
@@ -192,6 +194,7 @@ fn run(
     mapping: Option<String>,
 ) -> Result<Reply, Failure> {
     let mut cmd = Command::new(&iso.program);
+    cmd.envs(iso.env.iter().map(|(k, v)| (k, v)));
     if let Some(m) = &mapping {
         cmd.env("QUARRY_WORKER_MAPPING", m);
     }
@@ -340,6 +343,7 @@ mod tests {
             args: vec!["-c".into(), body.into(), "sh".into()],
             timeout: Duration::from_millis(timeout_ms),
             memory_bytes: 1 << 30,
+            env: Vec::new(),
         };
         extract_isolated(
             &iso,

@@ -36,7 +36,7 @@ fn index_prints_a_one_line_summary_on_stderr_and_nothing_on_stdout() {
     );
     assert!(summary.contains(" s;"), "seconds missing: {summary}");
     assert!(
-        summary.contains(".png 1"),
+        summary.contains(".gif 1"),
         "unsupported files not counted: {summary}"
     );
 }

@@ -13,6 +13,7 @@ mod golden;
 mod hostile;
 mod hostile_inputs;
 mod languages;
+mod ocr;
 mod options;
 mod safety;
 mod search;

@@ -1,0 +1,160 @@
+//! OCR of images (tests/fixtures/scans/, made by make_scans.py from text we wrote): words found
+//! on the right page of a multi-page TIFF, `--ocr never`, and what happens without Tesseract.
+//! The tests that read images skip, saying so, where Tesseract is not installed.
+
+use crate::common::{copy_dir, hits, Workspace};
+use serde_json::Value;
+use std::path::Path;
+
+fn tesseract_installed() -> bool {
+    std::process::Command::new("tesseract")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A workspace whose `corpus/` holds memo.png, pages.tif and a note in plain text.
+fn images() -> Workspace {
+    let ws = Workspace::empty();
+    let scans = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scans");
+    copy_dir(&scans, &ws.path("all"));
+    std::fs::create_dir_all(ws.path("corpus")).unwrap();
+    for name in ["memo.png", "pages.tif"] {
+        std::fs::copy(ws.path("all").join(name), ws.path("corpus").join(name)).unwrap();
+    }
+    std::fs::remove_dir_all(ws.path("all")).unwrap();
+    ws.write("corpus/note.txt", "A note on the scans beside it.\n");
+    ws
+}
+
+/// The report's entries for the images.
+fn report(ws: &Workspace) -> Vec<Value> {
+    let text = std::fs::read_to_string(ws.path("report.json")).unwrap();
+    let all = serde_json::from_str::<Value>(&text).unwrap();
+    let images: Vec<Value> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["path"].as_str().unwrap().ends_with(".txt"))
+        .cloned()
+        .collect();
+    assert_eq!(images.len(), 2, "{all}");
+    images
+}
+
+#[test]
+fn words_in_images_are_found_on_their_page() {
+    if !tesseract_installed() {
+        eprintln!("skipped: tesseract is not installed");
+        return;
+    }
+    let ws = images();
+    ws.run(&["index", "--report", "report.json"]).expect(0);
+    for f in report(&ws) {
+        assert_eq!(f["status"], "indexed", "{f}");
+        assert_eq!(f["format"], "image", "{f}");
+    }
+    // The second page of the TIFF: its words, cited on page 2.
+    let run = ws
+        .run(&["search", "--format", "json", "Tallinn shell company"])
+        .expect(0);
+    let hit = &hits(&run)[0];
+    assert_eq!(hit["path"], "corpus/pages.tif", "{hit}");
+    assert_eq!(hit["page"], 2, "{hit}");
+    assert_eq!(hit["format"], "image", "{hit}");
+    assert!(
+        hit["snippet"].as_str().unwrap().contains("Tallinn"),
+        "{hit}"
+    );
+    // The memo's words: on memo.png and on the TIFF's first page, one text in two copies.
+    let run = ws
+        .run(&[
+            "search",
+            "--format",
+            "json",
+            "--no-collapse",
+            "flooded bridge captions",
+        ])
+        .expect(0);
+    let mut places: Vec<(String, u64)> = hits(&run)
+        .iter()
+        .map(|h| {
+            (
+                h["path"].as_str().unwrap().to_string(),
+                h["page"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    places.sort();
+    places.dedup();
+    assert_eq!(
+        places,
+        vec![
+            ("corpus/memo.png".to_string(), 1),
+            ("corpus/pages.tif".to_string(), 1)
+        ]
+    );
+    // `type:image` finds them.
+    let run = ws
+        .run(&["search", "--format", "json", "municipal archive type:image"])
+        .expect(0);
+    assert!(!hits(&run).is_empty());
+}
+
+#[test]
+fn images_are_skipped_with_the_reason_when_ocr_is_off_or_missing() {
+    // --ocr never: skipped, saying so.
+    let ws = images();
+    let run = ws
+        .run(&["index", "--ocr", "never", "--report", "report.json"])
+        .expect(0);
+    for f in report(&ws) {
+        assert_eq!(f["status"], "skipped", "{f}");
+        assert_eq!(f["reason_kind"], "no-text-layer", "{f}");
+        assert!(f["reason"].as_str().unwrap().contains("--ocr never"), "{f}");
+    }
+    assert!(
+        run.stderr().contains("OCR is turned off"),
+        "{}",
+        run.describe()
+    );
+    // No Tesseract (QUARRY_TESSERACT=none stands for a machine without it): auto skips images
+    // and says what to install; always refuses to start.
+    let ws = images();
+    ws.run_env(
+        &["index", "--report", "report.json"],
+        &[("QUARRY_TESSERACT", "none")],
+    )
+    .expect(0);
+    for f in report(&ws) {
+        assert_eq!(f["status"], "skipped", "{f}");
+        assert!(
+            f["reason"]
+                .as_str()
+                .unwrap()
+                .contains("apt-get install tesseract-ocr"),
+            "{f}"
+        );
+    }
+    let ws = images();
+    let run = ws
+        .run_env(
+            &["index", "--ocr", "always"],
+            &[("QUARRY_TESSERACT", "none")],
+        )
+        .expect(2);
+    assert!(
+        run.stderr()
+            .starts_with("quarry: --ocr always needs Tesseract"),
+        "{}",
+        run.describe()
+    );
+    assert!(!ws.path(".quarry").exists(), "an index was made");
+    // A language code that is not one is refused before any work.
+    let run = ws.run(&["index", "--ocr-lang", "eng;rm"]).expect(2);
+    assert!(
+        run.stderr().contains("language codes"),
+        "{}",
+        run.describe()
+    );
+}
