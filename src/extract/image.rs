@@ -3,8 +3,10 @@
 //!
 //! Each page of the image is a page of the document, so a passage cites the page of a
 //! multi-page TIFF it was read on; each paragraph Tesseract finds is a block. The title is the
-//! file name (what OCR reads first is too often a letterhead or a stamp). Without Tesseract,
-//! or with `--ocr never`, an image is skipped as having no text layer, with the reason.
+//! file name (what OCR reads first is too often a letterhead or a stamp). A page whose words
+//! average a confidence under [`NOISE_CONFIDENCE`] is noise (a photograph, speckles) and left
+//! out. Without Tesseract, or with `--ocr never`, an image is skipped as having no text layer,
+//! with the reason.
 
 use super::ocr::{self, Mode, Settings};
 use super::{Extracted, Extractor, Failure, FailureKind, Isolate, Method};
@@ -44,6 +46,10 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
             };
             Failure::new(kind, format!("not a readable image ({reason})"))
         })?;
+    // Noise (a photograph, a blank page's speckles) reads as a few words of low confidence.
+    let (pages, noise): (Vec<ocr::Page>, Vec<ocr::Page>) = pages
+        .into_iter()
+        .partition(|p| p.confidence.is_some_and(|c| c >= NOISE_CONFIDENCE));
     let mut out = TextBuilder::new();
     for page in &pages {
         for paragraph in &page.paragraphs {
@@ -52,8 +58,23 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
         }
     }
     let (text, blocks) = out.finish();
+    let noise_pages = noise
+        .iter()
+        .filter(|p| p.words > 0)
+        .map(|p| p.number.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     if blocks.is_empty() {
-        return Err(Failure::new(FailureKind::NoText, "OCR found no text"));
+        return Err(Failure::new(
+            FailureKind::NoText,
+            if noise_pages.is_empty() {
+                "OCR found no text".to_string()
+            } else {
+                format!(
+                    "OCR found no text, only noise (words of confidence under {NOISE_CONFIDENCE})"
+                )
+            },
+        ));
     }
     let mut meta = Metadata::default();
     super::title_or_file_name(&mut meta, path);
@@ -72,6 +93,12 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
             "OCR read {read} words with low confidence on {low}: check quotes against the image"
         ));
     }
+    if !noise_pages.is_empty() {
+        warnings.push(format!(
+            "OCR read only noise on page(s) {noise_pages} (words of confidence under \
+             {NOISE_CONFIDENCE}): left out"
+        ));
+    }
     Ok(Extracted {
         doc,
         warnings,
@@ -81,3 +108,7 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
 
 /// Below this mean word confidence (0 to 100) a page's text is said to be doubtful.
 const LOW_CONFIDENCE: f32 = 60.0;
+
+/// Below this mean word confidence a page's words are taken for noise and left out: clean
+/// scans read at about 95, a page of random pixels at about 25.
+const NOISE_CONFIDENCE: f32 = 30.0;

@@ -94,6 +94,31 @@ fn words_in_images_are_found_on_their_page() {
             ("corpus/pages.tif".to_string(), 1)
         ]
     );
+    // Random pixels are noise: skipped as no text, saying so.
+    let ws2 = Workspace::empty();
+    std::fs::create_dir_all(ws2.path("corpus")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scans/noise.png"),
+        ws2.path("corpus/noise.png"),
+    )
+    .unwrap();
+    ws2.write("corpus/note.txt", "A note.\n");
+    let run = ws2.run(&["index", "--report", "report.json"]).expect(0);
+    let all: Value =
+        serde_json::from_str(&std::fs::read_to_string(ws2.path("report.json")).unwrap()).unwrap();
+    let noise = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "corpus/noise.png")
+        .unwrap();
+    assert_eq!(noise["status"], "skipped", "{noise}");
+    assert_eq!(noise["reason_kind"], "no-text", "{noise}");
+    assert!(
+        run.stderr().contains("noise.png: OCR found no text"),
+        "{}",
+        run.describe()
+    );
     // `type:image` finds them.
     let run = ws
         .run(&["search", "--format", "json", "municipal archive type:image"])
