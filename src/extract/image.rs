@@ -4,7 +4,7 @@
 //! Each page of the image is a page of the document, so a passage cites the page of a
 //! multi-page TIFF it was read on; each paragraph Tesseract finds is a block. The title is the
 //! file name (what OCR reads first is too often a letterhead or a stamp). A page whose words
-//! average a confidence under [`NOISE_CONFIDENCE`] is noise (a photograph, speckles) and left
+//! average a confidence under [`ocr::NOISE_CONFIDENCE`] is noise (a photograph, speckles) and left
 //! out. Without Tesseract, or with `--ocr never`, an image is skipped as having no text layer,
 //! with the reason.
 
@@ -47,9 +47,7 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
             Failure::new(kind, format!("not a readable image ({reason})"))
         })?;
     // Noise (a photograph, a blank page's speckles) reads as a few words of low confidence.
-    let (pages, noise): (Vec<ocr::Page>, Vec<ocr::Page>) = pages
-        .into_iter()
-        .partition(|p| p.confidence.is_some_and(|c| c >= NOISE_CONFIDENCE));
+    let (pages, noise) = ocr::without_noise(pages);
     let mut out = TextBuilder::new();
     for page in &pages {
         for paragraph in &page.paragraphs {
@@ -60,8 +58,7 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     let (text, blocks) = out.finish();
     let noise_pages = noise
         .iter()
-        .filter(|p| p.words > 0)
-        .map(|p| p.number.to_string())
+        .map(u32::to_string)
         .collect::<Vec<_>>()
         .join(", ");
     if blocks.is_empty() {
@@ -71,7 +68,8 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
                 "OCR found no text".to_string()
             } else {
                 format!(
-                    "OCR found no text, only noise (words of confidence under {NOISE_CONFIDENCE})"
+                    "OCR found no text, only noise (words of confidence under {})",
+                    ocr::NOISE_CONFIDENCE
                 )
             },
         ));
@@ -96,7 +94,8 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     if !noise_pages.is_empty() {
         warnings.push(format!(
             "OCR read only noise on page(s) {noise_pages} (words of confidence under \
-             {NOISE_CONFIDENCE}): left out"
+             {}): left out",
+            ocr::NOISE_CONFIDENCE
         ));
     }
     Ok(Extracted {
@@ -108,7 +107,3 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
 
 /// Below this mean word confidence (0 to 100) a page's text is said to be doubtful.
 const LOW_CONFIDENCE: f32 = 60.0;
-
-/// Below this mean word confidence a page's words are taken for noise and left out: clean
-/// scans read at about 95, a page of random pixels at about 25.
-const NOISE_CONFIDENCE: f32 = 30.0;

@@ -7,8 +7,8 @@
 //! output gives every word with its confidence and its place in blocks, paragraphs and lines:
 //! [`parse_tsv`] turns it into paragraphs of text per page with the mean word confidence.
 //!
-//! Image files are read through it ([`super::image`]); PDF pages without a text layer are not
-//! yet (docs/formats.md). [`Settings`] says whether and in which languages to read.
+//! Image files are read through it ([`super::image`]), and so are PDF pages without a text
+//! layer ([`super::pdf`]). [`Settings`] says whether and in which languages to read.
 
 use super::process::{self, Output};
 use std::path::{Path, PathBuf};
@@ -33,11 +33,12 @@ pub const LANG_VAR: &str = "QUARRY_OCR_LANG";
 /// Whether to read text from images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
-    /// Where there is no text otherwise (images; later, scanned PDF pages), when Tesseract is
-    /// installed.
+    /// Where there is no text otherwise (images, PDF pages without a text layer), when
+    /// Tesseract is installed.
     #[default]
     Auto,
-    /// The same, and it is an error when Tesseract is not installed.
+    /// Every image and every PDF page, its text layer replaced where OCR reads one (for text
+    /// layers that are garbage); an error when Tesseract is not installed.
     Always,
     /// Never: images are skipped.
     Never,
@@ -201,6 +202,36 @@ pub fn render_page(
         )),
         Output::OutOfTime => Err(format!("pdftoppm ran out of time on page {page}")),
     }
+}
+
+/// Below this mean word confidence (0 to 100) a page's words are taken for noise (a
+/// photograph, speckles) and left out: clean scans read at about 95, random pixels at about 25.
+pub const NOISE_CONFIDENCE: f32 = 30.0;
+
+/// A page with fewer words than this of two letters or digits or more is noise, whatever their
+/// confidence (dark bars read as "al").
+pub const MIN_WORDS: usize = 3;
+
+/// Splits `pages` into those with text and the numbers of those that read as noise (words
+/// whose mean confidence is under [`NOISE_CONFIDENCE`], or fewer than [`MIN_WORDS`] words);
+/// pages without a word are in neither.
+pub fn without_noise(pages: Vec<Page>) -> (Vec<Page>, Vec<u32>) {
+    let mut noise = Vec::new();
+    let mut kept = Vec::new();
+    for page in pages {
+        let words = page
+            .paragraphs
+            .iter()
+            .flat_map(|p| p.split_whitespace())
+            .filter(|w| w.chars().filter(|c| c.is_alphanumeric()).count() >= 2)
+            .count();
+        match page.confidence {
+            Some(c) if c >= NOISE_CONFIDENCE && words >= MIN_WORDS => kept.push(page),
+            Some(_) => noise.push(page.number),
+            None => {}
+        }
+    }
+    (kept, noise)
 }
 
 /// Pages of Tesseract's TSV output: words (level 5 rows) grouped by page, block, paragraph and

@@ -31,7 +31,7 @@ pub const EXTRACTOR: Extractor = Extractor {
 pub const POPPLER: Extractor = Extractor {
     format: Format::Pdf,
     name: "pdf-poppler",
-    version: 2,
+    version: 3,
     extensions: &["pdf"],
     isolate: Isolate::Always,
     method: Method::Document(extract_poppler),
@@ -116,7 +116,13 @@ fn extract_poppler(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     };
     let limits = poppler::Limits::within(super::worker::budget());
     match poppler::extract(program, bytes, &limits) {
-        Ok(p) => {
+        Ok(mut p) => {
+            let mut ocr_tried = 0;
+            if !p.incomplete {
+                let (notes, tried) = ocr_pages(bytes, &mut p.pages, limits.deadline);
+                p.warnings.extend(notes);
+                ocr_tried = tried;
+            }
             let meta = metadata(Info {
                 title: p.title,
                 author: p.author,
@@ -124,6 +130,7 @@ fn extract_poppler(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
                 subject: p.subject,
                 created: p.created,
             });
+            let page_count = p.pages.len();
             match assemble(path, p.pages, meta) {
                 Ok(mut x) => {
                     x.warnings.extend(p.warnings);
@@ -133,6 +140,13 @@ fn extract_poppler(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
                 Err(f) if p.incomplete && f.kind == FailureKind::NoTextLayer => {
                     Err(Failure::new(FailureKind::TimedOut, p.warnings.join("; ")))
                 }
+                Err(f) if ocr_tried > 0 && f.kind == FailureKind::NoTextLayer => Err(Failure::new(
+                    FailureKind::NoTextLayer,
+                    format!(
+                        "no text layer in {page_count} page(s), and OCR read no text on \
+                             {ocr_tried}"
+                    ),
+                )),
                 Err(f) => Err(f),
             }
         }
@@ -147,6 +161,95 @@ fn extract_poppler(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
         }
     }
 }
+
+/// Reads by OCR the pages that need it ([`super::ocr::Mode`]: those without text, or every
+/// page with `always`), when Tesseract and `pdftoppm` are installed, until `deadline`: each
+/// page rendered at [`super::ocr::DPI`], its paragraphs made blocks of that page. A page OCR
+/// cannot read, or reads as noise, keeps what it had; what was not read is said in the
+/// warnings returned, with the number of pages OCR was tried on.
+fn ocr_pages(
+    bytes: &[u8],
+    pages: &mut [(u32, Vec<RawBlock>)],
+    deadline: Option<std::time::Instant>,
+) -> (Vec<String>, usize) {
+    use super::ocr::{self, Mode, Settings};
+    let settings = Settings::from_env();
+    let wanted: Vec<usize> = (0..pages.len())
+        .filter(|&i| match settings.mode {
+            Mode::Never => false,
+            Mode::Auto => pages[i].1.is_empty(),
+            Mode::Always => true,
+        })
+        .collect();
+    let (Some(tesseract), Some(renderer)) = (ocr::program(), ocr::renderer()) else {
+        return (Vec::new(), 0);
+    };
+    let mut tried = 0;
+    let mut notes = Vec::new();
+    let mut failed = Vec::new();
+    let mut noise = Vec::new();
+    let mut low = Vec::new();
+    for (done, &i) in wanted.iter().enumerate() {
+        let number = pages[i].0;
+        if deadline.is_some_and(|t| std::time::Instant::now() >= t) {
+            notes.push(format!(
+                "OCR stopped at the time limit: {} page(s) from page {number} not read (raise --timeout)",
+                wanted.len() - done
+            ));
+            break;
+        }
+        tried += 1;
+        let read = ocr::render_page(renderer, bytes, number, ocr::DPI, deadline)
+            .and_then(|image| ocr::recognize(tesseract, &image, &settings.languages, deadline));
+        let read = match read {
+            Ok(read) => read,
+            Err(reason) => {
+                failed.push(format!("{number} ({reason})"));
+                continue;
+            }
+        };
+        let (kept, noisy) = ocr::without_noise(read);
+        if !noisy.is_empty() {
+            noise.push(number.to_string());
+        }
+        let blocks: Vec<RawBlock> = kept
+            .iter()
+            .flat_map(|p| &p.paragraphs)
+            .map(|text| RawBlock {
+                text: text.clone(),
+                heading: None,
+                band: Band::Body,
+            })
+            .collect();
+        if let Some(c) = kept.iter().filter_map(|p| p.confidence).reduce(f32::min) {
+            if c < OCR_LOW_CONFIDENCE {
+                low.push(format!("{number} ({c:.0})"));
+            }
+        }
+        if !blocks.is_empty() {
+            pages[i].1 = blocks;
+        }
+    }
+    if !failed.is_empty() {
+        notes.push(format!("OCR could not read page(s) {}", failed.join(", ")));
+    }
+    if !noise.is_empty() {
+        notes.push(format!(
+            "OCR read only noise on page(s) {}: left out",
+            noise.join(", ")
+        ));
+    }
+    if !low.is_empty() {
+        notes.push(format!(
+            "OCR read page(s) {} with low confidence: check quotes against the page",
+            low.join(", ")
+        ));
+    }
+    (notes, tried)
+}
+
+/// Below this mean word confidence (0 to 100) a page OCR read is said to be doubtful.
+const OCR_LOW_CONFIDENCE: f32 = 60.0;
 
 /// A document from pages of raw blocks: running headers and footers dropped, ligatures
 /// expanded, hyphenation at line ends undone, each block cited by its page.

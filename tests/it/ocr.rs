@@ -1,6 +1,7 @@
-//! OCR of images (tests/fixtures/scans/, made by make_scans.py from text we wrote): words found
-//! on the right page of a multi-page TIFF, `--ocr never`, and what happens without Tesseract.
-//! The tests that read images skip, saying so, where Tesseract is not installed.
+//! OCR of images and scanned PDFs (tests/fixtures/scans/, made by make_scans.py from text we
+//! wrote; and the scanned NSA reports of ../shared when it is there): words found on the right
+//! page, noise left out, `--ocr never`, and what happens without Tesseract. The tests that read
+//! images skip, saying so, where Tesseract is not installed.
 
 use crate::common::{copy_dir, hits, Workspace};
 use serde_json::Value;
@@ -182,4 +183,83 @@ fn images_are_skipped_with_the_reason_when_ocr_is_off_or_missing() {
         "{}",
         run.describe()
     );
+}
+
+#[test]
+fn scanned_pdf_pages_are_read_and_cited_by_page() {
+    if !tesseract_installed() {
+        eprintln!("skipped: tesseract is not installed");
+        return;
+    }
+    let ws = Workspace::empty();
+    let scans = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scans");
+    std::fs::create_dir_all(ws.path("corpus")).unwrap();
+    for name in ["scanned-letter.pdf", "noise.pdf"] {
+        std::fs::copy(scans.join(name), ws.path("corpus").join(name)).unwrap();
+    }
+    let run = ws.run(&["index"]).expect(0);
+    for (query, page) in [
+        ("Harbour Light coastal provinces", 1),
+        ("Tallinn shell company", 2),
+    ] {
+        let run = ws.run(&["search", "--format", "json", query]).expect(0);
+        let hit = &hits(&run)[0];
+        assert_eq!(hit["path"], "corpus/scanned-letter.pdf", "{hit}");
+        assert_eq!(hit["page"], page, "{query}: {hit}");
+        assert_eq!(hit["format"], "pdf", "{hit}");
+    }
+    // A page of random pixels is no text.
+    assert!(
+        run.stderr()
+            .contains("noise.pdf: no text layer in 1 page(s), and OCR read no text on 1"),
+        "{}",
+        run.describe()
+    );
+    // --ocr never: the scanned letter has no text layer again.
+    let ws2 = Workspace::empty();
+    std::fs::create_dir_all(ws2.path("corpus")).unwrap();
+    std::fs::copy(
+        scans.join("scanned-letter.pdf"),
+        ws2.path("corpus/scanned-letter.pdf"),
+    )
+    .unwrap();
+    ws2.write("corpus/note.txt", "A note.\n");
+    let run = ws2.run(&["index", "--ocr", "never"]).expect(0);
+    assert!(
+        run.stderr()
+            .contains("scanned-letter.pdf: no text layer in 2 page(s) (scanned; needs OCR)"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// The scanned NSA oversight reports of ../shared/data/docs/us_ig_reports/ have no text layer:
+/// OCR makes them searchable, cited by page.
+#[test]
+fn the_scanned_nsa_reports_in_shared_become_searchable() {
+    let report = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/docs/us_ig_reports/nsa_CY2007_Annual_IOB_Report.pdf");
+    if !report.is_file() {
+        eprintln!("skipped: ../shared/data/docs/us_ig_reports is not here");
+        return;
+    }
+    if !tesseract_installed() {
+        eprintln!("skipped: tesseract is not installed");
+        return;
+    }
+    let ws = Workspace::empty();
+    std::fs::create_dir_all(ws.path("corpus")).unwrap();
+    std::fs::copy(&report, ws.path("corpus/nsa-2007.pdf")).unwrap();
+    ws.run(&["index"]).expect(0);
+    let run = ws
+        .run(&[
+            "search",
+            "--format",
+            "json",
+            "procedures for tracking intelligence oversight training",
+        ])
+        .expect(0);
+    let hit = &hits(&run)[0];
+    assert_eq!(hit["path"], "corpus/nsa-2007.pdf", "{hit}");
+    assert_eq!(hit["page"], 7, "{hit}");
 }
