@@ -64,7 +64,7 @@ pub struct ParsedQuery {
     pub content_words: usize,
     /// For a query of plain words without filters: the words' query alone (no passage filter,
     /// proximity or context). Its best [`RERANK_DEPTH`] passages by BM25 are the candidates,
-    /// which the whole [`ParsedQuery::query`] then scores (see `scoring::top`).
+    /// which the whole [`ParsedQuery::query`] then scores (see `scoring::reranked`).
     pub core: Option<Box<dyn Query>>,
 }
 
@@ -478,7 +478,8 @@ impl<'a> Builder<'a> {
             repeats,
             active: index.active_text_fields(),
             parser,
-            flat: std::cell::RefCell::new(Some(Vec::new())),
+            // Only a query of plain words, alternatives by default, can have a flat core.
+            flat: std::cell::RefCell::new((is_plain(input) && !options.all_terms).then(Vec::new)),
             searcher: index.searcher(),
             default_occur: if options.all_terms {
                 Occur::Must

@@ -66,20 +66,12 @@ impl Bm25StatisticsProvider for PassageStatistics<'_> {
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
         // A poisoned map still holds correct frequencies.
-        let known = self
-            .known
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(term)
-            .copied();
-        if let Some(n) = known {
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&n) = known.get(term) {
             return Ok(n);
         }
         let n = self.searcher.doc_freq(term)?;
-        self.known
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(term.clone(), n);
+        known.insert(term.clone(), n);
         Ok(n)
     }
 }

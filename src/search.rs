@@ -572,9 +572,7 @@ fn sort_candidates(
                 .count();
         if end - start > 1 {
             for c in &mut candidates[start..end] {
-                if c.path.is_empty() {
-                    c.path = path_of(index, searcher, c.addr)?;
-                }
+                c.path = path_of(index, searcher, c)?;
             }
             candidates[start..end]
                 .sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.ordinal.cmp(&b.ordinal)));
@@ -584,11 +582,15 @@ fn sort_candidates(
     Ok(())
 }
 
-/// The path (of the walked file) a record comes from.
-fn path_of(index: &QuarryIndex, searcher: &tantivy::Searcher, addr: DocAddress) -> Result<String> {
+/// The path (of the walked file) a candidate comes from: read from its column unless it was
+/// read already (a candidate's path is empty until needed).
+fn path_of(index: &QuarryIndex, searcher: &tantivy::Searcher, c: &Candidate) -> Result<String> {
+    if !c.path.is_empty() {
+        return Ok(c.path.clone());
+    }
     Ok(index
-        .columns(searcher, addr.segment_ord)?
-        .path_of(addr.doc_id))
+        .columns(searcher, c.addr.segment_ord)?
+        .path_of(c.addr.doc_id))
 }
 
 /// Each document's first (best) candidate, in rank order.
@@ -894,7 +896,6 @@ fn by_meaning(
     Ok((out, total))
 }
 
-/// Fast columns of page, row and line, opened once per segment.
 /// Where a copy is, read from fast columns (its stored text is not needed).
 fn copy_of(index: &QuarryIndex, searcher: &tantivy::Searcher, c: &Candidate) -> Result<Copy> {
     let cols = index.columns(searcher, c.addr.segment_ord)?;
@@ -902,11 +903,7 @@ fn copy_of(index: &QuarryIndex, searcher: &tantivy::Searcher, c: &Candidate) -> 
     Ok(Copy {
         passage_id: format!("{}-{}", c.doc_id, c.ordinal),
         doc_id: c.doc_id.clone(),
-        path: if c.path.is_empty() {
-            path_of(index, searcher, c.addr)?
-        } else {
-            c.path.clone()
-        },
+        path: path_of(index, searcher, c)?,
         format: c.copy_key.as_ref().map_or("", |(f, _)| f).to_string(),
         page: cols.page.first(doc),
         row: cols.row.first(doc),
@@ -986,11 +983,7 @@ pub fn rank(
                 Ok(Ranked {
                     passage_id: format!("{}-{}", c.doc_id, c.ordinal),
                     doc_id: c.doc_id.clone(),
-                    path: if c.path.is_empty() {
-                        path_of(index, &searcher, c.addr)?
-                    } else {
-                        c.path.clone()
-                    },
+                    path: path_of(index, &searcher, c)?,
                     score,
                 })
             })

@@ -62,11 +62,12 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     timeout: u64,
 
-    /// Read the text of images by OCR (Tesseract): auto (where Tesseract is installed), always
-    /// (an error without it) or never (images are skipped)
+    /// Read images and PDF pages without a text layer by OCR (Tesseract): auto (where
+    /// Tesseract is installed), always (every PDF page too; an error without Tesseract) or
+    /// never (images and scans are skipped)
     #[arg(long, value_name = "MODE", env = "QUARRY_OCR", default_value = "auto",
-          value_parser = ["auto", "always", "never"])]
-    ocr: String,
+          value_parser = ocr_mode)]
+    ocr: quarry::extract::ocr::Mode,
 
     /// OCR languages, Tesseract's codes joined by '+' (eng, rus, chi_sim, ara: each needs its
     /// tesseract-ocr-LANG package)
@@ -105,6 +106,10 @@ pub struct Args {
 pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
 /// Default memory limit of an extraction worker, in megabytes.
 pub const DEFAULT_EXTRACT_MEMORY_MB: u64 = 2048;
+
+fn ocr_mode(value: &str) -> Result<quarry::extract::ocr::Mode, String> {
+    quarry::extract::ocr::Mode::parse(value).ok_or_else(|| "give auto, always or never".to_string())
+}
 
 fn ocr_languages(value: &str) -> Result<String, String> {
     if quarry::extract::ocr::valid_languages(value) {
@@ -295,7 +300,7 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
             .or_else(|| quarry::index::sources::stored_config(&globals.index_dir))
     };
     let ocr = quarry::extract::ocr::Settings {
-        mode: quarry::extract::ocr::Mode::parse(&args.ocr).unwrap_or_default(),
+        mode: args.ocr,
         languages: args.ocr_lang.clone(),
     };
     if ocr.mode == quarry::extract::ocr::Mode::Always && quarry::extract::ocr::program().is_none() {

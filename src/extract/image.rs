@@ -38,13 +38,14 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     };
     let deadline = super::worker::budget().map(|(started, limit)| started + limit);
     let pages =
-        ocr::recognize(program, bytes, &settings.languages, deadline).map_err(|reason| {
-            let kind = if reason.contains("out of time") {
-                FailureKind::TimedOut
-            } else {
-                FailureKind::Corrupt
-            };
-            Failure::new(kind, format!("not a readable image ({reason})"))
+        ocr::recognize(program, bytes, &settings.languages, deadline).map_err(|f| {
+            match f.kind {
+                FailureKind::Corrupt => Failure::new(
+                    FailureKind::Corrupt,
+                    format!("not a readable image ({})", f.message),
+                ),
+                _ => f,
+            }
         })?;
     // Noise (a photograph, a blank page's speckles) reads as a few words of low confidence.
     let (pages, noise) = ocr::without_noise(pages);

@@ -11,6 +11,7 @@
 //! layer ([`super::pdf`]). [`Settings`] says whether and in which languages to read.
 
 use super::process::{self, Output};
+use super::{Failure, FailureKind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -126,11 +127,7 @@ pub const INSTALL_HINT: &str =
 pub fn program() -> Option<&'static Path> {
     static PROGRAM: OnceLock<Option<PathBuf>> = OnceLock::new();
     PROGRAM
-        .get_or_init(|| match std::env::var_os(PROGRAM_VAR) {
-            Some(v) if v == "none" || v.is_empty() => None,
-            Some(v) => Some(PathBuf::from(v)),
-            None => process::find_in_path("tesseract"),
-        })
+        .get_or_init(|| process::locate(PROGRAM_VAR, "tesseract"))
         .as_deref()
 }
 
@@ -156,52 +153,69 @@ pub struct Page {
 }
 
 /// Reads the text of `image` (PNG, JPEG, TIFF, or any format Tesseract's Leptonica reads) in
-/// `languages` (Tesseract's codes joined by `+`, e.g. `eng+rus`), stopping at `deadline`.
+/// `languages` (Tesseract's codes joined by `+`, e.g. `eng+rus`), stopping at `deadline`: an
+/// image Tesseract refuses is [`FailureKind::Corrupt`], one not read in time
+/// [`FailureKind::TimedOut`].
 pub fn recognize(
     program: &Path,
     image: &[u8],
     languages: &str,
     deadline: Option<Instant>,
-) -> Result<Vec<Page>, String> {
+) -> Result<Vec<Page>, Failure> {
     let mut cmd = Command::new(program);
     cmd.args(["stdin", "stdout", "-l", languages, "--psm", "3", "tsv"]);
     // One thread per Tesseract: indexing already runs one worker per core.
     cmd.env("OMP_THREAD_LIMIT", "1");
-    match process::run(cmd, image, deadline)? {
+    match process::run(cmd, image, deadline).map_err(not_run)? {
         Output::Exited { status, stdout, .. } if status.success() => {
             Ok(parse_tsv(&String::from_utf8_lossy(&stdout)))
         }
-        Output::Exited { stderr, .. } => Err(format!(
-            "tesseract failed: {}",
-            process::first_line(&stderr)
+        Output::Exited { stderr, .. } => Err(Failure::new(
+            FailureKind::Corrupt,
+            format!("tesseract failed: {}", process::first_line(&stderr)),
         )),
-        Output::OutOfTime => Err("tesseract ran out of time".to_string()),
+        Output::OutOfTime => Err(Failure::new(
+            FailureKind::TimedOut,
+            "tesseract ran out of time",
+        )),
     }
 }
 
-/// Renders page `page` (1-based) of `pdf` as a greyscale PNG at `dpi`, stopping at `deadline`.
+/// Renders page `page` (1-based) of `pdf` as a greyscale PNG at `dpi`, stopping at `deadline`
+/// (failing as [`recognize`] does).
 pub fn render_page(
     program: &Path,
     pdf: &[u8],
     page: u32,
     dpi: u32,
     deadline: Option<Instant>,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, Failure> {
     let mut cmd = Command::new(program);
     let page = page.to_string();
     cmd.args(["-png", "-gray", "-singlefile", "-r"])
         .arg(dpi.to_string())
         .args(["-f", &page, "-l", &page, "-"]);
-    match process::run(cmd, pdf, deadline)? {
+    match process::run(cmd, pdf, deadline).map_err(not_run)? {
         Output::Exited { status, stdout, .. } if status.success() && !stdout.is_empty() => {
             Ok(stdout)
         }
-        Output::Exited { stderr, .. } => Err(format!(
-            "pdftoppm could not render page {page}: {}",
-            process::first_line(&stderr)
+        Output::Exited { stderr, .. } => Err(Failure::new(
+            FailureKind::Corrupt,
+            format!(
+                "pdftoppm could not render page {page}: {}",
+                process::first_line(&stderr)
+            ),
         )),
-        Output::OutOfTime => Err(format!("pdftoppm ran out of time on page {page}")),
+        Output::OutOfTime => Err(Failure::new(
+            FailureKind::TimedOut,
+            format!("pdftoppm ran out of time on page {page}"),
+        )),
     }
+}
+
+/// A helper program that could not be started or waited for.
+fn not_run(reason: String) -> Failure {
+    Failure::new(FailureKind::Crashed, reason)
 }
 
 /// Below this mean word confidence (0 to 100) a page's words are taken for noise (a

@@ -181,6 +181,9 @@ fn ocr_pages(
             Mode::Always => true,
         })
         .collect();
+    if wanted.is_empty() {
+        return (Vec::new(), 0);
+    }
     let (Some(tesseract), Some(renderer)) = (ocr::program(), ocr::renderer()) else {
         return (Vec::new(), 0);
     };
@@ -203,8 +206,8 @@ fn ocr_pages(
             .and_then(|image| ocr::recognize(tesseract, &image, &settings.languages, deadline));
         let read = match read {
             Ok(read) => read,
-            Err(reason) => {
-                failed.push(format!("{number} ({reason})"));
+            Err(f) => {
+                failed.push(format!("{number} ({})", f.message));
                 continue;
             }
         };

@@ -11,6 +11,16 @@ use wait_timeout::ChildExt;
 /// The most a helper's standard output may hold (a page image at 300 dpi is a few MB).
 const MAX_OUTPUT: u64 = 512 * 1024 * 1024;
 
+/// The program the environment variable `var` names (`none` or empty for none), else `name`
+/// found on `PATH`.
+pub fn locate(var: &str, name: &str) -> Option<PathBuf> {
+    match std::env::var_os(var) {
+        Some(v) if v == "none" || v.is_empty() => None,
+        Some(v) => Some(PathBuf::from(v)),
+        None => find_in_path(name),
+    }
+}
+
 /// `name` in a folder of `PATH`, if it is there and executable.
 pub fn find_in_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;

@@ -34,11 +34,7 @@ pub const PROGRAM_VAR: &str = "QUARRY_PDFTOTEXT";
 pub fn program() -> Option<&'static Path> {
     static PROGRAM: OnceLock<Option<PathBuf>> = OnceLock::new();
     PROGRAM
-        .get_or_init(|| match std::env::var_os(PROGRAM_VAR) {
-            Some(v) if v == "none" || v.is_empty() => None,
-            Some(v) => Some(PathBuf::from(v)),
-            None => crate::extract::process::find_in_path("pdftotext"),
-        })
+        .get_or_init(|| crate::extract::process::locate(PROGRAM_VAR, "pdftotext"))
         .as_deref()
 }
 
