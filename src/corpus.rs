@@ -47,6 +47,10 @@ pub struct CorpusConfig {
     /// Column mappings for record files, by glob (`"social/*.csv"`, or `"**"` for all).
     #[serde(default)]
     pub records: BTreeMap<String, Mapping>,
+    /// OCR mode for the corpus (`auto`, `always`, `never`), unless `--ocr` says otherwise.
+    pub ocr: Option<String>,
+    /// OCR languages (Tesseract's codes joined by `+`), unless `--ocr-lang` says otherwise.
+    pub ocr_lang: Option<String>,
 }
 
 /// A pattern from the config: a folder prefix (ending in `/`) or a glob.
@@ -108,6 +112,8 @@ pub struct Corpus {
     defaults: Vec<(Pattern, Metadata)>,
     records: Vec<(Pattern, Mapping)>,
     catalog: HashMap<String, Metadata>,
+    /// The configured OCR mode and languages (`ocr`, `ocr_lang`).
+    pub ocr: crate::ocr::Options,
 }
 
 fn invalid(path: &Path, detail: impl std::fmt::Display) -> Error {
@@ -178,6 +184,25 @@ impl Corpus {
                 .map(|p| Pattern::new(p, &config_path))
                 .collect::<Result<_>>()?;
             corpus.max_file_bytes = config.max_file_mb.map(|mb| mb.saturating_mul(1_000_000));
+            if let Some(mode) = &config.ocr {
+                corpus.ocr.mode = Some(crate::ocr::Mode::parse(mode).ok_or_else(|| {
+                    invalid(
+                        &config_path,
+                        format!("ocr = \"{mode}\": give auto, always or never"),
+                    )
+                })?);
+            }
+            if let Some(languages) = &config.ocr_lang {
+                if !crate::ocr::valid_languages(languages) {
+                    return Err(invalid(
+                        &config_path,
+                        format!(
+                            "ocr_lang = \"{languages}\": give Tesseract language codes joined by '+', e.g. eng+rus"
+                        ),
+                    ));
+                }
+                corpus.ocr.languages = Some(languages.clone());
+            }
             for (pattern, table) in config.defaults {
                 let meta = table_metadata(table, &config_path)?;
                 corpus

@@ -226,6 +226,9 @@ pub struct Block {
     pub page: Option<u32>,
     /// `Some(level)` (1–6) when the block is a heading.
     pub heading: Option<u8>,
+    /// When its text was read by OCR: the mean confidence of its words, 0 to 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<u8>,
 }
 
 /// One extracted source document.
@@ -341,7 +344,20 @@ impl TextBuilder {
             line,
             page,
             heading,
+            ocr: None,
         });
+    }
+
+    /// Appends a block of text read by OCR, whose words have a mean `confidence` (0 to 100),
+    /// as [`TextBuilder::push`] does.
+    pub fn push_read(&mut self, content: &str, line: u32, page: Option<u32>, confidence: f32) {
+        let before = self.blocks.len();
+        self.push(content, line, page, None);
+        if self.blocks.len() > before {
+            if let Some(b) = self.blocks.last_mut() {
+                b.ocr = Some(confidence.clamp(0.0, 100.0).round() as u8);
+            }
+        }
     }
 
     /// The line of the text on which the next block will start (for formats whose lines are

@@ -57,25 +57,25 @@ pub struct Args {
     #[arg(long, value_name = "MB")]
     max_file_size: Option<u64>,
 
-    /// Give up on a PDF or DOCX file whose extraction takes longer than this (1 to 86400)
+    /// Give up on a PDF or DOCX file whose extraction, or on a page whose OCR, takes longer
+    /// than this (1 to 86400)
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECS,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     timeout: u64,
 
-    /// Read images and PDF pages without a text layer by OCR (Tesseract): auto (where
+    /// Read images and PDF pages without a usable text layer by OCR (Tesseract): auto (where
     /// Tesseract is installed), always (every PDF page too; an error without Tesseract) or
-    /// never (images and scans are skipped)
-    #[arg(long, value_name = "MODE", env = "QUARRY_OCR", default_value = "auto",
-          value_parser = ocr_mode)]
-    ocr: quarry::extract::ocr::Mode,
+    /// never (images and scans are skipped) [default: ocr in quarry.toml, else auto]
+    #[arg(long, value_name = "MODE", env = "QUARRY_OCR", value_parser = ocr_mode)]
+    ocr: Option<quarry::ocr::Mode>,
 
     /// OCR languages, Tesseract's codes joined by '+' (eng, rus, chi_sim, ara: each needs its
-    /// tesseract-ocr-LANG package)
-    #[arg(long, value_name = "LANGS", env = "QUARRY_OCR_LANG", default_value = "eng",
-          value_parser = ocr_languages)]
-    ocr_lang: String,
+    /// tesseract-ocr-LANG package) [default: ocr_lang in quarry.toml, else the folder's
+    /// declared language, else eng]
+    #[arg(long, value_name = "LANGS", env = "QUARRY_OCR_LANG", value_parser = ocr_languages)]
+    ocr_lang: Option<String>,
 
-    /// Memory limit of each PDF/DOCX extraction worker, in megabytes
+    /// Memory limit of each PDF/DOCX extraction worker and of each OCR helper, in megabytes
     #[arg(long, value_name = "MB", default_value_t = DEFAULT_EXTRACT_MEMORY_MB)]
     extract_memory: u64,
 
@@ -102,17 +102,18 @@ pub struct Args {
     model: Option<PathBuf>,
 }
 
-/// Default time limit per PDF/DOCX/ODT file, in seconds.
-pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
+/// Default time limit per PDF/DOCX/ODT file (and per OCR page), in seconds.
+pub const DEFAULT_TIMEOUT_SECS: u64 = quarry::extract::worker::DEFAULT_TIMEOUT_SECS;
 /// Default memory limit of an extraction worker, in megabytes.
-pub const DEFAULT_EXTRACT_MEMORY_MB: u64 = 2048;
+pub const DEFAULT_EXTRACT_MEMORY_MB: u64 =
+    quarry::extract::worker::DEFAULT_MEMORY_BYTES / 1_000_000;
 
-fn ocr_mode(value: &str) -> Result<quarry::extract::ocr::Mode, String> {
-    quarry::extract::ocr::Mode::parse(value).ok_or_else(|| "give auto, always or never".to_string())
+fn ocr_mode(value: &str) -> Result<quarry::ocr::Mode, String> {
+    quarry::ocr::Mode::parse(value).ok_or_else(|| "give auto, always or never".to_string())
 }
 
 fn ocr_languages(value: &str) -> Result<String, String> {
-    if quarry::extract::ocr::valid_languages(value) {
+    if quarry::ocr::valid_languages(value) {
         Ok(value.to_string())
     } else {
         Err("give Tesseract language codes joined by '+', e.g. eng+rus".to_string())
@@ -135,7 +136,6 @@ pub fn isolation(timeout_secs: u64, memory_mb: u64) -> Result<Isolation, Failure
         args: vec![super::WORKER_COMMAND.into()],
         timeout: Duration::from_secs(timeout_secs.max(1)),
         memory_bytes: memory_mb.max(64).saturating_mul(1_000_000),
-        env: Vec::new(),
     })
 }
 
@@ -143,6 +143,8 @@ pub fn isolation(timeout_secs: u64, memory_mb: u64) -> Result<Isolation, Failure
 pub struct StderrReporter {
     progress: bool,
     last: Mutex<Option<Instant>>,
+    /// Files done and to do, and pages read by OCR, as last told.
+    counts: Mutex<(usize, usize, u64)>,
 }
 
 impl StderrReporter {
@@ -150,6 +152,7 @@ impl StderrReporter {
         StderrReporter {
             progress: globals.stderr_tty && !globals.quiet,
             last: Mutex::new(None),
+            counts: Mutex::new((0, 0, 0)),
         }
     }
 
@@ -183,6 +186,31 @@ impl Reporter for StderrReporter {
     }
 
     fn progress(&self, done: usize, total: usize) {
+        let pages = match self.counts.lock() {
+            Ok(mut c) => {
+                (c.0, c.1) = (done, total);
+                c.2
+            }
+            Err(_) => return,
+        };
+        self.draw(done, total, pages);
+    }
+
+    fn ocr_progress(&self, pages: u64) {
+        let (done, total) = match self.counts.lock() {
+            Ok(mut c) => {
+                c.2 = c.2.max(pages);
+                (c.0, c.1)
+            }
+            Err(_) => return,
+        };
+        self.draw(done, total, pages);
+    }
+}
+
+impl StderrReporter {
+    /// Draws the progress line (at most ten times a second, and at the end).
+    fn draw(&self, done: usize, total: usize, pages: u64) {
         if !self.progress {
             return;
         }
@@ -194,7 +222,15 @@ impl Reporter for StderrReporter {
             return;
         }
         *last = Some(now);
-        eprint!("\r\x1b[2Kindexing {done}/{total} files");
+        let ocr = if pages > 0 {
+            format!(
+                ", {pages} page{} read by OCR",
+                if pages == 1 { "" } else { "s" }
+            )
+        } else {
+            String::new()
+        };
+        eprint!("\r\x1b[2Kindexing {done}/{total} files{ocr}");
         let _ = std::io::stderr().flush();
     }
 }
@@ -255,6 +291,18 @@ pub fn summary_line(s: &BuildSummary) -> String {
             s.added, s.changed, s.removed, s.unchanged
         ));
     }
+    let ocr = &s.ocr;
+    if ocr.read + ocr.cached + ocr.failed > 0 {
+        line.push_str(&format!(
+            "; OCR: {} page{} read, {} from the cache",
+            ocr.read,
+            if ocr.read == 1 { "" } else { "s" },
+            ocr.cached
+        ));
+        if ocr.failed > 0 {
+            line.push_str(&format!(", {} not readable", ocr.failed));
+        }
+    }
     let unsupported: u64 = s.unsupported.values().sum();
     if unsupported > 0 {
         let kinds: Vec<String> = s
@@ -299,20 +347,7 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         args.config
             .or_else(|| quarry::index::sources::stored_config(&globals.index_dir))
     };
-    let ocr = quarry::extract::ocr::Settings {
-        mode: args.ocr,
-        languages: args.ocr_lang.clone(),
-    };
-    if ocr.mode == quarry::extract::ocr::Mode::Always && quarry::extract::ocr::program().is_none() {
-        return Err(quarry::Error::new(
-            quarry::ErrorKind::InvalidInput,
-            "--ocr always needs Tesseract, which is not installed here".to_string(),
-        )
-        .with_hint(quarry::extract::ocr::INSTALL_HINT)
-        .into());
-    }
-    let mut isolation = isolation(args.timeout, args.extract_memory)?;
-    isolation.env = ocr.env();
+    let isolation = isolation(args.timeout, args.extract_memory)?;
     let defaults = BuildOptions::default();
     let options = BuildOptions {
         paths,
@@ -322,6 +357,15 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         isolation: Some(isolation),
         rebuild: args.rebuild,
         config,
+        ocr: {
+            // What is not given is what the index was built with, so an update reads as the
+            // build before it did.
+            let stored = quarry::index::sources::stored_ocr(&globals.index_dir);
+            quarry::ocr::Options {
+                mode: args.ocr.or(stored.mode),
+                languages: args.ocr_lang.or(stored.languages),
+            }
+        },
     };
     // The model is loaded first, so that a wrong folder fails before any work. Vectors made
     // earlier are kept up to date with the model they were made with, found where it was then

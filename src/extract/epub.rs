@@ -276,6 +276,7 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
         doc,
         warnings,
         pages: None,
+        ocr: None,
     })
 }
 

@@ -53,6 +53,7 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
         },
         warnings,
         pages: None,
+        ocr: None,
     })
 }
 

@@ -21,9 +21,9 @@ mod html;
 mod image;
 pub mod mail;
 mod markdown;
-pub mod ocr;
 mod odt;
 mod pdf;
+pub(crate) use pdf::dehyphenate;
 pub mod process;
 pub mod records;
 mod spreadsheet;
@@ -49,6 +49,9 @@ pub struct Extracted {
     pub warnings: Vec<String>,
     /// Number of pages, for paged formats.
     pub pages: Option<u32>,
+    /// What the indexer is to read by OCR ([`crate::ocr::pass`]): scanned pages, an image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<crate::ocr::Need>,
 }
 
 impl Extracted {
@@ -58,6 +61,7 @@ impl Extracted {
             doc,
             warnings: Vec::new(),
             pages: None,
+            ocr: None,
         }
     }
 }

@@ -5,8 +5,10 @@
 //! page number a viewer shows, so every passage cites one page. Lines repeated on most pages
 //! (running headers and footers, page numbers) are dropped; words hyphenated at line ends are
 //! rejoined. Title, author, keywords and creation date come from the document information.
-//! A PDF whose pages carry no text is refused as having no text layer (scanned; needs OCR); an
-//! encrypted one as encrypted; anything unpdf cannot parse as corrupt. Line numbers are lines of
+//! Pages without a usable text layer (none, or garbage: [`is_garbage`]) are listed for the
+//! indexer to read by OCR ([`crate::ocr::Need::Pages`], with every page's number, so that
+//! `--ocr always` can read them all); a PDF OCR cannot read either is refused there as having
+//! no text layer. An encrypted one is refused as encrypted; anything unpdf cannot parse as corrupt. Line numbers are lines of
 //! the extracted text, as `quarry show DOC_ID` prints it; cite PDFs by page.
 
 use super::{Extracted, Extractor, Failure, FailureKind, Isolate, Method};
@@ -20,7 +22,7 @@ pub mod poppler;
 pub const EXTRACTOR: Extractor = Extractor {
     format: Format::Pdf,
     name: "pdf",
-    version: 2,
+    version: 3,
     extensions: &["pdf"],
     isolate: Isolate::Always,
     method: Method::Document(extract),
@@ -31,7 +33,7 @@ pub const EXTRACTOR: Extractor = Extractor {
 pub const POPPLER: Extractor = Extractor {
     format: Format::Pdf,
     name: "pdf-poppler",
-    version: 3,
+    version: 4,
     extensions: &["pdf"],
     isolate: Isolate::Always,
     method: Method::Document(extract_poppler),
@@ -116,13 +118,7 @@ fn extract_poppler(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     };
     let limits = poppler::Limits::within(super::worker::budget());
     match poppler::extract(program, bytes, &limits) {
-        Ok(mut p) => {
-            let mut ocr_tried = 0;
-            if !p.incomplete {
-                let (notes, tried) = ocr_pages(bytes, &mut p.pages, limits.deadline);
-                p.warnings.extend(notes);
-                ocr_tried = tried;
-            }
+        Ok(p) => {
             let meta = metadata(Info {
                 title: p.title,
                 author: p.author,
@@ -130,23 +126,19 @@ fn extract_poppler(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
                 subject: p.subject,
                 created: p.created,
             });
-            let page_count = p.pages.len();
+            let incomplete = p.incomplete;
             match assemble(path, p.pages, meta) {
+                // Nothing read in time is a timeout, not a scanned file: no OCR either.
+                Ok(x) if incomplete && x.doc.blocks.is_empty() => {
+                    Err(Failure::new(FailureKind::TimedOut, p.warnings.join("; ")))
+                }
                 Ok(mut x) => {
+                    if incomplete {
+                        x.ocr = None;
+                    }
                     x.warnings.extend(p.warnings);
                     Ok(x)
                 }
-                // Nothing read in time is a timeout, not a scanned file.
-                Err(f) if p.incomplete && f.kind == FailureKind::NoTextLayer => {
-                    Err(Failure::new(FailureKind::TimedOut, p.warnings.join("; ")))
-                }
-                Err(f) if ocr_tried > 0 && f.kind == FailureKind::NoTextLayer => Err(Failure::new(
-                    FailureKind::NoTextLayer,
-                    format!(
-                        "no text layer in {page_count} page(s), and OCR read no text on \
-                             {ocr_tried}"
-                    ),
-                )),
                 Err(f) => Err(f),
             }
         }
@@ -162,97 +154,25 @@ fn extract_poppler(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     }
 }
 
-/// Reads by OCR the pages that need it ([`super::ocr::Mode`]: those without text, or every
-/// page with `always`), when Tesseract and `pdftoppm` are installed, until `deadline`: each
-/// page rendered at [`super::ocr::DPI`], its paragraphs made blocks of that page. A page OCR
-/// cannot read, or reads as noise, keeps what it had; what was not read is said in the
-/// warnings returned, with the number of pages OCR was tried on.
-fn ocr_pages(
-    bytes: &[u8],
-    pages: &mut [(u32, Vec<RawBlock>)],
-    deadline: Option<std::time::Instant>,
-) -> (Vec<String>, usize) {
-    use super::ocr::{self, Mode, Settings};
-    let settings = Settings::from_env();
-    let wanted: Vec<usize> = (0..pages.len())
-        .filter(|&i| match settings.mode {
-            Mode::Never => false,
-            Mode::Auto => pages[i].1.is_empty(),
-            Mode::Always => true,
-        })
-        .collect();
-    if wanted.is_empty() {
-        return (Vec::new(), 0);
-    }
-    let (Some(tesseract), Some(renderer)) = (ocr::program(), ocr::renderer()) else {
-        return (Vec::new(), 0);
-    };
-    let mut tried = 0;
-    let mut notes = Vec::new();
-    let mut failed = Vec::new();
-    let mut noise = Vec::new();
-    let mut low = Vec::new();
-    for (done, &i) in wanted.iter().enumerate() {
-        let number = pages[i].0;
-        if deadline.is_some_and(|t| std::time::Instant::now() >= t) {
-            notes.push(format!(
-                "OCR stopped at the time limit: {} page(s) from page {number} not read (raise --timeout)",
-                wanted.len() - done
-            ));
-            break;
-        }
-        tried += 1;
-        let read = ocr::render_page(renderer, bytes, number, ocr::DPI, deadline)
-            .and_then(|image| ocr::recognize(tesseract, &image, &settings.languages, deadline));
-        let read = match read {
-            Ok(read) => read,
-            Err(f) => {
-                failed.push(format!("{number} ({})", f.message));
-                continue;
-            }
-        };
-        let (kept, noisy) = ocr::without_noise(read);
-        if !noisy.is_empty() {
-            noise.push(number.to_string());
-        }
-        let blocks: Vec<RawBlock> = kept
-            .iter()
-            .flat_map(|p| &p.paragraphs)
-            .map(|text| RawBlock {
-                text: text.clone(),
-                heading: None,
-                band: Band::Body,
-            })
-            .collect();
-        if let Some(c) = kept.iter().filter_map(|p| p.confidence).reduce(f32::min) {
-            if c < OCR_LOW_CONFIDENCE {
-                low.push(format!("{number} ({c:.0})"));
-            }
-        }
-        if !blocks.is_empty() {
-            pages[i].1 = blocks;
+/// Whether a page's text layer is garbage rather than text: over a fifth of its characters
+/// are replacement characters, private-use code points or control characters (text drawn
+/// with fonts that map to nothing), or under half are letters and digits. Pages of less than
+/// 20 characters are too short to tell.
+fn is_garbage(text: &str) -> bool {
+    let mut total = 0usize;
+    let mut bad = 0usize;
+    let mut alphanumeric = 0usize;
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        total += 1;
+        let private = matches!(c as u32, 0xE000..=0xF8FF | 0xF0000..=0x10FFFF);
+        if c == '\u{FFFD}' || private || c.is_control() {
+            bad += 1;
+        } else if c.is_alphanumeric() {
+            alphanumeric += 1;
         }
     }
-    if !failed.is_empty() {
-        notes.push(format!("OCR could not read page(s) {}", failed.join(", ")));
-    }
-    if !noise.is_empty() {
-        notes.push(format!(
-            "OCR read only noise on page(s) {}: left out",
-            noise.join(", ")
-        ));
-    }
-    if !low.is_empty() {
-        notes.push(format!(
-            "OCR read page(s) {} with low confidence: check quotes against the page",
-            low.join(", ")
-        ));
-    }
-    (notes, tried)
+    total >= 20 && (bad * 5 > total || alphanumeric * 2 < total)
 }
-
-/// Below this mean word confidence (0 to 100) a page OCR read is said to be doubtful.
-const OCR_LOW_CONFIDENCE: f32 = 60.0;
 
 /// A document from pages of raw blocks: running headers and footers dropped, ligatures
 /// expanded, hyphenation at line ends undone, each block cited by its page.
@@ -262,6 +182,18 @@ fn assemble(
     meta: Metadata,
 ) -> Result<Extracted, Failure> {
     remove_running_lines(&mut pages);
+    // Pages without a usable text layer: none, or garbage. OCR may read them (see
+    // crate::ocr::pass); their garbage stays where it does not.
+    let without_text: Vec<u32> = pages
+        .iter()
+        .filter(|(_, blocks)| {
+            blocks.is_empty() || {
+                let text: String = blocks.iter().map(|b| b.text.as_str()).collect();
+                is_garbage(&text)
+            }
+        })
+        .map(|(n, _)| *n)
+        .collect();
     let mut out = TextBuilder::new();
     for (number, blocks) in &pages {
         for block in blocks {
@@ -272,24 +204,20 @@ fn assemble(
     }
     let (text, blocks) = out.finish();
     let page_count = pages.len() as u32;
-    if blocks.is_empty() {
-        return Err(if page_count == 0 {
-            Failure::new(FailureKind::NoText, "no pages")
-        } else {
-            Failure::new(
-                FailureKind::NoTextLayer,
-                format!("no text layer in {page_count} page(s) (scanned; needs OCR)"),
-            )
-        });
+    if page_count == 0 {
+        return Err(Failure::new(FailureKind::NoText, "no pages"));
     }
     let mut meta = meta;
-    settle_title(&mut meta, &text, &blocks, path);
+    if !blocks.is_empty() {
+        settle_title(&mut meta, &text, &blocks, path);
+    }
     let mut doc = Document::new(path, Format::Pdf, (text, blocks));
     doc.meta = meta;
     Ok(Extracted {
         doc,
         warnings: Vec::new(),
         pages: Some(page_count),
+        ocr: Some(crate::ocr::Need::Pages { without_text }),
     })
 }
 
@@ -778,5 +706,20 @@ mod tests {
             matches!(err.kind, FailureKind::Corrupt | FailureKind::NoText),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn text_layers_of_garbage_are_told_from_text() {
+        assert!(!is_garbage(
+            "The Inspector General reviewed the program in 2009."
+        ));
+        assert!(!is_garbage(
+            "Совет Федерации, 2021 год: доклад о вмешательстве."
+        ));
+        assert!(!is_garbage("short \u{FFFD}\u{FFFD}"), "too short to tell");
+        assert!(is_garbage(
+            "\u{E001}\u{E002}\u{E003} \u{E004}\u{E005}\u{E006}\u{E007} \u{E008}\u{E009}\u{E00A}\u{E00B}\u{E00C} \u{E00D}\u{E00E}\u{E00F}\u{E010}\u{E011}\u{E012}\u{E013}"
+        ));
+        assert!(is_garbage("#$%& *+,- ./:; <=>? @[\\]^ _`{| }~!\" #$%&"));
     }
 }

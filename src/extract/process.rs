@@ -1,6 +1,7 @@
-//! Running a helper program (pdftoppm, Tesseract) from an extractor: found on `PATH`, fed its
-//! input through a pipe, its output read whole, killed at a deadline, and (on Linux) killed
-//! with the worker that started it, so that no helper outlives an interrupted `quarry index`.
+//! Running a helper program (pdftotext, pdftoppm, Tesseract): found on `PATH`, fed its input
+//! through a pipe, its output read whole, killed at a deadline, limited in memory when asked
+//! ([`limit_memory`]), and (on Linux) killed with the process that started it, so that no
+//! helper outlives an interrupted `quarry index`.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -77,6 +78,30 @@ pub enum Output {
     },
     /// It was killed at the deadline.
     OutOfTime,
+}
+
+/// On Unix, limits the address space of the program `cmd` starts to `bytes` (RLIMIT_AS): a
+/// helper that would take more fails on its allocation instead of taking the machine's memory.
+pub fn limit_memory(cmd: &mut Command, bytes: u64) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setrlimit is async-signal-safe; the closure allocates nothing.
+        unsafe {
+            cmd.pre_exec(move || {
+                let rl = libc::rlimit {
+                    rlim_cur: bytes as libc::rlim_t,
+                    rlim_max: bytes as libc::rlim_t,
+                };
+                if libc::setrlimit(libc::RLIMIT_AS, &rl) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (cmd, bytes);
 }
 
 /// Runs `cmd` with `input` on its standard input until it exits or `deadline` comes.

@@ -37,6 +37,7 @@ fn extract(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
         },
         warnings: Vec::new(),
         pages: None,
+        ocr: None,
     })
 }
 
@@ -65,6 +66,7 @@ pub(crate) fn paragraphs(text: &str) -> Vec<Block> {
                     line: i as u32 + 1,
                     page: None,
                     heading: None,
+                    ocr: None,
                 })
             }
         }

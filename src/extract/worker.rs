@@ -33,9 +33,12 @@ pub struct Isolation {
     pub timeout: Duration,
     /// Address-space limit per worker, in bytes.
     pub memory_bytes: u64,
-    /// Environment variables workers get (the OCR settings, [`super::ocr::Settings::env`]).
-    pub env: Vec<(String, String)>,
 }
+
+/// The default time limit per file (and, for OCR, per page), in seconds.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
+/// The default address-space limit of a worker (and of each OCR helper), in bytes.
+pub const DEFAULT_MEMORY_BYTES: u64 = 2048 * 1_000_000;
 
 /// A worker's answer.
 #[derive(Debug, Serialize, Deserialize)]
@@ -194,7 +197,6 @@ fn run(
     mapping: Option<String>,
 ) -> Result<Reply, Failure> {
     let mut cmd = Command::new(&iso.program);
-    cmd.envs(iso.env.iter().map(|(k, v)| (k, v)));
     if let Some(m) = &mapping {
         cmd.env("QUARRY_WORKER_MAPPING", m);
     }
@@ -343,7 +345,6 @@ mod tests {
             args: vec!["-c".into(), body.into(), "sh".into()],
             timeout: Duration::from_millis(timeout_ms),
             memory_bytes: 1 << 30,
-            env: Vec::new(),
         };
         extract_isolated(
             &iso,

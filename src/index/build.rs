@@ -63,6 +63,9 @@ pub struct BuildOptions {
     /// A corpus configuration file to use instead of each path's own `quarry.toml` (for
     /// corpora one cannot write into). Recorded in the index, so `verify` uses it too.
     pub config: Option<PathBuf>,
+    /// `--ocr` and `--ocr-lang` (recorded in the index likewise); what they leave open comes
+    /// from each corpus's `quarry.toml`.
+    pub ocr: crate::ocr::Options,
 }
 
 impl Default for BuildOptions {
@@ -75,6 +78,7 @@ impl Default for BuildOptions {
             isolation: None,
             rebuild: false,
             config: None,
+            ocr: crate::ocr::Options::default(),
         }
     }
 }
@@ -89,6 +93,8 @@ pub trait Reporter: Sync {
     fn progress(&self, _done: usize, _total: usize) {}
     /// Something about the build as a whole that people should know (a rebuild and why).
     fn notice(&self, _message: &str) {}
+    /// `pages` pages have been read by OCR so far (from the cache or not).
+    fn ocr_progress(&self, _pages: u64) {}
 }
 
 /// A [`Reporter`] that ignores everything.
@@ -124,6 +130,9 @@ pub struct FileReport {
     pub passages: u64,
     /// Non-fatal problems.
     pub warnings: Vec<String>,
+    /// What OCR did for it (pages in the index, read, from the cache, failed), when it needed
+    /// OCR.
+    pub ocr: Option<crate::ocr::pass::Counts>,
 }
 
 /// What a build did.
@@ -164,6 +173,10 @@ pub struct BuildSummary {
     pub seconds: f64,
     /// One report per file, in walk order.
     pub files: Vec<FileReport>,
+    /// What OCR did in this build (for the files it extracted).
+    pub ocr: crate::ocr::pass::Counts,
+    /// Pages of the index whose text was read by OCR.
+    pub ocr_pages: u64,
 }
 
 /// Builds or updates the index in `dir` from `options.paths`.
@@ -192,7 +205,8 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
             .and_then(|index| index.manifest().ok().flatten()),
         _ => None,
     };
-    let config_of = |source: &Source| config_hash(source, options.max_file_bytes);
+    check_ocr(&walked.sources, &options.ocr)?;
+    let config_of = |source: &Source| config_hash(source, options.max_file_bytes, &options.ocr);
     let planned = manifest::plan(&walked.sources, previous.as_ref(), &config_of);
     let walked_paths: std::collections::HashSet<&str> =
         walked.sources.iter().map(|s| s.display.as_str()).collect();
@@ -237,6 +251,8 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
             built_in: std::env::current_dir()
                 .ok()
                 .map(|d| d.to_string_lossy().into_owned()),
+            ocr: options.ocr.mode.map(|m| m.name().to_string()),
+            ocr_lang: options.ocr.languages.clone(),
         },
     )?;
     let work = Work {
@@ -364,6 +380,16 @@ fn write_index(w: &Work<'_>, manifest_written: &mut Option<String>) -> Result<Bu
         .map_err(|e| Error::engine("cannot start worker threads", e))?;
     let done = AtomicUsize::new(0);
     let writer_failed = AtomicBool::new(false);
+    let ocr = ingest::OcrRun {
+        options: options.ocr.clone(),
+        // In the index directory itself, so that a rebuild in .quarry-rebuild/ finds it too.
+        cache: Some(crate::ocr::cache::Cache::new(dir)),
+        reporter: w.reporter,
+        pages: Default::default(),
+        done: Default::default(),
+        told_missing: Default::default(),
+        told_languages: Default::default(),
+    };
     let todo: Vec<&Planned> = w
         .planned
         .iter()
@@ -387,6 +413,7 @@ fn write_index(w: &Work<'_>, manifest_written: &mut Option<String>) -> Result<Bu
                     max_file_bytes: max_file_bytes(source, options.max_file_bytes),
                     isolation: options.isolation.as_ref(),
                     writer_failed: &writer_failed,
+                    ocr: &ocr,
                 };
                 let outcome = ingest::ingest(source, &ctx);
                 if !writer_failed.load(Ordering::Relaxed) {
@@ -420,6 +447,7 @@ fn write_index(w: &Work<'_>, manifest_written: &mut Option<String>) -> Result<Bu
     for (planned, outcome) in todo.iter().zip(outcomes) {
         fresh.insert(planned.source.display.as_str(), entry_of(planned, outcome));
     }
+    let ocr_build = ocr.done.lock().map(|c| *c).unwrap_or_default();
     let files: Vec<Entry> = w
         .planned
         .iter()
@@ -433,6 +461,7 @@ fn write_index(w: &Work<'_>, manifest_written: &mut Option<String>) -> Result<Bu
     let mut summary = summary_of(&new_manifest, w.planned, w.unsupported, w.started);
     summary.removed = w.removed.len() as u64;
     summary.unchanged += w.kept.len() as u64;
+    summary.ocr = ocr_build;
     let (added, changed, unchanged) = w.counts;
 
     let mut info = new_manifest.build_info();
@@ -446,6 +475,7 @@ fn write_index(w: &Work<'_>, manifest_written: &mut Option<String>) -> Result<Bu
     info.changed = changed;
     info.removed = summary.removed;
     info.unchanged = unchanged + w.kept.len() as u64;
+    info.ocr_build = ocr_build;
     let payload = serde_json::to_string(&info)
         .map_err(|e| Error::engine("cannot serialise the build summary", e))?;
     let mut commit = writer
@@ -504,6 +534,7 @@ fn report_unreadable(
         records: None,
         passages: 0,
         warnings: Vec::new(),
+        ocr: None,
     };
     for e in &walked.errors {
         let inside = kept
@@ -626,7 +657,11 @@ fn max_file_bytes(source: &Source, limit: Option<u64>) -> u64 {
 
 /// The hash of everything besides the file's bytes that decides what it becomes in the index:
 /// the metadata configuration that applies to it, its sidecar, and the size limit.
-pub(crate) fn config_hash(source: &Source, limit: Option<u64>) -> String {
+pub(crate) fn config_hash(
+    source: &Source,
+    limit: Option<u64>,
+    ocr: &crate::ocr::Options,
+) -> String {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(source.corpus.config_key(&source.rel).as_bytes());
     h.update(format!("\nlimit {}\n", max_file_bytes(source, limit)).as_bytes());
@@ -635,7 +670,69 @@ pub(crate) fn config_hash(source: &Source, limit: Option<u64>) -> String {
     if let Ok(bytes) = std::fs::read(std::path::PathBuf::from(sidecar)) {
         h.update(&bytes);
     }
+    // What OCR reads changes with its settings and with Tesseract being installed, for the
+    // formats that may hold images (files with other settings are not read again).
+    if may_need_ocr(source.extractor) {
+        let sidecar = crate::corpus::sidecar(&source.fs_path).ok().flatten();
+        let (settings, _) = ingest::ocr_settings(source, ocr, sidecar.as_ref());
+        h.update(settings.key().as_bytes());
+    }
     format!("{:016x}", h.digest())
+}
+
+/// Whether files `extractor` reads may need OCR: PDFs, images, and containers (which may hold
+/// either).
+fn may_need_ocr(extractor: &crate::extract::Extractor) -> bool {
+    matches!(
+        extractor.format,
+        crate::document::Format::Pdf | crate::document::Format::Image
+    ) || matches!(extractor.method, crate::extract::Method::Container(_))
+}
+
+/// Refuses OCR settings that cannot work here: `always` without Tesseract, and languages given
+/// (on the command line or in a `quarry.toml`) that Tesseract lacks.
+fn check_ocr(sources: &[Source], options: &crate::ocr::Options) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for source in sources {
+        let corpus = &source.corpus.ocr;
+        if !seen.insert((
+            options.mode.or(corpus.mode),
+            options.languages.as_ref().or(corpus.languages.as_ref()),
+        )) {
+            continue;
+        }
+        let mode = options.mode.or(corpus.mode);
+        let flag = if options.mode.is_some() {
+            "--ocr always"
+        } else {
+            "ocr = \"always\" (quarry.toml)"
+        };
+        if mode == Some(crate::ocr::Mode::Always) && !crate::ocr::available() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("{flag} needs Tesseract, which is not installed here"),
+            )
+            .with_hint(crate::ocr::INSTALL_HINT));
+        }
+        if mode == Some(crate::ocr::Mode::Never) {
+            continue;
+        }
+        if let Some(languages) = options.languages.as_ref().or(corpus.languages.as_ref()) {
+            let missing = crate::ocr::languages::missing(languages);
+            if !missing.is_empty() && crate::ocr::available() {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "Tesseract here cannot read the OCR language{} {}",
+                        if missing.len() == 1 { "" } else { "s" },
+                        missing.join(", ")
+                    ),
+                )
+                .with_hint(crate::ocr::languages::install_hint(&missing)));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The manifest entry of a file just ingested (or skipped).
@@ -660,10 +757,12 @@ fn entry_of(planned: &Planned, outcome: std::result::Result<Ingested, crate::Fai
         reason_kind: None,
         warnings: Vec::new(),
         stats: FileStats::default(),
+        ocr: None,
     };
     match outcome {
         Ok(ing) => {
             entry.indexed = true;
+            entry.ocr = (ing.ocr != crate::ocr::pass::Counts::default()).then_some(ing.ocr);
             entry.passages = ing.passages;
             entry.pages = ing.pages;
             entry.records = ing.records;
@@ -732,6 +831,7 @@ fn summary_of(
             .count() as u64,
         fingerprint: manifest.fingerprint(),
         seconds: started.elapsed().as_secs_f64(),
+        ocr_pages: info.ocr_pages,
         ..BuildSummary::default()
     };
     for e in &manifest.files {

@@ -13,9 +13,11 @@ use crate::corpus;
 use crate::date::PartialDate;
 use crate::document::{Document, Metadata};
 use crate::extract::{self, records, worker, Extracted, Failure, FailureKind, Method, Part};
+use crate::ocr::{self, pass};
 use crate::passage::{self, Passage};
 use crate::schema::{Fields, REC_DOC, REC_PASSAGE};
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tantivy::{DateTime, IndexWriter, TantivyDocument};
 
 /// What the ingestion of one file needs.
@@ -27,6 +29,66 @@ pub(crate) struct Context<'a> {
     /// Set when the index writer refused a document: the writer has failed (a full disk, say)
     /// and the build must stop, not report every later file as skipped.
     pub writer_failed: &'a std::sync::atomic::AtomicBool,
+    /// What the build's OCR shares across files.
+    pub ocr: &'a OcrRun<'a>,
+}
+
+/// What a build's OCR shares across files: the command line's settings, the page cache, and
+/// what has been said and done so far.
+pub(crate) struct OcrRun<'a> {
+    /// `--ocr` and `--ocr-lang`.
+    pub options: ocr::Options,
+    /// The index directory's page cache.
+    pub cache: Option<ocr::cache::Cache>,
+    /// Where progress and notices go.
+    pub reporter: &'a dyn super::build::Reporter,
+    /// Pages read by OCR so far (fresh or from the cache), for progress.
+    pub pages: AtomicU64,
+    /// What OCR did in this build, in files indexed and skipped.
+    pub done: std::sync::Mutex<pass::Counts>,
+    /// Whether the missing OCR programs have been said.
+    pub told_missing: AtomicBool,
+    /// Declared languages whose Tesseract data is missing, said once each.
+    pub told_languages: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
+
+impl OcrRun<'_> {
+    /// Says once that OCR needs programs this machine lacks (`hint` says which).
+    fn tell_missing(&self, hint: &str) {
+        if !self.told_missing.swap(true, Ordering::Relaxed) {
+            self.reporter.notice(&format!(
+                "notice: images and scanned pages are not read, as OCR needs programs not installed here ({hint})"
+            ));
+        }
+    }
+
+    /// Says once that files in `language` are read as English.
+    fn tell_language(&self, language: &str) {
+        let first = self
+            .told_languages
+            .lock()
+            .map(|mut told| told.insert(language.to_string()))
+            .unwrap_or(false);
+        if first {
+            self.reporter.notice(&format!(
+                "notice: files declared in language '{language}' are read by OCR as English, as \
+                 Tesseract lacks '{language}' ({})",
+                ocr::languages::install_hint(&[language.to_string()])
+            ));
+        }
+    }
+}
+
+/// The OCR settings of `source` (with its `sidecar`): the command line's, else its corpus's
+/// `quarry.toml`, else its declared language; and a declared language Tesseract lacks.
+pub(crate) fn ocr_settings(
+    source: &Source,
+    options: &ocr::Options,
+    sidecar: Option<&Metadata>,
+) -> (ocr::Settings, Option<String>) {
+    let mut meta = Metadata::default();
+    source.corpus.apply(&source.rel, sidecar, &mut meta, false);
+    ocr::languages::settle(options, &source.corpus.ocr, meta.lang.as_deref())
 }
 
 impl Context<'_> {
@@ -62,6 +124,8 @@ pub(crate) struct Ingested {
     pub latest: Option<PartialDate>,
     /// Documents or rows without a date.
     pub undated: u64,
+    /// What OCR did for the file.
+    pub ocr: pass::Counts,
 }
 
 impl Ingested {
@@ -111,9 +175,12 @@ pub(crate) fn ingest(source: &Source, ctx: &Context<'_>) -> Result<Ingested, Fai
             None
         }
     };
+    let (ocr_settings, unavailable) = ocr_settings(source, &ctx.ocr.options, sidecar.as_ref());
     let mut run = Ingestion {
         source,
         ctx,
+        ocr: ocr_settings,
+        unavailable,
         sidecar: sidecar.as_ref(),
         ingested,
         first: true,
@@ -147,6 +214,10 @@ struct Inherited {
 struct Ingestion<'a> {
     source: &'a Source,
     ctx: &'a Context<'a>,
+    /// How to OCR what the file needs.
+    ocr: ocr::Settings,
+    /// Its declared language, when Tesseract lacks it (then it is read as English).
+    unavailable: Option<String>,
     sidecar: Option<&'a Metadata>,
     ingested: Ingested,
     /// Whether no document has been added yet (the file's publisher and kind are its first's).
@@ -196,6 +267,7 @@ impl Ingestion<'_> {
                         extract::extract_file(extractor, fs_path, display, self.ctx.max_file_bytes)?
                     }
                 };
+                let extracted = self.read_by_ocr(extracted, fs_path)?;
                 self.ingested.warnings.extend(extracted.warnings);
                 if depth == 0 {
                     self.ingested.pages = extracted.pages;
@@ -296,6 +368,14 @@ impl Ingestion<'_> {
                         &shown,
                         self.ctx.max_file_bytes,
                     ) {
+                        // OCR reads files: a part that needs it goes to a temporary file.
+                        let result = match result {
+                            Ok(extracted) if extracted.ocr.is_some() => {
+                                let temp = temporary(&inner.bytes)?;
+                                self.read_by_ocr(extracted, temp.path())
+                            }
+                            other => other,
+                        };
                         drop(inner.bytes);
                         match result {
                             Ok(extracted) if extracted.doc.blocks.is_empty() => self
@@ -313,16 +393,7 @@ impl Ingestion<'_> {
                 }
                 // Workers, record streams and containers read files: the part goes to a
                 // temporary file, removed when it is done.
-                let temp = tempfile::Builder::new()
-                    .prefix(".quarry-part-")
-                    .tempfile()
-                    .and_then(|mut f| {
-                        use std::io::Write;
-                        f.write_all(&inner.bytes)?;
-                        f.flush()?;
-                        Ok(f)
-                    })
-                    .map_err(|e| format!("cannot write a temporary file: {e}"))?;
+                let temp = temporary(&inner.bytes)?;
                 drop(inner.bytes);
                 match self.file(temp.path(), &shown, extractor, depth + 1, Some(&inherited)) {
                     Ok(()) => {}
@@ -334,6 +405,51 @@ impl Ingestion<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Reads by OCR what `x` needs ([`crate::ocr::pass`]), from the file at `fs_path`.
+    fn read_by_ocr(
+        &mut self,
+        mut x: Extracted,
+        fs_path: &std::path::Path,
+    ) -> Result<Extracted, Failure> {
+        let Some(need) = x.ocr.take() else {
+            return Ok(x);
+        };
+        let run = self.ctx.ocr;
+        if self.ocr.mode != ocr::Mode::Never {
+            if let Some(hint) = pass::missing_programs(&need) {
+                run.tell_missing(hint);
+            } else if let Some(language) = &self.unavailable {
+                run.tell_language(language);
+            }
+        }
+        let (timeout, memory_bytes) = self.ctx.isolation.map_or(
+            (
+                std::time::Duration::from_secs(worker::DEFAULT_TIMEOUT_SECS),
+                worker::DEFAULT_MEMORY_BYTES,
+            ),
+            |iso| (iso.timeout, iso.memory_bytes),
+        );
+        let on_page = |_cached: bool| {
+            let n = run.pages.fetch_add(1, Ordering::Relaxed) + 1;
+            run.reporter.ocr_progress(n);
+        };
+        let job = pass::Job {
+            path: fs_path,
+            settings: &self.ocr,
+            cache: run.cache.as_ref(),
+            timeout,
+            memory_bytes,
+            on_page: &on_page,
+        };
+        let mut counts = pass::Counts::default();
+        let result = pass::apply(x, &need, &job, &mut counts);
+        self.ingested.ocr.add(&counts);
+        if let Ok(mut total) = run.done.lock() {
+            total.add(&counts);
+        }
+        result
     }
 
     /// Adds one document: corpus metadata, what it inherits, its passages and, unless it is a
@@ -394,6 +510,21 @@ impl Ingestion<'_> {
         self.ingested.passages += count as u64;
         Ok(())
     }
+}
+
+/// A temporary file holding `bytes` (a part of a container, for a worker, a stream or OCR),
+/// removed when dropped.
+fn temporary(bytes: &[u8]) -> Result<tempfile::NamedTempFile, String> {
+    tempfile::Builder::new()
+        .prefix(".quarry-part-")
+        .tempfile()
+        .and_then(|mut f| {
+            use std::io::Write;
+            f.write_all(bytes)?;
+            f.flush()?;
+            Ok(f)
+        })
+        .map_err(|e| format!("cannot write a temporary file: {e}"))
 }
 
 /// The document's language as a code: the declared one normalised (`en-GB` → `en`,

@@ -91,6 +91,9 @@ pub struct Entry {
     pub warnings: Vec<String>,
     /// Its part of the index statistics.
     pub stats: FileStats,
+    /// What OCR did for it, when it needed OCR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<crate::ocr::pass::Counts>,
 }
 
 impl Entry {
@@ -107,6 +110,7 @@ impl Entry {
             records: self.records,
             passages: self.passages,
             warnings: self.warnings.clone(),
+            ocr: self.ocr,
         }
     }
 }
@@ -218,6 +222,7 @@ impl Manifest {
             earliest = earliest.into_iter().chain(parse(&s.earliest)).min();
             latest = latest.into_iter().chain(parse(&s.latest)).max();
             info.undated += s.undated;
+            info.ocr_pages += e.ocr.map_or(0, |o| u64::from(o.pages));
         }
         info.date_min = earliest.map(|d| d.to_string());
         info.date_max = latest.map(|d| d.to_string());

@@ -52,6 +52,25 @@ pub struct IndexMeta {
     /// The folder `quarry index` ran in, which relative sources are relative to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub built_in: Option<String>,
+    /// The OCR mode given with `--ocr`, which later builds keep unless given another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<String>,
+    /// The OCR languages given with `--ocr-lang`, kept likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr_lang: Option<String>,
+}
+
+impl IndexMeta {
+    /// The OCR options the index was built with (`--ocr`, `--ocr-lang`).
+    pub fn ocr_options(&self) -> crate::ocr::Options {
+        crate::ocr::Options {
+            mode: self.ocr.as_deref().and_then(crate::ocr::Mode::parse),
+            languages: self
+                .ocr_lang
+                .clone()
+                .filter(|l| crate::ocr::valid_languages(l)),
+        }
+    }
 }
 
 /// The summary of the last completed build. It is stored as the payload of the tantivy commit
@@ -108,6 +127,13 @@ pub struct BuildInfo {
     /// See `added`.
     #[serde(default)]
     pub unchanged: u64,
+    /// Pages of the index whose text was read by OCR.
+    #[serde(default)]
+    pub ocr_pages: u64,
+    /// What OCR did in the build that made this commit: pages Tesseract read, pages taken
+    /// from the page cache, and pages it could not read.
+    #[serde(default)]
+    pub ocr_build: crate::ocr::pass::Counts,
 }
 
 /// An open index, ready for searching.
@@ -261,6 +287,8 @@ fn lenient_meta(bytes: &[u8]) -> Option<IndexMeta> {
         analysis: text("analysis").unwrap_or_default(),
         config: text("config"),
         built_in: text("built_in"),
+        ocr: text("ocr"),
+        ocr_lang: text("ocr_lang"),
         sources: v
             .get("sources")
             .and_then(|s| s.as_array())

@@ -55,6 +55,14 @@ pub fn stored_config(dir: &Path) -> Option<PathBuf> {
     }
 }
 
+/// The OCR options (`--ocr`, `--ocr-lang`) the index in `dir` was built with, if it is ours.
+pub fn stored_ocr(dir: &Path) -> crate::ocr::Options {
+    match dir_state(dir) {
+        DirState::Quarry(meta) => meta.ocr_options(),
+        _ => crate::ocr::Options::default(),
+    }
+}
+
 /// The paths to build the index in `dir` from, for `request`.
 pub fn resolve(dir: &Path, request: &SourceRequest) -> Result<Vec<PathBuf>> {
     let (current, built_in): (Vec<String>, Option<String>) = match dir_state(dir) {

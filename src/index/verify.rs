@@ -86,7 +86,9 @@ pub fn verify(
         };
         let config = index.meta().config.as_deref().map(std::path::Path::new);
         let walked = walk(&paths, index.dir(), config)?;
-        let config_of = |s: &super::walk::Source| super::build::config_hash(s, max_file_bytes);
+        let ocr = index.meta().ocr_options();
+        let config_of =
+            |s: &super::walk::Source| super::build::config_hash(s, max_file_bytes, &ocr);
         let planned = manifest::plan(&walked.sources, Some(&manifest), &config_of);
         for p in &planned {
             match p.change {

@@ -1,17 +1,17 @@
-//! Optical character recognition: Tesseract over page images, and poppler's `pdftoppm` to make
-//! a PDF page into one.
+//! The OCR engine: Tesseract over page images, and poppler's `pdftoppm` to make a PDF page
+//! into one.
 //!
-//! Both are separate programs, run as child processes with a deadline (killed at it) and tied
-//! to the process that started them (see [`super::process`]); nothing is linked. Pages are
-//! rendered at [`DPI`] and handed over through pipes, never temporary files. Tesseract's TSV
-//! output gives every word with its confidence and its place in blocks, paragraphs and lines:
-//! [`parse_tsv`] turns it into paragraphs of text per page with the mean word confidence.
-//!
-//! Image files are read through it ([`super::image`]), and so are PDF pages without a text
-//! layer ([`super::pdf`]). [`Settings`] says whether and in which languages to read.
+//! Both are separate programs, run as child processes with a deadline (killed at it), a memory
+//! limit, and tied to the process that started them (see [`crate::extract::process`]); nothing
+//! is linked. Pages are rendered at [`DPI`] as uncompressed greyscale (PGM: eight times faster
+//! to make than PNG, and read the same once Tesseract is told the resolution) and handed over
+//! through pipes, never temporary files. Tesseract's TSV output gives every word with its
+//! confidence and its place in blocks, paragraphs and lines: [`parse_tsv`] turns it into
+//! paragraphs of text per page, each with the mean confidence of its words.
 
-use super::process::{self, Output};
-use super::{Failure, FailureKind};
+use crate::extract::process::{self, Output};
+use crate::extract::{Failure, FailureKind};
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -23,105 +23,6 @@ pub const PROGRAM_VAR: &str = "QUARRY_TESSERACT";
 /// The resolution pages are rendered at: what OCR engines are tuned for, and what a clean scan
 /// is measured at (issue 21 asks for 95% word recall on clean 300 dpi scans).
 pub const DPI: u32 = 300;
-
-/// The environment variable that holds the OCR mode (`auto`, `always`, `never`), which
-/// `quarry index --ocr` sets for its extraction workers.
-pub const MODE_VAR: &str = "QUARRY_OCR";
-/// The environment variable that holds the OCR languages (`eng+rus`), which
-/// `quarry index --ocr-lang` sets for its extraction workers.
-pub const LANG_VAR: &str = "QUARRY_OCR_LANG";
-
-/// Whether to read text from images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    /// Where there is no text otherwise (images, PDF pages without a text layer), when
-    /// Tesseract is installed.
-    #[default]
-    Auto,
-    /// Every image and every PDF page, its text layer replaced where OCR reads one (for text
-    /// layers that are garbage); an error when Tesseract is not installed.
-    Always,
-    /// Never: images are skipped.
-    Never,
-}
-
-impl Mode {
-    /// The mode named `name` (`auto`, `always`, `never`).
-    pub fn parse(name: &str) -> Option<Mode> {
-        match name.trim().to_ascii_lowercase().as_str() {
-            "auto" => Some(Mode::Auto),
-            "always" => Some(Mode::Always),
-            "never" => Some(Mode::Never),
-            _ => None,
-        }
-    }
-
-    /// Its name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Auto => "auto",
-            Mode::Always => "always",
-            Mode::Never => "never",
-        }
-    }
-}
-
-/// How to OCR: the mode and Tesseract's languages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    /// Whether to OCR.
-    pub mode: Mode,
-    /// Tesseract's language codes joined by `+` (`eng`, `eng+rus`).
-    pub languages: String,
-}
-
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
-            mode: Mode::Auto,
-            languages: "eng".to_string(),
-        }
-    }
-}
-
-impl Settings {
-    /// The settings of this process: [`MODE_VAR`] and [`LANG_VAR`], else the defaults (`auto`,
-    /// `eng`).
-    pub fn from_env() -> Settings {
-        let default = Settings::default();
-        Settings {
-            mode: std::env::var(MODE_VAR)
-                .ok()
-                .and_then(|m| Mode::parse(&m))
-                .unwrap_or(default.mode),
-            languages: std::env::var(LANG_VAR)
-                .ok()
-                .filter(|l| valid_languages(l))
-                .unwrap_or(default.languages),
-        }
-    }
-
-    /// The environment that gives a worker these settings.
-    pub fn env(&self) -> Vec<(String, String)> {
-        vec![
-            (MODE_VAR.to_string(), self.mode.name().to_string()),
-            (LANG_VAR.to_string(), self.languages.clone()),
-        ]
-    }
-}
-
-/// Whether `languages` is a list of Tesseract language codes joined by `+` (`eng`, `chi_sim`,
-/// `eng+rus`): letters, digits and `_` only, so it is never taken for an option.
-pub fn valid_languages(languages: &str) -> bool {
-    !languages.is_empty()
-        && languages.split('+').all(|code| {
-            !code.is_empty() && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
-}
-
-/// The hint for a machine without Tesseract.
-pub const INSTALL_HINT: &str =
-    "install Tesseract, e.g. apt-get install tesseract-ocr tesseract-ocr-eng";
 
 /// The `tesseract` program to use, if any: `QUARRY_TESSERACT`, else the one on `PATH`.
 pub fn program() -> Option<&'static Path> {
@@ -140,33 +41,60 @@ pub fn renderer() -> Option<&'static Path> {
 }
 
 /// What OCR read on one page.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page {
     /// The 1-based page number within the image (a multi-page TIFF has several).
     pub number: u32,
-    /// The paragraphs, in reading order; the lines of a paragraph joined by newlines.
-    pub paragraphs: Vec<String>,
+    /// The paragraphs, in reading order.
+    pub paragraphs: Vec<Paragraph>,
     /// The mean confidence of its words, 0 to 100 (`None` when no word was read).
     pub confidence: Option<f32>,
     /// How many words were read.
     pub words: usize,
 }
 
-/// Reads the text of `image` (PNG, JPEG, TIFF, or any format Tesseract's Leptonica reads) in
-/// `languages` (Tesseract's codes joined by `+`, e.g. `eng+rus`), stopping at `deadline`: an
-/// image Tesseract refuses is [`FailureKind::Corrupt`], one not read in time
+/// A paragraph OCR read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Paragraph {
+    /// Its text; its lines joined by newlines.
+    pub text: String,
+    /// The mean confidence of its words, 0 to 100 (`None` when none gave one).
+    pub confidence: Option<f32>,
+}
+
+/// What a helper program may use: a deadline and an address-space limit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    /// When it is killed.
+    pub deadline: Option<Instant>,
+    /// Its address-space limit in bytes.
+    pub memory_bytes: Option<u64>,
+}
+
+/// Reads the text of `image` (PNG, JPEG, TIFF, PGM, or any format Tesseract's Leptonica reads)
+/// in `languages` (Tesseract's codes joined by `+`, e.g. `eng+rus`), at `dpi` when the image
+/// does not say its resolution (a PGM), within `limits`: an image Tesseract refuses (or runs
+/// out of memory on) is [`FailureKind::Corrupt`], one not read in time
 /// [`FailureKind::TimedOut`].
 pub fn recognize(
     program: &Path,
     image: &[u8],
     languages: &str,
-    deadline: Option<Instant>,
+    dpi: Option<u32>,
+    limits: &Limits,
 ) -> Result<Vec<Page>, Failure> {
     let mut cmd = Command::new(program);
-    cmd.args(["stdin", "stdout", "-l", languages, "--psm", "3", "tsv"]);
-    // One thread per Tesseract: indexing already runs one worker per core.
+    cmd.args(["stdin", "stdout"]);
+    if let Some(dpi) = dpi {
+        cmd.arg("--dpi").arg(dpi.to_string());
+    }
+    cmd.args(["-l", languages, "--psm", "3", "tsv"]);
+    // One thread per Tesseract: indexing already reads one page per core.
     cmd.env("OMP_THREAD_LIMIT", "1");
-    match process::run(cmd, image, deadline).map_err(not_run)? {
+    if let Some(bytes) = limits.memory_bytes {
+        process::limit_memory(&mut cmd, bytes);
+    }
+    match process::run(cmd, image, limits.deadline).map_err(not_run)? {
         Output::Exited { status, stdout, .. } if status.success() => {
             Ok(parse_tsv(&String::from_utf8_lossy(&stdout)))
         }
@@ -181,21 +109,25 @@ pub fn recognize(
     }
 }
 
-/// Renders page `page` (1-based) of `pdf` as a greyscale PNG at `dpi`, stopping at `deadline`
-/// (failing as [`recognize`] does).
+/// Renders page `page` (1-based) of the PDF at `pdf` as a greyscale PGM image at `dpi`, within
+/// `limits` (failing as [`recognize`] does).
 pub fn render_page(
     program: &Path,
-    pdf: &[u8],
+    pdf: &Path,
     page: u32,
     dpi: u32,
-    deadline: Option<Instant>,
+    limits: &Limits,
 ) -> Result<Vec<u8>, Failure> {
     let mut cmd = Command::new(program);
     let page = page.to_string();
-    cmd.args(["-png", "-gray", "-singlefile", "-r"])
+    cmd.args(["-gray", "-singlefile", "-r"])
         .arg(dpi.to_string())
-        .args(["-f", &page, "-l", &page, "-"]);
-    match process::run(cmd, pdf, deadline).map_err(not_run)? {
+        .args(["-f", &page, "-l", &page])
+        .arg(pdf);
+    if let Some(bytes) = limits.memory_bytes {
+        process::limit_memory(&mut cmd, bytes);
+    }
+    match process::run(cmd, b"", limits.deadline).map_err(not_run)? {
         Output::Exited { status, stdout, .. } if status.success() && !stdout.is_empty() => {
             Ok(stdout)
         }
@@ -236,7 +168,7 @@ pub fn without_noise(pages: Vec<Page>) -> (Vec<Page>, Vec<u32>) {
         let words = page
             .paragraphs
             .iter()
-            .flat_map(|p| p.split_whitespace())
+            .flat_map(|p| p.text.split_whitespace())
             .filter(|w| w.chars().filter(|c| c.is_alphanumeric()).count() >= 2)
             .count();
         match page.confidence {
@@ -275,42 +207,70 @@ pub fn parse_tsv(tsv: &str) -> Vec<Page> {
             text,
         })
     });
+    /// A running mean of confidences.
+    #[derive(Default, Clone, Copy)]
+    struct Mean(f32, usize);
+    impl Mean {
+        fn add(&mut self, conf: f32) {
+            if conf >= 0.0 {
+                self.0 += conf;
+                self.1 += 1;
+            }
+        }
+        fn get(self) -> Option<f32> {
+            (self.1 > 0).then(|| self.0 / self.1 as f32)
+        }
+    }
     let mut pages: Vec<Page> = Vec::new();
-    let mut confs: Vec<(f32, usize)> = Vec::new();
-    let mut at: Option<(u32, (u32, u32), u32)> = None;
+    // The mean of the current page and of each of its paragraphs.
+    let mut page_mean = Mean::default();
+    let mut paragraph_means: Vec<Mean> = Vec::new();
+    let finish = |page: &mut Page, mean: Mean, paragraphs: &mut Vec<Mean>| {
+        page.confidence = mean.get();
+        for (p, m) in page.paragraphs.iter_mut().zip(paragraphs.drain(..)) {
+            p.confidence = m.get();
+        }
+    };
+    let mut at: Option<((u32, u32), u32)> = None;
     for w in words {
         if pages.last().is_none_or(|p| p.number != w.page) {
+            if let Some(last) = pages.last_mut() {
+                finish(last, page_mean, &mut paragraph_means);
+            }
             pages.push(Page {
                 number: w.page,
                 paragraphs: Vec::new(),
                 confidence: None,
                 words: 0,
             });
-            confs.push((0.0, 0));
+            page_mean = Mean::default();
             at = None;
         }
-        let (Some(page), Some(conf)) = (pages.last_mut(), confs.last_mut()) else {
+        let Some(page) = pages.last_mut() else {
             continue;
         };
-        let here = (w.page, w.paragraph, w.line);
-        match at {
-            Some((_, paragraph, line)) if paragraph == w.paragraph => {
-                if let Some(text) = page.paragraphs.last_mut() {
-                    text.push(if line == w.line { ' ' } else { '\n' });
-                    text.push_str(w.text);
-                }
+        match (at, page.paragraphs.last_mut(), paragraph_means.last_mut()) {
+            (Some((paragraph, line)), Some(text), Some(mean)) if paragraph == w.paragraph => {
+                text.text.push(if line == w.line { ' ' } else { '\n' });
+                text.text.push_str(w.text);
+                mean.add(w.conf);
             }
-            _ => page.paragraphs.push(w.text.to_string()),
+            _ => {
+                page.paragraphs.push(Paragraph {
+                    text: w.text.to_string(),
+                    confidence: None,
+                });
+                let mut mean = Mean::default();
+                mean.add(w.conf);
+                paragraph_means.push(mean);
+            }
         }
-        at = Some(here);
+        at = Some((w.paragraph, w.line));
         page.words += 1;
-        if w.conf >= 0.0 {
-            conf.0 += w.conf;
-            conf.1 += 1;
-        }
+        page_mean.add(w.conf);
     }
-    for (page, (sum, n)) in pages.iter_mut().zip(confs) {
-        page.confidence = (n > 0).then(|| sum / n as f32);
+    if let Some(last) = pages.last_mut() {
+        finish(last, page_mean, &mut paragraph_means);
     }
     pages
 }
@@ -335,16 +295,26 @@ bad row
     fn words_become_lines_paragraphs_and_pages_with_their_confidence() {
         let pages = parse_tsv(TSV);
         assert_eq!(pages.len(), 2);
+        let texts = |p: &Page| {
+            p.paragraphs
+                .iter()
+                .map(|p| p.text.clone())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(
-            pages[0].paragraphs,
+            texts(&pages[0]),
             vec!["Internal memo\nsecond line".to_string(), "Next".to_string()]
         );
+        let first = (95.5 + 94.5 + 90.0) / 3.0;
+        assert!((pages[0].paragraphs[0].confidence.unwrap() - first).abs() < 1e-4);
+        assert_eq!(pages[0].paragraphs[1].confidence, Some(80.0));
         assert_eq!(pages[0].words, 5);
         // The mean of the words that carry a confidence (-1 does not).
         let mean = (95.5 + 94.5 + 90.0 + 80.0) / 4.0;
         assert!((pages[0].confidence.unwrap() - mean).abs() < 1e-4);
         assert_eq!(pages[1].number, 2);
-        assert_eq!(pages[1].paragraphs, vec!["page-two".to_string()]);
+        assert_eq!(texts(&pages[1]), vec!["page-two".to_string()]);
+        assert_eq!(pages[1].paragraphs[0].confidence, Some(60.0));
         assert!(parse_tsv("").is_empty() && parse_tsv("garbage\n\t\t\n").is_empty());
     }
 
@@ -368,7 +338,7 @@ bad row
         let recall = |expected: &str, got: &[Page]| {
             let mut seen: std::collections::HashMap<String, usize> = Default::default();
             for p in got {
-                for w in words(&p.paragraphs.join("\n")) {
+                for w in p.paragraphs.iter().flat_map(|p| words(&p.text)) {
                     *seen.entry(w).or_default() += 1;
                 }
             }
@@ -385,25 +355,32 @@ bad row
             found as f64 / expected.len() as f64
         };
         // An image file.
-        let memo = recognize(tesseract, &read("memo.png"), "eng", None).unwrap();
+        let limits = Limits::default();
+        let memo = recognize(tesseract, &read("memo.png"), "eng", None, &limits).unwrap();
         let r = recall(&String::from_utf8(read("memo.txt")).unwrap(), &memo);
         assert!(r >= 0.95, "memo.png: word recall {r}");
         assert!(memo[0].confidence.unwrap() > 80.0);
         // Each page of a PDF without a text layer, rendered and read.
-        let pdf = read("scanned-letter.pdf");
+        let pdf = dir.join("scanned-letter.pdf");
         let text = String::from_utf8(read("scanned-letter.txt")).unwrap();
         for (i, expected) in text.split('\u{c}').enumerate() {
-            let image = render_page(pdftoppm, &pdf, i as u32 + 1, DPI, None).unwrap();
-            let page = recognize(tesseract, &image, "eng", None).unwrap();
+            let image = render_page(pdftoppm, &pdf, i as u32 + 1, DPI, &limits).unwrap();
+            let page = recognize(tesseract, &image, "eng", Some(DPI), &limits).unwrap();
             let r = recall(expected, &page);
             assert!(r >= 0.95, "page {}: word recall {r}", i + 1);
         }
         // Noise yields next to nothing, and no error.
-        let noise = render_page(pdftoppm, &read("noise.pdf"), 1, DPI, None).unwrap();
-        let pages = recognize(tesseract, &noise, "eng", None).unwrap();
+        let noise = render_page(pdftoppm, &dir.join("noise.pdf"), 1, DPI, &limits).unwrap();
+        let pages = recognize(tesseract, &noise, "eng", Some(DPI), &limits).unwrap();
         let words_read: usize = pages.iter().map(|p| p.words).sum();
         assert!(words_read < 20, "{pages:?}");
         // A page beyond the last is an error, not a panic.
-        assert!(render_page(pdftoppm, &pdf, 9, DPI, None).is_err());
+        assert!(render_page(pdftoppm, &pdf, 9, DPI, &limits).is_err());
+        // So is a helper over its memory limit.
+        let tight = Limits {
+            deadline: None,
+            memory_bytes: Some(20_000_000),
+        };
+        assert!(recognize(tesseract, &read("memo.png"), "eng", None, &tight).is_err());
     }
 }
