@@ -100,6 +100,8 @@ mod tests {
             kind: None,
             lang: None,
             page: Some(4),
+            ocr: false,
+            ocr_confidence: None,
             row: None,
             line: 1,
             start: 0,

@@ -45,6 +45,9 @@ pub struct Filters {
     pub extra: Vec<(String, String)>,
     /// Leave out the passages of this document (by id): `similar` looks in other documents.
     pub not_doc: Option<String>,
+    /// Leave out passages read by OCR whose words have a mean confidence under this (0 to
+    /// 100); passages not read by OCR pass.
+    pub min_ocr_confidence: Option<u8>,
 }
 
 type BoxQuery = Box<dyn Query>;
@@ -79,6 +82,9 @@ impl Filters {
         for (key, value) in &self.extra {
             out.push(extra_filter(index, key, value));
         }
+        if let Some(min) = self.min_ocr_confidence {
+            out.push(ocr_confidence_filter(index, min));
+        }
         if let Some(doc) = &self.not_doc {
             out.push(Box::new(tantivy::query::BooleanQuery::new(vec![
                 (
@@ -96,6 +102,21 @@ impl Filters {
         }
         Ok(out)
     }
+}
+
+/// Passages not read by OCR, and those read with a mean word confidence of at least `min`.
+pub fn ocr_confidence_filter(index: &QuarryIndex, min: u8) -> BoxQuery {
+    let field = index.fields().ocr_confidence;
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, Box::new(tantivy::query::AllQuery) as BoxQuery),
+        (
+            Occur::MustNot,
+            Box::new(tantivy::query::RangeQuery::new(
+                Bound::Included(Term::from_field_u64(field, 0)),
+                Bound::Excluded(Term::from_field_u64(field, u64::from(min))),
+            )),
+        ),
+    ]))
 }
 
 /// Passages whose `extra` field `key` (a record column such as `region`, a front-matter key)

@@ -19,7 +19,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::TokenizerManager;
 
 /// Version of the schema and analysis; stored with each index and checked when it is opened.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// A description of the analysis, recorded in the index metadata.
 pub const ANALYSIS: &str = analysis::ANALYSIS;
@@ -79,6 +79,9 @@ pub struct Fields {
     /// 1-based page, when there is one (stored, and in a fast column, as are `line` and `row`,
     /// so the places of collapsed copies are read without their stored text).
     pub page: Field,
+    /// For passages read by OCR, the mean confidence of their words, 0 to 100 (stored, indexed
+    /// for `--min-ocr-confidence`); absent for the rest.
+    pub ocr_confidence: Field,
     /// 1-based line.
     pub line: Field,
     /// For rows of record files: the 1-based row.
@@ -275,6 +278,7 @@ pub fn build() -> (Schema, Fields) {
         ),
         translit: b.add_text_field("translit", text_options(TRANSLIT_ANALYZER, false, false)),
         page: b.add_u64_field("page", num().set_fast()),
+        ocr_confidence: b.add_u64_field("ocr_confidence", num().set_indexed()),
         line: b.add_u64_field("line", num().set_fast()),
         row: b.add_u64_field("row", num().set_fast()),
         start: b.add_u64_field("start", num()),

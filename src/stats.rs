@@ -52,6 +52,8 @@ pub struct Stats {
     pub fingerprint: Option<String>,
     /// Files the last build added, changed, removed and left unchanged.
     pub last_build: LastBuild,
+    /// What OCR did.
+    pub ocr: OcrStats,
     /// The passage vectors for semantic and hybrid search, if the index has them.
     pub vectors: Option<VectorStats>,
 }
@@ -70,6 +72,20 @@ pub struct VectorStats {
     /// Whether searches find the nearest through a graph (from 50,000 vectors) rather than a
     /// scan of every vector.
     pub graph: bool,
+}
+
+/// What OCR did for the index.
+#[derive(Debug, Clone, Serialize)]
+pub struct OcrStats {
+    /// Pages of the index whose text was read by OCR.
+    pub pages: u64,
+    /// What OCR did in the last build: pages Tesseract read, pages taken from the page cache,
+    /// pages it could not read.
+    pub last_build: crate::ocr::pass::Counts,
+    /// Entries in the page cache (`ocr-cache/` in the index directory).
+    pub cache_entries: u64,
+    /// Their size on disk, in bytes.
+    pub cache_bytes: u64,
 }
 
 /// What the last build changed.
@@ -115,6 +131,15 @@ pub fn stats(index: &QuarryIndex) -> Stats {
             changed: b.changed,
             removed: b.removed,
             unchanged: b.unchanged,
+        },
+        ocr: {
+            let (cache_entries, cache_bytes) = crate::ocr::cache::Cache::new(index.dir()).size();
+            OcrStats {
+                pages: b.ocr_pages,
+                last_build: b.ocr_build,
+                cache_entries,
+                cache_bytes,
+            }
         },
         vectors: crate::embed::Vectors::summary(index.dir()).map(|v| VectorStats {
             passages: v.count,

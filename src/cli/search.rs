@@ -76,6 +76,11 @@ pub struct FilterArgs {
     /// region) has VALUE, case ignored; repeat for several
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_extra)]
     extra: Vec<(String, String)>,
+
+    /// Leave out passages read by OCR whose words' mean confidence is under N (0 to 100;
+    /// passages with a text layer always pass)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
+    min_ocr_confidence: Option<u8>,
 }
 
 fn parse_extra(s: &str) -> Result<(String, String), String> {
@@ -101,6 +106,7 @@ impl FilterArgs {
             until: self.until,
             extra: self.extra.clone(),
             not_doc: None,
+            min_ocr_confidence: self.min_ocr_confidence,
         }
     }
 }

@@ -704,10 +704,34 @@ fn passage_record(
     if let Some(page) = p.page {
         out.add_u64(f.page, u64::from(page));
     }
+    if let Some(confidence) = ocr_confidence(doc, p) {
+        out.add_u64(f.ocr_confidence, u64::from(confidence));
+    }
     out.add_u64(f.line, u64::from(p.line));
     out.add_u64(f.start, p.start as u64);
     out.add_u64(f.end, p.end as u64);
     out
+}
+
+/// The OCR confidence of passage `p` of `doc`: the mean confidence of the words of its blocks
+/// read by OCR (each block's mean weighted by its words), when it has any.
+fn ocr_confidence(doc: &Document, p: &Passage) -> Option<u8> {
+    let first = doc.blocks.partition_point(|b| b.end <= p.byte_start);
+    let (mut sum, mut words) = (0u64, 0u64);
+    for b in doc.blocks[first..]
+        .iter()
+        .take_while(|b| b.start < p.byte_end)
+    {
+        let Some(confidence) = b.ocr else { continue };
+        let n = doc
+            .text
+            .get(b.start.max(p.byte_start)..b.end.min(p.byte_end))
+            .map_or(0, |t| t.split_whitespace().count() as u64)
+            .max(1);
+        sum += u64::from(confidence) * n;
+        words += n;
+    }
+    (words > 0).then(|| ((sum + words / 2) / words) as u8)
 }
 
 /// The stored description of a whole document, kept in its `doc` record as JSON.

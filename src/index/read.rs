@@ -45,6 +45,10 @@ pub struct PassageRecord {
     pub lang: Option<String>,
     /// 1-based page, or null.
     pub page: Option<u64>,
+    /// Whether its text was read by OCR (from an image or a scanned page).
+    pub ocr: bool,
+    /// For text read by OCR, the mean confidence of its words, 0 to 100; else null.
+    pub ocr_confidence: Option<u64>,
     /// For rows of record files (CSV, TSV, JSON Lines, JSON): the 1-based row, else null.
     pub row: Option<u64>,
     /// 1-based line of the passage's start.
@@ -115,6 +119,8 @@ impl PassageRecord {
             kind: first_str(doc, f.kind),
             lang: first_str(doc, f.lang),
             page: first_u64(doc, f.page),
+            ocr: first_u64(doc, f.ocr_confidence).is_some(),
+            ocr_confidence: first_u64(doc, f.ocr_confidence),
             row: first_u64(doc, f.row),
             line: first_u64(doc, f.line).unwrap_or(1),
             start: first_u64(doc, f.start).unwrap_or(0),

@@ -64,6 +64,8 @@ pub const HIT_FIELDS: &[&str] = &[
     "kind",
     "lang",
     "page",
+    "ocr",
+    "ocr_confidence",
     "row",
     "line",
     "start",
@@ -106,6 +108,8 @@ pub const HIT_COLUMNS: &[&str] = &[
     "text",
     "cite",
     "also_in",
+    "ocr",
+    "ocr_confidence",
 ];
 
 /// Fields of a document object (`--group doc`), in their JSON order. CSV and TSV rows also

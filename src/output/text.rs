@@ -56,7 +56,8 @@ impl Painter {
     }
 }
 
-/// The citation line of a passage: publisher · date · path:line · p. N.
+/// The citation line of a passage: publisher · date · path:line · p. N, and for text read by
+/// OCR its confidence (`OCR 91%`), a reminder to check quotes against the page.
 fn citation(p: &PassageRecord, painter: &Painter) -> String {
     let mut parts = Vec::new();
     if let Some(publisher) = &p.publisher {
@@ -71,6 +72,9 @@ fn citation(p: &PassageRecord, painter: &Painter) -> String {
     }
     if let Some(row) = p.row {
         parts.push(format!("row {row}"));
+    }
+    if let Some(confidence) = p.ocr_confidence {
+        parts.push(format!("OCR {confidence}%"));
     }
     parts.join(" · ")
 }
@@ -468,6 +472,22 @@ pub fn write_stats_text(out: &mut dyn Write, s: &Stats, style: &Style) -> io::Re
         s.last_build.removed,
         s.last_build.unchanged
     )?;
+    let ocr = &s.ocr;
+    if ocr.pages > 0 || ocr.cache_entries > 0 {
+        let last = &ocr.last_build;
+        writeln!(
+            out,
+            "{}{} pages read by OCR (last build: {} read, {} from the cache, {} not readable); \
+             page cache {} entries, {}",
+            label("ocr"),
+            ocr.pages,
+            last.read,
+            last.cached,
+            last.failed,
+            ocr.cache_entries,
+            human_bytes(ocr.cache_bytes)
+        )?;
+    }
     if let Some(v) = &s.vectors {
         writeln!(
             out,
