@@ -186,6 +186,8 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
     // replace an index this quarry cannot read because it is newer. Checked again once the lock
     // is held, when no other build can change it.
     refuse_unless_ours(dir, &dir_state(dir))?;
+    // OCR settings given that cannot work here fail before anything is made.
+    check_ocr(std::iter::empty(), &options.ocr)?;
     let _lock = WriteLock::acquire(dir)?;
     let state = dir_state(dir);
     refuse_unless_ours(dir, &state)?;
@@ -205,7 +207,7 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
             .and_then(|index| index.manifest().ok().flatten()),
         _ => None,
     };
-    check_ocr(&walked.sources, &options.ocr)?;
+    check_ocr(walked.sources.iter().map(|s| &s.corpus.ocr), &options.ocr)?;
     let config_of = |source: &Source| config_hash(source, options.max_file_bytes, &options.ocr);
     let planned = manifest::plan(&walked.sources, previous.as_ref(), &config_of);
     let walked_paths: std::collections::HashSet<&str> =
@@ -690,11 +692,18 @@ fn may_need_ocr(extractor: &crate::extract::Extractor) -> bool {
 }
 
 /// Refuses OCR settings that cannot work here: `always` without Tesseract, and languages given
-/// (on the command line or in a `quarry.toml`) that Tesseract lacks.
-fn check_ocr(sources: &[Source], options: &crate::ocr::Options) -> Result<()> {
+/// (on the command line, or in the `quarry.toml` of a corpus in `corpora`) that Tesseract
+/// lacks.
+fn check_ocr<'a>(
+    corpora: impl Iterator<Item = &'a crate::ocr::Options>,
+    options: &crate::ocr::Options,
+) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
-    for source in sources {
-        let corpus = &source.corpus.ocr;
+    static NONE: crate::ocr::Options = crate::ocr::Options {
+        mode: None,
+        languages: None,
+    };
+    for corpus in std::iter::once(&NONE).chain(corpora) {
         if !seen.insert((
             options.mode.or(corpus.mode),
             options.languages.as_ref().or(corpus.languages.as_ref()),

@@ -94,6 +94,9 @@ impl Settings {
     /// What changes the text OCR gives a file (for noticing, in the manifest, that its files
     /// must be read again): the mode, the languages, and whether Tesseract is installed.
     pub fn key(&self) -> String {
+        if self.mode == Mode::Never {
+            return "ocr never".to_string();
+        }
         format!(
             "ocr {} {} {}",
             self.mode.name(),

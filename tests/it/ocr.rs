@@ -227,7 +227,7 @@ fn scanned_pdf_pages_are_read_and_cited_by_page() {
     let run = ws2.run(&["index", "--ocr", "never"]).expect(0);
     assert!(
         run.stderr()
-            .contains("scanned-letter.pdf: no text layer in 2 page(s) (scanned; needs OCR)"),
+            .contains("scanned-letter.pdf: no text layer in 2 page(s) (scanned; OCR is turned off"),
         "{}",
         run.describe()
     );
@@ -262,4 +262,214 @@ fn the_scanned_nsa_reports_in_shared_become_searchable() {
     let hit = &hits(&run)[0];
     assert_eq!(hit["path"], "corpus/nsa-2007.pdf", "{hit}");
     assert_eq!(hit["page"], 7, "{hit}");
+}
+
+/// The `ocr` object of the report row of `path` (null where OCR did nothing).
+fn ocr_of(ws: &Workspace, path: &str) -> Value {
+    let text = std::fs::read_to_string(ws.path("report.json")).unwrap();
+    let all = serde_json::from_str::<Value>(&text).unwrap();
+    all.as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path)
+        .unwrap_or_else(|| panic!("{path} not in {all}"))["ocr"]
+        .clone()
+}
+
+#[test]
+fn the_page_cache_means_no_page_is_read_twice() {
+    if !tesseract_installed() {
+        eprintln!("skipped: tesseract is not installed");
+        return;
+    }
+    let ws = Workspace::empty();
+    let scans = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scans");
+    std::fs::create_dir_all(ws.path("corpus")).unwrap();
+    for name in ["scanned-letter.pdf", "memo.png"] {
+        std::fs::copy(scans.join(name), ws.path("corpus").join(name)).unwrap();
+    }
+    let counts = |ws: &Workspace, path: &str| {
+        let ocr = ocr_of(ws, path);
+        (
+            ocr["pages"].as_u64().unwrap(),
+            ocr["read"].as_u64().unwrap(),
+            ocr["cached"].as_u64().unwrap(),
+        )
+    };
+    let run = ws.run(&["index", "--report", "report.json"]).expect(0);
+    assert_eq!(counts(&ws, "corpus/scanned-letter.pdf"), (2, 2, 0));
+    assert_eq!(counts(&ws, "corpus/memo.png"), (1, 1, 0));
+    assert!(
+        run.stderr().contains("OCR: 3 pages read, 0 from the cache"),
+        "{}",
+        run.describe()
+    );
+    // A rebuild extracts every file again, and OCR reads no page: all come from the cache.
+    let run = ws
+        .run(&["index", "--rebuild", "--report", "report.json"])
+        .expect(0);
+    assert_eq!(counts(&ws, "corpus/scanned-letter.pdf"), (2, 0, 2));
+    assert_eq!(counts(&ws, "corpus/memo.png"), (1, 0, 1));
+    assert!(
+        run.stderr().contains("OCR: 0 pages read, 3 from the cache"),
+        "{}",
+        run.describe()
+    );
+    // A changed file with the same pages (bytes added after the end): its pages are found by
+    // their images.
+    let mut pdf = std::fs::read(ws.path("corpus/scanned-letter.pdf")).unwrap();
+    pdf.extend_from_slice(b"\n% a comment after the end\n");
+    std::fs::write(ws.path("corpus/scanned-letter.pdf"), pdf).unwrap();
+    ws.run(&["index", "--report", "report.json"]).expect(0);
+    assert_eq!(counts(&ws, "corpus/scanned-letter.pdf"), (2, 0, 2));
+    let run = ws
+        .run(&["search", "--format", "json", "Tallinn shell company"])
+        .expect(0);
+    assert_eq!(hits(&run)[0]["page"], 2);
+    // quarry stats: the pages read by OCR, the last build's reads, the cache.
+    let run = ws.run(&["stats", "--format", "json"]).expect(0);
+    let stats: Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(stats["ocr"]["pages"], 3, "{stats}");
+    assert_eq!(stats["ocr"]["last_build"]["read"], 0, "{stats}");
+    assert_eq!(stats["ocr"]["last_build"]["cached"], 2, "{stats}");
+    assert!(
+        stats["ocr"]["cache_entries"].as_u64().unwrap() >= 3,
+        "{stats}"
+    );
+    let run = ws.run(&["stats"]).expect(0);
+    assert!(
+        run.stdout().contains("3 pages read by OCR"),
+        "{}",
+        run.describe()
+    );
+    // A damaged cache is read past: the pages are read again, and no error.
+    let cache = ws.path(".quarry/ocr-cache/v1");
+    for shard in std::fs::read_dir(&cache).unwrap() {
+        for entry in std::fs::read_dir(shard.unwrap().path()).unwrap() {
+            std::fs::write(entry.unwrap().path(), b"{damaged").unwrap();
+        }
+    }
+    ws.run(&["index", "--rebuild", "--report", "report.json"])
+        .expect(0);
+    assert_eq!(counts(&ws, "corpus/memo.png"), (1, 1, 0));
+}
+
+#[test]
+fn passages_read_by_ocr_say_so_with_their_confidence() {
+    if !tesseract_installed() {
+        eprintln!("skipped: tesseract is not installed");
+        return;
+    }
+    let ws = images();
+    ws.run(&["index"]).expect(0);
+    let query = ["--no-collapse", "flooded bridge captions"];
+    let run = ws
+        .run(&[&["search", "--format", "json"][..], &query[..]].concat())
+        .expect(0);
+    let found = hits(&run);
+    assert!(!found.is_empty());
+    let mut lowest = 100;
+    for hit in &found {
+        assert_eq!(hit["ocr"], true, "{hit}");
+        let confidence = hit["ocr_confidence"].as_u64().unwrap();
+        assert!((80..=100).contains(&confidence), "{hit}");
+        lowest = lowest.min(confidence);
+    }
+    // Text from a text file: no OCR, no confidence.
+    let run = ws
+        .run(&["search", "--format", "json", "note scans beside"])
+        .expect(0);
+    let note = &hits(&run)[0];
+    assert_eq!(note["path"], "corpus/note.txt");
+    assert_eq!(note["ocr"], false, "{note}");
+    assert!(note["ocr_confidence"].is_null(), "{note}");
+    // --min-ocr-confidence: passages read with less confidence go; the rest stay.
+    let above = (lowest + 1).to_string();
+    let run = ws.run(
+        &[
+            &["search", "--format", "json", "--min-ocr-confidence", &above][..],
+            &query[..],
+        ]
+        .concat(),
+    );
+    assert!(hits(&run).len() < found.len(), "{}", run.describe());
+    for hit in hits(&run) {
+        assert!(hit["ocr_confidence"].as_u64().unwrap() > lowest, "{hit}");
+    }
+    let run = ws
+        .run(&[
+            "search",
+            "--format",
+            "json",
+            "--min-ocr-confidence",
+            "100",
+            "note scans beside",
+        ])
+        .expect(0);
+    assert_eq!(hits(&run)[0]["path"], "corpus/note.txt");
+    ws.run(&["search", "--min-ocr-confidence", "101", "note"])
+        .expect(2);
+    // CSV carries both columns; text output shows the confidence.
+    let run = ws
+        .run(&[&["search", "--format", "csv"][..], &query[..]].concat())
+        .expect(0);
+    let out = run.stdout();
+    let header = out.lines().next().unwrap();
+    assert!(header.ends_with(",ocr,ocr_confidence"), "{header}");
+    let run = ws
+        .run(&[&["search", "--color", "never"][..], &query[..]].concat())
+        .expect(0);
+    assert!(run.stdout().contains(" · OCR "), "{}", run.describe());
+}
+
+#[test]
+fn ocr_settings_come_from_quarry_toml_and_the_index_keeps_them() {
+    // ocr = "never" in quarry.toml: images are skipped, saying so.
+    let ws = images();
+    ws.write("corpus/quarry.toml", "ocr = \"never\"\n");
+    ws.run(&["index", "--report", "report.json"]).expect(0);
+    for f in report(&ws) {
+        assert_eq!(f["status"], "skipped", "{f}");
+        assert!(
+            f["reason"].as_str().unwrap().contains("OCR is turned off"),
+            "{f}"
+        );
+    }
+    // A mode that is none is refused, pointing at the file.
+    ws.write("corpus/quarry.toml", "ocr = \"sometimes\"\n");
+    let run = ws.run(&["index"]).expect(2);
+    assert!(
+        run.stderr().contains("quarry.toml") && run.stderr().contains("auto, always or never"),
+        "{}",
+        run.describe()
+    );
+    if !tesseract_installed() {
+        eprintln!("skipped the rest: tesseract is not installed");
+        return;
+    }
+    // Back to auto: the images are read again (their OCR settings changed).
+    ws.write("corpus/quarry.toml", "ocr = \"auto\"\n");
+    ws.run(&["index", "--report", "report.json"]).expect(0);
+    for f in report(&ws) {
+        assert_eq!(f["status"], "indexed", "{f}");
+        assert_eq!(f["change"], "changed", "{f}");
+    }
+    // --ocr never on the command line wins over quarry.toml, and the index keeps it: the next
+    // update without it changes nothing.
+    ws.run(&["index", "--ocr", "never", "--report", "report.json"])
+        .expect(0);
+    for f in report(&ws) {
+        assert_eq!(f["status"], "skipped", "{f}");
+    }
+    let run = ws.run(&["index"]).expect(0);
+    assert!(run.stderr().contains("up to date"), "{}", run.describe());
+    // Languages Tesseract lacks are refused before any work, naming the package.
+    let run = ws
+        .run(&["index", "--ocr", "auto", "--ocr-lang", "eng+xqz"])
+        .expect(2);
+    assert!(
+        run.stderr().contains("xqz") && run.stderr().contains("tesseract-ocr-xqz"),
+        "{}",
+        run.describe()
+    );
 }
