@@ -717,9 +717,11 @@ mod tests {
             "Совет Федерации, 2021 год: доклад о вмешательстве."
         ));
         assert!(!is_garbage("short \u{FFFD}\u{FFFD}"), "too short to tell");
-        assert!(is_garbage(
-            "\u{E001}\u{E002}\u{E003} \u{E004}\u{E005}\u{E006}\u{E007} \u{E008}\u{E009}\u{E00A}\u{E00B}\u{E00C} \u{E00D}\u{E00E}\u{E00F}\u{E010}\u{E011}\u{E012}\u{E013}"
-        ));
+        let private: String = (0xE001..0xE020u32)
+            .filter_map(char::from_u32)
+            .collect::<String>()
+            + " Page 3";
+        assert!(is_garbage(&private));
         assert!(is_garbage("#$%& *+,- ./:; <=>? @[\\]^ _`{| }~!\" #$%&"));
     }
 }

@@ -425,6 +425,7 @@ mod tests {
             reason: None,
             reason_kind: None,
             warnings: vec![],
+            ocr: None,
             stats: FileStats {
                 publisher: Some("P".into()),
                 years: [("2020".to_string(), 1)].into_iter().collect(),

@@ -170,7 +170,25 @@ pub fn rebuild_command(dir: &Path, sources: &[String]) -> String {
 /// The command that rebuilds the index described by `meta` in `dir`: its sources and, when it
 /// was built with `--config`, that file.
 pub fn rebuild_command_for(dir: &Path, meta: &IndexMeta) -> String {
-    rebuild_command_with(dir, &meta.sources, meta.config.as_deref())
+    let mut cmd = rebuild_command_with(dir, &meta.sources, meta.config.as_deref());
+    // The OCR options it was built with, before the paths.
+    let options = meta.ocr_options();
+    let mut flags = String::new();
+    if let Some(mode) = options.mode {
+        flags.push_str(&format!(" --ocr {}", mode.name()));
+    }
+    if let Some(languages) = options.languages {
+        flags.push_str(&format!(" --ocr-lang {languages}"));
+    }
+    if !flags.is_empty() {
+        let at = format!(
+            "quarry index --index {}",
+            shell_word(&dir.display().to_string())
+        )
+        .len();
+        cmd.insert_str(at, &flags);
+    }
+    cmd
 }
 
 fn rebuild_command_with(dir: &Path, sources: &[String], config: Option<&str>) -> String {
@@ -607,10 +625,21 @@ mod tests {
             sources: vec!["/data/docs".into()],
             config: Some("/home/me/docs quarry.toml".into()),
             built_in: None,
+            ocr: None,
+            ocr_lang: None,
         };
         assert_eq!(
             rebuild_command_for(Path::new("idx"), &meta),
             "quarry index --index idx --config '/home/me/docs quarry.toml' /data/docs"
+        );
+        let meta = IndexMeta {
+            ocr: Some("always".into()),
+            ocr_lang: Some("eng+rus".into()),
+            ..meta
+        };
+        assert_eq!(
+            rebuild_command_for(Path::new("idx"), &meta),
+            "quarry index --index idx --ocr always --ocr-lang eng+rus --config '/home/me/docs quarry.toml' /data/docs"
         );
     }
 
@@ -639,6 +668,8 @@ mod tests {
                 sources: vec!["corpus/".into()],
                 config: None,
                 built_in: None,
+                ocr: None,
+                ocr_lang: None,
             };
             std::fs::write(
                 tmp.path().join(META_FILE),

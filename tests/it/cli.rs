@@ -100,6 +100,8 @@ fn every_documented_json_field_is_present_with_its_type() {
             assert!(obj[k].is_array(), "{k} in {hit}");
         }
         assert!(obj["page"].is_null(), "no pages in these formats: {hit}");
+        assert_eq!(obj["ocr"], false, "no OCR in these formats: {hit}");
+        assert!(obj["ocr_confidence"].is_null(), "{hit}");
         assert!(obj["extra"].is_object());
         // Highlights are character ranges into `text` that cover matched words.
         let text: Vec<char> = hit["text"].as_str().unwrap().chars().collect();

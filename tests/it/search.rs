@@ -530,8 +530,8 @@ fn output_fields_formats_context_explain_and_cite() {
         .collect();
     assert_eq!(header, tsv_rows[0]);
     assert_eq!(
-        header[header.len() - 2..],
-        ["cite".to_string(), "also_in".to_string()]
+        header[header.len() - 4..],
+        ["cite", "also_in", "ocr", "ocr_confidence"].map(String::from)
     );
     assert_eq!(reader.records().count(), tsv_rows.len() - 1);
 
