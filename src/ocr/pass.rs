@@ -426,7 +426,8 @@ mod tests {
         );
         read.insert(4, (vec![paragraph("A fourth page.", 88.0)], None));
         merge(&mut x, read);
-        let texts: Vec<(&str, Option<u32>, Option<u8>, Option<u8>)> = x
+        type Row<'a> = (&'a str, Option<u32>, Option<u8>, Option<u8>);
+        let texts: Vec<Row> = x
             .doc
             .blocks
             .iter()
