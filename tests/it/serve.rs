@@ -590,3 +590,52 @@ fn a_real_browser_searches_filters_opens_and_copies() {
         );
     }
 }
+
+#[test]
+fn passages_read_by_ocr_show_their_confidence_in_the_api_and_the_pages() {
+    let tesseract = std::process::Command::new("tesseract")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !tesseract {
+        eprintln!("skipped: tesseract is not installed");
+        return;
+    }
+    let ws = Workspace::empty();
+    std::fs::create_dir_all(ws.path("corpus")).unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scans/memo.png"),
+        ws.path("corpus/memo.png"),
+    )
+    .unwrap();
+    ws.write("corpus/note.txt", "A note beside the memo.\n");
+    ws.run(&["index"]).expect(0);
+    let server = start(&ws, &[]);
+    let (status, body) = get(
+        &server,
+        "/api/v1/search?q=flooded%20bridge&min-ocr-confidence=50",
+        &[],
+    );
+    assert_eq!(status, 200, "{body}");
+    let cli = ws
+        .run(&[
+            "search",
+            "--format",
+            "json",
+            "--min-ocr-confidence",
+            "50",
+            "flooded bridge",
+        ])
+        .expect(0);
+    assert_eq!(body, cli.stdout());
+    let hit = &json(&body)["hits"][0];
+    assert_eq!(hit["ocr"], true, "{hit}");
+    assert!(hit["ocr_confidence"].as_u64().unwrap() >= 50, "{hit}");
+    let (status, page) = get(&server, "/search?q=flooded%20bridge", &[]);
+    assert_eq!(status, 200);
+    assert!(page.contains("OCR "), "{page}");
+    let target = format!("/passage/{}", hit["passage_id"].as_str().unwrap());
+    let (status, page) = get(&server, &target, &[]);
+    assert_eq!(status, 200);
+    assert!(page.contains("Read by OCR"), "{page}");
+}

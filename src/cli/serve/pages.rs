@@ -265,6 +265,7 @@ fn search_page(shared: &Shared, params: &[(String, String)], token: Option<&str>
             "title": h["title"],
             "path": h["path"],
             "page": h["page"],
+            "ocr_confidence": h["ocr_confidence"],
             "line": h["line"],
             "row": h["row"],
             "publisher": h["publisher"],
