@@ -473,3 +473,43 @@ fn ocr_settings_come_from_quarry_toml_and_the_index_keeps_them() {
         run.describe()
     );
 }
+
+#[test]
+fn images_and_scans_inside_an_archive_are_read_by_page() {
+    if !tesseract_installed() {
+        eprintln!("skipped: tesseract is not installed");
+        return;
+    }
+    use std::io::Write;
+    let ws = Workspace::empty();
+    std::fs::create_dir_all(ws.path("corpus")).unwrap();
+    let scans = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scans");
+    let file = std::fs::File::create(ws.path("corpus/release.zip")).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    for name in ["memo.png", "scanned-letter.pdf"] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(&std::fs::read(scans.join(name)).unwrap())
+            .unwrap();
+    }
+    zip.finish().unwrap();
+    ws.run(&["index", "--report", "report.json"]).expect(0);
+    let ocr = ocr_of(&ws, "corpus/release.zip");
+    assert_eq!(ocr["pages"], 3, "{ocr}");
+    for (query, path, page) in [
+        (
+            "Tallinn shell company",
+            "corpus/release.zip!/scanned-letter.pdf",
+            2,
+        ),
+        ("flooded bridge captions", "corpus/release.zip!/memo.png", 1),
+    ] {
+        let run = ws
+            .run(&["search", "--format", "json", "--no-collapse", query])
+            .expect(0);
+        let hit = &hits(&run)[0];
+        assert_eq!(hit["path"], path, "{hit}");
+        assert_eq!(hit["page"], page, "{hit}");
+        assert_eq!(hit["ocr"], true, "{hit}");
+    }
+}
