@@ -29,9 +29,9 @@ pub struct Isolation {
     pub program: PathBuf,
     /// Arguments that select the worker mode, before the worker's own arguments.
     pub args: Vec<OsString>,
-    /// Wall-clock limit per file.
+    /// Wall-clock limit per file (and, for OCR, per page: [`crate::ocr::pass`]).
     pub timeout: Duration,
-    /// Address-space limit per worker, in bytes.
+    /// Address-space limit per worker (and per OCR helper process), in bytes.
     pub memory_bytes: u64,
 }
 

@@ -513,3 +513,37 @@ fn images_and_scans_inside_an_archive_are_read_by_page() {
         assert_eq!(hit["ocr"], true, "{hit}");
     }
 }
+
+#[test]
+fn ocr_always_reads_pages_that_have_a_text_layer_too() {
+    if !tesseract_installed() {
+        eprintln!("skipped: tesseract is not installed");
+        return;
+    }
+    let ws = Workspace::empty();
+    std::fs::create_dir_all(ws.path("corpus")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/report.pdf"),
+        ws.path("corpus/report.pdf"),
+    )
+    .unwrap();
+    // auto: the text layer, no OCR.
+    ws.run(&["index", "--report", "report.json"]).expect(0);
+    assert!(ocr_of(&ws, "corpus/report.pdf").is_null());
+    let run = ws
+        .run(&["search", "--format", "json", "sockpuppet inventory"])
+        .expect(0);
+    assert_eq!(hits(&run)[0]["ocr"], false);
+    // always: every page read by OCR (the settings changed, so the file is read again), and
+    // the same words found on the same page.
+    ws.run(&["index", "--ocr", "always", "--report", "report.json"])
+        .expect(0);
+    let ocr = ocr_of(&ws, "corpus/report.pdf");
+    assert_eq!(ocr["pages"], 4, "{ocr}");
+    let run = ws
+        .run(&["search", "--format", "json", "sockpuppet inventory"])
+        .expect(0);
+    let hit = &hits(&run)[0];
+    assert_eq!(hit["ocr"], true, "{hit}");
+    assert_eq!(hit["page"], 1, "{hit}");
+}
