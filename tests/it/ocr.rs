@@ -162,6 +162,18 @@ fn images_are_skipped_with_the_reason_when_ocr_is_off_or_missing() {
             "{f}"
         );
     }
+    // ... and says once, for the whole build, what to install.
+    let run = ws
+        .run_env(&["index", "--rebuild"], &[("QUARRY_TESSERACT", "none")])
+        .expect(0);
+    assert_eq!(
+        run.stderr()
+            .matches("images and scanned pages are not read")
+            .count(),
+        1,
+        "{}",
+        run.describe()
+    );
     let ws = images();
     let run = ws
         .run_env(
@@ -546,4 +558,64 @@ fn ocr_always_reads_pages_that_have_a_text_layer_too() {
     let hit = &hits(&run)[0];
     assert_eq!(hit["ocr"], true, "{hit}");
     assert_eq!(hit["page"], 1, "{hit}");
+}
+
+/// A Tesseract that crashes on its first run (whichever page that is) and is the real one
+/// after: one bad page costs that page, not the file, and is not cached.
+#[cfg(unix)]
+#[test]
+fn a_page_ocr_cannot_read_costs_that_page_and_is_read_again_later() {
+    if !tesseract_installed() {
+        eprintln!("skipped: tesseract is not installed");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let ws = Workspace::empty();
+    std::fs::create_dir_all(ws.path("corpus")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scans/scanned-letter.pdf"),
+        ws.path("corpus/letter.pdf"),
+    )
+    .unwrap();
+    let once = ws.path("crashed-once");
+    let script = ws.path("tesseract-once");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nif mkdir '{}' 2>/dev/null; then kill -SEGV $$; fi\nexec tesseract \"$@\"\n",
+            once.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tesseract = script.to_string_lossy().into_owned();
+    let run = ws
+        .run_env(
+            &["index", "--report", "report.json"],
+            &[("QUARRY_TESSERACT", tesseract.as_str())],
+        )
+        .expect(0);
+    let ocr = ocr_of(&ws, "corpus/letter.pdf");
+    assert_eq!(
+        (&ocr["pages"], &ocr["read"], &ocr["failed"]),
+        (&1.into(), &1.into(), &1.into()),
+        "{ocr}"
+    );
+    assert!(
+        run.stderr().contains("OCR could not read page(s)"),
+        "{}",
+        run.describe()
+    );
+    // The failure was not cached: a rebuild reads that page, and takes the other from the cache.
+    ws.run_env(
+        &["index", "--rebuild", "--report", "report.json"],
+        &[("QUARRY_TESSERACT", tesseract.as_str())],
+    )
+    .expect(0);
+    let ocr = ocr_of(&ws, "corpus/letter.pdf");
+    assert_eq!(
+        (&ocr["pages"], &ocr["read"], &ocr["cached"], &ocr["failed"]),
+        (&2.into(), &1.into(), &1.into(), &0.into()),
+        "{ocr}"
+    );
 }
