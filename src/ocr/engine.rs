@@ -369,6 +369,19 @@ bad row
             let r = recall(expected, &page);
             assert!(r >= 0.95, "page {}: word recall {r}", i + 1);
         }
+        // Russian, where Tesseract reads it: in its language, and not as English.
+        if super::super::languages::missing("rus").is_empty() {
+            let image = read("zapiska.png");
+            let expected = String::from_utf8(read("zapiska.txt")).unwrap();
+            let page = recognize(tesseract, &image, "rus", None, &limits).unwrap();
+            let r = recall(&expected, &page);
+            assert!(r >= 0.95, "zapiska.png in rus: word recall {r}");
+            let page = recognize(tesseract, &image, "eng", None, &limits).unwrap();
+            let r = recall(&expected, &page);
+            assert!(r < 0.2, "zapiska.png in eng: word recall {r}");
+        } else {
+            eprintln!("skipped zapiska.png: Tesseract lacks rus");
+        }
         // Noise yields next to nothing, and no error.
         let noise = render_page(pdftoppm, &dir.join("noise.pdf"), 1, DPI, &limits).unwrap();
         let pages = recognize(tesseract, &noise, "eng", Some(DPI), &limits).unwrap();

@@ -619,3 +619,47 @@ fn a_page_ocr_cannot_read_costs_that_page_and_is_read_again_later() {
         "{ocr}"
     );
 }
+
+#[test]
+fn a_folders_declared_language_picks_the_ocr_language() {
+    let rus = std::process::Command::new("tesseract")
+        .arg("--list-langs")
+        .output()
+        .is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l == "rus")
+        });
+    if !rus {
+        eprintln!("skipped: tesseract or its rus data (tesseract-ocr-rus) is not installed");
+        return;
+    }
+    let ws = Workspace::empty();
+    std::fs::create_dir_all(ws.path("corpus/ru")).unwrap();
+    let scans = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scans");
+    std::fs::copy(scans.join("zapiska.png"), ws.path("corpus/ru/zapiska.png")).unwrap();
+    std::fs::copy(scans.join("memo.png"), ws.path("corpus/memo.png")).unwrap();
+    ws.write(
+        "corpus/quarry.toml",
+        "[defaults.\"ru/\"]\nlanguage = \"ru\"\n",
+    );
+    ws.run(&["index"]).expect(0);
+    // The Russian page, read as Russian (and stemmed as Russian: "архив" finds "архива").
+    let run = ws
+        .run(&["search", "--format", "json", "городской архив наводнение"])
+        .expect(0);
+    let hit = &hits(&run)[0];
+    assert_eq!(hit["path"], "corpus/ru/zapiska.png", "{hit}");
+    assert_eq!(hit["lang"], "ru", "{hit}");
+    assert!(hit["ocr_confidence"].as_u64().unwrap() > 80, "{hit}");
+    // The English memo beside it, read as English.
+    let run = ws
+        .run(&["search", "--format", "json", "flooded bridge"])
+        .expect(0);
+    assert_eq!(hits(&run)[0]["path"], "corpus/memo.png");
+    // --ocr-lang eng overrides the folder: the Russian page reads as Latin garbage (the
+    // settings changed, so it is read again), and its words are no longer found.
+    ws.run(&["index", "--ocr-lang", "eng"]).expect(0);
+    ws.run(&["search", "--path", "ru/*", "городской архив наводнение"])
+        .expect(1);
+}
