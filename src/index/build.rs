@@ -398,6 +398,10 @@ fn write_index(w: &Work<'_>, manifest_written: &mut Option<String>) -> Result<Bu
         .filter(|p| p.change != Change::Unchanged)
         .collect();
     let total = todo.len();
+    if total > 0 {
+        // So that progress told before the first file is done (pages read by OCR) has a total.
+        w.reporter.progress(0, total);
+    }
     let outcomes: Vec<_> = pool.install(|| {
         todo.par_iter()
             .map(|planned| {
@@ -446,10 +450,15 @@ fn write_index(w: &Work<'_>, manifest_written: &mut Option<String>) -> Result<Bu
         return Err(write_error(dir, "write the index at", &cause));
     }
     let mut fresh: std::collections::HashMap<&str, Entry> = std::collections::HashMap::new();
+    let (ocr_build, mut ocr_of) = ocr
+        .done
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for (planned, outcome) in todo.iter().zip(outcomes) {
-        fresh.insert(planned.source.display.as_str(), entry_of(planned, outcome));
+        let mut entry = entry_of(planned, outcome);
+        entry.ocr = ocr_of.remove(planned.source.display.as_str());
+        fresh.insert(planned.source.display.as_str(), entry);
     }
-    let ocr_build = ocr.done.lock().map(|c| *c).unwrap_or_default();
     let files: Vec<Entry> = w
         .planned
         .iter()
@@ -771,7 +780,6 @@ fn entry_of(planned: &Planned, outcome: std::result::Result<Ingested, crate::Fai
     match outcome {
         Ok(ing) => {
             entry.indexed = true;
-            entry.ocr = (ing.ocr != crate::ocr::pass::Counts::default()).then_some(ing.ocr);
             entry.passages = ing.passages;
             entry.pages = ing.pages;
             entry.records = ing.records;

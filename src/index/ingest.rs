@@ -44,8 +44,12 @@ pub(crate) struct OcrRun<'a> {
     pub reporter: &'a dyn super::build::Reporter,
     /// Pages read by OCR so far (fresh or from the cache), for progress.
     pub pages: AtomicU64,
-    /// What OCR did in this build, in files indexed and skipped.
-    pub done: std::sync::Mutex<pass::Counts>,
+    /// What OCR did in this build: in all, and per file (by display path), in files indexed
+    /// and skipped.
+    pub done: std::sync::Mutex<(
+        pass::Counts,
+        std::collections::HashMap<String, pass::Counts>,
+    )>,
     /// Whether the missing OCR programs have been said.
     pub told_missing: AtomicBool,
     /// Declared languages whose Tesseract data is missing, said once each.
@@ -124,8 +128,6 @@ pub(crate) struct Ingested {
     pub latest: Option<PartialDate>,
     /// Documents or rows without a date.
     pub undated: u64,
-    /// What OCR did for the file.
-    pub ocr: pass::Counts,
 }
 
 impl Ingested {
@@ -445,9 +447,15 @@ impl Ingestion<'_> {
         };
         let mut counts = pass::Counts::default();
         let result = pass::apply(x, &need, &job, &mut counts);
-        self.ingested.ocr.add(&counts);
-        if let Ok(mut total) = run.done.lock() {
-            total.add(&counts);
+        if counts == pass::Counts::default() {
+            return result;
+        }
+        if let Ok(mut done) = run.done.lock() {
+            done.0.add(&counts);
+            done.1
+                .entry(self.source.display.clone())
+                .or_default()
+                .add(&counts);
         }
         result
     }

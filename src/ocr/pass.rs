@@ -117,7 +117,11 @@ pub fn apply(
             ),
         }
     };
-    let why_not = if wanted.is_empty() {
+    if wanted.is_empty() && mode != Mode::Never {
+        // Every page has a usable text layer.
+        return Ok(x);
+    }
+    let why_not = if mode == Mode::Never {
         Some("OCR is turned off (--ocr never)".to_string())
     } else {
         missing_programs(need).map(|hint| format!("needs OCR: {hint}"))
@@ -127,7 +131,7 @@ pub fn apply(
             return Err(unread(why));
         }
         if let Need::Pages { without_text } = need {
-            if !without_text.is_empty() && !wanted.is_empty() {
+            if !without_text.is_empty() && mode != Mode::Never {
                 x.warnings.push(format!(
                     "{} page(s) without a text layer not read ({why})",
                     without_text.len()

@@ -209,7 +209,14 @@ fn scanned_pdf_pages_are_read_and_cited_by_page() {
     for name in ["scanned-letter.pdf", "noise.pdf"] {
         std::fs::copy(scans.join(name), ws.path("corpus").join(name)).unwrap();
     }
-    let run = ws.run(&["index"]).expect(0);
+    let run = ws.run(&["index", "--report", "report.json"]).expect(0);
+    // The noise page was read, and left out: the skipped file's report says so.
+    let noise = ocr_of(&ws, "corpus/noise.pdf");
+    assert_eq!(
+        (&noise["pages"], &noise["read"]),
+        (&0.into(), &1.into()),
+        "{noise}"
+    );
     for (query, page) in [
         ("Harbour Light coastal provinces", 1),
         ("Tallinn shell company", 2),
