@@ -65,15 +65,16 @@ pub struct Args {
 
     /// Read images and PDF pages without a usable text layer by OCR (Tesseract): auto (where
     /// Tesseract is installed), always (every PDF page too; an error without Tesseract) or
-    /// never (images and scans are skipped) [default: ocr in quarry.toml, else auto]
+    /// never (images and scans are skipped); kept by the index for later runs, until 'default'
+    /// [default: ocr in quarry.toml, else auto]
     #[arg(long, value_name = "MODE", env = "QUARRY_OCR", value_parser = ocr_mode)]
-    ocr: Option<quarry::ocr::Mode>,
+    ocr: Option<Given<quarry::ocr::Mode>>,
 
     /// OCR languages, Tesseract's codes joined by '+' (eng, rus, chi_sim, ara: each needs its
-    /// tesseract-ocr-LANG package) [default: ocr_lang in quarry.toml, else the folder's
-    /// declared language, else eng]
+    /// tesseract-ocr-LANG package); kept by the index for later runs, until 'default'
+    /// [default: ocr_lang in quarry.toml, else the folder's declared language, else eng]
     #[arg(long, value_name = "LANGS", env = "QUARRY_OCR_LANG", value_parser = ocr_languages)]
-    ocr_lang: Option<String>,
+    ocr_lang: Option<Given<String>>,
 
     /// Memory limit of each PDF/DOCX extraction worker and of each OCR helper, in megabytes
     #[arg(long, value_name = "MB", default_value_t = DEFAULT_EXTRACT_MEMORY_MB)]
@@ -108,15 +109,43 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = quarry::extract::worker::DEFAULT_TIMEOUT_S
 pub const DEFAULT_EXTRACT_MEMORY_MB: u64 =
     quarry::extract::worker::DEFAULT_MEMORY_BYTES / 1_000_000;
 
-fn ocr_mode(value: &str) -> Result<quarry::ocr::Mode, String> {
-    quarry::ocr::Mode::parse(value).ok_or_else(|| "give auto, always or never".to_string())
+/// An option's value, or `default`: forget the value the index kept, and use quarry.toml's
+/// or the built-in default.
+#[derive(Debug, Clone)]
+pub enum Given<T> {
+    /// This value.
+    Set(T),
+    /// `default`.
+    Default,
 }
 
-fn ocr_languages(value: &str) -> Result<String, String> {
-    if quarry::ocr::valid_languages(value) {
-        Ok(value.to_string())
+impl<T> Given<T> {
+    /// The value to use: this one, none for `default`, else (not given) `stored`.
+    fn or_stored(given: Option<Given<T>>, stored: Option<T>) -> Option<T> {
+        match given {
+            Some(Given::Set(value)) => Some(value),
+            Some(Given::Default) => None,
+            None => stored,
+        }
+    }
+}
+
+fn ocr_mode(value: &str) -> Result<Given<quarry::ocr::Mode>, String> {
+    if value.trim().eq_ignore_ascii_case("default") {
+        return Ok(Given::Default);
+    }
+    quarry::ocr::Mode::parse(value)
+        .map(Given::Set)
+        .ok_or_else(|| "give auto, always, never or default".to_string())
+}
+
+fn ocr_languages(value: &str) -> Result<Given<String>, String> {
+    if value.trim().eq_ignore_ascii_case("default") {
+        Ok(Given::Default)
+    } else if quarry::ocr::valid_languages(value) {
+        Ok(Given::Set(value.to_string()))
     } else {
-        Err("give Tesseract language codes joined by '+', e.g. eng+rus".to_string())
+        Err("give Tesseract language codes joined by '+', e.g. eng+rus, or default".to_string())
     }
 }
 
@@ -359,11 +388,11 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         config,
         ocr: {
             // What is not given is what the index was built with, so an update reads as the
-            // build before it did.
+            // build before it did; `default` forgets it.
             let stored = quarry::index::sources::stored_ocr(&globals.index_dir);
             quarry::ocr::Options {
-                mode: args.ocr.or(stored.mode),
-                languages: args.ocr_lang.or(stored.languages),
+                mode: Given::or_stored(args.ocr, stored.mode),
+                languages: Given::or_stored(args.ocr_lang, stored.languages),
             }
         },
     };

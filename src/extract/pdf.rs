@@ -5,10 +5,10 @@
 //! page number a viewer shows, so every passage cites one page. Lines repeated on most pages
 //! (running headers and footers, page numbers) are dropped; words hyphenated at line ends are
 //! rejoined. Title, author, keywords and creation date come from the document information.
-//! Pages without a usable text layer (none, or garbage: [`is_garbage`]) are listed for the
-//! indexer to read by OCR ([`crate::ocr::Need::Pages`], with every page's number, so that
-//! `--ocr always` can read them all); a PDF OCR cannot read either is refused there as having
-//! no text layer. An encrypted one is refused as encrypted; anything unpdf cannot parse as corrupt. Line numbers are lines of
+//! Pages without a usable text layer (none, under [`SHORT_PAGE`] characters, or garbage:
+//! [`is_garbage`]) are listed for the indexer to read by OCR ([`crate::ocr::Need::Pages`],
+//! beside the numbers of all pages, which `--ocr always` reads); a PDF OCR cannot read either
+//! is refused there as having no text layer. An encrypted one is refused as encrypted; anything unpdf cannot parse as corrupt. Line numbers are lines of
 //! the extracted text, as `quarry show DOC_ID` prints it; cite PDFs by page.
 
 use super::{Extracted, Extractor, Failure, FailureKind, Isolate, Method};
@@ -127,15 +127,21 @@ fn extract_poppler(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
                 created: p.created,
             });
             let incomplete = p.incomplete;
-            match assemble(path, p.pages, meta) {
-                // Nothing read in time is a timeout, not a scanned file: no OCR either.
-                Ok(x) if incomplete && x.doc.blocks.is_empty() => {
+            let skipped = p.skipped;
+            // Pages pdftotext stalled on are not for OCR: rendering them would stall too.
+            let assembled = assemble(path, p.pages, meta).map(|mut x| {
+                if let Some(crate::ocr::Need::Pages { without_text, .. }) = &mut x.ocr {
+                    without_text.retain(|n| !skipped.contains(n));
+                }
+                x
+            });
+            match assembled {
+                // Nothing read in time is a timeout, not a scanned file. Pages read before the
+                // time limit without text are still read by OCR (which has limits of its own).
+                Ok(x) if incomplete && x.doc.blocks.is_empty() && !needs_pages(&x) => {
                     Err(Failure::new(FailureKind::TimedOut, p.warnings.join("; ")))
                 }
                 Ok(mut x) => {
-                    if incomplete {
-                        x.ocr = None;
-                    }
                     x.warnings.extend(p.warnings);
                     Ok(x)
                 }
@@ -154,15 +160,27 @@ fn extract_poppler(path: &str, bytes: &[u8]) -> Result<Extracted, Failure> {
     }
 }
 
+/// Whether `x` lists pages without a usable text layer.
+fn needs_pages(x: &Extracted) -> bool {
+    matches!(&x.ocr, Some(crate::ocr::Need::Pages { without_text, .. }) if !without_text.is_empty())
+}
+
+/// A page whose text layer holds fewer characters than this (besides spaces) has no usable
+/// one: a scan with a stamp or a Bates number on it, or a blank page.
+const SHORT_PAGE: usize = 20;
+
 /// Whether a page's text layer is garbage rather than text: over a fifth of its characters
 /// are replacement characters, private-use code points or control characters (text drawn
-/// with fonts that map to nothing), or under half are letters and digits. Pages of less than
-/// 20 characters are too short to tell.
+/// with fonts that map to nothing), or under half are letters and digits. Spaces and the
+/// characters of leaders and rules (`.`, `·`, `…`, `-`, `_`, dashes) are not counted, so a
+/// table of contents is text. Pages of less than [`SHORT_PAGE`] characters are too short to
+/// tell (and count as without text anyway).
 fn is_garbage(text: &str) -> bool {
     let mut total = 0usize;
     let mut bad = 0usize;
     let mut alphanumeric = 0usize;
-    for c in text.chars().filter(|c| !c.is_whitespace()) {
+    let leader = |c: char| matches!(c, '.' | '·' | '…' | '-' | '_' | '–' | '—' | '‒');
+    for c in text.chars().filter(|&c| !c.is_whitespace() && !leader(c)) {
         total += 1;
         let private = matches!(c as u32, 0xE000..=0xF8FF | 0xF0000..=0x10FFFF);
         if c == '\u{FFFD}' || private || c.is_control() {
@@ -171,7 +189,7 @@ fn is_garbage(text: &str) -> bool {
             alphanumeric += 1;
         }
     }
-    total >= 20 && (bad * 5 > total || alphanumeric * 2 < total)
+    total >= SHORT_PAGE && (bad * 5 > total || alphanumeric * 2 < total)
 }
 
 /// A document from pages of raw blocks: running headers and footers dropped, ligatures
@@ -182,18 +200,18 @@ fn assemble(
     meta: Metadata,
 ) -> Result<Extracted, Failure> {
     remove_running_lines(&mut pages);
-    // Pages without a usable text layer: none, or garbage. OCR may read them (see
-    // crate::ocr::pass); their garbage stays where it does not.
+    // Pages without a usable text layer: none, a few characters (a stamp on a scan), or
+    // garbage. OCR may read them (see crate::ocr::pass); what they hold stays where it does not.
     let without_text: Vec<u32> = pages
         .iter()
         .filter(|(_, blocks)| {
-            blocks.is_empty() || {
-                let text: String = blocks.iter().map(|b| b.text.as_str()).collect();
-                is_garbage(&text)
-            }
+            let text: String = blocks.iter().map(|b| b.text.as_str()).collect();
+            let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+            chars < SHORT_PAGE || is_garbage(&text)
         })
         .map(|(n, _)| *n)
         .collect();
+    let all: Vec<u32> = pages.iter().map(|(n, _)| *n).collect();
     let mut out = TextBuilder::new();
     for (number, blocks) in &pages {
         for block in blocks {
@@ -217,7 +235,7 @@ fn assemble(
         doc,
         warnings: Vec::new(),
         pages: Some(page_count),
-        ocr: Some(crate::ocr::Need::Pages { without_text }),
+        ocr: Some(crate::ocr::Need::Pages { all, without_text }),
     })
 }
 
@@ -723,5 +741,9 @@ mod tests {
             + " Page 3";
         assert!(is_garbage(&private));
         assert!(is_garbage("#$%& *+,- ./:; <=>? @[\\]^ _`{| }~!\" #$%&"));
+        // Leaders are not garbage: a table of contents is text.
+        assert!(!is_garbage(
+            "Summary .............. 3\nFindings ............. 7\nAnnex ________ 12"
+        ));
     }
 }

@@ -195,6 +195,7 @@ pub fn build(dir: &Path, options: &BuildOptions, reporter: &dyn Reporter) -> Res
         // Leftovers of a build that was killed or ran out of space.
         files::remove_rebuild_dir(&dir.join(files::REBUILD_DIR))?;
         files::remove_orphans(dir);
+        crate::ocr::cache::Cache::new(dir).remove_temporaries();
     }
     let walked = walk(&options.paths, dir, options.config.as_deref())?;
     let source_names: Vec<String> = options.paths.iter().map(|p| display_path(p)).collect();

@@ -419,7 +419,7 @@ impl Ingestion<'_> {
             return Ok(x);
         };
         let run = self.ctx.ocr;
-        if self.ocr.mode != ocr::Mode::Never {
+        if need.has_work(self.ocr.mode) {
             if let Some(hint) = pass::missing_programs(&need) {
                 run.tell_missing(hint);
             } else if let Some(language) = &self.unavailable {

@@ -13,8 +13,9 @@
 //! - [`Key::pdf_page`]: the hash of a PDF file and a page number, so that a PDF read before
 //!   needs no rendering either.
 //!
-//! Entries are written atomically (a temporary file renamed into place), so parallel builds
-//! and interrupted ones leave whole entries or none; an entry that cannot be read counts as
+//! Entries are written atomically (a temporary file renamed into place), so parallel writes
+//! and interrupted builds leave whole entries or none (the next build sweeps temporary files
+//! left behind: [`Cache::remove_temporaries`]); an entry that cannot be read counts as
 //! absent. Tesseract's version is not part of the key: upgrading it does not read a corpus
 //! again (remove `ocr-cache/` to do that).
 
@@ -49,9 +50,10 @@ impl Key {
         Key::new("image", xxhash_rust::xxh3::xxh3_128(image), 0, languages)
     }
 
-    /// The key of page `page` of the PDF whose bytes hash (xxh3-128) to `file`, read in
-    /// `languages`.
-    pub fn pdf_page(file: u128, page: u32, languages: &str) -> Key {
+    /// The key of page `page` of the PDF whose bytes hash to `file` (the manifest's content
+    /// hash, 32 hex digits), read in `languages`.
+    pub fn pdf_page(file: &str, page: u32, languages: &str) -> Key {
+        let file = xxhash_rust::xxh3::xxh3_128(file.as_bytes());
         Key::new("pdf-page", file, page, languages)
     }
 
@@ -112,6 +114,26 @@ impl Cache {
         Ok(())
     }
 
+    /// Removes the temporary files of writes that a killed build left behind. Call only while
+    /// holding the index's write lock (no other build writes then).
+    pub fn remove_temporaries(&self) {
+        let Ok(shards) = std::fs::read_dir(&self.root) else {
+            return;
+        };
+        for shard in shards.flatten() {
+            let Ok(files) = std::fs::read_dir(shard.path()) else {
+                continue;
+            };
+            for file in files.flatten() {
+                let name = file.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with(".entry-") && name.ends_with(".tmp") {
+                    let _ = std::fs::remove_file(file.path());
+                }
+            }
+        }
+    }
+
     /// How many entries the cache holds and their size in bytes.
     pub fn size(&self) -> (u64, u64) {
         let mut entries = 0;
@@ -164,12 +186,18 @@ mod tests {
         // Other languages, other content, another page: other keys.
         assert_ne!(Key::image(b"pixels", "eng+rus"), key);
         assert_ne!(Key::image(b"pixelz", "eng"), key);
-        assert_ne!(Key::pdf_page(7, 1, "eng"), Key::pdf_page(7, 2, "eng"));
+        assert_ne!(Key::pdf_page("7", 1, "eng"), Key::pdf_page("7", 2, "eng"));
         assert_eq!(key.as_str().len(), 32);
         // A damaged entry is no entry, and is replaced by the next write.
         std::fs::write(cache.path(&key), b"{not json").unwrap();
         assert_eq!(cache.get(&key), None);
         cache.put(&key, &pages).unwrap();
         assert_eq!(cache.get(&key), Some(pages));
+        // A killed write's temporary file is swept; entries stay.
+        let shard = cache.path(&key).parent().unwrap().to_path_buf();
+        std::fs::write(shard.join(".entry-x1.tmp"), b"half").unwrap();
+        cache.remove_temporaries();
+        assert!(!shard.join(".entry-x1.tmp").exists());
+        assert_eq!(cache.size().0, 1);
     }
 }

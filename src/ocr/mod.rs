@@ -90,6 +90,19 @@ impl Default for Settings {
     }
 }
 
+impl Need {
+    /// Whether `mode` leaves anything to read: an image, or pages (without a text layer, or
+    /// all of them with `always`).
+    pub fn has_work(&self, mode: Mode) -> bool {
+        match (self, mode) {
+            (_, Mode::Never) => false,
+            (Need::Image, _) => true,
+            (Need::Pages { without_text, .. }, Mode::Auto) => !without_text.is_empty(),
+            (Need::Pages { all, .. }, Mode::Always) => !all.is_empty(),
+        }
+    }
+}
+
 impl Settings {
     /// What changes the text OCR gives a file (for noticing, in the manifest, that its files
     /// must be read again): the mode, the languages, and whether Tesseract is installed.
@@ -110,10 +123,11 @@ impl Settings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Need {
-    /// Pages of a PDF (its page count is [`crate::extract::Extracted::pages`]): those listed
-    /// have no usable text layer (none, or garbage), and are read in mode `auto`; `always`
-    /// reads every page.
+    /// Pages of a PDF: those without a usable text layer (none, or garbage) are read in mode
+    /// `auto`; `always` reads them all.
     Pages {
+        /// 1-based numbers of every page read (what `always` reads).
+        all: Vec<u32>,
         /// 1-based numbers of the pages without a usable text layer.
         without_text: Vec<u32>,
     },
@@ -134,7 +148,8 @@ pub fn valid_languages(languages: &str) -> bool {
 pub const INSTALL_HINT: &str =
     "install Tesseract, e.g. apt-get install tesseract-ocr tesseract-ocr-eng";
 
-/// Whether OCR can run here: Tesseract and (for PDF pages) `pdftoppm` are installed.
+/// Whether OCR can run here: Tesseract is installed (PDF pages also need `pdftoppm`: see
+/// [`pass::missing_programs`]).
 pub fn available() -> bool {
     program().is_some()
 }

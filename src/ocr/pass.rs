@@ -11,7 +11,9 @@
 //! ([`crate::document::Block::ocr`]).
 //!
 //! Pages of one file are read in parallel on the current rayon pool (the indexer's), so one
-//! large scanned report keeps every core busy.
+//! large scanned report keeps every core busy. A thread waiting for its file's pages may take
+//! up another file meanwhile (rayon's work stealing): that file's document waits in memory
+//! until both are done, which costs a document, not a page image, per nesting.
 
 use super::cache::{Cache, Key};
 use super::engine::{self, Limits, Page, Paragraph, DPI};
@@ -101,14 +103,14 @@ pub fn apply(
     let mode = job.settings.mode;
     let wanted: Vec<u32> = match (need, mode) {
         (_, Mode::Never) => Vec::new(),
-        (Need::Pages { without_text }, Mode::Auto) => without_text.clone(),
-        (Need::Pages { .. }, Mode::Always) => (1..=page_count).collect(),
+        (Need::Pages { without_text, .. }, Mode::Auto) => without_text.clone(),
+        (Need::Pages { all, .. }, Mode::Always) => all.clone(),
         (Need::Image, _) => vec![0],
     };
     let unread = |why: String| -> Failure {
         match need {
             Need::Image => Failure::new(FailureKind::NoTextLayer, format!("an image, {why}")),
-            Need::Pages { without_text } => Failure::new(
+            Need::Pages { without_text, .. } => Failure::new(
                 FailureKind::NoTextLayer,
                 format!(
                     "no text layer in {} page(s) (scanned; {why})",
@@ -122,7 +124,7 @@ pub fn apply(
         return Ok(x);
     }
     let why_not = if mode == Mode::Never {
-        Some("OCR is turned off (--ocr never)".to_string())
+        Some("OCR is turned off: mode never".to_string())
     } else {
         missing_programs(need).map(|hint| format!("needs OCR: {hint}"))
     };
@@ -130,7 +132,7 @@ pub fn apply(
         if x.doc.blocks.is_empty() {
             return Err(unread(why));
         }
-        if let Need::Pages { without_text } = need {
+        if let Need::Pages { without_text, .. } = need {
             if !without_text.is_empty() && mode != Mode::Never {
                 x.warnings.push(format!(
                     "{} page(s) without a text layer not read ({why})",
@@ -145,21 +147,15 @@ pub fn apply(
     let reads: Vec<Read> = match need {
         Need::Image => vec![read_image(job, languages)],
         Need::Pages { .. } => {
-            let file = match std::fs::read(job.path) {
-                Ok(bytes) => xxhash_rust::xxh3::xxh3_128(&bytes),
-                Err(e) => {
-                    return Err(Failure::new(
-                        FailureKind::Unreadable,
-                        format!(
-                            "cannot read it again for OCR: {}",
-                            crate::error::io_reason(&e)
-                        ),
-                    ))
-                }
-            };
+            let file = crate::index::manifest::content_hash(job.path).map_err(|reason| {
+                Failure::new(
+                    FailureKind::Unreadable,
+                    format!("cannot read it again for OCR: {reason}"),
+                )
+            })?;
             wanted
                 .par_iter()
-                .map(|&number| read_pdf_page(job, file, number, languages))
+                .map(|&number| read_pdf_page(job, &file, number, languages))
                 .collect()
         }
     };
@@ -221,8 +217,10 @@ pub fn apply(
         x.pages = Some(x.pages.unwrap_or(0).max(counts.pages));
     }
     if !failed.is_empty() {
-        x.warnings
-            .push(format!("OCR could not read page(s) {}", failed.join(", ")));
+        x.warnings.push(format!(
+            "OCR could not read page(s) {} (quarry index --rebuild tries them again)",
+            failed.join(", ")
+        ));
     }
     if !noise.is_empty() {
         let pages: Vec<String> = noise.iter().map(u32::to_string).collect();
@@ -255,6 +253,17 @@ pub fn apply(
                     ),
                 ),
             },
+            // Every page failed: why, not "no text".
+            Need::Pages { .. } if noise.is_empty() && counts.pages == 0 && !failed.is_empty() => {
+                let kind = first_failure.map_or(FailureKind::Crashed, |f| f.kind);
+                Failure::new(
+                    kind,
+                    format!(
+                        "no text layer in {page_count} page(s), and OCR could not read page(s) {}",
+                        failed.join(", ")
+                    ),
+                )
+            }
             Need::Pages { .. } => Failure::new(
                 FailureKind::NoTextLayer,
                 format!(
@@ -315,7 +324,7 @@ fn read_image(job: &Job, languages: &str) -> Read {
 
 /// Reads page `number` of the PDF whose bytes hash to `file`: from the cache by file and page,
 /// else rendered, and from the cache by image, else read by Tesseract.
-fn read_pdf_page(job: &Job, file: u128, number: u32, languages: &str) -> Read {
+fn read_pdf_page(job: &Job, file: &str, number: u32, languages: &str) -> Read {
     let by_page = Key::pdf_page(file, number, languages);
     let result = (|| {
         if let Some(pages) = job.cache.and_then(|c| c.get(&by_page)) {
@@ -464,6 +473,7 @@ mod tests {
             on_page: &|_| {},
         };
         let need = Need::Pages {
+            all: vec![1, 2, 3],
             without_text: vec![1, 2],
         };
         let mut empty = Extracted::new(Document::new(

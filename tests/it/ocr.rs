@@ -137,7 +137,7 @@ fn images_are_skipped_with_the_reason_when_ocr_is_off_or_missing() {
     for f in report(&ws) {
         assert_eq!(f["status"], "skipped", "{f}");
         assert_eq!(f["reason_kind"], "no-text-layer", "{f}");
-        assert!(f["reason"].as_str().unwrap().contains("--ocr never"), "{f}");
+        assert!(f["reason"].as_str().unwrap().contains("mode never"), "{f}");
     }
     assert!(
         run.stderr().contains("OCR is turned off"),
@@ -482,6 +482,12 @@ fn ocr_settings_come_from_quarry_toml_and_the_index_keeps_them() {
     }
     let run = ws.run(&["index"]).expect(0);
     assert!(run.stderr().contains("up to date"), "{}", run.describe());
+    // --ocr default forgets it: quarry.toml's auto again.
+    ws.run(&["index", "--ocr", "default", "--report", "report.json"])
+        .expect(0);
+    for f in report(&ws) {
+        assert_eq!(f["status"], "indexed", "{f}");
+    }
     // Languages Tesseract lacks are refused before any work, naming the package.
     let run = ws
         .run(&["index", "--ocr", "auto", "--ocr-lang", "eng+xqz"])
@@ -571,7 +577,7 @@ fn ocr_always_reads_pages_that_have_a_text_layer_too() {
 /// after: one bad page costs that page, not the file, and is not cached.
 #[cfg(unix)]
 #[test]
-fn a_page_ocr_cannot_read_costs_that_page_and_is_read_again_later() {
+fn a_page_ocr_cannot_read_costs_that_page_and_a_rebuild_reads_it() {
     if !tesseract_installed() {
         eprintln!("skipped: tesseract is not installed");
         return;

@@ -54,6 +54,8 @@ pub(super) struct Pages {
     pub warnings: Vec<String>,
     /// Whether some pages were not read within the time limits.
     pub incomplete: bool,
+    /// The pages skipped for time (pdftotext stalled on them: not for OCR either).
+    pub skipped: Vec<u32>,
 }
 
 /// Why poppler gave no text.
@@ -199,7 +201,9 @@ pub(super) fn extract(program: &Path, bytes: &[u8], limits: &Limits) -> Result<P
         );
         reading.incomplete = true;
     }
-    Ok(reading.finish())
+    let mut pages = reading.finish();
+    pages.skipped = skipped;
+    Ok(pages)
 }
 
 /// `page 7` or `pages 7, 9, 12` (the first ten, then how many more).
@@ -511,6 +515,7 @@ impl Reading {
             created: self.created,
             warnings: self.warnings,
             incomplete: self.incomplete,
+            skipped: Vec::new(),
         };
         let mut doc_blocks: Vec<(usize, Band, Vec<Line>)> = Vec::new();
         for (i, (number, blocks)) in self.pages.into_iter().enumerate() {
