@@ -298,8 +298,13 @@ impl Collector for StatsCollector {
             .facets
             .iter()
             .map(|facet| match (facet, facet.column(&self.fields)) {
-                (FacetField::Extra(key), Some(field)) => {
+                (FacetField::Extra(_) | FacetField::Indicator(_), Some(field)) => {
                     let column = ff.str(self.schema.get_field_name(field))?;
+                    let key = match facet {
+                        FacetField::Indicator(kind) => kind.name().to_string(),
+                        FacetField::Extra(key) => key.clone(),
+                        _ => String::new(),
+                    };
                     let prefix = format!("{key}{}", crate::schema::EXTRA_SEP);
                     let range = match &column {
                         Some(c) => prefix_range(c, &prefix)?,

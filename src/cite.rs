@@ -102,6 +102,7 @@ mod tests {
             page: Some(4),
             ocr: false,
             ocr_confidence: None,
+            indicators: Default::default(),
             row: None,
             line: 1,
             start: 0,

@@ -52,6 +52,7 @@ pub mod feedback;
 pub mod filter;
 pub mod highlight;
 pub mod index;
+pub mod indicators;
 pub mod ocr;
 pub mod output;
 pub mod passage;

@@ -19,7 +19,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::TokenizerManager;
 
 /// Version of the schema and analysis; stored with each index and checked when it is opened.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// A description of the analysis, recorded in the index metadata.
 pub const ANALYSIS: &str = analysis::ANALYSIS;
@@ -94,6 +94,9 @@ pub struct Fields {
     pub extra: Field,
     /// Other metadata as filterable terms ([`extra_term`]).
     pub extra_kv: Field,
+    /// The indicators a passage names ([`crate::indicators`]), as `kind` [`EXTRA_SEP`]
+    /// `value` ([`indicator_term`]): stored, filterable, and a fast column for facets.
+    pub indicator: Field,
     /// Passages only: the text between the previous passage (or the start of the document) and
     /// this one — whitespace — so the whole text can be rebuilt from the passages.
     pub gap: Field,
@@ -129,6 +132,8 @@ pub struct FacetFields {
     pub format: Field,
     /// Other metadata (`extra`), as `key` [`EXTRA_SEP`] `value`, one per key.
     pub extra: Field,
+    /// Indicators: the same field as [`Fields::indicator`].
+    pub indicator: Field,
 }
 
 /// Between an `extra` key and its value in [`Fields::extra_kv`] terms and the extra facet.
@@ -146,6 +151,11 @@ pub fn extra_term(key: &str, value: &str) -> String {
         key.trim().to_lowercase(),
         value.trim().to_lowercase()
     )
+}
+
+/// The term of an indicator as [`Fields::indicator`] holds it (`domain` `␟` `bbc.co.uk`).
+pub fn indicator_term(kind: crate::indicators::Kind, value: &str) -> String {
+    format!("{}{EXTRA_SEP}{value}", kind.name())
 }
 
 /// Metadata a facet can count over.
@@ -167,6 +177,8 @@ pub enum FacetField {
     Year,
     /// `extra.KEY`: another metadata field or record column (lower case).
     Extra(String),
+    /// `domain`, `hashtag`, `handle`...: the indicators passages name.
+    Indicator(crate::indicators::Kind),
 }
 
 impl FacetField {
@@ -192,6 +204,7 @@ impl FacetField {
             FacetField::Format => "format",
             FacetField::Year => "year",
             FacetField::Extra(key) => return format!("extra.{key}").into(),
+            FacetField::Indicator(kind) => kind.name(),
         })
     }
 
@@ -209,7 +222,10 @@ impl FacetField {
             "language" => "lang",
             other => other,
         };
-        FacetField::ALL.into_iter().find(|f| f.name() == name)
+        FacetField::ALL
+            .into_iter()
+            .find(|f| f.name() == name)
+            .or_else(|| crate::indicators::Kind::from_name(name).map(FacetField::Indicator))
     }
 
     /// The fast column of a facet over a text value (`None` for `year`, which comes from the
@@ -223,6 +239,7 @@ impl FacetField {
             FacetField::Lang => Some(f.lang),
             FacetField::Format => Some(f.format),
             FacetField::Extra(_) => Some(f.extra),
+            FacetField::Indicator(_) => Some(f.indicator),
             FacetField::Year => None,
         }
     }
@@ -250,6 +267,7 @@ fn text_options(analyzer: &str, positions: bool, stored: bool) -> TextOptions {
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let num = || NumericOptions::default().set_stored();
+    let indicator = b.add_text_field("indicator", STRING | STORED | FAST);
     let fields = Fields {
         rec: b.add_text_field("rec", STRING),
         doc_id: b.add_text_field("doc_id", STRING | STORED | FAST),
@@ -285,6 +303,7 @@ pub fn build() -> (Schema, Fields) {
         end: b.add_u64_field("end", num()),
         extra: b.add_text_field("extra", STORED),
         extra_kv: b.add_text_field("extra_kv", STRING),
+        indicator,
         gap: b.add_text_field("gap", STORED),
         doc_tail: b.add_text_field("doc_tail", STORED),
         doc_meta: b.add_text_field("doc_meta", STORED),
@@ -298,6 +317,7 @@ pub fn build() -> (Schema, Fields) {
             lang: b.add_text_field("facet_lang", FAST),
             format: b.add_text_field("facet_format", FAST),
             extra: b.add_text_field("facet_extra", FAST),
+            indicator,
         },
     };
     (b.build(), fields)

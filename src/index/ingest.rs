@@ -715,6 +715,25 @@ fn passage_record(
     if let Some(confidence) = ocr_confidence(doc, p) {
         out.add_u64(f.ocr_confidence, u64::from(confidence));
     }
+    // Indicators: those of the passage's text and, for a record row, of its other fields.
+    let mut found = crate::indicators::Indicators::of(text);
+    if doc.row.is_some() {
+        for value in doc.meta.extra.values() {
+            match value {
+                serde_json::Value::String(v) => found.add_text(v),
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .filter_map(|i| i.as_str())
+                    .for_each(|v| found.add_text(v)),
+                _ => {}
+            }
+        }
+    }
+    for kind in crate::indicators::Kind::ALL {
+        for value in found.of_kind(kind) {
+            out.add_text(f.indicator, crate::schema::indicator_term(kind, value));
+        }
+    }
     out.add_u64(f.line, u64::from(p.line));
     out.add_u64(f.start, p.start as u64);
     out.add_u64(f.end, p.end as u64);

@@ -63,6 +63,9 @@ pub struct PassageRecord {
     pub text: String,
     /// Other metadata from the source (front-matter keys quarry does not interpret).
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// The indicators it names (domains, URLs, addresses, handles, hashtags, channels,
+    /// hashes), by kind; kinds without any are left out.
+    pub indicators: crate::indicators::Indicators,
     /// The whitespace between the previous passage (or the document's start) and this one, for
     /// rebuilding the whole text; not part of the output.
     #[serde(skip)]
@@ -94,6 +97,19 @@ fn all_str(doc: &TantivyDocument, field: Field) -> Vec<String> {
 
 fn first_u64(doc: &TantivyDocument, field: Field) -> Option<u64> {
     doc.get_first(field).and_then(|v| v.as_u64())
+}
+
+/// The indicators stored with a passage.
+fn indicators_of(doc: &TantivyDocument, f: &Fields) -> crate::indicators::Indicators {
+    let mut out = crate::indicators::Indicators::default();
+    for term in all_str(doc, f.indicator) {
+        if let Some((kind, value)) = term.split_once(crate::schema::EXTRA_SEP) {
+            if let Some(kind) = crate::indicators::Kind::from_name(kind) {
+                out.add(kind, value.to_string());
+            }
+        }
+    }
+    out
 }
 
 impl PassageRecord {
@@ -132,6 +148,7 @@ impl PassageRecord {
                 .find_map(|&field| first_str(doc, field))
                 .unwrap_or_default(),
             extra,
+            indicators: indicators_of(doc, f),
             gap: first_str(doc, f.gap).unwrap_or_default(),
         }
     }

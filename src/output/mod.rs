@@ -73,6 +73,7 @@ pub const HIT_FIELDS: &[&str] = &[
     "heading",
     "text",
     "extra",
+    "indicators",
     "cite",
     "snippet",
     "highlights",
