@@ -48,6 +48,8 @@ pub struct Filters {
     /// Leave out passages read by OCR whose words have a mean confidence under this (0 to
     /// 100); passages not read by OCR pass.
     pub min_ocr_confidence: Option<u8>,
+    /// Indicators passages must name (`domain` `example.com`...), each as typed.
+    pub indicators: Vec<(crate::indicators::Kind, String)>,
 }
 
 type BoxQuery = Box<dyn Query>;
@@ -82,6 +84,9 @@ impl Filters {
         for (key, value) in &self.extra {
             out.push(extra_filter(index, key, value));
         }
+        for (kind, value) in &self.indicators {
+            out.push(indicator_filter(index, *kind, value)?);
+        }
         if let Some(min) = self.min_ocr_confidence {
             out.push(ocr_confidence_filter(index, min));
         }
@@ -102,6 +107,36 @@ impl Filters {
         }
         Ok(out)
     }
+}
+
+/// Passages that name the indicator `value` of `kind` (as typed: `Example.com`, `#Tag`,
+/// `@name`, `t.me/name`; a domain's subdomains and URLs count as the domain).
+pub fn indicator_filter(
+    index: &QuarryIndex,
+    kind: crate::indicators::Kind,
+    value: &str,
+) -> Result<BoxQuery> {
+    let normal = kind.normalise(value).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Query,
+            format!(
+                "'{}' is not a {} quarry can match",
+                crate::error::quote_input(value),
+                kind.name()
+            ),
+        )
+        .with_hint(match kind {
+            crate::indicators::Kind::Domain => {
+                "give a domain under a known suffix, e.g. example.co.uk"
+            }
+            _ => "see docs/query.md, \"Indicators\"",
+        })
+    })?;
+    let term = Term::from_field_text(
+        index.fields().indicator,
+        &crate::schema::indicator_term(kind, &normal),
+    );
+    Ok(Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
 }
 
 /// Passages not read by OCR, and those read with a mean word confidence of at least `min`.

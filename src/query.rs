@@ -397,6 +397,13 @@ const FILTER_FIELDS: &[&str] = &[
     "since",
     "until",
     "date",
+    "domain",
+    "url",
+    "email",
+    "handle",
+    "hashtag",
+    "channel",
+    "hash",
 ];
 
 /// The most index terms one prefix or fuzzy word expands to (the most frequent are kept).
@@ -731,6 +738,24 @@ impl<'a> Builder<'a> {
                 value,
             )),
             Some("lang") => filter::lang_filter(self.index, value),
+            Some(name)
+                if crate::indicators::Kind::ALL
+                    .iter()
+                    .any(|k| k.name() == name) =>
+            {
+                let kind = crate::indicators::Kind::from_name(name)
+                    .unwrap_or(crate::indicators::Kind::Domain);
+                filter::indicator_filter(self.index, kind, value).map_err(|e| {
+                    query_error(
+                        format!(
+                            "{} (after {name}: at column {})",
+                            e.message(),
+                            self.column_of_field(name)
+                        ),
+                        e.hint().unwrap_or_default().to_string(),
+                    )
+                })
+            }
             Some("path") if lit.prefix || value.contains(['*', '?', '[', '{']) => {
                 let glob = if lit.prefix {
                     format!("{value}*")

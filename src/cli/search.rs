@@ -77,6 +77,35 @@ pub struct FilterArgs {
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_extra)]
     extra: Vec<(String, String)>,
 
+    /// Only passages that name this registered domain (a URL, an address or a host name under
+    /// it: rrn.world, bbc.co.uk); repeat for several, all required
+    #[arg(long, value_name = "DOMAIN")]
+    domain: Vec<String>,
+
+    /// Only passages that name this URL
+    #[arg(long, value_name = "URL")]
+    url: Vec<String>,
+
+    /// Only passages that name this e-mail address
+    #[arg(long, value_name = "ADDRESS")]
+    email: Vec<String>,
+
+    /// Only passages that name this @handle
+    #[arg(long, value_name = "@NAME")]
+    handle: Vec<String>,
+
+    /// Only passages that carry this #hashtag (any script)
+    #[arg(long, value_name = "#TAG")]
+    hashtag: Vec<String>,
+
+    /// Only passages that link this Telegram channel (name or t.me/name)
+    #[arg(long, value_name = "NAME")]
+    channel: Vec<String>,
+
+    /// Only passages that name this MD5, SHA-1 or SHA-256 hash
+    #[arg(long, value_name = "HEX")]
+    hash: Vec<String>,
+
     /// Leave out passages read by OCR whose words' mean confidence is under N (0 to 100;
     /// passages with a text layer always pass)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
@@ -107,6 +136,21 @@ impl FilterArgs {
             extra: self.extra.clone(),
             not_doc: None,
             min_ocr_confidence: self.min_ocr_confidence,
+            indicators: {
+                use quarry::indicators::Kind;
+                [
+                    (Kind::Domain, &self.domain),
+                    (Kind::Url, &self.url),
+                    (Kind::Email, &self.email),
+                    (Kind::Handle, &self.handle),
+                    (Kind::Hashtag, &self.hashtag),
+                    (Kind::Channel, &self.channel),
+                    (Kind::Hash, &self.hash),
+                ]
+                .into_iter()
+                .flat_map(|(kind, values)| values.iter().map(move |v| (kind, v.clone())))
+                .collect()
+            },
         }
     }
 }
