@@ -261,7 +261,10 @@ enum FacetColumn {
 }
 
 /// The ordinals of the terms of `column` that start with `prefix`.
-fn prefix_range(column: &StrColumn, prefix: &str) -> std::io::Result<std::ops::Range<u64>> {
+pub(crate) fn prefix_range(
+    column: &StrColumn,
+    prefix: &str,
+) -> std::io::Result<std::ops::Range<u64>> {
     let mut upper = prefix.as_bytes().to_vec();
     // The separator is the last byte of the prefix; the next byte value bounds the range.
     if let Some(last) = upper.last_mut() {

@@ -9,6 +9,7 @@
 mod check;
 mod eval;
 mod index;
+mod indicators;
 mod search;
 mod serve;
 mod show;
@@ -58,6 +59,8 @@ enum Command {
     Search(search::Args),
     /// Passages of other documents most like a given passage
     Similar(similar::Args),
+    /// The domains, handles, hashtags, channels... that matching passages name, as a table
+    Indicators(indicators::Args),
     /// Show a passage (with neighbours) or a whole document by id
     Show(show::Args),
     /// Show what the index holds and how it was built
@@ -301,6 +304,7 @@ fn dispatch(command: Command, globals: &Globals) -> Result<Outcome, Failure> {
         Command::Search(args) => search::run(args, globals),
         Command::Show(args) => show::run(args, globals),
         Command::Similar(args) => similar::run(args, globals),
+        Command::Indicators(args) => indicators::run(args, globals),
         Command::Stats(args) => stats::run(args, globals),
         Command::Verify(args) => verify::run(args, globals),
         Command::Check(args) => check::run(args, globals),

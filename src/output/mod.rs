@@ -285,6 +285,76 @@ pub fn write_aggregates(
     }
 }
 
+/// The columns of `quarry indicators` in CSV and TSV.
+pub const INDICATOR_COLUMNS: &[&str] = &[
+    "kind",
+    "value",
+    "passages",
+    "documents",
+    "first",
+    "last",
+    "publishers",
+];
+
+/// Writes the table of `quarry indicators`: JSON `{query, fingerprint, indicators: [...]}`,
+/// one row object per line (jsonl), CSV/TSV with [`INDICATOR_COLUMNS`], or aligned text.
+pub fn write_indicators(
+    out: &mut dyn Write,
+    query: &str,
+    fingerprint: Option<&str>,
+    rows: &[crate::indicators::list::Row],
+    format: OutputFormat,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Json => write_json(
+            out,
+            &serde_json::json!({
+                "query": query,
+                "fingerprint": fingerprint,
+                "indicators": rows,
+            }),
+        ),
+        OutputFormat::Jsonl => write_jsonl(out, rows),
+        OutputFormat::Csv | OutputFormat::Tsv => csv::write_rows(
+            out,
+            &rows
+                .iter()
+                .map(|r| serde_json::to_value(r).unwrap_or_default())
+                .collect::<Vec<_>>(),
+            &owned(INDICATOR_COLUMNS),
+            format,
+            true,
+        ),
+        OutputFormat::Text | OutputFormat::Cite => {
+            let width = rows
+                .iter()
+                .map(|r| r.value.chars().count())
+                .max()
+                .unwrap_or(5)
+                .clamp(5, 60);
+            writeln!(
+                out,
+                "{:<8} {:<width$} {:>8} {:>9}  {:<10}  {:<10}  publishers",
+                "kind", "value", "passages", "documents", "first", "last"
+            )?;
+            for r in rows {
+                writeln!(
+                    out,
+                    "{:<8} {:<width$} {:>8} {:>9}  {:<10}  {:<10}  {}",
+                    r.kind.name(),
+                    sanitize(&r.value),
+                    r.passages,
+                    r.documents,
+                    r.first.as_deref().unwrap_or("-"),
+                    r.last.as_deref().unwrap_or("-"),
+                    sanitize(&r.publishers.join("; "))
+                )?;
+            }
+            Ok(())
+        }
+    }
+}
+
 fn owned(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }

@@ -19,6 +19,12 @@
 //! - `hash`: 32, 40 or 64 hexadecimal digits alone (MD5, SHA-1, SHA-256), in lower case.
 //!
 //! Pure and bounded: linear in the text, no allocation beyond the values found.
+//!
+//! The indexer stores each passage's indicators ([`crate::schema::Fields::indicator`]);
+//! searches filter and count by them, and [`list`] tabulates those of a set of passages
+//! (`quarry indicators`).
+
+pub mod list;
 
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -27,10 +33,10 @@ use std::collections::BTreeSet;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
-    /// A web address.
-    Url,
     /// A registered domain.
     Domain,
+    /// A web address.
+    Url,
     /// An e-mail address.
     Email,
     /// A social-media handle.
