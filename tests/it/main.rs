@@ -12,6 +12,7 @@ mod formats;
 mod golden;
 mod hostile;
 mod hostile_inputs;
+mod indicators;
 mod languages;
 mod ocr;
 mod options;
