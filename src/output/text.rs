@@ -16,6 +16,7 @@ const MATCH: &str = "\x1b[1;31m";
 const PATH: &str = "\x1b[35m";
 const DIM: &str = "\x1b[2m";
 const HEADING: &str = "\x1b[36m";
+const INDICATOR: &str = "\x1b[33m";
 
 struct Painter {
     color: bool,
@@ -79,6 +80,30 @@ fn citation(p: &PassageRecord, painter: &Painter) -> String {
     parts.join(" · ")
 }
 
+/// The indicators a passage names, on one line (`domain rrn.world, spiegel.ltd · hashtag
+/// #выборы`), URLs left out (their domains stand for them); `None` when there are none.
+fn indicator_line(found: &crate::indicators::Indicators) -> Option<String> {
+    use crate::indicators::Kind;
+    let parts: Vec<String> = Kind::ALL
+        .into_iter()
+        .filter(|k| *k != Kind::Url)
+        .filter_map(|kind| {
+            let values = found.of_kind(kind);
+            (!values.is_empty()).then(|| {
+                let shown: Vec<String> = values.iter().take(8).map(|v| sanitize(v)).collect();
+                let more = values.len().saturating_sub(8);
+                let more = if more > 0 {
+                    format!(" (+{more})")
+                } else {
+                    String::new()
+                };
+                format!("{} {}{more}", kind.name(), shown.join(", "))
+            })
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
 /// Writes ranked hits.
 pub fn write_hits(out: &mut dyn Write, results: &SearchResults, style: &Style) -> io::Result<()> {
     let painter = Painter { color: style.color };
@@ -132,6 +157,9 @@ fn write_hit_body(
     }
     for c in hit.context_after.iter().flatten() {
         writeln!(out, "{indent}{}", painter.paint(DIM, &one_line(&c.text)))?;
+    }
+    if let Some(line) = indicator_line(&p.indicators) {
+        writeln!(out, "{indent}{}", painter.paint(INDICATOR, &line))?;
     }
     if let Some(e) = &hit.explain {
         let mut parts: Vec<String> = e

@@ -78,6 +78,18 @@ fn each_hit_carries_the_indicators_of_its_passage() {
     );
     assert_eq!(strings(&found["channel"]), ["rybar"]);
     assert!(found.get("hash").is_none(), "{found}");
+    // Text output lists them under the snippet.
+    let run = ws
+        .run(&["search", "--color", "never", "network mirrored"])
+        .expect(0);
+    assert!(
+        run.stdout().contains(
+            "domain bild.work, example.co.uk, rrn.world, spiegel.ltd, t.me · email press@rrn.world · \
+             handle @rrn_world · hashtag #stopnato, #выборы, #新疆棉花 · channel rybar"
+        ),
+        "{}",
+        run.describe()
+    );
     // A record's other fields count too: an international domain in a links column.
     let run = ws
         .run(&["search", "--format", "json", "read this report"])
