@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The indexing cost of indicator extraction (issue 22): indexes the same corpora with two quarry
 # binaries, one built before indicators and one after, and prints the seconds of each (the
-# median of BENCH_REPEAT runs, 3 by default) and the difference.
+# median of BENCH_REPEAT runs, 5 by default, the two binaries taking turns) and the difference.
 #
 #   bash bench/indicators.sh BEFORE_BIN AFTER_BIN
 #
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BEFORE=${1:?give the quarry binary built before indicators}
 AFTER=${2:?give the quarry binary built with them}
-REPEAT=${BENCH_REPEAT:-3}
+REPEAT=${BENCH_REPEAT:-5}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -45,7 +45,7 @@ seconds() {
 {
     echo "# Indexing cost of indicators"
     echo
-    echo "\`bash bench/indicators.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, median of $REPEAT runs each."
+    echo "\`bash bench/indicators.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, median of $REPEAT runs each, taking turns."
     echo
     echo "| corpus | size | before s | with indicators s | change |"
     echo "|---|---|---|---|---|"
@@ -54,8 +54,15 @@ for entry in "${corpora[@]}"; do
     name=${entry%%:*}
     dir=${entry#*:}
     size=$(du -shL "$dir" | cut -f1)
-    b=$(for _ in $(seq "$REPEAT"); do seconds "$BEFORE" "$dir"; done | median)
-    a=$(for _ in $(seq "$REPEAT"); do seconds "$AFTER" "$dir"; done | median)
+    # Interleaved, so that the machine's drift (10-20% from minute to minute here) falls on
+    # both alike.
+    : >"$WORK/b" && : >"$WORK/a"
+    for _ in $(seq "$REPEAT"); do
+        seconds "$BEFORE" "$dir" >>"$WORK/b"
+        seconds "$AFTER" "$dir" >>"$WORK/a"
+    done
+    b=$(median <"$WORK/b")
+    a=$(median <"$WORK/a")
     change=$(echo "scale=1; ($a - $b) * 100 / $b" | bc)
     printf '| %s | %s | %.1f | %.1f | %+.1f%% |\n' "$name" "$size" "$b" "$a" "$change" >>"$WORK/out.md"
 done

@@ -116,6 +116,13 @@ pub fn indicator_filter(
     kind: crate::indicators::Kind,
     value: &str,
 ) -> Result<BoxQuery> {
+    if !kind.is_indexed() {
+        return Err(Error::new(
+            ErrorKind::Query,
+            format!("{}: is not a filter", kind.name()),
+        )
+        .with_hint("filter by the URL's domain, e.g. domain:example.com, or search its words"));
+    }
     let normal = kind.normalise(value).ok_or_else(|| {
         Error::new(
             ErrorKind::Query,

@@ -95,8 +95,13 @@ pub struct Fields {
     /// Other metadata as filterable terms ([`extra_term`]).
     pub extra_kv: Field,
     /// The indicators a passage names ([`crate::indicators`]), as `kind` [`EXTRA_SEP`]
-    /// `value` ([`indicator_term`]): stored, filterable, and a fast column for facets.
+    /// `value` ([`indicator_term`]): stored, filterable, and a fast column for facets. URLs
+    /// are not among them (nearly every one is unique, so indexing them cost a fifth of the
+    /// indexing time of a corpus of posts): see [`Fields::indicator_url`].
     pub indicator: Field,
+    /// The URLs a passage names, stored only (shown in hits; `url:` filters find them through
+    /// their domain and the text).
+    pub indicator_url: Field,
     /// Passages only: the text between the previous passage (or the start of the document) and
     /// this one — whitespace — so the whole text can be rebuilt from the passages.
     pub gap: Field,
@@ -225,7 +230,11 @@ impl FacetField {
         FacetField::ALL
             .into_iter()
             .find(|f| f.name() == name)
-            .or_else(|| crate::indicators::Kind::from_name(name).map(FacetField::Indicator))
+            .or_else(|| {
+                crate::indicators::Kind::from_name(name)
+                    .filter(|k| k.is_indexed())
+                    .map(FacetField::Indicator)
+            })
     }
 
     /// The fast column of a facet over a text value (`None` for `year`, which comes from the
@@ -268,6 +277,7 @@ pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let num = || NumericOptions::default().set_stored();
     let indicator = b.add_text_field("indicator", STRING | STORED | FAST);
+    let indicator_url = b.add_text_field("indicator_url", STORED);
     let fields = Fields {
         rec: b.add_text_field("rec", STRING),
         doc_id: b.add_text_field("doc_id", STRING | STORED | FAST),
@@ -304,6 +314,7 @@ pub fn build() -> (Schema, Fields) {
         extra: b.add_text_field("extra", STORED),
         extra_kv: b.add_text_field("extra_kv", STRING),
         indicator,
+        indicator_url,
         gap: b.add_text_field("gap", STORED),
         doc_tail: b.add_text_field("doc_tail", STORED),
         doc_meta: b.add_text_field("doc_meta", STORED),

@@ -1,4 +1,4 @@
-//! `quarry indicators [QUERY]`: the indicators (domains, URLs, addresses, handles, hashtags,
+//! `quarry indicators [QUERY]`: the indicators (domains, addresses, handles, hashtags,
 //! Telegram channels, hashes) that the passages a query and filters match name, as a table:
 //! passages, documents, first and last date, publishers. Without a query, every passage.
 //!
@@ -27,7 +27,7 @@ pub struct Args {
     #[arg(long, value_name = "DATE", value_parser = date)]
     until: Option<PartialDate>,
 
-    /// Only these kinds: domain, url, email, handle, hashtag, channel, hash (repeat or
+    /// Only these kinds: domain, email, handle, hashtag, channel, hash (repeat or
     /// comma-separate) [default: all]
     #[arg(long, value_name = "KIND", value_delimiter = ',', value_parser = kind)]
     kind: Vec<Kind>,
@@ -48,7 +48,8 @@ fn date(s: &str) -> Result<PartialDate, String> {
 
 fn kind(value: &str) -> Result<Kind, String> {
     Kind::from_name(value)
-        .ok_or_else(|| "give domain, url, email, handle, hashtag, channel or hash".to_string())
+        .filter(|k| k.is_indexed())
+        .ok_or_else(|| "give domain, email, handle, hashtag, channel or hash".to_string())
 }
 
 pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {

@@ -82,10 +82,6 @@ pub struct FilterArgs {
     #[arg(long, value_name = "DOMAIN")]
     domain: Vec<String>,
 
-    /// Only passages that name this URL
-    #[arg(long, value_name = "URL")]
-    url: Vec<String>,
-
     /// Only passages that name this e-mail address
     #[arg(long, value_name = "ADDRESS")]
     email: Vec<String>,
@@ -140,7 +136,6 @@ impl FilterArgs {
                 use quarry::indicators::Kind;
                 [
                     (Kind::Domain, &self.domain),
-                    (Kind::Url, &self.url),
                     (Kind::Email, &self.email),
                     (Kind::Handle, &self.handle),
                     (Kind::Hashtag, &self.hashtag),

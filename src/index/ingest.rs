@@ -731,7 +731,11 @@ fn passage_record(
     }
     for kind in crate::indicators::Kind::ALL {
         for value in found.of_kind(kind) {
-            out.add_text(f.indicator, crate::schema::indicator_term(kind, value));
+            if kind == crate::indicators::Kind::Url {
+                out.add_text(f.indicator_url, value);
+            } else {
+                out.add_text(f.indicator, crate::schema::indicator_term(kind, value));
+            }
         }
     }
     out.add_u64(f.line, u64::from(p.line));

@@ -102,6 +102,9 @@ fn first_u64(doc: &TantivyDocument, field: Field) -> Option<u64> {
 /// The indicators stored with a passage.
 fn indicators_of(doc: &TantivyDocument, f: &Fields) -> crate::indicators::Indicators {
     let mut out = crate::indicators::Indicators::default();
+    for url in all_str(doc, f.indicator_url) {
+        out.add(crate::indicators::Kind::Url, url);
+    }
     for term in all_str(doc, f.indicator) {
         if let Some((kind, value)) = term.split_once(crate::schema::EXTRA_SEP) {
             if let Some(kind) = crate::indicators::Kind::from_name(kind) {

@@ -52,7 +52,7 @@ pub fn list(index: &QuarryIndex, query: &dyn Query, request: &Request) -> Result
     index.guard(|| {
         let searcher = index.searcher();
         let kinds = if request.kinds.is_empty() {
-            Kind::ALL.to_vec()
+            Kind::ALL.into_iter().filter(|k| k.is_indexed()).collect()
         } else {
             request.kinds.clone()
         };

@@ -27,6 +27,7 @@
 pub mod list;
 
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 /// The kinds of indicator, as users name them.
@@ -90,6 +91,12 @@ impl Kind {
         None
     }
 
+    /// Whether passages can be filtered and counted by it (every kind but `url`: nearly
+    /// every URL is unique, so they are kept with each passage but not indexed).
+    pub fn is_indexed(self) -> bool {
+        self != Kind::Url
+    }
+
     /// A value as typed by a user (`#Tag`, `@Name`, `https://www.Example.com/x`, `t.me/name`)
     /// in the form this kind stores, so that a filter finds it; `None` when it cannot be one.
     pub fn normalise(self, value: &str) -> Option<String> {
@@ -102,7 +109,7 @@ impl Kind {
                 let host = refang(value).0;
                 let host = host
                     .split_once("://")
-                    .map_or(host.as_str(), |(_, rest)| rest)
+                    .map_or(host.as_ref(), |(_, rest)| rest)
                     .split(['/', '?', '#', ':'])
                     .next()
                     .unwrap_or("")
@@ -239,10 +246,12 @@ const DEFANGED: [(&str, &str); 12] = [
 
 /// `text` with defanging undone, and for each byte of the result the byte of `text` it came
 /// from (`None` when nothing was defanged: then the offsets are the same).
-fn refang(text: &str) -> (String, Option<Vec<usize>>) {
-    let defanged = DEFANGED.iter().any(|(from, _)| text.contains(from));
+fn refang(text: &str) -> (Cow<'_, str>, Option<Vec<usize>>) {
+    // Every defanged form has a bracket or "xxp": most texts have neither.
+    let maybe = text.contains(['[', '(', '{']) || text.contains("xxp") || text.contains("XXP");
+    let defanged = maybe && DEFANGED.iter().any(|(from, _)| text.contains(from));
     if !defanged {
-        return (text.to_string(), None);
+        return (Cow::Borrowed(text), None);
     }
     let mut out = String::with_capacity(text.len());
     let mut map = Vec::with_capacity(text.len() + 1);
@@ -267,7 +276,7 @@ fn refang(text: &str) -> (String, Option<Vec<usize>>) {
         i += c.len_utf8();
     }
     map.push(text.len());
-    (out, Some(map))
+    (Cow::Owned(out), Some(map))
 }
 
 /// File extensions that are also top-level domains: a bare `name.ext` with one of these is a
@@ -325,6 +334,10 @@ pub fn find(text: &str) -> Vec<Found> {
         let s = start + (word.len() - trimmed_start.len());
         let core = trimmed_start.trim_end_matches(is_edge);
         if core.is_empty() {
+            continue;
+        }
+        // Only words with a dot, an @ or a # (or of a hash's length) can be one.
+        if !core.contains(['.', '@', '#']) && !matches!(core.len(), 32 | 40 | 64) {
             continue;
         }
         let e = s + core.len();

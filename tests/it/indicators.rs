@@ -145,6 +145,9 @@ fn indicators_filter_as_query_fields_and_flags() {
     );
     // Nothing named: exit 1; not a domain: exit 2 naming it.
     ws.run(&["search", "domain:absent.org"]).expect(1);
+    // URLs are shown, not indexed: a filter on one says how to find it.
+    let run = ws.run(&["search", "url:\"https://t.me/rybar\""]).expect(2);
+    assert!(run.stderr().contains("domain:"), "{}", run.describe());
     let run = ws.run(&["search", "domain:notadomain"]).expect(2);
     assert!(
         run.stderr().contains("'notadomain' is not a domain"),

@@ -33,7 +33,7 @@ use std::time::Duration;
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Endpoints (GET): /api/v1/search?q=QUERY, /api/v1/count?q=, /api/v1/facets?q=&facet=FIELD, \
-                  /api/v1/timeline?q=, /api/v1/similar/PASSAGE_ID, /api/v1/passages/PASSAGE_ID, \
+                  /api/v1/timeline?q=, /api/v1/indicators?q=&kind=, /api/v1/similar/PASSAGE_ID, /api/v1/passages/PASSAGE_ID, \
                   /api/v1/documents/DOC_ID, /api/v1/stats. Other parameters are the long options of \
                   the matching command (limit=5, publisher=..., explain=true). See docs/api.md."
 )]
@@ -648,6 +648,7 @@ fn command_line(
             ("show", vec![], Some(id.to_string()))
         }
         ["api", "v1", "stats"] => ("stats", vec![], None),
+        ["api", "v1", "indicators"] => ("indicators", vec![], None),
         _ => {
             return Err(Reply::error(
                 404,
@@ -673,26 +674,27 @@ fn command_line(
     for (key, value) in params {
         match key.as_str() {
             "token" => continue,
-            "q" if command == "search" => {
+            "q" if command == "search" || command == "indicators" => {
                 query = Some(value.clone());
                 continue;
             }
             "format" => {
-                format = match (command, value.as_str()) {
-                    (_, "json") => "json",
-                    ("search" | "similar", "jsonl") => "jsonl",
-                    ("search" | "similar", "csv") => "csv",
-                    _ => {
-                        return Err(Reply::error(
+                format =
+                    match (command, value.as_str()) {
+                        (_, "json") => "json",
+                        ("search" | "similar" | "indicators", "jsonl") => "jsonl",
+                        ("search" | "similar" | "indicators", "csv") => "csv",
+                        _ => return Err(Reply::error(
                             400,
                             &format!(
                                 "format={} is not offered here",
                                 quarry::error::quote_input(value)
                             ),
-                            Some("json everywhere; jsonl and csv for search and similar"),
-                        ))
-                    }
-                };
+                            Some(
+                                "json everywhere; jsonl and csv for search, similar and indicators",
+                            ),
+                        )),
+                    };
                 continue;
             }
             _ => {}
@@ -749,6 +751,8 @@ fn command_line(
             ("search", _) => Some(query.ok_or_else(|| {
                 Reply::error(400, "the query is missing", Some("give it as q=..."))
             })?),
+            // Without a query, every passage.
+            ("indicators", _) => query.filter(|q| !q.trim().is_empty()),
             (_, p) => p,
         };
     if let Some(p) = positional {

@@ -155,6 +155,7 @@ pub(super) fn spec() -> Value {
             "/api/v1/passages/{passage_id}": operation("A passage, with neighbours", with(vec![path_parameter("passage_id", "A passage id (DOCID-N)", PASSAGE_ID)], parameters("show", &[])), false),
             "/api/v1/documents/{doc_id}": operation("A document's metadata and text", with(vec![path_parameter("doc_id", "A document id (16 hex digits)", DOC_ID)], parameters("show", &["context"])), false),
             "/api/v1/stats": operation("What the index holds", vec![], false),
+            "/api/v1/indicators": operation("The domains, URLs, addresses, handles, hashtags, channels and hashes that matching passages name, with passages, documents, dates and publishers", with(vec![query_parameter("q", "The query (docs/query.md); every passage without one", false, json!({"type": "string"})), format()], parameters("indicators", &["format"])), false),
         },
         "components": {
             "schemas": {
