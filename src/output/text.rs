@@ -17,6 +17,7 @@ const PATH: &str = "\x1b[35m";
 const DIM: &str = "\x1b[2m";
 const HEADING: &str = "\x1b[36m";
 const INDICATOR: &str = "\x1b[33m";
+const INDICATOR_MARK: &str = "\x1b[4;33m";
 
 struct Painter {
     color: bool,
@@ -52,6 +53,51 @@ impl Painter {
                     ranges.next();
                 }
             }
+        }
+        out
+    }
+
+    /// `text` with `matches` painted as matches and, elsewhere, the indicators it names
+    /// (domains, handles, hashtags...) underlined; as [`Painter::marked`] without colour.
+    fn marked_with_indicators(&self, text: &str, matches: &[CharRange]) -> String {
+        let text = sanitize(text);
+        let found = crate::indicators::find(&text);
+        if !self.color || found.is_empty() {
+            return self.marked(&text, matches);
+        }
+        // Byte ranges to character ranges.
+        let char_at = |byte: usize| text[..byte.min(text.len())].chars().count();
+        let indicators: Vec<CharRange> = found
+            .iter()
+            .filter(|f| text.is_char_boundary(f.start) && text.is_char_boundary(f.end))
+            .map(|f| (char_at(f.start), char_at(f.end)))
+            .collect();
+        let inside = |ranges: &[CharRange], i: usize| ranges.iter().any(|&(s, e)| s <= i && i < e);
+        let mut out = String::with_capacity(text.len() + 16 * (matches.len() + indicators.len()));
+        let mut state = 0u8;
+        for (i, c) in text.chars().enumerate() {
+            let now = if inside(matches, i) {
+                2
+            } else if inside(&indicators, i) {
+                1
+            } else {
+                0
+            };
+            if now != state {
+                if state != 0 {
+                    out.push_str(RESET);
+                }
+                match now {
+                    2 => out.push_str(MATCH),
+                    1 => out.push_str(INDICATOR_MARK),
+                    _ => {}
+                }
+                state = now;
+            }
+            out.push(c);
+        }
+        if state != 0 {
+            out.push_str(RESET);
         }
         out
     }
@@ -152,7 +198,7 @@ fn write_hit_body(
         writeln!(
             out,
             "{indent}{}",
-            painter.marked(&hit.snippet, &hit.snippet_highlights)
+            painter.marked_with_indicators(&hit.snippet, &hit.snippet_highlights)
         )?;
     }
     for c in hit.context_after.iter().flatten() {
@@ -574,6 +620,22 @@ fn human_bytes(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn indicators_are_underlined_in_coloured_snippets_only() {
+        let painter = Painter { color: true };
+        let text = "Mirror spiegel[.]ltd and #выборы now";
+        let out = painter.marked_with_indicators(text, &[(0, 6)]);
+        assert_eq!(
+            out,
+            format!(
+                "{MATCH}Mirror{RESET} {INDICATOR_MARK}spiegel[.]ltd{RESET} and \
+                 {INDICATOR_MARK}#выборы{RESET} now"
+            )
+        );
+        let plain = Painter { color: false };
+        assert_eq!(plain.marked_with_indicators(text, &[(0, 6)]), text);
+    }
     use super::*;
 
     #[test]
