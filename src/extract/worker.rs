@@ -214,41 +214,23 @@ fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .env("RAYON_NUM_THREADS", "1");
+    // The same address-space limit and tie to this process as every helper program.
+    super::process::limit_memory(&mut cmd, iso.memory_bytes);
+    super::process::dies_with_parent(&mut cmd);
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
-        let limit = iso.memory_bytes;
         // CPU seconds: the wall-clock limit plus a margin (the parent's kill comes first).
         let cpu = iso.timeout.as_secs().saturating_add(5);
-        #[cfg(target_os = "linux")]
-        let parent = std::process::id();
-        // SAFETY: setrlimit, prctl and getppid are async-signal-safe; the closure allocates
-        // nothing.
+        // SAFETY: setrlimit is async-signal-safe; the closure allocates nothing.
         unsafe {
             cmd.pre_exec(move || {
-                let rl = libc::rlimit {
-                    rlim_cur: limit as libc::rlim_t,
-                    rlim_max: limit as libc::rlim_t,
-                };
-                if libc::setrlimit(libc::RLIMIT_AS, &rl) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
                 let cpu_rl = libc::rlimit {
                     rlim_cur: cpu as libc::rlim_t,
                     rlim_max: cpu.saturating_add(5) as libc::rlim_t,
                 };
                 if libc::setrlimit(libc::RLIMIT_CPU, &cpu_rl) != 0 {
                     return Err(io::Error::last_os_error());
-                }
-                #[cfg(target_os = "linux")]
-                {
-                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
-                        return Err(io::Error::last_os_error());
-                    }
-                    // The parent may have died before the request took effect.
-                    if libc::getppid() as u32 != parent {
-                        return Err(io::Error::from(io::ErrorKind::BrokenPipe));
-                    }
                 }
                 Ok(())
             });
