@@ -294,8 +294,8 @@ pub struct Args {
     #[arg(long, conflicts_with = "group")]
     count: bool,
 
-    /// Count matches by publisher, author, tag, kind, lang, format or year (repeat or
-    /// comma-separate for several)
+    /// Count matches by publisher, author, tag, kind, lang, format, year, or an indicator
+    /// kind: domain, email, handle, hashtag, channel, hash (repeat or comma-separate for several)
     #[arg(long, value_name = "FIELD", value_parser = parse_facet, value_delimiter = ',', conflicts_with = "group")]
     facet: Vec<FacetField>,
 

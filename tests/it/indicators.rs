@@ -5,8 +5,8 @@
 use crate::common::{hits, Workspace};
 use serde_json::Value;
 
-/// Two notes and a CSV of posts, written for this test.
-fn corpus() -> Workspace {
+/// Two notes and a CSV of posts, written for these tests (and `serve`'s).
+pub(crate) fn corpus() -> Workspace {
     let ws = Workspace::empty();
     ws.write(
         "corpus/clones.md",

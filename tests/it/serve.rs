@@ -645,3 +645,103 @@ fn passages_read_by_ocr_show_their_confidence_in_the_api_and_the_pages() {
     assert_eq!(status, 200);
     assert!(page.contains("Read by OCR"), "{page}");
 }
+
+/// Indicators through the server: the API's search filters, facets and table are the command
+/// line's, byte for byte; the search page lists indicator facets and each hit's indicators as
+/// links that narrow the search to the passages naming them (URLs show, but link to nothing).
+#[test]
+fn indicators_pivot_through_the_api_and_the_pages() {
+    let ws = crate::indicators::corpus();
+    let server = start(&ws, &[]);
+    for (target, args) in [
+        (
+            "/api/v1/search?q=clone&domain=spiegel.ltd",
+            vec![
+                "search",
+                "--format",
+                "json",
+                "--domain",
+                "spiegel.ltd",
+                "clone",
+            ],
+        ),
+        (
+            "/api/v1/facets?q=spiegel&facet=domain,hashtag",
+            vec![
+                "search",
+                "--format",
+                "json",
+                "--facet",
+                "domain,hashtag",
+                "spiegel",
+            ],
+        ),
+        (
+            "/api/v1/indicators?kind=domain",
+            vec!["indicators", "--format", "json", "--kind", "domain"],
+        ),
+        (
+            "/api/v1/indicators?q=pushed&format=csv",
+            vec!["indicators", "--format", "csv", "pushed"],
+        ),
+    ] {
+        let (status, body) = get(&server, target, &[]);
+        assert_eq!(status, 200, "{target}: {body}");
+        assert_eq!(body, ws.run(&args).expect(0).stdout(), "{target}");
+    }
+    let (status, body) = get(&server, "/api/v1/search?q=clone&url=x", &[]);
+    assert_eq!(status, 400, "URLs are not a filter: {body}");
+    // The page: indicator facets beside the hits, indicators under each hit.
+    let (status, page) = get(&server, "/?q=spiegel", &[]);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<h2>domain</h2>"), "{page}");
+    assert!(page.contains("<h2>hashtag</h2>"), "{page}");
+    assert!(page.contains("2 matching passages"), "{page}");
+    let links: Vec<(String, String)> = page
+        .split("<span class=\"indicator\"")
+        .skip(1)
+        .map(|s| {
+            let s = s.split("</span>").next().unwrap_or_default();
+            let href = s
+                .split("href=\"")
+                .nth(1)
+                .and_then(|h| h.split('"').next())
+                .unwrap_or_default()
+                .replace("&amp;", "&")
+                .replace("&#x2f;", "/");
+            // The text inside the span, without its tags.
+            let inner = s.split_once('>').map_or("", |(_, rest)| rest);
+            let mut text = String::new();
+            let mut in_tag = false;
+            for c in inner.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            (text, href)
+        })
+        .collect();
+    let link = |value: &str| {
+        links
+            .iter()
+            .find(|(t, _)| t == value)
+            .map(|(_, h)| h.clone())
+            .unwrap_or_else(|| panic!("no indicator {value} in {links:?}"))
+    };
+    assert_eq!(
+        link("https:&#x2f;&#x2f;t.me&#x2f;rybar"),
+        "",
+        "a URL links nowhere"
+    );
+    // Pivot on an address only the follow-up names: one passage left, the filter removable.
+    let pivot = link("tips@example.org");
+    assert!(pivot.contains("email=tips%40example.org"), "{pivot}");
+    let (status, narrowed) = get(&server, &pivot, &[]);
+    assert_eq!(status, 200, "{pivot}");
+    assert!(narrowed.contains("1 matching passages"), "{narrowed}");
+    assert!(narrowed.contains("Follow-up") && !narrowed.contains("Cloned outlets"));
+    assert!(narrowed.contains("email: tips@example.org ✕"), "{narrowed}");
+}

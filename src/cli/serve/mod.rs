@@ -740,7 +740,7 @@ fn command_line(
         return Err(Reply::error(
             400,
             "facets need facet=FIELD",
-            Some("publisher, author, tag, kind, lang, format or year; comma-separated for several"),
+            Some("publisher, author, tag, kind, lang, format, year, or an indicator kind (domain, email, handle, hashtag, channel, hash); comma-separated for several"),
         ));
     }
     // (Only json is offered for stats and show: checked above.)

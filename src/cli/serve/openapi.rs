@@ -149,7 +149,7 @@ pub(super) fn spec() -> Value {
         "paths": {
             "/api/v1/search": operation("Ranked passages (or documents with group=doc)", with(vec![q(), format()], parameters("search", &search_skip)), true),
             "/api/v1/count": operation("How many passages and documents match", with(vec![q()], parameters("search", &["count", "facet", "timeline", "by", "mode", "model", "group"])), false),
-            "/api/v1/facets": operation("Matches counted by a metadata field", with(vec![q(), query_parameter("facet", "publisher, author, tag, kind, lang, format or year; comma-separated for several", true, json!({"type": "string"}))], parameters("search", &["count", "facet", "timeline", "by", "mode", "model", "group"])), false),
+            "/api/v1/facets": operation("Matches counted by a metadata field", with(vec![q(), query_parameter("facet", "publisher, author, tag, kind, lang, format, year, or an indicator kind (domain, email, handle, hashtag, channel, hash); comma-separated for several", true, json!({"type": "string"}))], parameters("search", &["count", "facet", "timeline", "by", "mode", "model", "group"])), false),
             "/api/v1/timeline": operation("Matches over time", with(vec![q()], parameters("search", &["count", "facet", "timeline", "mode", "model", "group"])), false),
             "/api/v1/similar/{passage_id}": operation("Passages of other documents most like a passage", with(vec![path_parameter("passage_id", "A passage id (DOCID-N)", PASSAGE_ID), format()], parameters("similar", &[])), true),
             "/api/v1/passages/{passage_id}": operation("A passage, with neighbours", with(vec![path_parameter("passage_id", "A passage id (DOCID-N)", PASSAGE_ID)], parameters("show", &[])), false),

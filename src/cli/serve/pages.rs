@@ -18,27 +18,70 @@ const SCRIPT: &str = include_str!("templates/app.js");
 const PER_PAGE: usize = 10;
 
 /// The search page's own parameters, and the filters it passes on to the search.
-const FILTERS: [&str; 9] = [
+const FILTERS: [&str; 15] = [
     "publisher",
     "author",
     "tag",
     "kind",
     "lang",
     "type",
+    "domain",
+    "email",
+    "handle",
+    "hashtag",
+    "channel",
+    "hash",
     "since",
     "until",
     "mode",
 ];
 
 /// Facets listed beside the hits, and the filter each value sets.
-const FACETS: [(&str, &str); 6] = [
+/// Indicators (docs/query.md) come after the document's own fields; a kind no
+/// matching passage names is not shown.
+const FACETS: [(&str, &str); 12] = [
     ("publisher", "publisher"),
     ("author", "author"),
     ("tag", "tag"),
     ("kind", "kind"),
     ("lang", "lang"),
     ("format", "type"),
+    ("domain", "domain"),
+    ("handle", "handle"),
+    ("hashtag", "hashtag"),
+    ("channel", "channel"),
+    ("email", "email"),
+    ("hash", "hash"),
 ];
+
+/// The link to this page's state with some parameters set (`Some`) or removed (`None`).
+type StateLink<'a> = dyn Fn(&[(&str, Option<&str>)]) -> String + 'a;
+
+/// A hit's indicators as links, each to the search narrowed to the passages that name it (the
+/// pivot an investigator makes). URLs are not a filter: they link to nothing, and their
+/// domain stands beside them.
+fn indicator_links(indicators: &Value, with: &StateLink) -> Vec<Value> {
+    let Some(map) = indicators.as_object() else {
+        return Vec::new();
+    };
+    let mut links = Vec::new();
+    for kind in quarry::indicators::Kind::ALL {
+        let name = kind.name();
+        for value in map
+            .get(name)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            let url = kind
+                .is_indexed()
+                .then(|| with(&[(name, Some(value)), ("page", None)]));
+            links.push(json!({"kind": name, "value": value, "url": url}));
+        }
+    }
+    links
+}
 
 /// The templates, parsed once per process.
 fn environment() -> &'static Environment<'static> {
@@ -277,6 +320,7 @@ fn search_page(shared: &Shared, params: &[(String, String)], token: Option<&str>
             "doc_id": h["doc_id"],
             "copies": h["also_in"].as_array().map_or(0, Vec::len),
             "snippet": marked(h["snippet"].as_str().unwrap_or_default(), &h["snippet_highlights"]),
+            "indicators": indicator_links(&h["indicators"], &with),
         })
     };
     let hits: Vec<Value> = results["hits"]
