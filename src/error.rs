@@ -31,6 +31,8 @@ pub enum ErrorKind {
     Extract,
     /// The search engine reported an unexpected failure.
     Engine,
+    /// A search cluster (OpenSearch) could not be reached, or refused a request.
+    Cluster,
 }
 
 /// A quarry error: a kind, a message and an optional hint.

@@ -54,6 +54,7 @@ pub mod highlight;
 pub mod index;
 pub mod indicators;
 pub mod ocr;
+pub mod opensearch;
 pub mod output;
 pub mod passage;
 pub mod query;

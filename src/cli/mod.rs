@@ -8,6 +8,7 @@
 
 mod check;
 mod eval;
+mod export;
 mod index;
 mod indicators;
 mod search;
@@ -73,6 +74,8 @@ enum Command {
     Eval(eval::Args),
     /// Serve the index over HTTP: a JSON API on loopback (docs/api.md)
     Serve(serve::Args),
+    /// Send the passages to an OpenSearch cluster, only what changed (docs/scale.md)
+    Export(export::Args),
     /// Internal: extract one file in an isolated worker process (used by `quarry index`)
     #[command(name = "__extract-worker", hide = true)]
     ExtractWorker(WorkerArgs),
@@ -310,6 +313,7 @@ fn dispatch(command: Command, globals: &Globals) -> Result<Outcome, Failure> {
         Command::Check(args) => check::run(args, globals),
         Command::Eval(args) => eval::run(args, globals),
         Command::Serve(args) => serve::run(args, globals),
+        Command::Export(args) => export::run(args, globals),
         Command::ExtractWorker(w) => run_worker(&w),
     }
 }

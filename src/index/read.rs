@@ -277,6 +277,28 @@ impl QuarryIndex {
         })
     }
 
+    /// Calls `each` with every passage of the source file `path` (as the manifest names it:
+    /// an archive's members and a dataset's rows included), in index order, reading one stored
+    /// passage at a time. Stops at the first error `each` returns.
+    pub fn for_each_passage_of_file(
+        &self,
+        path: &str,
+        mut each: impl FnMut(PassageRecord) -> Result<()>,
+    ) -> Result<()> {
+        self.guard(|| {
+            let searcher = self.searcher();
+            let f = self.fields();
+            for addr in self.addresses(f.path_raw, path)? {
+                let stored = self.stored(&searcher, addr)?;
+                if first_str(&stored, f.passage_id).is_none() {
+                    continue; // the document record
+                }
+                each(PassageRecord::from_stored(&stored, f))?;
+            }
+            Ok(())
+        })
+    }
+
     /// The address of the passage with this id, if any.
     pub fn passage_address(&self, passage_id: &str) -> Result<Option<DocAddress>> {
         self.guard(|| {

@@ -15,6 +15,7 @@ mod hostile_inputs;
 mod indicators;
 mod languages;
 mod ocr;
+mod opensearch;
 mod options;
 mod safety;
 mod search;

@@ -3,7 +3,7 @@
 #   tests/opensearch/node.sh build                          # resolve the jars, compile (cached)
 #   tests/opensearch/node.sh start NAME HTTP TRANSPORT [SEEDS [MANAGERS]]
 #                                                           # start a node, wait until it answers
-#   tests/opensearch/node.sh stop                           # stop every node started here
+#   tests/opensearch/node.sh stop                           # stop the nodes started here, delete their data
 # Nodes keep data and logs under $QUARRY_OPENSEARCH_HOME (default /tmp/quarry-opensearch);
 # the integration tests (tests/it/opensearch.rs) start their own nodes the same way.
 set -euo pipefail
@@ -18,7 +18,7 @@ build() {
   fi
   command -v java >/dev/null || { echo "node.sh: java is not installed (Java 17 or newer)" >&2; exit 2; }
   command -v mvn >/dev/null || { echo "node.sh: mvn is not installed" >&2; exit 2; }
-  mvn -B -q -f "$here/pom.xml" compile \
+  mvn -B -q -Dstyle.color=never -f "$here/pom.xml" compile \
     org.apache.maven.plugins:maven-dependency-plugin:3.11.0:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$here/target/lib"
 }
@@ -48,10 +48,15 @@ start() {
 }
 
 stop() {
+  # Stops the nodes started here and deletes their data (a node keeps its cluster's identity
+  # in its data: a later node of another cluster could not start on it).
   for f in "$home"/*.pid; do
     [ -f "$f" ] || continue
-    kill "$(cat "$f")" 2>/dev/null || true
-    rm -f "$f"
+    local pid name
+    pid=$(cat "$f"); name=$(basename "$f" .pid)
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    rm -rf "${home:?}/$name" "$f"
   done
 }
 

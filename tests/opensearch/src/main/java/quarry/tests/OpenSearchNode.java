@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.opensearch.analysis.common.CommonAnalysisPlugin;
 import org.opensearch.common.settings.Settings;
+import org.opensearch.index.reindex.ReindexPlugin;
 import org.opensearch.node.InternalSettingsPreparer;
 import org.opensearch.node.Node;
 import org.opensearch.plugins.Plugin;
@@ -15,12 +16,13 @@ import org.opensearch.transport.Netty4Plugin;
 
 /**
  * One real OpenSearch node (the server jar from Maven Central, HTTP and transport over Netty,
- * the language analyzers) in this JVM, for quarry's tests and benchmarks: what a distribution
+ * the language analyzers, reindex and delete-by-query) in this JVM, for quarry's tests and benchmarks: what a distribution
  * runs, without its launcher. Started by start-node.sh; stopped by SIGTERM.
  *
  * <p>System properties: node.name, http.port, transport.port, home (data and logs under it),
  * cluster.name, seed.hosts (comma list; absent: a single-node cluster), initial.managers (comma
- * list of node names that may form the cluster), watch.stdin (true: exit when standard input
+ * list of node names that may form the cluster), roles (comma list, e.g. data,ingest for a node
+ * that can never be elected cluster manager), watch.stdin (true: exit when standard input
  * closes, so a node started by a test dies with the test process however that ends).
  */
 public final class OpenSearchNode extends Node {
@@ -54,6 +56,10 @@ public final class OpenSearchNode extends Node {
             .put("transport.type", "netty4")
             // Test machines have little free disk at times: never refuse shards for it.
             .put("cluster.routing.allocation.disk.threshold_enabled", false);
+        String roles = System.getProperty("roles");
+        if (roles != null && !roles.isEmpty()) {
+            settings.putList("node.roles", roles.split(","));
+        }
         String seeds = System.getProperty("seed.hosts");
         if (seeds == null || seeds.isEmpty()) {
             settings.put("discovery.type", "single-node");
@@ -62,7 +68,7 @@ public final class OpenSearchNode extends Node {
             settings.putList("cluster.initial_cluster_manager_nodes", prop("initial.managers", "node-1").split(","));
         }
         Node node = new OpenSearchNode(
-            settings.build(), List.of(Netty4Plugin.class, CommonAnalysisPlugin.class));
+            settings.build(), List.of(Netty4Plugin.class, CommonAnalysisPlugin.class, ReindexPlugin.class));
         node.start();
         System.out.printf("OPENSEARCH NODE STARTED %s http=127.0.0.1:%s in %.1f s%n",
             name, prop("http.port", "9200"), (System.nanoTime() - started) / 1e9);
