@@ -98,6 +98,9 @@ pub struct Aggregates {
     pub facets: Vec<Facet>,
     /// The timeline, if asked for.
     pub timeline: Option<Timeline>,
+    /// The engine that answered (`quarry`, or `opensearch`).
+    #[serde(skip)]
+    pub engine: &'static str,
 }
 
 /// Computes aggregates over everything `query` matches.
@@ -156,6 +159,7 @@ pub fn aggregate(
             total,
             facets,
             timeline,
+            engine: crate::search::LOCAL_ENGINE,
         })
     })
 }

@@ -272,17 +272,7 @@ pub fn date_filter(
 /// whole path or any tail of it that starts at a component, so `*.pdf` and `reports/*.md` work
 /// wherever the corpus sits.
 pub fn path_filter(index: &QuarryIndex, pattern: &str) -> Result<BoxQuery> {
-    let glob = globset::GlobBuilder::new(pattern.trim())
-        .literal_separator(true)
-        .build()
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Query,
-                format!("'{pattern}' is not a path pattern: {}", e.kind()),
-            )
-            .with_hint("use * ? ** [abc] {a,b}, e.g. --path 'reports/*.pdf'")
-        })?
-        .compile_matcher();
+    let glob = path_glob(pattern)?;
     let field = index.fields().path_raw;
     let searcher = index.searcher();
     let mut terms = index.indexed_paths(&searcher)?;
@@ -295,7 +285,23 @@ pub fn path_filter(index: &QuarryIndex, pattern: &str) -> Result<BoxQuery> {
     )))
 }
 
-fn path_matches(glob: &globset::GlobMatcher, path: &str) -> bool {
+/// The matcher of a path pattern (see [`path_filter`]), or a one-line error.
+pub(crate) fn path_glob(pattern: &str) -> Result<globset::GlobMatcher> {
+    Ok(globset::GlobBuilder::new(pattern.trim())
+        .literal_separator(true)
+        .build()
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Query,
+                format!("'{pattern}' is not a path pattern: {}", e.kind()),
+            )
+            .with_hint("use * ? ** [abc] {a,b}, e.g. --path 'reports/*.pdf'")
+        })?
+        .compile_matcher())
+}
+
+/// Whether `path` (or a tail of it starting at a component) matches `glob`.
+pub(crate) fn path_matches(glob: &globset::GlobMatcher, path: &str) -> bool {
     if glob.is_match(path) {
         return true;
     }

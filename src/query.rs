@@ -139,6 +139,29 @@ pub struct QueryOptions {
     pub all_terms: bool,
 }
 
+/// The parsed tree of `input` as every engine reads it: punctuation relaxed, quotes and
+/// parentheses checked, `a AND NOT b` read as "a, excluding b"; one-line errors with the
+/// column. (`--engine opensearch` translates this tree; see `crate::opensearch::query`.)
+pub(crate) fn syntax_tree(input: &str) -> Result<UserInputAst> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err(query_error(
+            "empty query".to_string(),
+            "give words to search for, e.g. quarry search \"Zhenhua Data\"",
+        ));
+    }
+    let relaxed = relax_punctuation(input);
+    check_balance(&relaxed)?;
+    let ast = tantivy::query_grammar::parse_query(&relaxed).map_err(|_| syntax_error(&relaxed))?;
+    Ok(hoist_negations(ast))
+}
+
+/// Whether `name` is a filter field of the query syntax (`publisher:`, `since:`,
+/// `domain:`, `extra.KEY:`...), and the key of an `extra` field name.
+pub(crate) fn filter_field(name: &str) -> (bool, Option<&str>) {
+    (filters(name), extra_key(name))
+}
+
 /// Parses `input` for `index` with the default options.
 pub fn parse(index: &QuarryIndex, input: &str) -> Result<ParsedQuery> {
     parse_with(index, input, QueryOptions::default())

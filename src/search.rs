@@ -232,7 +232,13 @@ pub struct SearchResults {
     pub offset: usize,
     /// The fingerprint of the index searched.
     pub fingerprint: Option<String>,
+    /// The engine that answered: [`LOCAL_ENGINE`], or `opensearch` (see
+    /// [`crate::opensearch`]).
+    pub engine: &'static str,
 }
+
+/// The name of quarry's own engine in the `engine` field of results (docs/json.md).
+pub const LOCAL_ENGINE: &str = "quarry";
 
 /// A document with its best passages (`--group doc`).
 #[derive(Debug, Clone, Serialize)]
@@ -284,6 +290,8 @@ pub struct DocumentResults {
     pub offset: usize,
     /// The fingerprint of the index searched.
     pub fingerprint: Option<String>,
+    /// The engine that answered.
+    pub engine: &'static str,
 }
 
 /// Runs a search for ranked passages.
@@ -729,6 +737,7 @@ pub fn run(
         total,
         offset: request.offset,
         fingerprint: index.fingerprint().map(str::to_string),
+        engine: LOCAL_ENGINE,
     })
 }
 
@@ -1081,6 +1090,7 @@ pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<
             total,
             offset: request.offset,
             fingerprint: index.fingerprint().map(str::to_string),
+            engine: LOCAL_ENGINE,
         })
     })
 }

@@ -79,6 +79,7 @@ pub fn similar(
                 total: 0,
                 offset: request.offset,
                 fingerprint: index.fingerprint().map(str::to_string),
+                engine: crate::search::LOCAL_ENGINE,
             });
         }
         // (By meaning alone, a passage of no shared word still has neighbours.)

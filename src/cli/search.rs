@@ -251,6 +251,70 @@ pub enum ModeArg {
     Hybrid,
 }
 
+/// The engine that answers a search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineArg {
+    /// quarry's own index (--index)
+    Quarry,
+    /// An OpenSearch cluster filled by `quarry export --opensearch` (docs/scale.md)
+    Opensearch,
+}
+
+/// Where `--engine opensearch` searches.
+#[derive(Debug, clap::Args)]
+pub struct RemoteArgs {
+    /// Which engine answers: quarry's own index, or an OpenSearch cluster that `quarry export`
+    /// filled; the JSON is the same, with `engine` saying which
+    #[arg(long, value_enum, default_value_t = EngineArg::Quarry, value_name = "ENGINE")]
+    pub engine: EngineArg,
+
+    /// The cluster for --engine opensearch: http://HOST:PORT or https://HOST:PORT
+    /// (credentials from QUARRY_OPENSEARCH_USER and QUARRY_OPENSEARCH_PASSWORD, or
+    /// QUARRY_OPENSEARCH_API_KEY)
+    #[arg(long, value_name = "URL", env = "QUARRY_OPENSEARCH_URL")]
+    pub opensearch: Option<String>,
+
+    /// The cluster's index, for --engine opensearch
+    #[arg(long, value_name = "NAME", default_value = "quarry")]
+    pub index_name: String,
+
+    /// Seconds to wait for the cluster's answer, for --engine opensearch
+    #[arg(long = "cluster-timeout", value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+impl RemoteArgs {
+    /// The cluster, when --engine opensearch is asked for.
+    pub fn client(&self) -> Result<Option<quarry::opensearch::Client>, Failure> {
+        if self.engine != EngineArg::Opensearch {
+            return Ok(None);
+        }
+        let url = self.opensearch.as_deref().ok_or_else(|| {
+            quarry::Error::new(
+                quarry::ErrorKind::InvalidInput,
+                "--engine opensearch needs the cluster's address",
+            )
+            .with_hint("give --opensearch http://HOST:PORT, or set QUARRY_OPENSEARCH_URL")
+        })?;
+        Ok(Some(quarry::opensearch::Client::new(
+            url,
+            std::time::Duration::from_secs(self.timeout),
+        )?))
+    }
+}
+
+/// What `--engine opensearch` does not offer, as a one-line error.
+pub fn not_with_opensearch(what: &str) -> Failure {
+    Failure::Quarry(
+        quarry::Error::new(
+            quarry::ErrorKind::InvalidInput,
+            format!("{what} is not offered with --engine opensearch"),
+        )
+        .with_hint("use the local index (without --engine)"),
+    )
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum PeriodArg {
     Year,
@@ -316,6 +380,9 @@ pub struct Args {
 
     #[command(flatten)]
     output: OutputArgs,
+
+    #[command(flatten)]
+    remote: RemoteArgs,
 }
 
 fn parse_date(s: &str) -> Result<PartialDate, String> {
@@ -460,6 +527,9 @@ pub fn with_mode(
 }
 
 pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
+    if let Some(client) = args.remote.client()? {
+        return run_remote(args, &client, globals);
+    }
     let index = open_or_bootstrap(globals)?;
     let mut request = args
         .output
@@ -527,6 +597,63 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         return every_hit(&index, request, &args.output, globals);
     }
     let results = quarry::search(&index, &request)?;
+    args.output
+        .print_hits(&results, globals, "matching passages")
+}
+
+/// `--engine opensearch`: the same request, answered by the cluster.
+fn run_remote(
+    args: Args,
+    client: &quarry::opensearch::Client,
+    globals: &Globals,
+) -> Result<Outcome, Failure> {
+    if args.group.is_some() {
+        return Err(not_with_opensearch("--group"));
+    }
+    if matches!(args.mode, ModeArg::Semantic | ModeArg::Hybrid) {
+        return Err(not_with_opensearch(
+            "ranking by meaning (--mode semantic or hybrid)",
+        ));
+    }
+    if args.output.limit == 0 {
+        return Err(not_with_opensearch("--limit 0"));
+    }
+    if args.output.context > 0 || args.output.explain {
+        return Err(not_with_opensearch("--context and --explain"));
+    }
+    let remote = quarry::opensearch::search::Remote {
+        client,
+        index: &args.remote.index_name,
+    };
+    let mut request = args
+        .output
+        .request(args.query.join(" "), args.filters.filters());
+    request.all_terms = args.all;
+    request.min_score = args.min_score;
+    let format: quarry::output::OutputFormat = args.output.format.into();
+    if args.count || !args.facet.is_empty() || args.timeline {
+        let aggregates = quarry::opensearch::search::aggregate(
+            &remote,
+            &request,
+            &AggregateRequest {
+                facets: args.facet.clone(),
+                timeline: args.timeline.then_some(match args.by {
+                    PeriodArg::Year => Period::Year,
+                    PeriodArg::Month => Period::Month,
+                }),
+            },
+        )?;
+        let style = args.output.style(globals, false)?;
+        with_stdout(|out| {
+            output::write_aggregates(out, &request.query, None, &aggregates, format, &style)
+        })?;
+        return Ok(if aggregates.total.passages == 0 {
+            Outcome::NothingFound
+        } else {
+            Outcome::Found
+        });
+    }
+    let results = quarry::opensearch::search::search(&remote, &request)?;
     args.output
         .print_hits(&results, globals, "matching passages")
 }

@@ -643,30 +643,9 @@ fn add_metadata(out: &mut TantivyDocument, doc: &Document, doc_id: &str, f: &Fie
         // A list of strings gives a term per item; an item holding an address in angle
         // brackets (`Name <a@example.org>`) gives the bare address too, so `to:a@example.org`
         // finds the messages sent to it.
-        for (key, value) in &m.extra {
-            let values: Vec<String> = match value {
-                serde_json::Value::String(s) => vec![s.trim().to_string()],
-                serde_json::Value::Number(n) => vec![n.to_string()],
-                serde_json::Value::Bool(b) => vec![b.to_string()],
-                serde_json::Value::Array(items) => items
-                    .iter()
-                    .filter_map(serde_json::Value::as_str)
-                    .map(|s| s.trim().to_string())
-                    .collect(),
-                _ => continue,
-            };
-            for value in values {
-                if value.is_empty() || value.chars().count() > crate::schema::MAX_EXTRA_VALUE {
-                    continue;
-                }
-                out.add_text(f.extra_kv, crate::schema::extra_term(key, &value));
-                if let Some(address) = value
-                    .rsplit_once('<')
-                    .and_then(|(_, a)| a.strip_suffix('>'))
-                    .filter(|a| a.contains('@'))
-                {
-                    out.add_text(f.extra_kv, crate::schema::extra_term(key, address));
-                }
+        for (key, value, counted) in extra_values(&m.extra) {
+            out.add_text(f.extra_kv, crate::schema::extra_term(key, &value));
+            if counted {
                 out.add_text(
                     f.facets.extra,
                     format!(
@@ -809,6 +788,44 @@ fn document_record(
         f.doc_meta,
         serde_json::to_string(&info).unwrap_or_else(|_| "{}".to_string()),
     );
+    out
+}
+
+/// The short values of other metadata (`extra`) that become filter terms, each with its key
+/// and whether it is also a facet value: a string, number or boolean; a list's strings one by
+/// one; and for an item holding an address in angle brackets (`Name <a@example.org>`), the
+/// bare address too (a filter term only), so `to:a@example.org` finds the messages sent to it.
+/// Values longer than [`crate::schema::MAX_EXTRA_VALUE`] characters are descriptions, left out.
+pub(crate) fn extra_values(
+    extra: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<(&str, String, bool)> {
+    let mut out = Vec::new();
+    for (key, value) in extra {
+        let values: Vec<String> = match value {
+            serde_json::Value::String(s) => vec![s.trim().to_string()],
+            serde_json::Value::Number(n) => vec![n.to_string()],
+            serde_json::Value::Bool(b) => vec![b.to_string()],
+            serde_json::Value::Array(items) => items
+                .iter()
+                .filter_map(serde_json::Value::as_str)
+                .map(|s| s.trim().to_string())
+                .collect(),
+            _ => continue,
+        };
+        for value in values {
+            if value.is_empty() || value.chars().count() > crate::schema::MAX_EXTRA_VALUE {
+                continue;
+            }
+            if let Some(address) = value
+                .rsplit_once('<')
+                .and_then(|(_, a)| a.strip_suffix('>'))
+                .filter(|a| a.contains('@'))
+            {
+                out.push((key.as_str(), address.to_string(), false));
+            }
+            out.push((key.as_str(), value, true));
+        }
+    }
     out
 }
 

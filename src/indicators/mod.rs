@@ -152,7 +152,8 @@ pub struct Found {
 }
 
 /// The distinct indicators of a passage, by kind, each list sorted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Indicators {
     /// Web addresses.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]

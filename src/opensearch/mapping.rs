@@ -3,7 +3,9 @@
 //!
 //! One OpenSearch document per passage, `_id` the passage id (so exporting again overwrites,
 //! never duplicates), with its document's metadata beside it, as quarry's JSON names them
-//! (docs/json.md). Filters and facets read keyword fields; dates are a keyword (`2021-03`, as
+//! (docs/json.md). Filters and facets read keyword fields (publisher, authors, tags, kind and
+//! path also by their words, in `FIELD.words`; other metadata as `extra_kv`, `key␟value` in
+//! lower case, as quarry's own index holds it); dates are a keyword (`2021-03`, as
 //! precise as the source) and a `date` range (`date_from`..`date_to`, the period's first and
 //! last day), so a month-precise date matches `since:2021-03-15` the way quarry's own filter
 //! does. The text is analysed twice: `text` by a language-neutral analyser (standard tokens,
@@ -81,18 +83,22 @@ pub fn index_body(shards: u32, replicas: u32) -> Value {
     for name in [
         "passage_id",
         "doc_id",
-        "path",
         "format",
-        "publisher",
-        "authors",
         "date",
-        "tags",
-        "kind",
+        "year",
         "lang",
+        "extra_kv",
         "source_path",
         "source_version",
     ] {
         properties.insert(name.into(), keyword());
+    }
+    // Filtered by their words in order (`publisher:"citizen lab"`), counted by value.
+    for name in ["publisher", "authors", "tags", "kind", "path"] {
+        properties.insert(
+            name.into(),
+            json!({"type": "keyword", "fields": {"words": {"type": "text", "analyzer": "folded"}}}),
+        );
     }
     properties.insert(
         "url".into(),
@@ -219,8 +225,16 @@ pub fn document(p: &PassageRecord, source_path: &str, source_version: &str) -> V
     });
     if let Some(map) = doc.as_object_mut() {
         if let Some((from, to)) = p.date.as_deref().and_then(date_range) {
+            map.insert("year".into(), from[..4].to_string().into());
             map.insert("date_from".into(), from.into());
             map.insert("date_to".into(), to.into());
+        }
+        let extra: Vec<String> = crate::index::ingest::extra_values(&p.extra)
+            .into_iter()
+            .map(|(key, value, _)| crate::schema::extra_term(key, &value))
+            .collect();
+        if !extra.is_empty() {
+            map.insert("extra_kv".into(), extra.into());
         }
         if let Some(field) = p.lang.as_deref().and_then(language_field) {
             map.insert(format!("text_{field}"), p.text.clone().into());

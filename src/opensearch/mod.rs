@@ -11,10 +11,18 @@
 //! - [`export`]: `quarry export --opensearch`: creates the index, sends what changed since the
 //!   last export (the cluster itself says what it holds), in bounded `_bulk` batches; or writes
 //!   the mapping and the bulk files for other tools (`--dry-run --out DIR`).
+//! - [`query`]: quarry's query syntax and filters as OpenSearch query DSL.
+//! - [`search`]: `quarry search --engine opensearch`: hits, counts, facets, timelines and
+//!   passages from the cluster, as the same result types as the local engine's.
 
 pub mod client;
 pub mod export;
 pub mod mapping;
+pub mod query;
+pub mod search;
+
+/// The name of this engine in the `engine` field of results (docs/json.md).
+pub const ENGINE: &str = "opensearch";
 
 pub use client::Client;
 pub use export::{export, ExportOptions, ExportSummary, Progress};

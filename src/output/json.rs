@@ -49,6 +49,7 @@ pub fn write_hits(
         out,
         &json!({
             "format_version": FORMAT_VERSION,
+            "engine": results.engine,
             "index_fingerprint": results.fingerprint,
             "query": results.query,
             "total": results.total,
@@ -68,6 +69,7 @@ pub fn write_documents(
         out,
         &json!({
             "format_version": FORMAT_VERSION,
+            "engine": results.engine,
             "index_fingerprint": results.fingerprint,
             "query": results.query,
             "total": results.total,
@@ -86,6 +88,7 @@ pub fn write_aggregates(
 ) -> io::Result<()> {
     let mut v = json!({
         "format_version": FORMAT_VERSION,
+        "engine": a.engine,
         "index_fingerprint": fingerprint,
         "query": query,
         "passages": a.total.passages,

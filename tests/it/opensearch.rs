@@ -445,3 +445,163 @@ fn a_node_killed_during_a_two_node_export_loses_no_passage() {
     assert_eq!(count(&url, "spread-again"), local, "no passage lost");
     drop(data);
 }
+
+/// The JSON of a search without the fields that name the engine and the index.
+fn answer(ws: &Workspace, engine: Option<&str>, args: &[&str]) -> Value {
+    let mut all = vec!["search", "--format", "json"];
+    if let Some(url) = engine {
+        all.extend([
+            "--engine",
+            "opensearch",
+            "--opensearch",
+            url,
+            "--index-name",
+            "both",
+        ]);
+    }
+    all.extend_from_slice(args);
+    let run = ws.run(&all);
+    let mut v = if run.code() == 1 {
+        run.json()
+    } else {
+        run.expect(0).json()
+    };
+    let engine_name = v["engine"].clone();
+    assert_eq!(
+        engine_name,
+        if engine.is_some() {
+            "opensearch"
+        } else {
+            "quarry"
+        },
+        "{v}"
+    );
+    if let Some(map) = v.as_object_mut() {
+        map.remove("engine");
+        map.remove("index_fingerprint");
+    }
+    v
+}
+
+#[test]
+fn the_same_queries_through_both_engines() {
+    let Some(url) = shared() else { return };
+    let ws = bundled();
+    export(&ws, url, &["--index-name", "both"]);
+    // 30 queries of the golden suite, typed as people type them: the same best document.
+    let suite: toml::Value = toml::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/queries.toml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let queries: Vec<String> = suite["query"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|q| q["query"].as_str().map(String::from))
+        .take(30)
+        .collect();
+    assert_eq!(queries.len(), 30);
+    let mut same = 0;
+    for q in &queries {
+        let local = answer(&ws, None, &["-n", "1", q]);
+        let remote = answer(&ws, Some(url), &["-n", "1", q]);
+        let (l, r) = (&local["hits"][0]["path"], &remote["hits"][0]["path"]);
+        println!("{} {q}: {l} / {r}", if l == r { "same" } else { "DIFF" });
+        same += usize::from(l == r);
+    }
+    println!("the same best document for {same} of 30 queries");
+    assert!(same >= 27, "the same best document for only {same} of 30");
+    // Filters, counts, facets and timelines: identical (for filters alone, and for words both
+    // engines analyse alike; docs/scale.md says where word matches can differ).
+    for args in [
+        vec!["--count", "type:html"],
+        vec!["--count", "lang:ru"],
+        vec!["--count", "path:*.html"],
+        vec!["--count", "publisher:\"citizen lab\""],
+        vec!["--count", "--tag", "pegasus", "kind:report"],
+        vec![
+            "--count",
+            "--since",
+            "2020",
+            "--until",
+            "2021-06",
+            "kind:report",
+        ],
+        vec!["--count", "domain:news.ru"],
+        vec!["--count", "disinformation"],
+        vec![
+            "--facet",
+            "publisher,author,tag,kind,lang,format,year",
+            "disinformation",
+        ],
+        vec!["--facet", "hashtag", "type:csv"],
+        vec!["--timeline", "spyware"],
+        vec![
+            "--timeline",
+            "--by",
+            "month",
+            "--kind",
+            "report",
+            "type:markdown",
+        ],
+    ] {
+        let local = answer(&ws, None, &args);
+        let remote = answer(&ws, Some(url), &args);
+        assert_eq!(local, remote, "{args:?}");
+    }
+    // A hit: the same passage, citation and highlighted words.
+    let local = answer(&ws, None, &["-n", "1", "\"rapid alert system\""]);
+    let remote = answer(&ws, Some(url), &["-n", "1", "\"rapid alert system\""]);
+    let (l, r) = (&local["hits"][0], &remote["hits"][0]);
+    for field in [
+        "passage_id",
+        "path",
+        "line",
+        "title",
+        "publisher",
+        "date",
+        "url",
+        "cite",
+        "text",
+        "highlights",
+        "snippet",
+    ] {
+        assert_eq!(l[field], r[field], "{field}");
+    }
+    assert_eq!(local["total"], remote["total"]);
+    // What it cannot do, and a cluster without the index, are one-line errors.
+    let run = ws.run(&["search", "--engine", "opensearch", "pegasus"]);
+    assert!(run
+        .expect(2)
+        .stderr()
+        .contains("needs the cluster's address"));
+    let run = ws.run(&[
+        "search",
+        "--engine",
+        "opensearch",
+        "--opensearch",
+        url,
+        "--index-name",
+        "absent",
+        "pegasus",
+    ]);
+    let err = run.expect(2).stderr();
+    assert!(err.contains("has no index 'absent'"), "{err}");
+    let run = ws.run(&[
+        "search",
+        "--engine",
+        "opensearch",
+        "--opensearch",
+        url,
+        "--group",
+        "doc",
+        "pegasus",
+    ]);
+    assert!(run
+        .expect(2)
+        .stderr()
+        .contains("not offered with --engine opensearch"));
+}

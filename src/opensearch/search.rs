@@ -1,0 +1,401 @@
+//! Searching an exported index on the cluster (`quarry search --engine opensearch`): the same
+//! requests as the local engine ([`crate::SearchRequest`], [`crate::AggregateRequest`]) give
+//! the same result types, so every output format prints them unchanged.
+//!
+//! Hits are ranked by OpenSearch (BM25 over the same fields). Highlights come from OpenSearch's
+//! highlighter, asked for the whole text with private-use characters as tags, and become
+//! character ranges; the snippet is then cut around them as quarry cuts its own
+//! ([`crate::highlight::snippet`]). Copies are not collapsed (`also_in` is empty), and there
+//! is no feedback, proximity or meaning-based ranking: those are the local engine's.
+//! Facets and timelines count passages and documents (distinct `doc_id`s, exact below 40,000
+//! per value: OpenSearch's cardinality) with composite aggregations, every value, sorted as
+//! quarry sorts them.
+
+use super::client::Client;
+use super::query::{translate, Paths};
+use crate::aggregate::{
+    AggregateRequest, Aggregates, Bucket, Counts, Facet, FacetValue, Period, Timeline,
+};
+use crate::error::{Error, ErrorKind, Result};
+use crate::highlight::CharRange;
+use crate::index::read::PassageRecord;
+use crate::schema::FacetField;
+use crate::search::{Hit, SearchRequest, SearchResults};
+use serde_json::{json, Value};
+
+/// Opening and closing highlight tags: private-use characters no text carries.
+const OPEN: char = '\u{e000}';
+const CLOSE: char = '\u{e001}';
+
+/// An exported index on a cluster.
+pub struct Remote<'a> {
+    /// The cluster.
+    pub client: &'a Client,
+    /// The index's name.
+    pub index: &'a str,
+}
+
+impl Paths for Remote<'_> {
+    fn paths(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        self.composite("path", &json!({"match_all": {}}), |key, _| {
+            out.push(key.to_string());
+        })?;
+        Ok(out)
+    }
+}
+
+impl Remote<'_> {
+    fn post(&self, path: &str, body: &Value) -> Result<Value> {
+        let mut retried = 0;
+        let answer = self.client.json(
+            "POST",
+            &format!("/{}/{path}", self.index),
+            Some(body),
+            &mut retried,
+        );
+        match answer {
+            Err(e) if e.message().contains("index_not_found_exception") => Err(Error::new(
+                ErrorKind::Cluster,
+                format!(
+                    "the cluster at {} has no index '{}'",
+                    self.client.base(),
+                    self.index
+                ),
+            )
+            .with_hint("export one first: quarry export --opensearch URL (or give --index-name)")),
+            other => other,
+        }
+    }
+
+    /// Every value of keyword `field` among the passages `query` matches, with its passage and
+    /// document counts.
+    fn composite(
+        &self,
+        field: &str,
+        query: &Value,
+        mut each: impl FnMut(&str, &Value),
+    ) -> Result<()> {
+        let mut after: Option<Value> = None;
+        loop {
+            let mut composite =
+                json!({"size": 1000, "sources": [{"v": {"terms": {"field": field}}}]});
+            if let Some(a) = &after {
+                composite["after"] = a.clone();
+            }
+            let body = json!({
+                "size": 0,
+                "query": query,
+                "aggs": {"values": {
+                    "composite": composite,
+                    "aggs": {"documents": {"cardinality": {"field": "doc_id", "precision_threshold": 40000}}}
+                }}
+            });
+            let answer = self.post("_search", &body)?;
+            let agg = &answer["aggregations"]["values"];
+            let buckets = agg["buckets"].as_array().cloned().unwrap_or_default();
+            for b in &buckets {
+                if let Some(key) = b["key"]["v"].as_str() {
+                    each(key, b);
+                }
+            }
+            match agg.get("after_key") {
+                Some(a) if !buckets.is_empty() => after = Some(a.clone()),
+                _ => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Searches the exported index: hits ranked by the cluster, as [`crate::search`] returns them.
+pub fn search(remote: &Remote, request: &SearchRequest) -> Result<SearchResults> {
+    let query = translate(&request.query, request.all_terms, &request.filters, remote)?;
+    let mut body = json!({
+        "query": query,
+        "from": request.offset,
+        "size": request.limit,
+        "track_total_hits": true,
+        "sort": [{"_score": "desc"}, {"passage_id": "asc"}],
+        "highlight": {
+            "fields": {"text": {}, "text_*": {}},
+            "number_of_fragments": 0,
+            "require_field_match": false,
+            "pre_tags": [OPEN.to_string()],
+            "post_tags": [CLOSE.to_string()]
+        }
+    });
+    if let Some(min) = request.min_score {
+        body["min_score"] = json!(min);
+    }
+    let answer = remote.post("_search", &body)?;
+    let total = answer["hits"]["total"]["value"].as_u64().unwrap_or(0) as usize;
+    let mut hits = Vec::new();
+    for (i, h) in answer["hits"]["hits"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let passage = record(&h["_source"])?;
+        let mut highlights: Vec<CharRange> = Vec::new();
+        if let Some(fields) = h["highlight"].as_object() {
+            for fragments in fields.values() {
+                for fragment in fragments.as_array().into_iter().flatten() {
+                    highlights.extend(ranges(fragment.as_str().unwrap_or_default()));
+                }
+            }
+        }
+        let highlights = merge(highlights);
+        let (snippet, snippet_highlights) =
+            crate::highlight::snippet(&passage.text, &highlights, request.snippet_chars);
+        hits.push(Hit {
+            rank: request.offset + i + 1,
+            score: h["_score"].as_f64().unwrap_or(0.0) as f32,
+            cite: crate::cite::passage(&passage),
+            passage,
+            snippet,
+            highlights,
+            snippet_highlights,
+            context_before: None,
+            context_after: None,
+            explain: None,
+            also_in: Vec::new(),
+        });
+    }
+    Ok(SearchResults {
+        query: request.query.clone(),
+        hits,
+        total,
+        offset: request.offset,
+        fingerprint: None,
+        engine: super::ENGINE,
+    })
+}
+
+/// Counts, facets and timelines of what `request` matches, as [`crate::aggregate`] gives them.
+pub fn aggregate(
+    remote: &Remote,
+    search: &SearchRequest,
+    request: &AggregateRequest,
+) -> Result<Aggregates> {
+    let query = translate(&search.query, search.all_terms, &search.filters, remote)?;
+    let cardinality = json!({"cardinality": {"field": "doc_id", "precision_threshold": 40000}});
+    let answer = remote.post(
+        "_search",
+        &json!({"size": 0, "track_total_hits": true, "query": query,
+                "aggs": {"documents": cardinality}}),
+    )?;
+    let total = Counts {
+        passages: answer["hits"]["total"]["value"].as_u64().unwrap_or(0),
+        documents: answer["aggregations"]["documents"]["value"]
+            .as_u64()
+            .unwrap_or(0),
+    };
+    let counts = |b: &Value| Counts {
+        passages: b["doc_count"].as_u64().unwrap_or(0),
+        documents: b["documents"]["value"].as_u64().unwrap_or(0),
+    };
+    let mut facets = Vec::new();
+    for facet in &request.facets {
+        let field = match facet {
+            FacetField::Publisher => "publisher".to_string(),
+            FacetField::Author => "authors".to_string(),
+            FacetField::Tag => "tags".to_string(),
+            FacetField::Kind => "kind".to_string(),
+            FacetField::Lang => "lang".to_string(),
+            FacetField::Format => "format".to_string(),
+            FacetField::Year => "year".to_string(),
+            FacetField::Indicator(kind) => format!("indicators.{}", kind.name()),
+            FacetField::Extra(_) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    "extra.KEY facets are not offered with --engine opensearch",
+                )
+                .with_hint("count them on the local index (without --engine)"))
+            }
+        };
+        let mut values = Vec::new();
+        remote.composite(&field, &query, |key, b| {
+            let c = counts(b);
+            values.push(FacetValue {
+                value: key.to_string(),
+                passages: c.passages,
+                documents: c.documents,
+            });
+        })?;
+        values.sort_by(|a, b| {
+            b.documents
+                .cmp(&a.documents)
+                .then_with(|| b.passages.cmp(&a.passages))
+                .then_with(|| a.value.cmp(&b.value))
+        });
+        let missing = remote.post(
+            "_search",
+            &json!({"size": 0, "track_total_hits": true,
+                    "query": {"bool": {"filter": [query], "must_not": [{"exists": {"field": field}}]}},
+                    "aggs": {"documents": cardinality}}),
+        )?;
+        facets.push(Facet {
+            field: facet.name().to_string(),
+            values,
+            missing: Counts {
+                passages: missing["hits"]["total"]["value"].as_u64().unwrap_or(0),
+                documents: missing["aggregations"]["documents"]["value"]
+                    .as_u64()
+                    .unwrap_or(0),
+            },
+        });
+    }
+    let timeline = match request.timeline {
+        None => None,
+        Some(by) => {
+            let (interval, format) = match by {
+                Period::Year => ("year", "yyyy"),
+                Period::Month => ("month", "yyyy-MM"),
+            };
+            let answer = remote.post(
+                "_search",
+                &json!({"size": 0, "query": query, "aggs": {
+                    "periods": {
+                        "date_histogram": {"field": "date_from", "calendar_interval": interval,
+                                           "format": format, "min_doc_count": 0},
+                        "aggs": {"documents": cardinality}
+                    },
+                    "undated": {"missing": {"field": "date_from"}, "aggs": {"documents": cardinality}}
+                }}),
+            )?;
+            let buckets = answer["aggregations"]["periods"]["buckets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|b| {
+                    let c = counts(b);
+                    Bucket {
+                        period: b["key_as_string"].as_str().unwrap_or_default().to_string(),
+                        passages: c.passages,
+                        documents: c.documents,
+                    }
+                })
+                .collect();
+            Some(Timeline {
+                by,
+                buckets,
+                undated: counts(&answer["aggregations"]["undated"]),
+            })
+        }
+    };
+    Ok(Aggregates {
+        total,
+        facets,
+        timeline,
+        engine: super::ENGINE,
+    })
+}
+
+/// The passage with this id, if the index holds it.
+pub fn passage(remote: &Remote, passage_id: &str) -> Result<Option<PassageRecord>> {
+    let answer = remote.post(
+        "_search",
+        &json!({"size": 1, "query": {"term": {"passage_id": passage_id}}}),
+    )?;
+    match answer["hits"]["hits"].get(0) {
+        Some(h) => record(&h["_source"]).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A passage as the index holds it.
+fn record(source: &Value) -> Result<PassageRecord> {
+    let s = |k: &str| source[k].as_str().map(str::to_string);
+    let u = |k: &str| source[k].as_u64();
+    let list = |k: &str| -> Vec<String> {
+        source[k]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    let indicators = serde_json::from_value(source["indicators"].clone()).unwrap_or_default();
+    let passage_id = s("passage_id").ok_or_else(|| {
+        Error::new(
+            ErrorKind::Cluster,
+            "the cluster's index holds a document that is no passage of quarry's",
+        )
+        .with_hint("give --index-name of an index made by quarry export")
+    })?;
+    Ok(PassageRecord {
+        doc_id: s("doc_id").unwrap_or_default(),
+        passage_id,
+        ordinal: u("ordinal").unwrap_or(0),
+        path: s("path").unwrap_or_default(),
+        format: s("format").unwrap_or_default(),
+        title: s("title").unwrap_or_default(),
+        publisher: s("publisher"),
+        authors: list("authors"),
+        date: s("date"),
+        url: s("url"),
+        tags: list("tags"),
+        kind: s("kind"),
+        lang: s("lang"),
+        page: u("page"),
+        ocr: source["ocr"].as_bool().unwrap_or(false),
+        ocr_confidence: u("ocr_confidence"),
+        row: u("row"),
+        line: u("line").unwrap_or(0),
+        start: u("start").unwrap_or(0),
+        end: u("end").unwrap_or(0),
+        heading: s("heading"),
+        text: s("text").unwrap_or_default(),
+        extra: source["extra"].as_object().cloned().unwrap_or_default(),
+        indicators,
+        gap: String::new(),
+    })
+}
+
+/// The character ranges of the tagged parts of a highlighted text.
+fn ranges(tagged: &str) -> Vec<CharRange> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    let mut open = None;
+    for c in tagged.chars() {
+        match c {
+            OPEN => open = Some(at),
+            CLOSE => {
+                if let Some(start) = open.take() {
+                    out.push((start, at));
+                }
+            }
+            _ => at += 1,
+        }
+    }
+    out
+}
+
+/// Sorted, overlapping ranges joined.
+fn merge(mut ranges: Vec<CharRange>) -> Vec<CharRange> {
+    ranges.sort_unstable();
+    let mut out: Vec<CharRange> = Vec::new();
+    for (s, e) in ranges {
+        match out.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_become_character_ranges() {
+        let t = format!("Пригожин and {OPEN}Prigozhin{CLOSE}'s {OPEN}Wagner{CLOSE}");
+        assert_eq!(ranges(&t), vec![(13, 22), (25, 31)]);
+        assert_eq!(
+            merge(vec![(5, 9), (0, 3), (2, 4), (9, 9)]),
+            vec![(0, 4), (5, 9)]
+        );
+    }
+}
