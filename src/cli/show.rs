@@ -27,6 +27,9 @@ pub struct Args {
     /// Output format
     #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
     format: ShowFormat,
+
+    #[command(flatten)]
+    remote: super::search::RemoteArgs,
 }
 
 fn is_doc_id(s: &str) -> bool {
@@ -60,6 +63,41 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
         color: globals.color,
         fields: None,
     };
+    if let Some(client) = args.remote.client()? {
+        let Some((doc_id, ordinal)) = parse_passage_id(&id) else {
+            return Err(super::search::not_with_opensearch(
+                "showing a whole document (give a passage id)",
+            ));
+        };
+        let remote = quarry::opensearch::search::Remote {
+            client: &client,
+            index: &args.remote.index_name,
+        };
+        let passages = quarry::opensearch::search::passages_of(
+            &remote,
+            doc_id,
+            ordinal.saturating_sub(args.context),
+            ordinal.saturating_add(args.context),
+        )?;
+        if !passages.iter().any(|p| p.passage_id == id) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "no passage with id {id} in the index '{}' at {}",
+                    args.remote.index_name,
+                    client.base()
+                ),
+            )
+            .with_hint("ids change when a file is moved or renamed; search again for current ids")
+            .into());
+        }
+        with_stdout(|out| match args.format {
+            ShowFormat::Text => output::write_passages_text(out, &passages, &id, &style),
+            ShowFormat::Json => output::write_json(out, &passages),
+            ShowFormat::Jsonl => output::write_jsonl(out, &passages),
+        })?;
+        return Ok(Outcome::Found);
+    }
     if let Some((doc_id, ordinal)) = parse_passage_id(&id) {
         let index = globals.open_index()?;
         if index.passage(&id)?.is_none() {

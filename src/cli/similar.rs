@@ -1,6 +1,8 @@
 //! `quarry similar PASSAGE_ID`: passages of other documents most like a given passage.
 
-use super::search::{open_or_bootstrap, FilterArgs, ModeArg, OutputArgs};
+use super::search::{
+    not_with_opensearch, open_or_bootstrap, FilterArgs, ModeArg, OutputArgs, RemoteArgs,
+};
 use super::{Failure, Globals, Outcome};
 
 #[derive(Debug, clap::Args)]
@@ -31,9 +33,32 @@ pub struct Args {
 
     #[command(flatten)]
     output: OutputArgs,
+
+    #[command(flatten)]
+    remote: RemoteArgs,
 }
 
 pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
+    if let Some(client) = args.remote.client()? {
+        if matches!(args.mode, ModeArg::Semantic | ModeArg::Hybrid) {
+            return Err(not_with_opensearch(
+                "similarity by meaning (--mode semantic or hybrid)",
+            ));
+        }
+        let remote = quarry::opensearch::search::Remote {
+            client: &client,
+            index: &args.remote.index_name,
+        };
+        let mut request = args
+            .output
+            .request(args.passage_id.clone(), args.filters.filters());
+        request.min_score = args.min_score;
+        let results =
+            quarry::opensearch::search::similar(&remote, args.passage_id.trim(), &request)?;
+        return args
+            .output
+            .print_hits(&results, globals, "similar passages");
+    }
     let index = open_or_bootstrap(globals)?;
     let mut request = args
         .output

@@ -128,6 +128,11 @@ pub fn search(remote: &Remote, request: &SearchRequest) -> Result<SearchResults>
         body["min_score"] = json!(min);
     }
     let answer = remote.post("_search", &body)?;
+    hits_of(&answer, request)
+}
+
+/// The hits of a search answer, as quarry's.
+fn hits_of(answer: &Value, request: &SearchRequest) -> Result<SearchResults> {
     let total = answer["hits"]["total"]["value"].as_u64().unwrap_or(0) as usize;
     let mut hits = Vec::new();
     for (i, h) in answer["hits"]["hits"]
@@ -290,6 +295,99 @@ pub fn aggregate(
         timeline,
         engine: super::ENGINE,
     })
+}
+
+/// The passages of document `doc_id` with ordinals in `first..=last`, in order.
+pub fn passages_of(
+    remote: &Remote,
+    doc_id: &str,
+    first: u64,
+    last: u64,
+) -> Result<Vec<PassageRecord>> {
+    let size = last.saturating_sub(first).saturating_add(1).min(10_000);
+    let answer = remote.post(
+        "_search",
+        &json!({
+            "size": size,
+            "query": {"bool": {"filter": [
+                {"term": {"doc_id": doc_id}},
+                {"range": {"ordinal": {"gte": first, "lte": last}}}
+            ]}},
+            "sort": [{"ordinal": "asc"}]
+        }),
+    )?;
+    answer["hits"]["hits"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|h| record(&h["_source"]))
+        .collect()
+}
+
+/// Passages of other documents most like passage `passage_id`, by OpenSearch's
+/// `more_like_this` over the passage's text (filters and paging as `request` gives them).
+pub fn similar(
+    remote: &Remote,
+    passage_id: &str,
+    request: &SearchRequest,
+) -> Result<SearchResults> {
+    let Some(source) = passage(remote, passage_id)? else {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "no passage with id '{passage_id}' in the index '{}' at {}",
+                remote.index,
+                remote.client.base()
+            ),
+        )
+        .with_hint("ids change when a file is moved or renamed; search again for current ids"));
+    };
+    let mut filters = request.filters.clone();
+    filters.not_doc = Some(source.doc_id.clone());
+    let filter = translate("", false, &filters, remote)?;
+    // The language-neutral text, and the passage's own language's field: every passage
+    // sharing a word is a candidate (as in quarry), ranked by the shared words' weight.
+    let mut fields = vec!["text".to_string()];
+    if let Some(field) = source
+        .lang
+        .as_deref()
+        .and_then(super::mapping::language_field)
+    {
+        fields.push(format!("text_{field}"));
+    }
+    let like = json!({"more_like_this": {
+        "fields": fields,
+        "like": [{"_index": remote.index, "_id": passage_id}],
+        "min_term_freq": 1,
+        "min_doc_freq": 1,
+        "max_query_terms": 25,
+        "minimum_should_match": "1"
+    }});
+    let mut body = json!({
+        "query": {"bool": {"must": [like], "filter": filter["bool"]["filter"].clone()}},
+        "from": request.offset,
+        "size": request.limit,
+        "track_total_hits": true,
+        "highlight": {
+            "fields": {"text": {}, "text_*": {}},
+            "number_of_fragments": 0,
+            "require_field_match": false,
+            "pre_tags": [OPEN.to_string()],
+            "post_tags": [CLOSE.to_string()]
+        }
+    });
+    if body["query"]["bool"]["filter"].is_null() {
+        body["query"]["bool"]
+            .as_object_mut()
+            .map(|b| b.remove("filter"));
+    }
+    if let Some(min) = request.min_score {
+        body["min_score"] = json!(min);
+    }
+    let answer = remote.post("_search", &body)?;
+    let mut results = hits_of(&answer, request)?;
+    results.query = passage_id.to_string();
+    Ok(results)
 }
 
 /// The passage with this id, if the index holds it.

@@ -572,6 +572,34 @@ fn the_same_queries_through_both_engines() {
         assert_eq!(l[field], r[field], "{field}");
     }
     assert_eq!(local["total"], remote["total"]);
+    // The passage with its neighbours: the same JSON; passages like it: the same best one.
+    let id = l["passage_id"].as_str().unwrap();
+    let remote_args = [
+        "--engine",
+        "opensearch",
+        "--opensearch",
+        url,
+        "--index-name",
+        "both",
+    ];
+    let mut show = vec!["show", "--format", "json", "-C", "1", id];
+    let local = ws.run(&show).expect(0).stdout();
+    show.extend(remote_args);
+    assert_eq!(ws.run(&show).expect(0).stdout(), local);
+    let mut like = vec!["similar", "--format", "json", "-n", "1", id];
+    let local = ws.run(&like).expect(0).json();
+    like.extend(remote_args);
+    let remote = ws.run(&like).expect(0).json();
+    assert_eq!(remote["engine"], "opensearch");
+    assert_eq!(local["hits"][0]["path"], remote["hits"][0]["path"]);
+    let doc = l["doc_id"].as_str().unwrap();
+    let mut show_doc = vec!["show", doc];
+    show_doc.extend(remote_args);
+    assert!(ws
+        .run(&show_doc)
+        .expect(2)
+        .stderr()
+        .contains("give a passage id"));
     // What it cannot do, and a cluster without the index, are one-line errors.
     let run = ws.run(&["search", "--engine", "opensearch", "pegasus"]);
     assert!(run
