@@ -2,7 +2,8 @@
 //! requests as the local engine ([`crate::SearchRequest`], [`crate::AggregateRequest`]) give
 //! the same result types, so every output format prints them unchanged.
 //!
-//! Hits are ranked by OpenSearch (BM25 over the same fields). Highlights come from OpenSearch's
+//! Hits are ranked by OpenSearch (BM25 over the same fields, with the whole index's term
+//! statistics: `dfs_query_then_fetch`). Highlights come from OpenSearch's
 //! highlighter, asked for the whole text with private-use characters as tags, and become
 //! character ranges; the snippet is then cut around them as quarry cuts its own
 //! ([`crate::highlight::snippet`]). Copies are not collapsed (`also_in` is empty), and there
@@ -127,7 +128,9 @@ pub fn search(remote: &Remote, request: &SearchRequest) -> Result<SearchResults>
     if let Some(min) = request.min_score {
         body["min_score"] = json!(min);
     }
-    let answer = remote.post("_search", &body)?;
+    // Term statistics of the whole index, not of each shard, so scores (and so the ranking)
+    // do not depend on how passages fell into shards.
+    let answer = remote.post("_search?search_type=dfs_query_then_fetch", &body)?;
     hits_of(&answer, request)
 }
 
@@ -384,7 +387,7 @@ pub fn similar(
     if let Some(min) = request.min_score {
         body["min_score"] = json!(min);
     }
-    let answer = remote.post("_search", &body)?;
+    let answer = remote.post("_search?search_type=dfs_query_then_fetch", &body)?;
     let mut results = hits_of(&answer, request)?;
     results.query = passage_id.to_string();
     Ok(results)
