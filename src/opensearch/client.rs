@@ -1,5 +1,5 @@
-//! HTTP to an OpenSearch cluster, through `ureq` (rustls for TLS): credentials from the
-//! environment, timeouts, and retries with backoff on what a busy or recovering cluster answers
+//! HTTP to an OpenSearch cluster, through `ureq` (rustls for TLS, with the authorities of
+//! `QUARRY_OPENSEARCH_CA` when set): credentials from the environment, timeouts, and retries with backoff on what a busy or recovering cluster answers
 //! (429, 5xx, and connections that fail), so a node that goes away in the middle of
 //! an export costs time, not passages.
 
@@ -13,6 +13,39 @@ pub const ENV_USER: &str = "QUARRY_OPENSEARCH_USER";
 pub const ENV_PASSWORD: &str = "QUARRY_OPENSEARCH_PASSWORD";
 /// An API key, sent as `Authorization: ApiKey KEY` (instead of a user and password).
 pub const ENV_API_KEY: &str = "QUARRY_OPENSEARCH_API_KEY";
+/// A PEM file of the certificate authorities to trust for `https://` (a cluster with its own
+/// authority); without it, Mozilla's root certificates (`webpki-roots`).
+pub const ENV_CA: &str = "QUARRY_OPENSEARCH_CA";
+
+/// The TLS settings: the authorities of [`ENV_CA`] when it is set.
+fn tls_config() -> Result<ureq::tls::TlsConfig> {
+    let builder = ureq::tls::TlsConfig::builder();
+    let Some(path) = std::env::var_os(ENV_CA).filter(|p| !p.is_empty()) else {
+        return Ok(builder.build());
+    };
+    let path = std::path::PathBuf::from(path);
+    let pem = std::fs::read(&path).map_err(|e| {
+        Error::io("read", &path, &e).with_hint(format!("{ENV_CA} names a PEM file of certificates"))
+    })?;
+    let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{} holds no PEM certificate", path.display()),
+        )
+        .with_hint(format!(
+            "{ENV_CA} names a PEM file of certificates (-----BEGIN CERTIFICATE-----)"
+        )));
+    }
+    Ok(builder
+        .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(certs)))
+        .build())
+}
 
 /// How a request is retried.
 #[derive(Debug, Clone, Copy)]
@@ -139,6 +172,7 @@ impl Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
+            .tls_config(tls_config()?)
             .build()
             .into();
         Ok(Client {

@@ -311,7 +311,15 @@ fn conflicts_and_unreachable_clusters_are_one_line_errors() {
     let ws = bundled();
     // Nothing listens there.
     let nowhere = format!("http://127.0.0.1:{}", free_port());
-    let run = ws.run(&["export", "--opensearch", &nowhere, "--timeout", "5"]);
+    let run = ws.run(&[
+        "export",
+        "--opensearch",
+        &nowhere,
+        "--timeout",
+        "5",
+        "--retries",
+        "2",
+    ]);
     let err = run.expect(2).stderr();
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
@@ -348,6 +356,38 @@ fn conflicts_and_unreachable_clusters_are_one_line_errors() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("mapper_parsing_exception"), "{err}");
     assert!(err.contains("--index-name"), "{err}");
+    // TLS to a plain HTTP port fails the handshake: one line, not a hang.
+    let https = url.replace("http://", "https://");
+    let run = ws.run(&[
+        "export",
+        "--opensearch",
+        &https,
+        "--retries",
+        "0",
+        "--timeout",
+        "10",
+    ]);
+    let err = run.expect(2).stderr();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("cannot reach the cluster at https://"),
+        "{err}"
+    );
+    // A certificate authority file that is missing, or holds no certificate.
+    let run = ws.run_env(
+        &["export", "--opensearch", &https],
+        &[("QUARRY_OPENSEARCH_CA", "/nonexistent/ca.pem")],
+    );
+    assert!(run
+        .expect(2)
+        .stderr()
+        .contains("cannot read /nonexistent/ca.pem"));
+    let notes = ws.path("corpus/netzdg-germany-2017.md");
+    let run = ws.run_env(
+        &["export", "--opensearch", &https],
+        &[("QUARRY_OPENSEARCH_CA", notes.to_str().unwrap())],
+    );
+    assert!(run.expect(2).stderr().contains("holds no PEM certificate"));
     // Bad names are refused before anything is sent.
     let run = ws.run(&["export", "--opensearch", url, "--index-name", "Bad Name"]);
     assert!(run
