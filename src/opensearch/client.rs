@@ -118,6 +118,28 @@ pub fn retryable_status(status: u16) -> bool {
     status == 429 || (500..600).contains(&status)
 }
 
+/// The `Authorization` header for a user and password (basic authentication) or an API key
+/// (which wins); `None` without either.
+pub fn authorization(
+    user: Option<&str>,
+    password: Option<&str>,
+    api_key: Option<&str>,
+) -> Option<String> {
+    use base64::Engine;
+    match (
+        api_key.filter(|k| !k.is_empty()),
+        user.filter(|u| !u.is_empty()),
+    ) {
+        (Some(key), _) => Some(format!("ApiKey {key}")),
+        (None, Some(user)) => {
+            let token = base64::engine::general_purpose::STANDARD
+                .encode(format!("{user}:{}", password.unwrap_or_default()));
+            Some(format!("Basic {token}"))
+        }
+        (None, None) => None,
+    }
+}
+
 /// A connection to one cluster.
 #[derive(Clone)]
 pub struct Client {
@@ -155,20 +177,11 @@ impl Client {
             )
             .with_hint("give it as http://HOST:PORT or https://HOST:PORT"));
         }
-        let auth = match (
-            std::env::var(ENV_API_KEY).ok().filter(|k| !k.is_empty()),
-            std::env::var(ENV_USER).ok().filter(|u| !u.is_empty()),
-        ) {
-            (Some(key), _) => Some(format!("ApiKey {key}")),
-            (None, Some(user)) => {
-                use base64::Engine;
-                let password = std::env::var(ENV_PASSWORD).unwrap_or_default();
-                let token =
-                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-                Some(format!("Basic {token}"))
-            }
-            (None, None) => None,
-        };
+        let auth = authorization(
+            std::env::var(ENV_USER).ok().as_deref(),
+            std::env::var(ENV_PASSWORD).ok().as_deref(),
+            std::env::var(ENV_API_KEY).ok().as_deref(),
+        );
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
@@ -181,6 +194,12 @@ impl Client {
             auth,
             retry: Retry::default(),
         })
+    }
+
+    /// The same client with another `Authorization` header (see [`authorization`]).
+    pub fn with_authorization(mut self, auth: Option<String>) -> Client {
+        self.auth = auth;
+        self
     }
 
     /// The same client with another retry policy.
@@ -333,6 +352,53 @@ mod tests {
         };
         assert_eq!(b.reason(), "Bad Gateway");
         assert!(b.retryable());
+    }
+
+    #[test]
+    fn credentials_become_the_authorization_header() {
+        assert_eq!(
+            authorization(Some("elastic"), Some("changeme"), None).as_deref(),
+            Some("Basic ZWxhc3RpYzpjaGFuZ2VtZQ==")
+        );
+        assert_eq!(
+            authorization(Some("elastic"), Some("x"), Some("a2V5")).as_deref(),
+            Some("ApiKey a2V5")
+        );
+        assert_eq!(authorization(Some(""), None, Some("")), None);
+    }
+
+    #[test]
+    fn the_authorization_header_is_sent() {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut head = Vec::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push(line.trim_end().to_string());
+            }
+            let _ = reader
+                .get_mut()
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+            head
+        });
+        let client = Client::new(&url, Duration::from_secs(5))
+            .unwrap()
+            .with_authorization(authorization(Some("u"), Some("p"), None));
+        let mut retried = 0;
+        client.json("GET", "/", None, &mut retried).unwrap();
+        let head = server.join().unwrap();
+        assert!(
+            head.iter()
+                .any(|h| h.eq_ignore_ascii_case("authorization: Basic dTpw")),
+            "{head:?}"
+        );
     }
 
     #[test]

@@ -131,6 +131,16 @@ fn the_api_answers_with_the_command_lines_json_and_sees_new_commits() {
     // An empty form field is an option not given.
     let (status, body) = get(&server, "/api/v1/search?q=Zhenhua&publisher=&limit=", &[]);
     assert_eq!(status, 200, "{body}");
+    // A request cannot make the server connect elsewhere.
+    for param in [
+        "engine=opensearch",
+        "opensearch=http%3A%2F%2F10.0.0.1%3A9200",
+        "index-name=x",
+    ] {
+        let (status, body) = get(&server, &format!("/api/v1/search?q=Zhenhua&{param}"), &[]);
+        assert_eq!(status, 400, "{param}: {body}");
+        assert!(body.contains("unknown parameter"), "{body}");
+    }
     // Nothing found is still an answer.
     let (status, body) = get(&server, "/api/v1/search?q=xylophonist", &[]);
     assert_eq!(status, 200);

@@ -18,9 +18,14 @@ build() {
   fi
   command -v java >/dev/null || { echo "node.sh: java is not installed (Java 17 or newer)" >&2; exit 2; }
   command -v mvn >/dev/null || { echo "node.sh: mvn is not installed" >&2; exit 2; }
-  mvn -B -q -Dstyle.color=never -f "$here/pom.xml" compile \
-    org.apache.maven.plugins:maven-dependency-plugin:3.11.0:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$here/target/lib"
+  mkdir -p "$here/target"
+  if ! mvn -B -q -Dstyle.color=never -f "$here/pom.xml" compile \
+      org.apache.maven.plugins:maven-dependency-plugin:3.11.0:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$here/target/lib" > "$here/target/build.log" 2>&1; then
+    echo "node.sh: the Maven build failed:" >&2
+    cat "$here/target/build.log" >&2
+    exit 1
+  fi
 }
 
 start() {

@@ -617,8 +617,19 @@ impl Reply {
 }
 
 /// Options that are the server's to set, never a request's: where the index and the model
-/// are (a client must not make the server read other folders), and how output looks.
-const SERVER_OWNED: [&str; 5] = ["index", "model", "color", "quiet", "format"];
+/// are (a client must not make the server read other folders), which engine answers and where
+/// a cluster is (a client must not make the server connect elsewhere), and how output looks.
+const SERVER_OWNED: [&str; 9] = [
+    "index",
+    "model",
+    "color",
+    "quiet",
+    "format",
+    "engine",
+    "opensearch",
+    "index-name",
+    "cluster-timeout",
+];
 
 /// The command line a request stands for, or the reply that refuses it.
 fn command_line(
