@@ -607,16 +607,10 @@ fn run_remote(
     client: &quarry::opensearch::Client,
     globals: &Globals,
 ) -> Result<Outcome, Failure> {
-    if args.group.is_some() {
-        return Err(not_with_opensearch("--group"));
-    }
     if matches!(args.mode, ModeArg::Semantic | ModeArg::Hybrid) {
         return Err(not_with_opensearch(
             "ranking by meaning (--mode semantic or hybrid)",
         ));
-    }
-    if args.output.limit == 0 {
-        return Err(not_with_opensearch("--limit 0"));
     }
     if args.output.context > 0 || args.output.explain {
         return Err(not_with_opensearch("--context and --explain"));
@@ -653,9 +647,74 @@ fn run_remote(
             Outcome::Found
         });
     }
+    if args.group == Some(GroupArg::Doc) {
+        let results = quarry::opensearch::search::search_documents(&remote, &request)?;
+        let style = args.output.style(globals, true)?;
+        with_stdout(|out| output::write_documents(out, &results, format, &style))?;
+        return Ok(if results.documents.is_empty() {
+            Outcome::NothingFound
+        } else {
+            Outcome::Found
+        });
+    }
+    if args.output.limit == 0 {
+        return every_remote_hit(&remote, request, &args.output, globals);
+    }
     let results = quarry::opensearch::search::search(&remote, &request)?;
     args.output
         .print_hits(&results, globals, "matching passages")
+}
+
+/// `--limit 0` through the cluster: every hit, a page at a time (see
+/// [`quarry::opensearch::search::each_page`]), so a result set of any size is written in
+/// bounded memory.
+fn every_remote_hit(
+    remote: &quarry::opensearch::search::Remote,
+    mut request: SearchRequest,
+    output: &OutputArgs,
+    globals: &Globals,
+) -> Result<Outcome, Failure> {
+    let format: quarry::output::OutputFormat = output.format.into();
+    if output.format == FormatArg::Json {
+        return Err(every_hit_needs_lines());
+    }
+    let style = output.style(globals, false)?;
+    request.offset = output.offset;
+    let mut first = true;
+    let mut failed: Option<std::io::Error> = None;
+    let pages = quarry::opensearch::search::each_page(remote, &request, &mut |page| {
+        if let Err(e) = with_stdout(|out| output::write_hits_page(out, page, format, &style, first))
+        {
+            failed = Some(e);
+            // Stops the paging; the write's own error is reported below.
+            return Err(quarry::Error::new(quarry::ErrorKind::Io, "output"));
+        }
+        first = false;
+        Ok(())
+    });
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    let written = pages?;
+    if output.format == FormatArg::Text && written > 0 {
+        globals.notice(&format!("{written} matching passages"));
+    }
+    Ok(if written == 0 {
+        Outcome::NothingFound
+    } else {
+        Outcome::Found
+    })
+}
+
+/// The error for `--limit 0 --format json`.
+fn every_hit_needs_lines() -> Failure {
+    Failure::Quarry(
+        quarry::Error::new(
+            quarry::ErrorKind::InvalidInput,
+            "--limit 0 writes every hit a page at a time, which one JSON document cannot hold",
+        )
+        .with_hint("use --format jsonl (one hit per line), csv, tsv or cite"),
+    )
 }
 
 /// Writes every hit of `request` (`--limit 0`), a page at a time, so that a result set of any
@@ -669,13 +728,7 @@ fn every_hit(
 ) -> Result<Outcome, Failure> {
     let format: quarry::output::OutputFormat = output.format.into();
     if output.format == FormatArg::Json {
-        return Err(Failure::Quarry(
-            quarry::Error::new(
-                quarry::ErrorKind::InvalidInput,
-                "--limit 0 writes every hit a page at a time, which one JSON document cannot hold",
-            )
-            .with_hint("use --format jsonl (one hit per line), csv, tsv or cite"),
-        ));
+        return Err(every_hit_needs_lines());
     }
     let style = output.style(globals, false)?;
     let mut page = 500;

@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::highlight::CharRange;
 use crate::index::read::PassageRecord;
 use crate::schema::FacetField;
-use crate::search::{Hit, SearchRequest, SearchResults};
+use crate::search::{DocumentHit, DocumentResults, Hit, SearchRequest, SearchResults};
 use serde_json::{json, Value};
 
 /// Opening and closing highlight tags: private-use characters no text carries.
@@ -108,71 +108,305 @@ impl Remote<'_> {
     }
 }
 
-/// Searches the exported index: hits ranked by the cluster, as [`crate::search`] returns them.
+/// Searches the exported index: hits ranked by the cluster, as [`crate::search`] returns them,
+/// at most `request.per_doc` passages per document (the cap is applied in rank order, as
+/// quarry applies it; `total` counts every match, before the cap).
 pub fn search(remote: &Remote, request: &SearchRequest) -> Result<SearchResults> {
     let query = translate(&request.query, request.all_terms, &request.filters, remote)?;
+    let wanted = request.offset.saturating_add(request.limit);
+    let mut cap = Cap::new(request.per_doc);
+    let mut kept: Vec<Value> = Vec::new();
+    let mut after: Option<Value> = None;
+    let mut total;
+    // Without a cap, one page; with one, pages of at least twice what is wanted until enough
+    // passages pass it.
+    let mut size = if cap.per_doc.is_some() {
+        wanted.saturating_mul(2).clamp(100, 1000)
+    } else {
+        request.limit
+    };
+    let mut from = if cap.per_doc.is_some() {
+        0
+    } else {
+        request.offset
+    };
+    loop {
+        let page = raw_page(remote, &query, request, from, size, after.as_ref())?;
+        total = page.total;
+        let n = page.hits.len();
+        for h in page.hits {
+            if cap.keep(&h) {
+                kept.push(h);
+            }
+        }
+        if cap.per_doc.is_none() || kept.len() >= wanted || n < size {
+            break;
+        }
+        after = page.last;
+        from = 0;
+        size = 1000;
+    }
+    if cap.per_doc.is_some() {
+        kept = kept
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit)
+            .collect();
+    }
+    let hits = kept
+        .iter()
+        .enumerate()
+        .map(|(i, h)| hit_of(h, request.offset + i + 1, request))
+        .collect::<Result<Vec<Hit>>>()?;
+    Ok(SearchResults {
+        query: request.query.clone(),
+        hits,
+        total,
+        offset: request.offset,
+        fingerprint: None,
+        engine: super::ENGINE,
+    })
+}
+
+/// Every hit of `request` after `request.offset` (with the per-document cap), a page at a time
+/// (`search_after`, pages of 100 doubling to 1,000, so past the 10,000 hits `from` reaches),
+/// each page handed to `each`; returns how many hits there were.
+pub fn each_page(
+    remote: &Remote,
+    request: &SearchRequest,
+    each: &mut dyn FnMut(&SearchResults) -> Result<()>,
+) -> Result<usize> {
+    let query = translate(&request.query, request.all_terms, &request.filters, remote)?;
+    let mut cap = Cap::new(request.per_doc);
+    let mut after: Option<Value> = None;
+    let mut passed = 0;
+    let mut written = 0;
+    let mut size = 100;
+    loop {
+        let page = raw_page(remote, &query, request, 0, size, after.as_ref())?;
+        let n = page.hits.len();
+        let mut hits = Vec::new();
+        for h in &page.hits {
+            if !cap.keep(h) {
+                continue;
+            }
+            passed += 1;
+            if passed > request.offset {
+                hits.push(hit_of(h, passed, request)?);
+            }
+        }
+        written += hits.len();
+        if !hits.is_empty() {
+            each(&SearchResults {
+                query: request.query.clone(),
+                hits,
+                total: page.total,
+                offset: request.offset,
+                fingerprint: None,
+                engine: super::ENGINE,
+            })?;
+        }
+        match page.last {
+            Some(last) if n == size => after = Some(last),
+            _ => return Ok(written),
+        }
+        size = (size * 2).min(1000);
+    }
+}
+
+/// At most `per_doc` passages per document, in the order they come.
+struct Cap {
+    per_doc: Option<usize>,
+    seen: std::collections::HashMap<String, usize>,
+}
+
+impl Cap {
+    fn new(per_doc: Option<usize>) -> Cap {
+        Cap {
+            per_doc,
+            seen: std::collections::HashMap::new(),
+        }
+    }
+
+    fn keep(&mut self, hit: &Value) -> bool {
+        let Some(cap) = self.per_doc else {
+            return true;
+        };
+        let doc = hit["_source"]["doc_id"].as_str().unwrap_or_default();
+        let n = self.seen.entry(doc.to_string()).or_insert(0);
+        *n += 1;
+        *n <= cap
+    }
+}
+
+/// One page of raw hits, ranked with the whole index's term statistics.
+struct RawPage {
+    hits: Vec<Value>,
+    total: usize,
+    /// The sort values of the last hit, for the next page.
+    last: Option<Value>,
+}
+
+fn raw_page(
+    remote: &Remote,
+    query: &Value,
+    request: &SearchRequest,
+    from: usize,
+    size: usize,
+    after: Option<&Value>,
+) -> Result<RawPage> {
     let mut body = json!({
         "query": query,
-        "from": request.offset,
-        "size": request.limit,
+        "from": from,
+        "size": size,
         "track_total_hits": true,
         "sort": [{"_score": "desc"}, {"passage_id": "asc"}],
-        "highlight": {
-            "fields": {"text": {}, "text_*": {}},
-            "number_of_fragments": 0,
-            "require_field_match": false,
-            "pre_tags": [OPEN.to_string()],
-            "post_tags": [CLOSE.to_string()]
-        }
+        "highlight": highlight()
     });
+    if let Some(after) = after {
+        body["search_after"] = after.clone();
+    }
     if let Some(min) = request.min_score {
         body["min_score"] = json!(min);
     }
     // Term statistics of the whole index, not of each shard, so scores (and so the ranking)
     // do not depend on how passages fell into shards.
     let answer = remote.post("_search?search_type=dfs_query_then_fetch", &body)?;
-    hits_of(&answer, request)
+    let hits = answer["hits"]["hits"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let last = hits.last().map(|h| h["sort"].clone());
+    Ok(RawPage {
+        hits,
+        total: answer["hits"]["total"]["value"].as_u64().unwrap_or(0) as usize,
+        last,
+    })
 }
 
 /// The hits of a search answer, as quarry's.
 fn hits_of(answer: &Value, request: &SearchRequest) -> Result<SearchResults> {
     let total = answer["hits"]["total"]["value"].as_u64().unwrap_or(0) as usize;
-    let mut hits = Vec::new();
+    let hits = answer["hits"]["hits"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, h)| hit_of(h, request.offset + i + 1, request))
+        .collect::<Result<Vec<Hit>>>()?;
+    Ok(SearchResults {
+        query: request.query.clone(),
+        hits,
+        total,
+        offset: request.offset,
+        fingerprint: None,
+        engine: super::ENGINE,
+    })
+}
+
+/// One hit of an answer, with its highlights as character ranges and its snippet.
+fn hit_of(h: &Value, rank: usize, request: &SearchRequest) -> Result<Hit> {
+    let passage = record(&h["_source"])?;
+    let mut highlights: Vec<CharRange> = Vec::new();
+    if let Some(fields) = h["highlight"].as_object() {
+        for fragments in fields.values() {
+            for fragment in fragments.as_array().into_iter().flatten() {
+                highlights.extend(ranges(fragment.as_str().unwrap_or_default()));
+            }
+        }
+    }
+    let highlights = merge(highlights);
+    let (snippet, snippet_highlights) =
+        crate::highlight::snippet(&passage.text, &highlights, request.snippet_chars);
+    Ok(Hit {
+        rank,
+        score: h["_score"].as_f64().unwrap_or(0.0) as f32,
+        cite: crate::cite::passage(&passage),
+        passage,
+        snippet,
+        highlights,
+        snippet_highlights,
+        context_before: None,
+        context_after: None,
+        explain: None,
+        also_in: Vec::new(),
+    })
+}
+
+/// The highlighter's settings: the whole text, tagged with private-use characters.
+fn highlight() -> Value {
+    json!({
+        "fields": {"text": {}, "text_*": {}},
+        "number_of_fragments": 0,
+        "require_field_match": false,
+        "pre_tags": [OPEN.to_string()],
+        "post_tags": [CLOSE.to_string()]
+    })
+}
+
+/// Documents ranked by their best passage, each with its best `request.per_doc` passages
+/// (`--group doc`), by OpenSearch's field collapsing on `doc_id`.
+pub fn search_documents(remote: &Remote, request: &SearchRequest) -> Result<DocumentResults> {
+    let query = translate(&request.query, request.all_terms, &request.filters, remote)?;
+    let per_doc = request.per_doc.unwrap_or(3).max(1);
+    let sort = json!([{"_score": "desc"}, {"passage_id": "asc"}]);
+    let mut body = json!({
+        "query": query,
+        "from": request.offset,
+        "size": request.limit,
+        "track_total_hits": true,
+        "sort": sort,
+        "collapse": {"field": "doc_id", "inner_hits": {
+            "name": "best", "size": per_doc, "sort": sort, "highlight": highlight()
+        }},
+        "_source": false
+    });
+    if let Some(min) = request.min_score {
+        body["min_score"] = json!(min);
+    }
+    let answer = remote.post("_search?search_type=dfs_query_then_fetch", &body)?;
+    let total = answer["hits"]["total"]["value"].as_u64().unwrap_or(0) as usize;
+    let mut documents = Vec::new();
     for (i, h) in answer["hits"]["hits"]
         .as_array()
         .into_iter()
         .flatten()
         .enumerate()
     {
-        let passage = record(&h["_source"])?;
-        let mut highlights: Vec<CharRange> = Vec::new();
-        if let Some(fields) = h["highlight"].as_object() {
-            for fragments in fields.values() {
-                for fragment in fragments.as_array().into_iter().flatten() {
-                    highlights.extend(ranges(fragment.as_str().unwrap_or_default()));
-                }
-            }
-        }
-        let highlights = merge(highlights);
-        let (snippet, snippet_highlights) =
-            crate::highlight::snippet(&passage.text, &highlights, request.snippet_chars);
-        hits.push(Hit {
+        let inner = &h["inner_hits"]["best"]["hits"];
+        let passages = inner["hits"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(j, p)| hit_of(p, j + 1, request))
+            .collect::<Result<Vec<Hit>>>()?;
+        let Some(best) = passages.first() else {
+            continue;
+        };
+        let p = &best.passage;
+        documents.push(DocumentHit {
             rank: request.offset + i + 1,
-            score: h["_score"].as_f64().unwrap_or(0.0) as f32,
-            cite: crate::cite::passage(&passage),
-            passage,
-            snippet,
-            highlights,
-            snippet_highlights,
-            context_before: None,
-            context_after: None,
-            explain: None,
-            also_in: Vec::new(),
+            score: best.score,
+            doc_id: p.doc_id.clone(),
+            path: p.path.clone(),
+            format: p.format.clone(),
+            row: p.row,
+            title: p.title.clone(),
+            publisher: p.publisher.clone(),
+            authors: p.authors.clone(),
+            date: p.date.clone(),
+            url: p.url.clone(),
+            kind: p.kind.clone(),
+            lang: p.lang.clone(),
+            cite: crate::cite::document(p),
+            matches: inner["total"]["value"].as_u64().unwrap_or(0) as usize,
+            passages,
         });
     }
-    Ok(SearchResults {
+    Ok(DocumentResults {
         query: request.query.clone(),
-        hits,
+        documents,
         total,
         offset: request.offset,
         fingerprint: None,
@@ -371,13 +605,7 @@ pub fn similar(
         "from": request.offset,
         "size": request.limit,
         "track_total_hits": true,
-        "highlight": {
-            "fields": {"text": {}, "text_*": {}},
-            "number_of_fragments": 0,
-            "require_field_match": false,
-            "pre_tags": [OPEN.to_string()],
-            "post_tags": [CLOSE.to_string()]
-        }
+        "highlight": highlight()
     });
     if body["query"]["bool"]["filter"].is_null() {
         body["query"]["bool"]

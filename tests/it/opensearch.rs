@@ -664,12 +664,56 @@ fn the_same_queries_through_both_engines() {
         "opensearch",
         "--opensearch",
         url,
-        "--group",
-        "doc",
+        "--mode",
+        "semantic",
         "pegasus",
     ]);
     assert!(run
         .expect(2)
         .stderr()
         .contains("not offered with --engine opensearch"));
+    // Grouped by document: the same best document, its matching passages and its best one.
+    let grouped = ["--group", "doc", "-n", "3", "\"rapid alert system\""];
+    let local = answer(&ws, None, &grouped);
+    let remote = answer(&ws, Some(url), &grouped);
+    let (l, r) = (&local["documents"][0], &remote["documents"][0]);
+    for field in ["doc_id", "path", "title", "cite", "matches"] {
+        assert_eq!(l[field], r[field], "{field}");
+    }
+    assert_eq!(
+        l["passages"][0]["passage_id"],
+        r["passages"][0]["passage_id"]
+    );
+    // Every hit, a page at a time: the same passages as the local index gives.
+    let every = |engine: &[&str]| -> Vec<String> {
+        let mut args = vec![
+            "search",
+            "--limit",
+            "0",
+            "--format",
+            "jsonl",
+            "--no-collapse",
+        ];
+        args.extend_from_slice(engine);
+        args.push("type:markdown OR type:html OR type:text");
+        let out = ws.run(&args).expect(0).stdout();
+        let mut ids: Vec<String> = out
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["passage_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        ids.sort();
+        ids
+    };
+    let local_ids = every(&[]);
+    assert!(
+        local_ids.len() > 150,
+        "more than one page: {}",
+        local_ids.len()
+    );
+    assert_eq!(every(&remote_args), local_ids);
 }
