@@ -118,10 +118,10 @@ pub fn search(remote: &Remote, request: &SearchRequest) -> Result<SearchResults>
     let mut kept: Vec<Value> = Vec::new();
     let mut after: Option<Value> = None;
     let mut total;
-    // Without a cap, one page; with one, pages of at least twice what is wanted until enough
-    // passages pass it.
+    // Without a cap, one page; with one, a page of twice what is wanted (at least 20: each hit
+    // is highlighted, which costs), then pages twice as large until enough passages pass it.
     let mut size = if cap.per_doc.is_some() {
-        wanted.saturating_mul(2).clamp(100, 1000)
+        wanted.saturating_mul(2).clamp(20, 1000)
     } else {
         request.limit
     };
@@ -144,7 +144,7 @@ pub fn search(remote: &Remote, request: &SearchRequest) -> Result<SearchResults>
         }
         after = page.last;
         from = 0;
-        size = 1000;
+        size = (size * 2).min(1000);
     }
     if cap.per_doc.is_some() {
         kept = kept
