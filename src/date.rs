@@ -223,6 +223,12 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// `YYYY-MM-DD` of a day count since the Unix epoch.
+pub fn iso_day(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// An RFC 3339 UTC timestamp (`2026-11-29T05:20:00Z`) for seconds since the Unix epoch.
 pub fn rfc3339_utc(unix_seconds: i64) -> String {
     let days = unix_seconds.div_euclid(86_400);

@@ -116,6 +116,17 @@ pub fn indicator_filter(
     kind: crate::indicators::Kind,
     value: &str,
 ) -> Result<BoxQuery> {
+    let normal = indicator_value(kind, value)?;
+    let term = Term::from_field_text(
+        index.fields().indicator,
+        &crate::schema::indicator_term(kind, &normal),
+    );
+    Ok(Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
+}
+
+/// The value of an indicator filter as the index holds it (`Example.com` → `example.com`), or
+/// a one-line error: URLs are no filter, and a value that is not of its kind.
+pub fn indicator_value(kind: crate::indicators::Kind, value: &str) -> Result<String> {
     if !kind.is_indexed() {
         return Err(Error::new(
             ErrorKind::Query,
@@ -123,7 +134,7 @@ pub fn indicator_filter(
         )
         .with_hint("filter by the URL's domain, e.g. domain:example.com, or search its words"));
     }
-    let normal = kind.normalise(value).ok_or_else(|| {
+    kind.normalise(value).ok_or_else(|| {
         Error::new(
             ErrorKind::Query,
             format!(
@@ -138,12 +149,7 @@ pub fn indicator_filter(
             }
             _ => "see docs/query.md, \"Indicators\"",
         })
-    })?;
-    let term = Term::from_field_text(
-        index.fields().indicator,
-        &crate::schema::indicator_term(kind, &normal),
-    );
-    Ok(Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
+    })
 }
 
 /// Passages not read by OCR, and those read with a mean word confidence of at least `min`.
@@ -176,16 +182,12 @@ pub fn extra_filter(index: &QuarryIndex, key: &str, value: &str) -> BoxQuery {
 /// Passages whose `field` (publisher, author, tag, kind) contains the words of `value` in
 /// order. `None` when `value` has no words.
 pub fn phrase_filter(index: &QuarryIndex, field: &str, value: &str) -> Result<Option<BoxQuery>> {
-    let words: String = value
-        .chars()
-        .map(|c| if c == '"' || c == '\\' { ' ' } else { c })
-        .collect();
-    if words.trim().is_empty() {
+    let Some(words) = phrase_words(value) else {
         return Ok(None);
-    }
+    };
     let parser = QueryParser::for_index(index.tantivy(), Vec::new());
     parser
-        .parse_query(&format!("{field}:\"{}\"", words.trim()))
+        .parse_query(&format!("{field}:\"{words}\""))
         .map(Some)
         .map_err(|e| {
             Error::new(
@@ -195,22 +197,56 @@ pub fn phrase_filter(index: &QuarryIndex, field: &str, value: &str) -> Result<Op
         })
 }
 
+/// The words of a publisher, author, tag or kind filter, quotes and backslashes made spaces;
+/// `None` when there are none.
+pub fn phrase_words(value: &str) -> Option<String> {
+    let words: String = value
+        .chars()
+        .map(|c| if c == '"' || c == '\\' { ' ' } else { c })
+        .collect();
+    let words = words.trim();
+    (!words.is_empty()).then(|| words.to_string())
+}
+
 /// Passages of documents in language `value` (a code or a name).
 pub fn lang_filter(index: &QuarryIndex, value: &str) -> Result<BoxQuery> {
-    let code = crate::analysis::detect::normalise(value).ok_or_else(|| {
-        Error::new(ErrorKind::Query, format!("unknown language '{value}'"))
-            .with_hint("give a language code such as en, ru, zh, ar, de")
-    })?;
     Ok(Box::new(TermQuery::new(
-        Term::from_field_text(index.fields().lang, &code),
+        Term::from_field_text(index.fields().lang, &lang_code(value)?),
         IndexRecordOption::Basic,
     )))
+}
+
+/// The language code of a language filter (`Russian` → `ru`), or a one-line error.
+pub fn lang_code(value: &str) -> Result<String> {
+    crate::analysis::detect::normalise(value).ok_or_else(|| {
+        Error::new(ErrorKind::Query, format!("unknown language '{value}'"))
+            .with_hint("give a language code such as en, ru, zh, ar, de")
+    })
 }
 
 /// Passages of sources of type `value`: a format name, a common alias (`md`, `txt`, `htm`), or
 /// `record` for every record format.
 pub fn format_filter(index: &QuarryIndex, value: &str) -> Result<BoxQuery> {
-    let names: Vec<&str> = match value.trim().to_ascii_lowercase().as_str() {
+    let field = index.fields().format;
+    let alternatives = format_names(value)?
+        .into_iter()
+        .map(|n| {
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, n),
+                    IndexRecordOption::Basic,
+                )) as BoxQuery,
+            )
+        })
+        .collect();
+    Ok(Box::new(BooleanQuery::new(alternatives)))
+}
+
+/// The format names a type filter stands for (`record` → the record formats, `md` →
+/// `markdown`...), or a one-line error.
+pub fn format_names(value: &str) -> Result<Vec<&'static str>> {
+    Ok(match value.trim().to_ascii_lowercase().as_str() {
         "record" | "records" => vec!["csv", "tsv", "jsonl", "json"],
         "md" => vec!["markdown"],
         "txt" => vec!["text"],
@@ -227,21 +263,7 @@ pub fn format_filter(index: &QuarryIndex, value: &str) -> Result<BoxQuery> {
                 )
             }
         },
-    };
-    let field = index.fields().format;
-    let alternatives = names
-        .into_iter()
-        .map(|n| {
-            (
-                Occur::Should,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(field, n),
-                    IndexRecordOption::Basic,
-                )) as BoxQuery,
-            )
-        })
-        .collect();
-    Ok(Box::new(BooleanQuery::new(alternatives)))
+    })
 }
 
 /// Passages dated from the start of `since` to the end of `until` (either may be open).

@@ -143,6 +143,11 @@ pub struct QueryOptions {
 /// parentheses checked, `a AND NOT b` read as "a, excluding b"; one-line errors with the
 /// column. (`--engine opensearch` translates this tree; see `crate::opensearch::query`.)
 pub(crate) fn syntax_tree(input: &str) -> Result<UserInputAst> {
+    read(input).map(|(_, ast)| ast)
+}
+
+/// [`syntax_tree`], with the relaxed text the tree was read from.
+fn read(input: &str) -> Result<(String, UserInputAst)> {
     let input = input.trim();
     if input.is_empty() {
         return Err(query_error(
@@ -153,7 +158,7 @@ pub(crate) fn syntax_tree(input: &str) -> Result<UserInputAst> {
     let relaxed = relax_punctuation(input);
     check_balance(&relaxed)?;
     let ast = tantivy::query_grammar::parse_query(&relaxed).map_err(|_| syntax_error(&relaxed))?;
-    Ok(hoist_negations(ast))
+    Ok((relaxed, hoist_negations(ast)))
 }
 
 /// Whether `name` is a filter field of the query syntax (`publisher:`, `since:`,
@@ -180,20 +185,11 @@ fn parse_inner(
     options: QueryOptions,
     flat: bool,
 ) -> Result<ParsedQuery> {
-    let input = input.trim();
-    if input.is_empty() {
-        return Err(query_error(
-            "empty query".to_string(),
-            "give words to search for, e.g. quarry search \"Zhenhua Data\"",
-        ));
-    }
-    let relaxed = relax_punctuation(input);
+    let (relaxed, ast) = read(input)?;
     let input = relaxed.as_str();
-    check_balance(input)?;
     let f = index.fields();
-    let ast = tantivy::query_grammar::parse_query(input).map_err(|_| syntax_error(input))?;
     let builder = Builder::new(index, input, options);
-    let (user_query, scoring_terms) = builder.top(hoist_negations(ast))?;
+    let (user_query, scoring_terms) = builder.top(ast)?;
 
     let mut text_terms = vec![HashSet::new(); f.text.len()];
     let mut translit_terms = HashSet::new();

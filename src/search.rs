@@ -277,6 +277,33 @@ pub struct DocumentHit {
     pub passages: Vec<Hit>,
 }
 
+impl DocumentHit {
+    /// The document of `passages` (its best first), ranked `rank`, with `matches` matching
+    /// passages; `None` without passages. Its metadata and score are its best passage's.
+    pub fn of(rank: usize, matches: usize, passages: Vec<Hit>) -> Option<DocumentHit> {
+        let best = passages.first()?;
+        let p = &best.passage;
+        Some(DocumentHit {
+            rank,
+            score: best.score,
+            doc_id: p.doc_id.clone(),
+            path: p.path.clone(),
+            format: p.format.clone(),
+            row: p.row,
+            title: p.title.clone(),
+            publisher: p.publisher.clone(),
+            authors: p.authors.clone(),
+            date: p.date.clone(),
+            url: p.url.clone(),
+            kind: p.kind.clone(),
+            lang: p.lang.clone(),
+            cite: crate::cite::document(p),
+            matches,
+            passages,
+        })
+    }
+}
+
 /// The documents of a grouped search.
 #[derive(Debug, Clone)]
 pub struct DocumentResults {
@@ -1061,28 +1088,7 @@ pub fn search_documents(index: &QuarryIndex, request: &SearchRequest) -> Result<
                 }
                 passages.push(hit);
             }
-            let Some(best) = passages.first() else {
-                continue;
-            };
-            let p = &best.passage;
-            documents.push(DocumentHit {
-                rank: request.offset + i + 1,
-                score: best.score,
-                doc_id: doc_id.clone(),
-                path: p.path.clone(),
-                format: p.format.clone(),
-                row: p.row,
-                title: p.title.clone(),
-                publisher: p.publisher.clone(),
-                authors: p.authors.clone(),
-                date: p.date.clone(),
-                url: p.url.clone(),
-                kind: p.kind.clone(),
-                lang: p.lang.clone(),
-                cite: crate::cite::document(p),
-                matches,
-                passages,
-            });
+            documents.extend(DocumentHit::of(request.offset + i + 1, matches, passages));
         }
         Ok(DocumentResults {
             query: request.query.clone(),

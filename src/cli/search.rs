@@ -547,50 +547,19 @@ pub fn run(args: Args, globals: &Globals) -> Result<Outcome, Failure> {
             globals,
         )?;
     }
-    let format: quarry::output::OutputFormat = args.output.format.into();
 
     if args.count || !args.facet.is_empty() || args.timeline {
         // Feedback only re-ranks; it changes no count.
         request.feedback = Feedback::Never;
         let parsed = quarry::search::prepare(&index, &request)?;
-        let aggregates = quarry::aggregate(
-            &index,
-            parsed.query.as_ref(),
-            &AggregateRequest {
-                facets: args.facet.clone(),
-                timeline: args.timeline.then_some(match args.by {
-                    PeriodArg::Year => Period::Year,
-                    PeriodArg::Month => Period::Month,
-                }),
-            },
-        )?;
-        let style = args.output.style(globals, false)?;
-        with_stdout(|out| {
-            output::write_aggregates(
-                out,
-                &request.query,
-                index.fingerprint(),
-                &aggregates,
-                format,
-                &style,
-            )
-        })?;
-        return Ok(if aggregates.total.passages == 0 {
-            Outcome::NothingFound
-        } else {
-            Outcome::Found
-        });
+        let aggregates =
+            quarry::aggregate(&index, parsed.query.as_ref(), &args.aggregate_request())?;
+        return args.print_aggregates(&request.query, index.fingerprint(), &aggregates, globals);
     }
 
     if args.group == Some(GroupArg::Doc) {
         let results = quarry::search_documents(&index, &request)?;
-        let style = args.output.style(globals, true)?;
-        with_stdout(|out| output::write_documents(out, &results, format, &style))?;
-        return Ok(if results.documents.is_empty() {
-            Outcome::NothingFound
-        } else {
-            Outcome::Found
-        });
+        return args.output.print_documents(&results, globals);
     }
 
     if args.output.limit == 0 {
@@ -624,38 +593,14 @@ fn run_remote(
         .request(args.query.join(" "), args.filters.filters());
     request.all_terms = args.all;
     request.min_score = args.min_score;
-    let format: quarry::output::OutputFormat = args.output.format.into();
     if args.count || !args.facet.is_empty() || args.timeline {
-        let aggregates = quarry::opensearch::search::aggregate(
-            &remote,
-            &request,
-            &AggregateRequest {
-                facets: args.facet.clone(),
-                timeline: args.timeline.then_some(match args.by {
-                    PeriodArg::Year => Period::Year,
-                    PeriodArg::Month => Period::Month,
-                }),
-            },
-        )?;
-        let style = args.output.style(globals, false)?;
-        with_stdout(|out| {
-            output::write_aggregates(out, &request.query, None, &aggregates, format, &style)
-        })?;
-        return Ok(if aggregates.total.passages == 0 {
-            Outcome::NothingFound
-        } else {
-            Outcome::Found
-        });
+        let aggregates =
+            quarry::opensearch::search::aggregate(&remote, &request, &args.aggregate_request())?;
+        return args.print_aggregates(&request.query, None, &aggregates, globals);
     }
     if args.group == Some(GroupArg::Doc) {
         let results = quarry::opensearch::search::search_documents(&remote, &request)?;
-        let style = args.output.style(globals, true)?;
-        with_stdout(|out| output::write_documents(out, &results, format, &style))?;
-        return Ok(if results.documents.is_empty() {
-            Outcome::NothingFound
-        } else {
-            Outcome::Found
-        });
+        return args.output.print_documents(&results, globals);
     }
     if args.output.limit == 0 {
         return every_remote_hit(&remote, request, &args.output, globals);
@@ -696,14 +641,70 @@ fn every_remote_hit(
         return Err(e.into());
     }
     let written = pages?;
-    if output.format == FormatArg::Text && written > 0 {
-        globals.notice(&format!("{written} matching passages"));
+    Ok(output.every_hit_written(written, globals))
+}
+
+impl Args {
+    /// The counts, facets and timeline asked for.
+    fn aggregate_request(&self) -> AggregateRequest {
+        AggregateRequest {
+            facets: self.facet.clone(),
+            timeline: self.timeline.then_some(match self.by {
+                PeriodArg::Year => Period::Year,
+                PeriodArg::Month => Period::Month,
+            }),
+        }
     }
-    Ok(if written == 0 {
-        Outcome::NothingFound
-    } else {
-        Outcome::Found
-    })
+
+    /// Prints counts, facets and timelines; exit status 1 when nothing matched.
+    fn print_aggregates(
+        &self,
+        query: &str,
+        fingerprint: Option<&str>,
+        aggregates: &quarry::Aggregates,
+        globals: &Globals,
+    ) -> Result<Outcome, Failure> {
+        let style = self.output.style(globals, false)?;
+        let format = self.output.format.into();
+        with_stdout(|out| {
+            output::write_aggregates(out, query, fingerprint, aggregates, format, &style)
+        })?;
+        Ok(if aggregates.total.passages == 0 {
+            Outcome::NothingFound
+        } else {
+            Outcome::Found
+        })
+    }
+}
+
+impl OutputArgs {
+    /// Prints documents with their best passages (`--group doc`).
+    fn print_documents(
+        &self,
+        results: &quarry::search::DocumentResults,
+        globals: &Globals,
+    ) -> Result<Outcome, Failure> {
+        let style = self.style(globals, true)?;
+        with_stdout(|out| output::write_documents(out, results, self.format.into(), &style))?;
+        Ok(if results.documents.is_empty() {
+            Outcome::NothingFound
+        } else {
+            Outcome::Found
+        })
+    }
+
+    /// After `--limit 0` wrote `written` hits: the count as a notice under text, and the
+    /// outcome.
+    fn every_hit_written(&self, written: usize, globals: &Globals) -> Outcome {
+        if self.format == FormatArg::Text && written > 0 {
+            globals.notice(&format!("{written} matching passages"));
+        }
+        if written == 0 {
+            Outcome::NothingFound
+        } else {
+            Outcome::Found
+        }
+    }
 }
 
 /// The error for `--limit 0 --format json`.
@@ -745,14 +746,7 @@ fn every_hit(
         }
         page = (page * 2).min(8_000);
     }
-    if output.format == FormatArg::Text && written > 0 {
-        globals.notice(&format!("{written} matching passages"));
-    }
-    Ok(if written == 0 {
-        Outcome::NothingFound
-    } else {
-        Outcome::Found
-    })
+    Ok(output.every_hit_written(written, globals))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! the set of its documents and publishers (as column ordinals) and its date range.
 
 use super::Kind;
-use crate::date::civil_from_days;
+use crate::date::iso_day;
 use crate::error::{Error, Result};
 use crate::index::QuarryIndex;
 use crate::schema::EXTRA_SEP;
@@ -67,8 +67,8 @@ pub fn list(index: &QuarryIndex, query: &dyn Query, request: &Request) -> Result
                 value,
                 passages: t.passages,
                 documents: t.documents.len() as u64,
-                first: t.first.map(day_string),
-                last: t.last.map(day_string),
+                first: t.first.map(iso_day),
+                last: t.last.map(iso_day),
                 publishers: t.publishers.into_iter().collect(),
             })
             .collect();
@@ -84,12 +84,6 @@ pub fn list(index: &QuarryIndex, query: &dyn Query, request: &Request) -> Result
         }
         Ok(rows)
     })
-}
-
-/// `YYYY-MM-DD` of a day count since the Unix epoch.
-fn day_string(days: i64) -> String {
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// What is known of one indicator, across segments.

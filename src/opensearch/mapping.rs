@@ -186,11 +186,10 @@ pub fn index_body(shards: u32, replicas: u32) -> Value {
 /// `2021-03-15`, or any other shape [`crate::date::PartialDate`] reads), or `None`.
 pub fn date_range(date: &str) -> Option<(String, String)> {
     let d = crate::date::PartialDate::parse(date)?;
-    let day = |days: i64| {
-        let (y, m, d) = crate::date::civil_from_days(days);
-        format!("{y:04}-{m:02}-{d:02}")
-    };
-    Some((day(d.first_day_unix()), day(d.end_unix() - 1)))
+    Some((
+        crate::date::iso_day(d.first_day_unix()),
+        crate::date::iso_day(d.end_unix() - 1),
+    ))
 }
 
 /// One passage as the JSON document the index holds.

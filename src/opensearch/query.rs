@@ -379,11 +379,8 @@ fn words_filter(field: &str, value: &str) -> Value {
         "tag" => "tags",
         other => other,
     };
-    let words: String = value
-        .chars()
-        .map(|c| if c == '"' || c == '\\' { ' ' } else { c })
-        .collect();
-    json!({"match_phrase": {format!("{field}.words"): words.trim()}})
+    let words = crate::filter::phrase_words(value).unwrap_or_default();
+    json!({"match_phrase": {format!("{field}.words"): words}})
 }
 
 /// Dated from the first day of `since`'s period to the last of `until`'s (the first day of
@@ -392,10 +389,7 @@ fn date_filter(
     since: Option<crate::date::PartialDate>,
     until: Option<crate::date::PartialDate>,
 ) -> Value {
-    let day = |days: i64| {
-        let (y, m, d) = crate::date::civil_from_days(days);
-        format!("{y:04}-{m:02}-{d:02}")
-    };
+    let day = crate::date::iso_day;
     let mut range = serde_json::Map::new();
     if let Some(s) = since {
         range.insert("gte".into(), day(s.first_day_unix()).into());
@@ -410,54 +404,15 @@ fn date_filter(
 }
 
 fn format_filter(value: &str) -> Result<Value> {
-    let names: Vec<&str> = match value.trim().to_ascii_lowercase().as_str() {
-        "record" | "records" => vec!["csv", "tsv", "jsonl", "json"],
-        "md" => vec!["markdown"],
-        "txt" => vec!["text"],
-        "htm" => vec!["html"],
-        other => match crate::document::Format::from_name(other) {
-            Some(format) => vec![format.name()],
-            None => {
-                return Err(
-                    Error::new(ErrorKind::Query, format!("unknown source type '{value}'"))
-                        .with_hint(
-                        "types are pdf, html, markdown (md), text (txt), docx, odt, epub, email, \
-                     csv, tsv, jsonl, json, spreadsheet, telegram, or record",
-                    ),
-                )
-            }
-        },
-    };
-    Ok(json!({"terms": {"format": names}}))
+    Ok(json!({"terms": {"format": crate::filter::format_names(value)?}}))
 }
 
 fn lang_filter(value: &str) -> Result<Value> {
-    let code = crate::analysis::detect::normalise(value).ok_or_else(|| {
-        Error::new(ErrorKind::Query, format!("unknown language '{value}'"))
-            .with_hint("give a language code such as en, ru, zh, ar, de")
-    })?;
-    Ok(json!({"term": {"lang": code}}))
+    Ok(json!({"term": {"lang": crate::filter::lang_code(value)?}}))
 }
 
 fn indicator_filter(kind: Kind, value: &str) -> Result<Value> {
-    if !kind.is_indexed() {
-        return Err(Error::new(
-            ErrorKind::Query,
-            format!("{}: is not a filter", kind.name()),
-        )
-        .with_hint("filter by the URL's domain, e.g. domain:example.com, or search its words"));
-    }
-    let normal = kind.normalise(value).ok_or_else(|| {
-        Error::new(
-            ErrorKind::Query,
-            format!(
-                "'{}' is not a {} quarry can match",
-                crate::error::quote_input(value),
-                kind.name()
-            ),
-        )
-        .with_hint("see docs/query.md, \"Indicators\"")
-    })?;
+    let normal = crate::filter::indicator_value(kind, value)?;
     Ok(json!({"term": {format!("indicators.{}", kind.name()): normal}}))
 }
 

@@ -153,19 +153,8 @@ pub fn search(remote: &Remote, request: &SearchRequest) -> Result<SearchResults>
             .take(request.limit)
             .collect();
     }
-    let hits = kept
-        .iter()
-        .enumerate()
-        .map(|(i, h)| hit_of(h, request.offset + i + 1, request))
-        .collect::<Result<Vec<Hit>>>()?;
-    Ok(SearchResults {
-        query: request.query.clone(),
-        hits,
-        total,
-        offset: request.offset,
-        fingerprint: None,
-        engine: super::ENGINE,
-    })
+    let hits = ranked(&kept, request.offset, request)?;
+    Ok(results(request, hits, total))
 }
 
 /// Every hit of `request` after `request.offset` (with the per-document cap), a page at a time
@@ -197,14 +186,7 @@ pub fn each_page(
         }
         written += hits.len();
         if !hits.is_empty() {
-            each(&SearchResults {
-                query: request.query.clone(),
-                hits,
-                total: page.total,
-                offset: request.offset,
-                fingerprint: None,
-                engine: super::ENGINE,
-            })?;
+            each(&results(request, hits, page.total))?;
         }
         match page.last {
             Some(last) if n == size => after = Some(last),
@@ -284,24 +266,24 @@ fn raw_page(
     })
 }
 
-/// The hits of a search answer, as quarry's.
-fn hits_of(answer: &Value, request: &SearchRequest) -> Result<SearchResults> {
-    let total = answer["hits"]["total"]["value"].as_u64().unwrap_or(0) as usize;
-    let hits = answer["hits"]["hits"]
-        .as_array()
-        .into_iter()
-        .flatten()
+/// Hits as quarry's, ranked from `offset + 1`.
+fn ranked(hits: &[Value], offset: usize, request: &SearchRequest) -> Result<Vec<Hit>> {
+    hits.iter()
         .enumerate()
-        .map(|(i, h)| hit_of(h, request.offset + i + 1, request))
-        .collect::<Result<Vec<Hit>>>()?;
-    Ok(SearchResults {
+        .map(|(i, h)| hit_of(h, offset + i + 1, request))
+        .collect()
+}
+
+/// A list of hits of `request`, from this engine.
+fn results(request: &SearchRequest, hits: Vec<Hit>, total: usize) -> SearchResults {
+    SearchResults {
         query: request.query.clone(),
         hits,
         total,
         offset: request.offset,
         fingerprint: None,
         engine: super::ENGINE,
-    })
+    }
 }
 
 /// One hit of an answer, with its highlights as character ranges and its snippet.
@@ -381,28 +363,8 @@ pub fn search_documents(remote: &Remote, request: &SearchRequest) -> Result<Docu
             .enumerate()
             .map(|(j, p)| hit_of(p, j + 1, request))
             .collect::<Result<Vec<Hit>>>()?;
-        let Some(best) = passages.first() else {
-            continue;
-        };
-        let p = &best.passage;
-        documents.push(DocumentHit {
-            rank: request.offset + i + 1,
-            score: best.score,
-            doc_id: p.doc_id.clone(),
-            path: p.path.clone(),
-            format: p.format.clone(),
-            row: p.row,
-            title: p.title.clone(),
-            publisher: p.publisher.clone(),
-            authors: p.authors.clone(),
-            date: p.date.clone(),
-            url: p.url.clone(),
-            kind: p.kind.clone(),
-            lang: p.lang.clone(),
-            cite: crate::cite::document(p),
-            matches: inner["total"]["value"].as_u64().unwrap_or(0) as usize,
-            passages,
-        });
+        let matches = inner["total"]["value"].as_u64().unwrap_or(0) as usize;
+        documents.extend(DocumentHit::of(request.offset + i + 1, matches, passages));
     }
     Ok(DocumentResults {
         query: request.query.clone(),
@@ -600,23 +562,11 @@ pub fn similar(
         "max_query_terms": 25,
         "minimum_should_match": "1"
     }});
-    let mut body = json!({
-        "query": {"bool": {"must": [like], "filter": filter["bool"]["filter"].clone()}},
-        "from": request.offset,
-        "size": request.limit,
-        "track_total_hits": true,
-        "highlight": highlight()
-    });
-    if body["query"]["bool"]["filter"].is_null() {
-        body["query"]["bool"]
-            .as_object_mut()
-            .map(|b| b.remove("filter"));
-    }
-    if let Some(min) = request.min_score {
-        body["min_score"] = json!(min);
-    }
-    let answer = remote.post("_search?search_type=dfs_query_then_fetch", &body)?;
-    let mut results = hits_of(&answer, request)?;
+    // (The filter always holds one clause: other documents only.)
+    let query = json!({"bool": {"must": [like], "filter": filter["bool"]["filter"].clone()}});
+    let page = raw_page(remote, &query, request, request.offset, request.limit, None)?;
+    let hits = ranked(&page.hits, request.offset, request)?;
+    let mut results = results(request, hits, page.total);
     results.query = passage_id.to_string();
     Ok(results)
 }
